@@ -1,0 +1,252 @@
+//! Settings from command-line flags, `LOCALIDP_*` environment variables and an optional
+//! TOML file, in that order of precedence; validated once at start.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Deserialize;
+
+use crate::db::DatabaseTarget;
+
+/// Every setting, as given on the command line / environment or in the config file.
+/// `None` means "not given here".
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LOCALIDP_HOST", global = true)]
+    pub host: Option<String>,
+    /// Port to listen on; 0 picks a free port (printed on start).
+    #[arg(long, env = "LOCALIDP_PORT", global = true)]
+    pub port: Option<u16>,
+    /// Base URL clients use to reach this server; issuers and endpoints are built from it.
+    /// Default: http://localhost:{port}.
+    #[arg(long, env = "LOCALIDP_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// sqlite://path, a file path, or postgres://user@host/db.
+    #[arg(long, env = "LOCALIDP_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Directory holding the signing keys (PKCS#8 PEM, mode 0600).
+    #[arg(long, env = "LOCALIDP_KEYS_DIR", global = true)]
+    pub keys_dir: Option<PathBuf>,
+    /// Keep private keys in the database instead of `keys_dir` (replicas sharing PostgreSQL).
+    #[arg(long, env = "LOCALIDP_KEYS_IN_DATABASE", global = true)]
+    #[serde(skip)]
+    pub keys_in_database_flag: bool,
+    #[arg(skip)]
+    pub keys_in_database: Option<bool>,
+    /// In-memory database and fresh keys; nothing is written to disk.
+    #[arg(long, env = "LOCALIDP_EPHEMERAL", global = true)]
+    #[serde(skip)]
+    pub ephemeral: bool,
+    /// TOML file of tenants, users, groups and clients to create at start (idempotent).
+    #[arg(long, env = "LOCALIDP_SEED", global = true)]
+    pub seed: Option<PathBuf>,
+    /// Do not create the demo user and client in an empty database.
+    #[arg(long, env = "LOCALIDP_NO_DEMO", global = true)]
+    #[serde(skip)]
+    pub no_demo_flag: bool,
+    #[arg(skip)]
+    pub demo: Option<bool>,
+    /// Tenant (GUID or name) served by /auth/* and the root discovery document.
+    #[arg(long, env = "LOCALIDP_DEFAULT_TENANT", global = true)]
+    pub default_tenant: Option<String>,
+    /// Access and ID token lifetime, seconds.
+    #[arg(long, env = "LOCALIDP_ACCESS_TOKEN_LIFETIME", global = true)]
+    pub access_token_lifetime: Option<i64>,
+    /// Refresh token lifetime, seconds.
+    #[arg(long, env = "LOCALIDP_REFRESH_TOKEN_LIFETIME", global = true)]
+    pub refresh_token_lifetime: Option<i64>,
+    /// Password hashes computed at once (default: number of CPUs).
+    #[arg(long, env = "LOCALIDP_HASH_CONCURRENCY", global = true)]
+    pub hash_concurrency: Option<usize>,
+    /// Password checks allowed to wait; more are refused with 503.
+    #[arg(long, env = "LOCALIDP_HASH_QUEUE", global = true)]
+    pub hash_queue: Option<usize>,
+    /// argon2id memory cost, KiB.
+    #[arg(long, env = "LOCALIDP_ARGON2_MEMORY_KIB", global = true)]
+    pub argon2_memory_kib: Option<u32>,
+    /// argon2id passes.
+    #[arg(long, env = "LOCALIDP_ARGON2_ITERATIONS", global = true)]
+    pub argon2_iterations: Option<u32>,
+    /// HTTP worker threads (default: number of CPUs).
+    #[arg(long, env = "LOCALIDP_WORKERS", global = true)]
+    pub workers: Option<usize>,
+    /// Database connections in the pool.
+    #[arg(long, env = "LOCALIDP_DB_POOL_SIZE", global = true)]
+    pub db_pool_size: Option<u32>,
+}
+
+impl ConfigArgs {
+    /// Values given here win over `file`.
+    pub fn over(self, file: ConfigArgs) -> ConfigArgs {
+        ConfigArgs {
+            host: self.host.or(file.host),
+            port: self.port.or(file.port),
+            public_url: self.public_url.or(file.public_url),
+            database_url: self.database_url.or(file.database_url),
+            keys_dir: self.keys_dir.or(file.keys_dir),
+            keys_in_database_flag: false,
+            keys_in_database: if self.keys_in_database_flag {
+                Some(true)
+            } else {
+                file.keys_in_database
+            },
+            ephemeral: self.ephemeral,
+            seed: self.seed.or(file.seed),
+            no_demo_flag: false,
+            demo: if self.no_demo_flag {
+                Some(false)
+            } else {
+                file.demo
+            },
+            default_tenant: self.default_tenant.or(file.default_tenant),
+            access_token_lifetime: self.access_token_lifetime.or(file.access_token_lifetime),
+            refresh_token_lifetime: self.refresh_token_lifetime.or(file.refresh_token_lifetime),
+            hash_concurrency: self.hash_concurrency.or(file.hash_concurrency),
+            hash_queue: self.hash_queue.or(file.hash_queue),
+            argon2_memory_kib: self.argon2_memory_kib.or(file.argon2_memory_kib),
+            argon2_iterations: self.argon2_iterations.or(file.argon2_iterations),
+            workers: self.workers.or(file.workers),
+            db_pool_size: self.db_pool_size.or(file.db_pool_size),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("invalid setting {name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// The validated settings the server runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub host: String,
+    pub port: u16,
+    pub public_url: Option<String>,
+    pub database: DatabaseTarget,
+    pub keys_dir: PathBuf,
+    pub keys_in_database: bool,
+    pub ephemeral: bool,
+    pub seed: Option<PathBuf>,
+    pub demo: bool,
+    pub default_tenant: Option<String>,
+    pub access_token_lifetime: i64,
+    pub refresh_token_lifetime: i64,
+    pub hash_concurrency: usize,
+    pub hash_queue: usize,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub workers: usize,
+    pub db_pool_size: u32,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/localidp.db";
+
+fn cpus() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+impl Settings {
+    pub fn load_file(path: &std::path::Path) -> Result<ConfigArgs, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::File {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    pub fn from_args(args: ConfigArgs) -> Result<Settings, ConfigError> {
+        let ephemeral = args.ephemeral;
+        let database = if ephemeral {
+            DatabaseTarget::SqliteMemory
+        } else {
+            DatabaseTarget::parse(args.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL))
+        };
+        let public_url = match args.public_url {
+            Some(url) => {
+                let trimmed = url.trim_end_matches('/').to_owned();
+                if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+                    return Err(ConfigError::Invalid {
+                        name: "public_url",
+                        reason: format!("{url:?} must start with http:// or https://"),
+                    });
+                }
+                Some(trimmed)
+            }
+            None => None,
+        };
+        let positive = |name: &'static str, v: i64| {
+            if v > 0 {
+                Ok(v)
+            } else {
+                Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be greater than 0".into(),
+                })
+            }
+        };
+        let pool_default = if database.is_postgres() { 10 } else { 8 };
+        Ok(Settings {
+            host: args.host.unwrap_or_else(|| "127.0.0.1".into()),
+            port: args.port.unwrap_or(8080),
+            public_url,
+            keys_in_database: ephemeral || args.keys_in_database.unwrap_or(false),
+            database,
+            keys_dir: args.keys_dir.unwrap_or_else(|| PathBuf::from("keys")),
+            ephemeral,
+            seed: args.seed,
+            demo: args.demo.unwrap_or(true),
+            default_tenant: args.default_tenant,
+            access_token_lifetime: positive(
+                "access_token_lifetime",
+                args.access_token_lifetime.unwrap_or(3600),
+            )?,
+            refresh_token_lifetime: positive(
+                "refresh_token_lifetime",
+                args.refresh_token_lifetime.unwrap_or(14 * 24 * 3600),
+            )?,
+            hash_concurrency: args.hash_concurrency.unwrap_or_else(cpus).max(1),
+            hash_queue: args.hash_queue.unwrap_or(1024),
+            argon2_memory_kib: args
+                .argon2_memory_kib
+                .unwrap_or(crate::crypto::password::DEFAULT_MEMORY_KIB),
+            argon2_iterations: args
+                .argon2_iterations
+                .unwrap_or(crate::crypto::password::DEFAULT_ITERATIONS),
+            workers: args.workers.unwrap_or_else(cpus).max(1),
+            db_pool_size: args.db_pool_size.unwrap_or(pool_default).max(1),
+        })
+    }
+
+    pub fn password_hasher(
+        &self,
+    ) -> Result<crate::crypto::password::PasswordHasher, ConfigError> {
+        crate::crypto::password::PasswordHasher::new(
+            self.argon2_memory_kib,
+            self.argon2_iterations,
+            self.hash_concurrency,
+            self.hash_queue,
+        )
+        .map_err(|e| ConfigError::Invalid {
+            name: "argon2",
+            reason: e.to_string(),
+        })
+    }
+
+    pub fn key_store(&self) -> crate::crypto::keys::KeyStore {
+        if self.keys_in_database {
+            crate::crypto::keys::KeyStore::Database
+        } else {
+            crate::crypto::keys::KeyStore::Directory(self.keys_dir.clone())
+        }
+    }
+}

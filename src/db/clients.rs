@@ -1,0 +1,78 @@
+use diesel::prelude::*;
+
+use super::schema::clients;
+use super::{DbConnection, DbError, DbResult, decode_list};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clients)]
+pub struct Client {
+    pub client_id: String,
+    pub tenant_id: String,
+    pub name: String,
+    /// SHA-256 of the secret; `None` for a public client.
+    pub secret_hash: Option<String>,
+    pub redirect_uris: String,
+    pub grant_types: String,
+    pub app_roles: String,
+    pub created_at: i64,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    pub fn grant_type_list(&self) -> DbResult<Vec<String>> {
+        decode_list(&self.grant_types)
+    }
+
+    pub fn app_role_list(&self) -> DbResult<Vec<String>> {
+        decode_list(&self.app_roles)
+    }
+
+    pub fn redirect_uri_list(&self) -> DbResult<Vec<String>> {
+        decode_list(&self.redirect_uris)
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, client: &Client) -> DbResult<()> {
+    diesel::insert_into(clients::table)
+        .values(client)
+        .execute(conn)
+        .map_err(|e| match DbError::from(e) {
+            DbError::Conflict(_) => DbError::Conflict(format!("client {}", client.client_id)),
+            other => other,
+        })?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, client_id: &str) -> DbResult<Option<Client>> {
+    Ok(clients::table
+        .find(client_id)
+        .select(Client::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Vec<Client>> {
+    Ok(clients::table
+        .filter(clients::tenant_id.eq(tenant_id))
+        .order((clients::created_at.asc(), clients::client_id.asc()))
+        .select(Client::as_select())
+        .load(conn)?)
+}
+
+pub fn ids(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Vec<String>> {
+    Ok(clients::table
+        .filter(clients::tenant_id.eq(tenant_id))
+        .select(clients::client_id)
+        .load(conn)?)
+}
+
+pub fn delete(conn: &mut DbConnection, client_id: &str) -> DbResult<()> {
+    let n = diesel::delete(clients::table.find(client_id)).execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Storage: one diesel schema served by SQLite (embedded default) or PostgreSQL,
+//! chosen from the database URL. Every query module takes `&mut DbConnection`.
+
+pub mod clients;
+pub mod groups;
+pub mod refresh_tokens;
+pub mod schema;
+pub mod signing_keys;
+pub mod tenants;
+pub mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConnection>>;
+pub type PooledDb = PooledConnection<ConnectionManager<DbConnection>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error("database error: {0}")]
+    Query(DieselError),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+impl From<DieselError> for DbError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => DbError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                DbError::Conflict(info.message().to_owned())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                DbError::Unavailable(info.message().to_owned())
+            }
+            other => DbError::Query(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for DbError {
+    fn from(e: r2d2::Error) -> Self {
+        DbError::Unavailable(e.to_string())
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Where the data lives, parsed once from the configured URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    Postgres(String),
+    SqliteFile(String),
+    /// A private in-memory database (`serve --ephemeral`): nothing touches the disk.
+    SqliteMemory,
+}
+
+impl DatabaseTarget {
+    pub fn parse(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return DatabaseTarget::Postgres(url.to_owned());
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path == ":memory:" {
+            DatabaseTarget::SqliteMemory
+        } else {
+            DatabaseTarget::SqliteFile(path.to_owned())
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DatabaseTarget::Postgres(_))
+    }
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens the pool and applies pending migrations for the chosen backend.
+pub fn connect(target: &DatabaseTarget, max_size: u32) -> DbResult<DbPool> {
+    let (url, max_size) = match target {
+        DatabaseTarget::Postgres(url) => (url.clone(), max_size),
+        DatabaseTarget::SqliteFile(path) => {
+            if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    DbError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+            (path.clone(), max_size)
+        }
+        // A named shared-cache memory database lives as long as one connection does;
+        // a single pooled connection that never expires keeps it alive and avoids
+        // shared-cache table locks.
+        DatabaseTarget::SqliteMemory => (
+            format!(
+                "file:localidp-{}?mode=memory&cache=shared",
+                uuid::Uuid::new_v4()
+            ),
+            1,
+        ),
+    };
+    let manager = ConnectionManager::<DbConnection>::new(url);
+    let mut builder = Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(5))
+        .connection_customizer(Box::new(SqlitePragmas));
+    if matches!(target, DatabaseTarget::SqliteMemory) {
+        builder = builder.idle_timeout(None).max_lifetime(None).min_idle(Some(1));
+    } else {
+        builder = builder.min_idle(Some(1));
+    }
+    let pool = builder.build(manager)?;
+    let mut conn = pool.get()?;
+    migrate(&mut conn)?;
+    Ok(pool)
+}
+
+fn migrate(conn: &mut DbConnection) -> DbResult<()> {
+    let result = match conn {
+        DbConnection::Sqlite(c) => {
+            // WAL lets readers proceed while one writer commits.
+            c.batch_execute("PRAGMA journal_mode = WAL;")?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ())
+        }
+        DbConnection::Postgresql(c) => {
+            // Several replicas may start at once: serialise their migrations.
+            c.batch_execute("SELECT pg_advisory_lock(7243517);")?;
+            let r = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            c.batch_execute("SELECT pg_advisory_unlock(7243517);")?;
+            r
+        }
+    };
+    result.map_err(|e| DbError::Unavailable(format!("migration failed: {e}")))
+}
+
+/// Cheap round trip for `/readyz`.
+pub fn ping(conn: &mut DbConnection) -> DbResult<()> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// JSON-array text columns (redirect URIs, grant types, roles).
+pub(crate) fn decode_list(raw: &str) -> DbResult<Vec<String>> {
+    serde_json::from_str(raw).map_err(|e| DbError::Corrupt(format!("list column: {e}")))
+}
+
+pub(crate) fn encode_list(items: &[String]) -> String {
+    serde_json::to_string(items).expect("a list of strings always serialises")
+}

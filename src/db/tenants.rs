@@ -1,0 +1,58 @@
+use diesel::prelude::*;
+
+use super::schema::tenants;
+use super::{DbConnection, DbResult};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tenants)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+    pub default_client_id: Option<String>,
+    pub created_at: i64,
+}
+
+pub fn insert(conn: &mut DbConnection, tenant: &Tenant) -> DbResult<()> {
+    diesel::insert_into(tenants::table)
+        .values(tenant)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A tenant named by its GUID or its name, case-insensitively (both are stored lower-case).
+pub fn find(conn: &mut DbConnection, id_or_name: &str) -> DbResult<Option<Tenant>> {
+    let key = id_or_name.trim().to_ascii_lowercase();
+    Ok(tenants::table
+        .filter(tenants::id.eq(&key).or(tenants::name.eq(&key)))
+        .select(Tenant::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConnection) -> DbResult<Vec<Tenant>> {
+    Ok(tenants::table
+        .order((tenants::created_at.asc(), tenants::id.asc()))
+        .select(Tenant::as_select())
+        .load(conn)?)
+}
+
+/// The tenant the short endpoints (`/auth/*`) serve when none is configured: the oldest.
+pub fn oldest(conn: &mut DbConnection) -> DbResult<Option<Tenant>> {
+    Ok(tenants::table
+        .order((tenants::created_at.asc(), tenants::id.asc()))
+        .select(Tenant::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_default_client(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    client_id: Option<&str>,
+) -> DbResult<()> {
+    diesel::update(tenants::table.find(tenant_id))
+        .set(tenants::default_client_id.eq(client_id))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,165 @@
+use diesel::prelude::*;
+
+use super::schema::{group_members, groups, users};
+use super::{DbConnection, DbError, DbResult, decode_list};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub tenant_id: String,
+    pub email: String,
+    pub email_normalized: String,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub roles: String,
+    pub disabled: i32,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl User {
+    pub fn is_disabled(&self) -> bool {
+        self.disabled != 0
+    }
+
+    pub fn role_list(&self) -> DbResult<Vec<String>> {
+        decode_list(&self.roles)
+    }
+}
+
+/// Emails compare case-insensitively within a tenant.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub fn insert(conn: &mut DbConnection, user: &User) -> DbResult<()> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)
+        .map_err(|e| match DbError::from(e) {
+            DbError::Conflict(_) => DbError::Conflict(format!("user {}", user.email)),
+            other => other,
+        })?;
+    Ok(())
+}
+
+/// Inserts many users in one transaction with multi-row INSERTs, for bulk imports.
+/// (Multi-row inserts are not available through the multi-backend connection, so
+/// each backend is addressed directly.)
+pub fn insert_many(conn: &mut DbConnection, batch: &[User]) -> DbResult<usize> {
+    macro_rules! insert_chunks {
+        ($conn:expr, $chunk:expr) => {
+            $conn.transaction(|conn| {
+                let mut n = 0;
+                for part in batch.chunks($chunk) {
+                    n += diesel::insert_into(users::table).values(part).execute(conn)?;
+                }
+                Ok::<_, diesel::result::Error>(n)
+            })?
+        };
+    }
+    // SQLite allows 32766 bound parameters per statement, PostgreSQL 65535; 12 per row.
+    let n = match conn {
+        DbConnection::Sqlite(c) => insert_chunks!(c, 2000),
+        DbConnection::Postgresql(c) => insert_chunks!(c, 5000),
+    };
+    Ok(n)
+}
+
+pub fn find_by_email(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    email: &str,
+) -> DbResult<Option<User>> {
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::email_normalized.eq(normalize_email(email)))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<User>> {
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Vec<User>> {
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .order(users::email_normalized.asc())
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
+    Ok(users::table.count().get_result(conn)?)
+}
+
+pub fn set_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> DbResult<()> {
+    let n = diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::updated_at.eq(super::now()),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+/// Replaces a hash only if it is still the one that was verified, so a concurrent
+/// password change is never overwritten by an upgrade re-hash.
+pub fn upgrade_password_hash(
+    conn: &mut DbConnection,
+    id: &str,
+    old_hash: &str,
+    new_hash: &str,
+) -> DbResult<bool> {
+    let n = diesel::update(
+        users::table
+            .find(id)
+            .filter(users::password_hash.eq(old_hash)),
+    )
+    .set(users::password_hash.eq(new_hash))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> DbResult<()> {
+    let n = diesel::update(users::table.find(id))
+        .set((
+            users::disabled.eq(i32::from(disabled)),
+            users::updated_at.eq(super::now()),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str) -> DbResult<()> {
+    let n = diesel::delete(users::table.find(id)).execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+/// Object ids of the groups the user belongs to (the `groups` claim).
+pub fn group_ids(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<String>> {
+    Ok(group_members::table
+        .inner_join(groups::table)
+        .filter(group_members::user_id.eq(user_id))
+        .order(groups::name.asc())
+        .select(groups::id)
+        .load(conn)?)
+}

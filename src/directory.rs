@@ -1,0 +1,434 @@
+//! Managing tenants, users, groups and clients: shared by the CLI, the seed file and
+//! first-start bootstrap. Blocking: call it from a blocking thread.
+
+use diesel::Connection;
+use secrecy::SecretString;
+
+use crate::crypto::password::{HashError, PasswordHasher, is_importable_hash};
+use crate::crypto::secrets;
+use crate::db::clients::{self, Client};
+use crate::db::groups::{self, Group};
+use crate::db::tenants::{self, Tenant};
+use crate::db::users::{self, User, normalize_email};
+use crate::db::{DbConnection, DbError, encode_list, now};
+
+pub const GRANT_PASSWORD: &str = "password";
+pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+pub const KNOWN_GRANTS: [&str; 5] = [
+    GRANT_PASSWORD,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_REFRESH_TOKEN,
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_JWT_BEARER,
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Db(DbError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+impl From<diesel::result::Error> for DirectoryError {
+    fn from(e: diesel::result::Error) -> Self {
+        DbError::from(e).into()
+    }
+}
+
+impl From<DbError> for DirectoryError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Conflict(what) => DirectoryError::Conflict(what),
+            other => DirectoryError::Db(other),
+        }
+    }
+}
+
+pub type DirectoryResult<T> = Result<T, DirectoryError>;
+
+fn invalid<T>(msg: impl Into<String>) -> DirectoryResult<T> {
+    Err(DirectoryError::Invalid(msg.into()))
+}
+
+pub fn validate_email(email: &str) -> DirectoryResult<()> {
+    let email = email.trim();
+    let ok = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+    if ok {
+        Ok(())
+    } else {
+        invalid(format!("{email:?} is not an email address"))
+    }
+}
+
+fn validate_uuid(what: &str, id: &str) -> DirectoryResult<String> {
+    uuid::Uuid::parse_str(id)
+        .map(|u| u.to_string())
+        .map_err(|_| DirectoryError::Invalid(format!("{what} {id:?} is not a GUID")))
+}
+
+/// A tenant by GUID or name.
+pub fn tenant(conn: &mut DbConnection, id_or_name: &str) -> DirectoryResult<Tenant> {
+    tenants::find(conn, id_or_name)?
+        .ok_or_else(|| DirectoryError::NotFound(format!("tenant {id_or_name}")))
+}
+
+/// The configured default tenant, else the oldest one.
+pub fn default_tenant(conn: &mut DbConnection, configured: Option<&str>) -> DirectoryResult<Tenant> {
+    match configured {
+        Some(t) => tenant(conn, t),
+        None => tenants::oldest(conn)?
+            .ok_or_else(|| DirectoryError::NotFound("any tenant (the database is empty)".into())),
+    }
+}
+
+/// Creates the tenant unless one with this name (or id) exists; returns it either way.
+pub fn ensure_tenant(
+    conn: &mut DbConnection,
+    name: &str,
+    id: Option<&str>,
+    display_name: Option<&str>,
+) -> DirectoryResult<Tenant> {
+    let name = name.trim().to_ascii_lowercase();
+    if name.is_empty() || name.contains('/') || name.chars().any(char::is_whitespace) {
+        return invalid(format!("tenant name {name:?} must be a non-empty path segment"));
+    }
+    if let Some(existing) = tenants::find(conn, &name)? {
+        return Ok(existing);
+    }
+    let id = match id {
+        Some(id) => validate_uuid("tenant id", id)?,
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    if let Some(existing) = tenants::find(conn, &id)? {
+        return Ok(existing);
+    }
+    let tenant = Tenant {
+        id,
+        display_name: display_name.unwrap_or(&name).to_owned(),
+        name,
+        default_client_id: None,
+        created_at: now(),
+    };
+    tenants::insert(conn, &tenant)?;
+    Ok(tenant)
+}
+
+#[derive(Debug, Default)]
+pub struct NewUser {
+    pub email: String,
+    pub password: Option<SecretString>,
+    /// An existing bcrypt or argon2 hash, imported as is.
+    pub password_hash: Option<String>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub roles: Vec<String>,
+    pub groups: Vec<String>,
+    pub oid: Option<String>,
+    pub disabled: bool,
+}
+
+/// Builds the row for a new user; hashes the password on this thread.
+pub fn new_user_row(
+    hasher: &PasswordHasher,
+    tenant: &Tenant,
+    new: &NewUser,
+) -> DirectoryResult<User> {
+    validate_email(&new.email)?;
+    let password_hash = match (&new.password, &new.password_hash) {
+        (Some(_), Some(_)) => return invalid("give a password or a password hash, not both"),
+        (Some(pw), None) => {
+            use secrecy::ExposeSecret;
+            if pw.expose_secret().is_empty() {
+                return invalid("the password is empty");
+            }
+            Some(hasher.hash_blocking(pw)?)
+        }
+        (None, Some(hash)) => {
+            if !is_importable_hash(hash) {
+                return invalid("the password hash is neither bcrypt ($2a/$2b/$2y) nor argon2 (PHC)");
+            }
+            Some(hash.clone())
+        }
+        (None, None) => None,
+    };
+    let id = match &new.oid {
+        Some(oid) => validate_uuid("oid", oid)?,
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let email = new.email.trim().to_owned();
+    let display_name = new.display_name.clone().unwrap_or_else(|| {
+        match (&new.given_name, &new.family_name) {
+            (Some(g), Some(f)) => format!("{g} {f}"),
+            _ => email.split('@').next().unwrap_or(&email).to_owned(),
+        }
+    });
+    let ts = now();
+    Ok(User {
+        id,
+        tenant_id: tenant.id.clone(),
+        email_normalized: normalize_email(&email),
+        email,
+        display_name,
+        given_name: new.given_name.clone(),
+        family_name: new.family_name.clone(),
+        password_hash,
+        roles: encode_list(&new.roles),
+        disabled: i32::from(new.disabled),
+        created_at: ts,
+        updated_at: ts,
+    })
+}
+
+pub fn create_user(
+    conn: &mut DbConnection,
+    hasher: &PasswordHasher,
+    tenant: &Tenant,
+    new: &NewUser,
+) -> DirectoryResult<User> {
+    let row = new_user_row(hasher, tenant, new)?;
+    conn.transaction(|conn| {
+        users::insert(conn, &row)?;
+        for group in &new.groups {
+            let g = ensure_group(conn, tenant, group, None)?;
+            groups::add_member(conn, &g.id, &row.id)?;
+        }
+        Ok::<_, DirectoryError>(())
+    })?;
+    Ok(row)
+}
+
+pub fn ensure_group(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    name: &str,
+    id: Option<&str>,
+) -> DirectoryResult<Group> {
+    if name.trim().is_empty() {
+        return invalid("a group name is empty");
+    }
+    if let Some(g) = groups::find_by_name(conn, &tenant.id, name)? {
+        return Ok(g);
+    }
+    let group = Group {
+        id: match id {
+            Some(id) => validate_uuid("group id", id)?,
+            None => uuid::Uuid::new_v4().to_string(),
+        },
+        tenant_id: tenant.id.clone(),
+        name: name.to_owned(),
+        created_at: now(),
+    };
+    groups::insert(conn, &group)?;
+    Ok(group)
+}
+
+pub fn user_by_email(conn: &mut DbConnection, tenant: &Tenant, email: &str) -> DirectoryResult<User> {
+    users::find_by_email(conn, &tenant.id, email)?
+        .ok_or_else(|| DirectoryError::NotFound(format!("user {email}")))
+}
+
+pub fn set_password(
+    conn: &mut DbConnection,
+    hasher: &PasswordHasher,
+    tenant: &Tenant,
+    email: &str,
+    password: &SecretString,
+) -> DirectoryResult<()> {
+    use secrecy::ExposeSecret;
+    if password.expose_secret().is_empty() {
+        return invalid("the password is empty");
+    }
+    let user = user_by_email(conn, tenant, email)?;
+    let hash = hasher.hash_blocking(password)?;
+    users::set_password_hash(conn, &user.id, &hash)?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct NewClient {
+    pub client_id: Option<String>,
+    pub name: String,
+    pub public: bool,
+    /// A chosen secret (seed files); otherwise a 256-bit one is generated.
+    pub secret: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Option<Vec<String>>,
+    pub app_roles: Vec<String>,
+}
+
+/// Creates a client; returns it with its secret in clear, which is shown once and
+/// stored only as SHA-256.
+pub fn create_client(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    new: &NewClient,
+) -> DirectoryResult<(Client, Option<String>)> {
+    let client_id = match &new.client_id {
+        Some(id) if id.trim().is_empty() => return invalid("client_id is empty"),
+        Some(id) => id.trim().to_owned(),
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    if new.public && new.secret.is_some() {
+        return invalid("a public client has no secret");
+    }
+    let grant_types = match &new.grant_types {
+        Some(list) => {
+            for g in list {
+                if !KNOWN_GRANTS.contains(&g.as_str()) {
+                    return invalid(format!(
+                        "unknown grant type {g:?} (known: {})",
+                        KNOWN_GRANTS.join(", ")
+                    ));
+                }
+            }
+            if new.public && list.iter().any(|g| g == GRANT_CLIENT_CREDENTIALS) {
+                return invalid("a public client cannot use client_credentials");
+            }
+            list.clone()
+        }
+        None if new.public => vec![
+            GRANT_PASSWORD.into(),
+            GRANT_REFRESH_TOKEN.into(),
+            GRANT_AUTHORIZATION_CODE.into(),
+        ],
+        None => KNOWN_GRANTS.iter().map(|g| (*g).to_owned()).collect(),
+    };
+    for uri in &new.redirect_uris {
+        if !(uri.starts_with("http://") || uri.starts_with("https://") || uri.contains(":/")) {
+            return invalid(format!("redirect URI {uri:?} is not an absolute URI"));
+        }
+    }
+    let secret = if new.public {
+        None
+    } else {
+        Some(new.secret.clone().unwrap_or_else(secrets::generate))
+    };
+    let client = Client {
+        client_id,
+        tenant_id: tenant.id.clone(),
+        name: if new.name.trim().is_empty() {
+            "client".into()
+        } else {
+            new.name.trim().to_owned()
+        },
+        secret_hash: secret.as_deref().map(secrets::sha256_hex),
+        redirect_uris: encode_list(&new.redirect_uris),
+        grant_types: encode_list(&grant_types),
+        app_roles: encode_list(&new.app_roles),
+        created_at: now(),
+    };
+    conn.transaction(|conn| {
+        clients::insert(conn, &client)?;
+        if tenant.default_client_id.is_none() {
+            tenants::set_default_client(conn, &tenant.id, Some(&client.client_id))?;
+        }
+        Ok::<_, DirectoryError>(())
+    })?;
+    Ok((client, secret))
+}
+
+pub fn delete_client(conn: &mut DbConnection, client_id: &str) -> DirectoryResult<()> {
+    let client = clients::find(conn, client_id)?
+        .ok_or_else(|| DirectoryError::NotFound(format!("client {client_id}")))?;
+    conn.transaction(|conn| {
+        let tenant = tenant(conn, &client.tenant_id)?;
+        if tenant.default_client_id.as_deref() == Some(client_id) {
+            tenants::set_default_client(conn, &tenant.id, None)?;
+        }
+        clients::delete(conn, client_id)?;
+        Ok::<_, DirectoryError>(())
+    })
+}
+
+/// Well-known demo values, so the README's walk-through works verbatim.
+pub const BOOTSTRAP_TENANT: &str = "localidp";
+pub const DEMO_EMAIL: &str = "demo@localidp.test";
+pub const DEMO_PASSWORD: &str = "demo-password";
+pub const DEMO_PUBLIC_CLIENT_ID: &str = "00000000-0000-4000-8000-00000000d3e0";
+
+/// What first start created, for the banner.
+#[derive(Debug)]
+pub struct Bootstrap {
+    pub tenant: Tenant,
+    pub demo_user: Option<User>,
+    pub demo_public_client: Option<Client>,
+    pub demo_confidential_client: Option<(Client, String)>,
+}
+
+/// In an empty database: create the first tenant and, unless `demo` is off, the demo
+/// user and clients. Returns `None` when the database already has a tenant.
+pub fn bootstrap(
+    conn: &mut DbConnection,
+    hasher: &PasswordHasher,
+    demo: bool,
+) -> DirectoryResult<Option<Bootstrap>> {
+    if tenants::oldest(conn)?.is_some() {
+        return Ok(None);
+    }
+    let mut tenant = ensure_tenant(conn, BOOTSTRAP_TENANT, None, Some("localidp"))?;
+    if !demo {
+        return Ok(Some(Bootstrap {
+            tenant,
+            demo_user: None,
+            demo_public_client: None,
+            demo_confidential_client: None,
+        }));
+    }
+    let (confidential, secret) = create_client(
+        conn,
+        &tenant,
+        &NewClient {
+            name: "demo-api".into(),
+            app_roles: vec!["Tasks.Read.All".into()],
+            ..Default::default()
+        },
+    )?;
+    tenant.default_client_id = Some(confidential.client_id.clone());
+    let (public, _) = create_client(
+        conn,
+        &tenant,
+        &NewClient {
+            client_id: Some(DEMO_PUBLIC_CLIENT_ID.into()),
+            name: "demo-public".into(),
+            public: true,
+            redirect_uris: vec!["http://localhost:3000/callback".into()],
+            ..Default::default()
+        },
+    )?;
+    let user = create_user(
+        conn,
+        hasher,
+        &tenant,
+        &NewUser {
+            email: DEMO_EMAIL.into(),
+            password: Some(SecretString::from(DEMO_PASSWORD)),
+            display_name: Some("Demo User".into()),
+            given_name: Some("Demo".into()),
+            family_name: Some("User".into()),
+            roles: vec!["Admin".into()],
+            groups: vec!["demo-users".into()],
+            ..Default::default()
+        },
+    )?;
+    Ok(Some(Bootstrap {
+        tenant,
+        demo_user: Some(user),
+        demo_public_client: Some(public),
+        demo_confidential_client: Some((confidential, secret.unwrap_or_default())),
+    }))
+}

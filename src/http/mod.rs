@@ -1,0 +1,38 @@
+//! HTTP surface: the route table, and the mapping of errors to protocol shapes.
+//! Handlers parse the request, call one domain function, and map its result.
+
+mod auth;
+mod discovery;
+mod error;
+mod health;
+mod token;
+
+use actix_web::web;
+
+pub use error::{json_config, form_config, not_found};
+
+/// Bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Every endpoint, by URL.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/auth/token", web::post().to(token::default_tenant_token))
+        .route("/auth/login", web::post().to(auth::login))
+        .route("/auth/verify", web::get().to(auth::verify))
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(discovery::default_tenant_configuration),
+        )
+        .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            web::get().to(discovery::tenant_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", web::get().to(discovery::jwks))
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            web::post().to(token::tenant_token),
+        );
+}

@@ -1,0 +1,137 @@
+//! The `scope` parameter (RFC 6749 §3.3) in Entra's form: OIDC scopes plus
+//! permissions of one resource, written `{resource}/{permission}` where the resource
+//! is an application's client id or `api://{client id}`.
+
+use super::OAuthError;
+
+pub const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestedScope {
+    /// Every scope token as requested, de-duplicated, in order.
+    pub tokens: Vec<String>,
+    pub openid: bool,
+    pub offline_access: bool,
+    /// The client id of the resource the permissions belong to.
+    pub resource: Option<String>,
+    /// Permission names without `.default`.
+    pub permissions: Vec<String>,
+    pub default_requested: bool,
+}
+
+impl RequestedScope {
+    pub fn as_string(&self) -> String {
+        self.tokens.join(" ")
+    }
+
+    /// The OIDC scopes requested, for `scp` when no resource permission was asked.
+    pub fn oidc_tokens(&self) -> Vec<&str> {
+        self.tokens
+            .iter()
+            .map(String::as_str)
+            .filter(|t| OIDC_SCOPES.contains(t) && *t != "offline_access")
+            .collect()
+    }
+
+    /// True when every token of `self` was part of `granted`.
+    pub fn is_subset_of(&self, granted: &RequestedScope) -> bool {
+        self.tokens.iter().all(|t| granted.tokens.contains(t))
+    }
+}
+
+fn valid_token(t: &str) -> bool {
+    t.bytes()
+        .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
+/// Strips `api://` so a resource names a client id.
+pub fn resource_client_id(resource: &str) -> &str {
+    resource
+        .strip_prefix("api://")
+        .unwrap_or(resource)
+        .trim_end_matches('/')
+}
+
+pub fn parse(raw: &str) -> Result<RequestedScope, OAuthError> {
+    let mut scope = RequestedScope::default();
+    for token in raw.split_ascii_whitespace() {
+        if !valid_token(token) {
+            return Err(OAuthError::invalid_scope(format!(
+                "The scope {token:?} contains characters RFC 6749 §3.3 does not allow."
+            )));
+        }
+        if scope.tokens.iter().any(|t| t == token) {
+            continue;
+        }
+        scope.tokens.push(token.to_owned());
+        match token {
+            "openid" => scope.openid = true,
+            "offline_access" => scope.offline_access = true,
+            "profile" | "email" => {}
+            _ => {
+                let (resource, permission) = match token.rsplit_once('/') {
+                    Some((r, p)) if !r.is_empty() && !p.is_empty() => (Some(resource_client_id(r)), p),
+                    Some(_) => {
+                        return Err(OAuthError::invalid_scope(format!(
+                            "The scope {token:?} is not of the form {{resource}}/{{permission}}."
+                        )));
+                    }
+                    None => (None, token),
+                };
+                if let Some(resource) = resource {
+                    match &scope.resource {
+                        Some(existing) if existing != resource => {
+                            return Err(OAuthError::invalid_scope(
+                                "Scopes of more than one resource were requested; a token is for one resource.",
+                            ));
+                        }
+                        _ => scope.resource = Some(resource.to_owned()),
+                    }
+                }
+                if permission == ".default" {
+                    scope.default_requested = true;
+                } else {
+                    scope.permissions.push(permission.to_owned());
+                }
+            }
+        }
+    }
+    Ok(scope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_oidc_and_resource_permissions() {
+        let s = parse("openid profile offline_access api://abc/Tasks.Read api://abc/Tasks.Write").unwrap();
+        assert!(s.openid && s.offline_access);
+        assert_eq!(s.resource.as_deref(), Some("abc"));
+        assert_eq!(s.permissions, vec!["Tasks.Read", "Tasks.Write"]);
+        assert_eq!(s.oidc_tokens(), vec!["openid", "profile"]);
+    }
+
+    #[test]
+    fn default_scope_and_bare_guid_resource() {
+        let s = parse("11111111-2222-3333-4444-555555555555/.default").unwrap();
+        assert!(s.default_requested);
+        assert!(s.permissions.is_empty());
+        assert_eq!(s.resource.as_deref(), Some("11111111-2222-3333-4444-555555555555"));
+    }
+
+    #[test]
+    fn two_resources_or_bad_characters_are_refused() {
+        assert!(parse("api://a/x api://b/y").is_err());
+        assert!(parse("bad\"quote").is_err());
+        assert!(parse("api://a/").is_err());
+    }
+
+    #[test]
+    fn duplicates_collapse_and_subset_works() {
+        let all = parse("openid openid api://a/x").unwrap();
+        assert_eq!(all.tokens.len(), 2);
+        assert!(parse("api://a/x").unwrap().is_subset_of(&all));
+        assert!(!parse("api://a/y").unwrap().is_subset_of(&all));
+    }
+}

@@ -1,0 +1,88 @@
+//! Access-token verification for `/auth/verify`: RS256 only, a `kid` we published,
+//! signature, `exp`/`nbf` with leeway, and `iss`/`aud` bound to one of our tenants.
+
+use jsonwebtoken::{Algorithm, Validation};
+
+use super::claims::AccessTokenClaims;
+use crate::state::AppState;
+
+/// Clock skew tolerated on `exp` and `nbf`, seconds.
+pub const LEEWAY: u64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The token is not acceptable; the message is safe to show the caller.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("verification is unavailable: {0}")]
+    Unavailable(String),
+}
+
+fn invalid(msg: impl Into<String>) -> VerifyError {
+    VerifyError::Invalid(msg.into())
+}
+
+fn validation() -> Validation {
+    let mut v = Validation::new(Algorithm::RS256);
+    v.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+    v.validate_nbf = true;
+    v.validate_exp = true;
+    // Checked below against the tenant named in `tid`.
+    v.validate_aud = false;
+    v.leeway = LEEWAY;
+    v
+}
+
+pub async fn verify_access_token(
+    state: &AppState,
+    token: &str,
+) -> Result<AccessTokenClaims, VerifyError> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|_| invalid("The token is not a well-formed JWT."))?;
+    if header.alg != Algorithm::RS256 {
+        return Err(invalid("Only RS256 tokens are accepted."));
+    }
+    let kid = header
+        .kid
+        .ok_or_else(|| invalid("The token header has no kid."))?;
+    let mut ring = state.key_ring();
+    if ring.get(&kid).is_none() {
+        // Perhaps another replica or the CLI rotated keys since we loaded them.
+        ring = state
+            .reload_keys(true)
+            .await
+            .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
+    }
+    let key = ring
+        .get(&kid)
+        .ok_or_else(|| invalid("The token was signed by an unknown key."))?;
+    let data = jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, &validation())
+        .map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            invalid(match e.kind() {
+                ErrorKind::ExpiredSignature => "The token has expired.".to_owned(),
+                ErrorKind::ImmatureSignature => "The token is not valid yet (nbf).".to_owned(),
+                ErrorKind::InvalidSignature => "The token signature is invalid.".to_owned(),
+                ErrorKind::MissingRequiredClaim(c) => format!("The token has no {c} claim."),
+                ErrorKind::Json(_) => "The token is not an access token of this issuer.".to_owned(),
+                _ => "The token is invalid.".to_owned(),
+            })
+        })?;
+    let claims = data.claims;
+    let tenant = state
+        .tenant(&claims.tid)
+        .await
+        .map_err(|e| VerifyError::Unavailable(e.to_string()))?
+        .ok_or_else(|| invalid("The token belongs to an unknown tenant."))?;
+    if claims.tid != tenant.id || claims.iss != tenant.issuer {
+        return Err(invalid("The token was issued by another issuer."));
+    }
+    let audiences = state
+        .audiences(&tenant.id)
+        .await
+        .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
+    if !audiences.contains(super::scope::resource_client_id(&claims.aud)) {
+        return Err(invalid("The token is for an audience this tenant does not know."));
+    }
+    Ok(claims)
+}

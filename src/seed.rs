@@ -1,0 +1,165 @@
+//! `serve --seed FILE`: tenants, users, groups and clients for test fixtures, created
+//! at start if missing and left alone if present, so a restart changes nothing.
+
+use std::path::Path;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::crypto::password::PasswordHasher;
+use crate::db::DbConnection;
+use crate::db::clients;
+use crate::db::users;
+use crate::directory::{self, DirectoryError, DirectoryResult, NewClient, NewUser};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFile {
+    #[serde(default)]
+    pub tenants: Vec<SeedTenant>,
+    #[serde(default)]
+    pub groups: Vec<SeedGroup>,
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
+    #[serde(default)]
+    pub clients: Vec<SeedClient>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedTenant {
+    pub name: String,
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedGroup {
+    pub name: String,
+    pub id: Option<String>,
+    pub tenant: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedUser {
+    pub email: String,
+    pub password: Option<String>,
+    pub password_hash: Option<String>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    pub oid: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    pub tenant: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedClient {
+    pub client_id: String,
+    pub name: Option<String>,
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    pub app_roles: Vec<String>,
+    pub tenant: Option<String>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    pub tenants: usize,
+    pub users: usize,
+    pub clients: usize,
+}
+
+pub fn read(path: &Path) -> DirectoryResult<SeedFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        DirectoryError::Invalid(format!("cannot read seed file {}: {e}", path.display()))
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        DirectoryError::Invalid(format!("seed file {}: {e}", path.display()))
+    })
+}
+
+/// Applies the seed. Tenants first (the first one becomes the default tenant of an
+/// empty database), then groups, users and clients.
+pub fn apply(
+    conn: &mut DbConnection,
+    hasher: &PasswordHasher,
+    seed: &SeedFile,
+    default_tenant: Option<&str>,
+) -> DirectoryResult<SeedReport> {
+    let mut report = SeedReport::default();
+    for t in &seed.tenants {
+        let existed = crate::db::tenants::find(conn, &t.name)?.is_some();
+        directory::ensure_tenant(conn, &t.name, t.id.as_deref(), t.display_name.as_deref())?;
+        report.tenants += usize::from(!existed);
+    }
+    let tenant_of = |conn: &mut DbConnection, name: &Option<String>| match name {
+        Some(n) => directory::tenant(conn, n),
+        None => directory::default_tenant(conn, default_tenant),
+    };
+    for g in &seed.groups {
+        let tenant = tenant_of(conn, &g.tenant)?;
+        directory::ensure_group(conn, &tenant, &g.name, g.id.as_deref())?;
+    }
+    for u in &seed.users {
+        let tenant = tenant_of(conn, &u.tenant)?;
+        if users::find_by_email(conn, &tenant.id, &u.email)?.is_some() {
+            continue;
+        }
+        let new = NewUser {
+            email: u.email.clone(),
+            password: u.password.clone().map(SecretString::from),
+            password_hash: u.password_hash.clone(),
+            display_name: u.name.clone(),
+            given_name: u.given_name.clone(),
+            family_name: u.family_name.clone(),
+            roles: u.roles.clone(),
+            groups: u.groups.clone(),
+            oid: u.oid.clone(),
+            disabled: u.disabled,
+        };
+        directory::create_user(conn, hasher, &tenant, &new)
+            .map_err(|e| DirectoryError::Invalid(format!("seed user {}: {e}", u.email)))?;
+        report.users += 1;
+    }
+    for c in &seed.clients {
+        let tenant = tenant_of(conn, &c.tenant)?;
+        if clients::find(conn, &c.client_id)?.is_some() {
+            continue;
+        }
+        if !c.public && c.secret.is_none() {
+            return Err(DirectoryError::Invalid(format!(
+                "seed client {}: give a secret, or public = true",
+                c.client_id
+            )));
+        }
+        let new = NewClient {
+            client_id: Some(c.client_id.clone()),
+            name: c.name.clone().unwrap_or_else(|| c.client_id.clone()),
+            public: c.public,
+            secret: c.secret.clone(),
+            redirect_uris: c.redirect_uris.clone(),
+            grant_types: c.grant_types.clone(),
+            app_roles: c.app_roles.clone(),
+        };
+        // Re-read: a client added earlier in this loop may have become the default.
+        let tenant = directory::tenant(conn, &tenant.id)?;
+        directory::create_client(conn, &tenant, &new)
+            .map_err(|e| DirectoryError::Invalid(format!("seed client {}: {e}", c.client_id)))?;
+        report.clients += 1;
+    }
+    Ok(report)
+}

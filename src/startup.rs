@@ -1,0 +1,234 @@
+//! Builds the server: binds the listener (port 0 allowed), opens and migrates the
+//! database, creates first-start data, loads the keys, and starts actix-web.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+
+use crate::config::Settings;
+use crate::crypto::keys::KeyError;
+use crate::db::{self, DbError};
+use crate::directory::{self, Bootstrap, DirectoryError};
+use crate::http;
+use crate::seed::{self, SeedReport};
+use crate::state::{self, AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("database: {0}")]
+    Db(#[from] DbError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] KeyError),
+    #[error("{0}")]
+    Directory(#[from] DirectoryError),
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("crypto self-test failed: {0}")]
+    SelfTest(String),
+    #[error("start-up task failed: {0}")]
+    Join(String),
+}
+
+/// What a start did besides starting: shown in the banner.
+#[derive(Debug, Default)]
+pub struct StartReport {
+    pub bootstrap: Option<Bootstrap>,
+    pub seeded: Option<SeedReport>,
+}
+
+pub struct Application {
+    port: u16,
+    state: AppState,
+    server: Server,
+    pub report: StartReport,
+}
+
+/// Selects aws-lc-rs for jsonwebtoken once per process (a second call is a no-op).
+pub fn install_crypto_provider() {
+    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        install_crypto_provider();
+        let addr = format!("{}:{}", settings.host, settings.port);
+        let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?
+            .port();
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://localhost:{port}"));
+
+        let hasher = settings.password_hasher()?;
+        let prepared = {
+            let settings = settings.clone();
+            let hasher = hasher.clone();
+            tokio::task::spawn_blocking(move || prepare(&settings, &hasher))
+                .await
+                .map_err(|e| StartError::Join(e.to_string()))??
+        };
+        hasher.warm_up();
+        self_test(&prepared.ring)?;
+
+        let state = AppState::new(
+            settings.clone(),
+            public_url,
+            prepared.pool,
+            hasher,
+            prepared.default_tenant_id,
+            prepared.ring,
+        );
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(http::form_config(http::MAX_BODY_BYTES))
+                .app_data(http::json_config(http::MAX_BODY_BYTES))
+                .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
+                .wrap(tracing_actix())
+                .configure(http::routes)
+                .default_service(web::to(http::not_found))
+        })
+        .workers(settings.workers)
+        .shutdown_timeout(5)
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            addr: format!("port {port}"),
+            source,
+        })?
+        .run();
+
+        Ok(Application {
+            port,
+            state,
+            server,
+            report: prepared.report,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped, with housekeeping alongside.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let result = self.server.await;
+        housekeeping.abort();
+        result
+    }
+}
+
+fn tracing_actix() -> actix_web::middleware::Logger {
+    // Paths and statuses only: never query strings, bodies or headers with secrets.
+    actix_web::middleware::Logger::new(r#"%{r}a "%m %U" %s %b %Dms"#)
+}
+
+struct Prepared {
+    pool: db::DbPool,
+    ring: crate::crypto::keys::KeyRing,
+    default_tenant_id: String,
+    report: StartReport,
+}
+
+/// Blocking start-up work: database, first-start data, seed, keys.
+fn prepare(
+    settings: &Settings,
+    hasher: &crate::crypto::password::PasswordHasher,
+) -> Result<Prepared, StartError> {
+    let pool = db::connect(&settings.database, settings.db_pool_size)?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let seed = match &settings.seed {
+        Some(path) => Some(seed::read(path)?),
+        None => None,
+    };
+    let mut report = StartReport::default();
+    // A seed with tenants defines them; otherwise an empty database gets the
+    // bootstrap tenant, with the demo user and clients unless seeding or told not to.
+    let seed_has_tenants = seed.as_ref().is_some_and(|s| !s.tenants.is_empty());
+    if !seed_has_tenants {
+        report.bootstrap = directory::bootstrap(&mut conn, hasher, settings.demo && seed.is_none())?;
+    }
+    if let Some(seed) = &seed {
+        report.seeded = Some(seed::apply(
+            &mut conn,
+            hasher,
+            seed,
+            settings.default_tenant.as_deref(),
+        )?);
+    }
+    let default_tenant =
+        directory::default_tenant(&mut conn, settings.default_tenant.as_deref())?;
+    let store = settings.key_store();
+    let now = db::now();
+    store.ensure_active(&mut conn, now)?;
+    let ring = store.load_ring(&mut conn, now, state::key_retention(settings))?;
+    Ok(Prepared {
+        pool,
+        ring,
+        default_tenant_id: default_tenant.id,
+        report,
+    })
+}
+
+/// Signs and verifies once, so a broken crypto backend fails the start, not a request.
+fn self_test(ring: &crate::crypto::keys::KeyRing) -> Result<(), StartError> {
+    let key = ring.active();
+    let claims = serde_json::json!({"sub": "self-test", "exp": i64::MAX / 2});
+    let token = crate::crypto::jwt::sign(key, &claims)
+        .map_err(|e| StartError::SelfTest(e.to_string()))?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<serde_json::Value>(&token, &key.decoding, &validation)
+        .map_err(|e| StartError::SelfTest(e.to_string()))?;
+    Ok(())
+}
+
+/// Picks up keys rotated elsewhere and drops refresh tokens past their expiry.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.tick().await;
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        n += 1;
+        if let Err(e) = state.reload_keys(false).await {
+            tracing::warn!(error = %e, "key reload failed");
+        }
+        if n % 60 == 0 {
+            match state
+                .db(|c| db::refresh_tokens::purge_expired(c, db::now()))
+                .await
+            {
+                Ok(purged) if purged > 0 => tracing::info!(purged, "expired refresh tokens removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "refresh token purge failed"),
+            }
+        }
+    }
+}
