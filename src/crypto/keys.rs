@@ -269,8 +269,19 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
-    /// `keys` newest first.
-    pub fn new(keys: Vec<Arc<SigningKey>>) -> Result<Self, KeyError> {
+    /// The active key (newest unretired) comes first, then the most recently retired.
+    pub fn new(mut keys: Vec<Arc<SigningKey>>) -> Result<Self, KeyError> {
+        use std::cmp::Reverse;
+        keys.sort_by(|a, b| {
+            let rank = |k: &SigningKey| {
+                (
+                    k.retired_at.is_some(),
+                    Reverse(k.retired_at),
+                    Reverse(k.created_at),
+                )
+            };
+            rank(a).cmp(&rank(b)).then_with(|| a.kid.cmp(&b.kid))
+        });
         let active = keys
             .iter()
             .find(|k| k.retired_at.is_none())

@@ -1,0 +1,106 @@
+use crate::helpers::*;
+use serde_json::Value;
+
+#[tokio::test]
+async fn malformed_bodies_get_protocol_errors_never_500() {
+    let app = spawn_app().await;
+    // Wrong content type on the token endpoint.
+    let res = app
+        .http
+        .post(app.url("/auth/token"))
+        .header("content-type", "application/json")
+        .body(r#"{"grant_type":"password"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 415, "invalid_request").await;
+    // A parameter given twice (RFC 6749 §3.2).
+    let res = app
+        .http
+        .post(app.url("/auth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=password&grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 400, "invalid_request").await;
+    // Invalid UTF-8 and broken percent-encoding.
+    for body in [&b"grant_type=%ff%fe"[..], &b"grant_type=%zz"[..], &b"\xff\xfe=\x00"[..]] {
+        let res = app
+            .http
+            .post(app.url("/auth/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "{}", res.status());
+    }
+    // Too large.
+    let big = format!("grant_type=password&username={}", "a".repeat(100 * 1024));
+    let res = app
+        .http
+        .post(app.url("/auth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 413, "invalid_request").await;
+    // Login: wrong content type, broken JSON, wrong shape, too large.
+    let res = app
+        .http
+        .post(app.url("/auth/login"))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 415, "invalid_request").await;
+    let res = app
+        .http
+        .post(app.url("/auth/login"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 400, "invalid_request").await;
+    let res = app
+        .http
+        .post(app.url("/auth/login"))
+        .json(&serde_json::json!({"email": 5, "password": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 422, "invalid_request").await;
+    let res = app
+        .http
+        .post(app.url("/auth/login"))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"email":"{}","password":"x"}}"#, "a".repeat(100 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 413, "invalid_request").await;
+    // Wrong method.
+    let res = app.http.get(app.url("/auth/token")).send().await.unwrap();
+    assert!(res.status().is_client_error());
+    // Long and odd values reach the grant logic without a 500.
+    let odd = "\u{0}\u{202e}💥".repeat(1000);
+    for grant in ["password", "refresh_token", "client_credentials"] {
+        let res = app
+            .token(&[
+                ("grant_type", grant),
+                ("client_id", &odd),
+                ("client_secret", &odd),
+                ("username", &odd),
+                ("password", &odd),
+                ("refresh_token", &odd),
+                ("scope", &odd),
+            ])
+            .await;
+        assert!(res.status().is_client_error(), "{grant}: {}", res.status());
+        let _: Value = res.json().await.unwrap();
+    }
+}

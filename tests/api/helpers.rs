@@ -1,0 +1,279 @@
+//! Test fixture: the real server on port 0 over a fresh database, talked to over HTTP.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use localidp::config::{ConfigArgs, Settings};
+use localidp::startup::Application;
+use serde_json::Value;
+
+pub const PUBLIC_URL: &str = "http://localidp.test";
+pub const CONTOSO_ID: &str = "11111111-1111-4111-8111-111111111111";
+pub const FABRIKAM_ID: &str = "22222222-2222-4222-8222-222222222222";
+pub const WEB_APP: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+pub const WEB_APP_SECRET: &str = "web-app-secret-0123456789abcdefghijklmnop";
+pub const PUBLIC_APP: &str = "aaaaaaaa-0000-4000-8000-000000000002";
+pub const API_APP: &str = "aaaaaaaa-0000-4000-8000-000000000003";
+pub const API_APP_SECRET: &str = "api-app-secret-0123456789abcdefghijklmnop";
+pub const DAEMON_ONLY: &str = "aaaaaaaa-0000-4000-8000-000000000004";
+pub const DAEMON_SECRET: &str = "daemon-secret-0123456789abcdefghijklmnopq";
+pub const FABRIKAM_APP: &str = "bbbbbbbb-0000-4000-8000-000000000001";
+pub const FABRIKAM_SECRET: &str = "fabrikam-secret-0123456789abcdefghijklmno";
+pub const ALICE: &str = "alice@contoso.com";
+pub const ALICE_PASSWORD: &str = "alice-password";
+pub const ALICE_OID: &str = "a11ce000-0000-4000-8000-000000000001";
+pub const CAROL_PASSWORD: &str = "carol-password";
+pub const DAVE_PASSWORD: &str = "dave-password";
+
+/// Which database a test runs against.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    /// SQLite always; PostgreSQL too when LOCALIDP_TEST_POSTGRES_URL is set.
+    pub fn all() -> Vec<Backend> {
+        let mut v = vec![Backend::Sqlite];
+        if let Some(pg) = postgres_url() {
+            v.push(Backend::Postgres(pg));
+        }
+        v
+    }
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("LOCALIDP_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// A fresh PostgreSQL database on the test server, named uniquely.
+pub fn fresh_postgres_database(base_url: &str) -> String {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let mut admin = diesel::PgConnection::establish(base_url)
+        .unwrap_or_else(|e| panic!("cannot reach {base_url}: {e}"));
+    let name = format!("localidp_test_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create test database");
+    let (prefix, _) = base_url.rsplit_once('/').expect("URL with a database name");
+    format!("{prefix}/{name}")
+}
+
+pub fn bcrypt_hash(password: &str) -> String {
+    bcrypt::hash(password, 4).unwrap()
+}
+
+/// The seed every test starts from.
+pub fn seed_toml() -> String {
+    let carol = bcrypt_hash(CAROL_PASSWORD);
+    // PHP and passlib write $2y$ and $2a$; both must verify.
+    let dave = bcrypt_hash(DAVE_PASSWORD).replacen("$2b$", "$2y$", 1);
+    format!(
+        r#"
+[[tenants]]
+name = "contoso.onmicrosoft.com"
+id = "{CONTOSO_ID}"
+display_name = "Contoso"
+
+[[tenants]]
+name = "fabrikam.onmicrosoft.com"
+id = "{FABRIKAM_ID}"
+
+[[clients]]
+client_id = "{WEB_APP}"
+name = "web app"
+secret = "{WEB_APP_SECRET}"
+app_roles = ["Tasks.Read.All"]
+
+[[clients]]
+client_id = "{PUBLIC_APP}"
+name = "spa"
+public = true
+
+[[clients]]
+client_id = "{API_APP}"
+name = "tasks api"
+secret = "{API_APP_SECRET}"
+
+[[clients]]
+client_id = "{DAEMON_ONLY}"
+name = "daemon"
+secret = "{DAEMON_SECRET}"
+grant_types = ["client_credentials"]
+
+[[clients]]
+client_id = "{FABRIKAM_APP}"
+tenant = "fabrikam.onmicrosoft.com"
+secret = "{FABRIKAM_SECRET}"
+
+[[users]]
+email = "{ALICE}"
+password = "{ALICE_PASSWORD}"
+oid = "{ALICE_OID}"
+given_name = "Alice"
+family_name = "Smith"
+roles = ["Admin", "Tasks.Write"]
+groups = ["admins", "everyone"]
+
+[[users]]
+email = "bob@contoso.com"
+password = "bob-password"
+disabled = true
+
+[[users]]
+email = "carol@contoso.com"
+password_hash = "{carol}"
+name = "Carol Imported"
+
+[[users]]
+email = "dave@contoso.com"
+password_hash = "{dave}"
+
+[[users]]
+email = "erin@fabrikam.com"
+password = "erin-password"
+tenant = "fabrikam.onmicrosoft.com"
+"#
+    )
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub settings: Settings,
+    handle: actix_web::dev::ServerHandle,
+    pub state: localidp::state::AppState,
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn stop(self) -> (Settings, Arc<tempfile::TempDir>) {
+        self.handle.stop(true).await;
+        (self.settings, self.dir)
+    }
+
+    pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url("/auth/token"))
+            .form(form)
+            .send()
+            .await
+            .expect("token request")
+    }
+
+    pub async fn tenant_token(&self, tenant: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/{tenant}/oauth2/v2.0/token")))
+            .form(form)
+            .send()
+            .await
+            .expect("token request")
+    }
+
+    /// A password-grant token response for alice via the web app.
+    pub async fn alice_tokens(&self, scope: &str) -> Value {
+        let res = self
+            .token(&[
+                ("grant_type", "password"),
+                ("client_id", WEB_APP),
+                ("client_secret", WEB_APP_SECRET),
+                ("username", ALICE),
+                ("password", ALICE_PASSWORD),
+                ("scope", scope),
+            ])
+            .await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    pub async fn verify(&self, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url("/auth/verify"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("verify request")
+    }
+}
+
+/// Settings for a test server: fixed public URL, temp keys dir, the given database.
+pub fn test_settings(backend: &Backend, dir: &std::path::Path) -> Settings {
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("data/localidp.db").display()),
+        Backend::Postgres(base) => fresh_postgres_database(base),
+    };
+    let seed: PathBuf = dir.join("seed.toml");
+    std::fs::write(&seed, seed_toml()).unwrap();
+    Settings::from_args(ConfigArgs {
+        host: Some("127.0.0.1".into()),
+        port: Some(0),
+        public_url: Some(PUBLIC_URL.into()),
+        database_url: Some(database_url),
+        keys_dir: Some(dir.join("keys")),
+        seed: Some(seed),
+        default_tenant: Some("contoso.onmicrosoft.com".into()),
+        workers: Some(2),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_on(&Backend::Sqlite).await
+}
+
+pub async fn spawn_on(backend: &Backend) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let settings = test_settings(backend, dir.path());
+    spawn_with(settings, dir).await
+}
+
+pub async fn spawn_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> TestApp {
+    let app = Application::build(settings.clone())
+        .await
+        .expect("server starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.server_handle();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        settings,
+        handle,
+        state,
+        dir,
+    }
+}
+
+/// The claims of a JWT, without verifying it.
+pub fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("three parts");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+pub fn header(jwt: &str) -> Value {
+    let h = jwt.split('.').next().unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
+}
+
+/// Asserts an RFC 6749 §5.2 error body and returns its description.
+pub async fn assert_oauth_error(res: reqwest::Response, status: u16, code: &str) -> String {
+    assert_eq!(res.status(), status, "status for {code}");
+    let body: Value = res.json().await.expect("JSON error body");
+    assert_eq!(body["error"], code, "body: {body}");
+    body["error_description"]
+        .as_str()
+        .expect("error_description")
+        .to_owned()
+}

@@ -1,0 +1,10 @@
+//! Black-box tests: each starts the real server on port 0 and speaks HTTP to it.
+
+mod body_errors;
+mod client_credentials;
+mod discovery;
+mod helpers;
+mod login_verify;
+mod password_grant;
+mod persistence;
+mod refresh;
