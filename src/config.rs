@@ -227,9 +227,7 @@ impl Settings {
         })
     }
 
-    pub fn password_hasher(
-        &self,
-    ) -> Result<crate::crypto::password::PasswordHasher, ConfigError> {
+    pub fn password_hasher(&self) -> Result<crate::crypto::password::PasswordHasher, ConfigError> {
         crate::crypto::password::PasswordHasher::new(
             self.argon2_memory_kib,
             self.argon2_iterations,

@@ -87,7 +87,10 @@ pub fn tenant(conn: &mut DbConnection, id_or_name: &str) -> DirectoryResult<Tena
 }
 
 /// The configured default tenant, else the oldest one.
-pub fn default_tenant(conn: &mut DbConnection, configured: Option<&str>) -> DirectoryResult<Tenant> {
+pub fn default_tenant(
+    conn: &mut DbConnection,
+    configured: Option<&str>,
+) -> DirectoryResult<Tenant> {
     match configured {
         Some(t) => tenant(conn, t),
         None => tenants::oldest(conn)?
@@ -104,7 +107,9 @@ pub fn ensure_tenant(
 ) -> DirectoryResult<Tenant> {
     let name = name.trim().to_ascii_lowercase();
     if name.is_empty() || name.contains('/') || name.chars().any(char::is_whitespace) {
-        return invalid(format!("tenant name {name:?} must be a non-empty path segment"));
+        return invalid(format!(
+            "tenant name {name:?} must be a non-empty path segment"
+        ));
     }
     if let Some(existing) = tenants::find(conn, &name)? {
         return Ok(existing);
@@ -160,7 +165,9 @@ pub fn new_user_row(
         }
         (None, Some(hash)) => {
             if !is_importable_hash(hash) {
-                return invalid("the password hash is neither bcrypt ($2a/$2b/$2y) nor argon2 (PHC)");
+                return invalid(
+                    "the password hash is neither bcrypt ($2a/$2b/$2y) nor argon2 (PHC)",
+                );
             }
             Some(hash.clone())
         }
@@ -171,12 +178,13 @@ pub fn new_user_row(
         None => uuid::Uuid::new_v4().to_string(),
     };
     let email = new.email.trim().to_owned();
-    let display_name = new.display_name.clone().unwrap_or_else(|| {
-        match (&new.given_name, &new.family_name) {
-            (Some(g), Some(f)) => format!("{g} {f}"),
-            _ => email.split('@').next().unwrap_or(&email).to_owned(),
-        }
-    });
+    let display_name =
+        new.display_name
+            .clone()
+            .unwrap_or_else(|| match (&new.given_name, &new.family_name) {
+                (Some(g), Some(f)) => format!("{g} {f}"),
+                _ => email.split('@').next().unwrap_or(&email).to_owned(),
+            });
     let ts = now();
     Ok(User {
         id,
@@ -212,6 +220,71 @@ pub fn create_user(
     Ok(row)
 }
 
+/// One line of a `user import` file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportedUser {
+    email: String,
+    password: Option<String>,
+    password_hash: Option<String>,
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    oid: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    disabled: bool,
+}
+
+/// Bulk import from JSON Lines, all or nothing: a bad line or an email that exists
+/// aborts the import with its line number and nothing is written.
+pub fn import_users(
+    conn: &mut DbConnection,
+    hasher: &PasswordHasher,
+    tenant: &Tenant,
+    path: &std::path::Path,
+) -> DirectoryResult<usize> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path)
+        .map_err(|e| DirectoryError::Invalid(format!("cannot open {}: {e}", path.display())))?;
+    let mut rows = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line_no = i + 1;
+        let line = line.map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let u: ImportedUser = serde_json::from_str(&line)
+            .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
+        let new = NewUser {
+            email: u.email,
+            password: u.password.map(SecretString::from),
+            password_hash: u.password_hash,
+            display_name: u.name,
+            given_name: u.given_name,
+            family_name: u.family_name,
+            roles: u.roles,
+            groups: Vec::new(),
+            oid: u.oid,
+            disabled: u.disabled,
+        };
+        let row = new_user_row(hasher, tenant, &new)
+            .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
+        if !seen.insert(row.email_normalized.clone()) {
+            return invalid(format!("line {line_no}: {} appears twice", row.email));
+        }
+        rows.push(row);
+    }
+    users::insert_many(conn, &rows).map_err(|e| match e {
+        DbError::Conflict(_) => {
+            DirectoryError::Conflict("a user of this file (same email or oid)".to_owned())
+        }
+        other => other.into(),
+    })
+}
+
 pub fn ensure_group(
     conn: &mut DbConnection,
     tenant: &Tenant,
@@ -237,7 +310,11 @@ pub fn ensure_group(
     Ok(group)
 }
 
-pub fn user_by_email(conn: &mut DbConnection, tenant: &Tenant, email: &str) -> DirectoryResult<User> {
+pub fn user_by_email(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    email: &str,
+) -> DirectoryResult<User> {
     users::find_by_email(conn, &tenant.id, email)?
         .ok_or_else(|| DirectoryError::NotFound(format!("user {email}")))
 }

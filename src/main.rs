@@ -13,7 +13,11 @@ use localidp::startup::{Application, StartReport};
 use secrecy::SecretString;
 
 #[derive(Parser)]
-#[command(name = "localidp", version, about = "A local identity provider that answers like Azure AD B2C / Entra ID")]
+#[command(
+    name = "localidp",
+    version,
+    about = "A local identity provider that answers like Azure AD B2C / Entra ID"
+)]
 struct Cli {
     /// TOML file with any of the settings below (flags and LOCALIDP_* variables win).
     #[arg(long, short, env = "LOCALIDP_CONFIG", global = true)]
@@ -63,7 +67,9 @@ impl PasswordArgs {
             std::io::stdin()
                 .read_to_string(&mut s)
                 .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
-            return Ok(Some(SecretString::from(s.trim_end_matches(['\r', '\n']).to_owned())));
+            return Ok(Some(SecretString::from(
+                s.trim_end_matches(['\r', '\n']).to_owned(),
+            )));
         }
         Ok(self.password.clone().map(SecretString::from))
     }
@@ -96,6 +102,14 @@ enum UserCommand {
         /// A fixed object id (GUID).
         #[arg(long)]
         oid: Option<String>,
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+    /// Import users from a JSON Lines file: one {"email", "password_hash" | "password",
+    /// "name", "given_name", "family_name", "oid", "roles", "disabled"} object per line.
+    /// Existing hashes (bcrypt, argon2) are kept and upgraded at each user's next sign-in.
+    Import {
+        file: PathBuf,
         #[command(flatten)]
         tenant: TenantArg,
     },
@@ -190,7 +204,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
-        Command::User(cmd) => admin(&settings, |conn, hasher| user_command(conn, hasher, &settings, cmd)),
+        Command::User(cmd) => admin(&settings, |conn, hasher| {
+            user_command(conn, hasher, &settings, cmd)
+        }),
         Command::Client(cmd) => admin(&settings, |conn, _| client_command(conn, &settings, cmd)),
         Command::Keys(cmd) => admin(&settings, |conn, _| keys_command(conn, &settings, cmd)),
     };
@@ -206,7 +222,9 @@ fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LOCALIDP_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_web::middleware::logger=warn"));
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,actix_web::middleware::logger=warn")
+        });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -253,7 +271,10 @@ fn print_banner(app: &Application, settings: &Settings, workers: usize) {
         app.port(),
         workers
     );
-    println!("  storage:   {storage}; signing keys {keys} (kid {})", state.key_ring().active().kid);
+    println!(
+        "  storage:   {storage}; signing keys {keys} (kid {})",
+        state.key_ring().active().kid
+    );
     println!("  issuer:    {}", state.issuer_for(tenant_id));
     println!("  discovery: {url}/{tenant_id}/v2.0/.well-known/openid-configuration");
     println!("  endpoints: POST {url}/auth/token, POST {url}/auth/login, GET {url}/auth/verify");
@@ -275,7 +296,10 @@ fn print_start_report(report: &StartReport) {
             println!("  demo public client:  {}", c.client_id);
         }
         if let Some((c, secret)) = &b.demo_confidential_client {
-            println!("  demo API client:     {} secret {}   (shown once)", c.client_id, secret);
+            println!(
+                "  demo API client:     {} secret {}   (shown once)",
+                c.client_id, secret
+            );
         }
     }
     if let Some(s) = &report.seeded {
@@ -359,6 +383,16 @@ fn user_command(
             )?;
             println!("{}\t{}\t{}", user.id, user.email, user.display_name);
         }
+        UserCommand::Import { file, tenant } => {
+            let tenant = tenant_of(conn, settings, &tenant)?;
+            let started = std::time::Instant::now();
+            let n = directory::import_users(conn, hasher, &tenant, &file)?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "imported {n} users in {secs:.2}s ({:.0} rows/s)",
+                n as f64 / secs.max(1e-9)
+            );
+        }
         UserCommand::List { tenant } => {
             let tenant = tenant_of(conn, settings, &tenant)?;
             println!("oid\temail\tname\troles\tdisabled");
@@ -379,13 +413,18 @@ fn user_command(
             tenant,
         } => {
             let tenant = tenant_of(conn, settings, &tenant)?;
-            let password = password_of(&password)?
-                .ok_or_else(|| DirectoryError::Invalid("give --password or --password-stdin".into()))?;
+            let password = password_of(&password)?.ok_or_else(|| {
+                DirectoryError::Invalid("give --password or --password-stdin".into())
+            })?;
             directory::set_password(conn, hasher, &tenant, &email, &password)?;
             println!("password set for {email}");
         }
-        UserCommand::Disable { email, tenant } => set_disabled(conn, settings, &tenant, &email, true)?,
-        UserCommand::Enable { email, tenant } => set_disabled(conn, settings, &tenant, &email, false)?,
+        UserCommand::Disable { email, tenant } => {
+            set_disabled(conn, settings, &tenant, &email, true)?
+        }
+        UserCommand::Enable { email, tenant } => {
+            set_disabled(conn, settings, &tenant, &email, false)?
+        }
         UserCommand::Delete { email, tenant } => {
             let tenant = tenant_of(conn, settings, &tenant)?;
             let user = directory::user_by_email(conn, &tenant, &email)?;
@@ -453,7 +492,11 @@ fn client_command(
                     "{}\t{}\t{}\t{}\t{}",
                     c.client_id,
                     c.name,
-                    if c.is_public() { "public" } else { "confidential" },
+                    if c.is_public() {
+                        "public"
+                    } else {
+                        "confidential"
+                    },
                     c.grant_type_list()?.join(","),
                     c.app_role_list()?.join(",")
                 );
@@ -481,7 +524,9 @@ fn keys_command(
             for row in db::signing_keys::all(conn)? {
                 let status = match row.retired_at {
                     None => "active".to_owned(),
-                    Some(t) if t + retention > now => format!("previous (published until {})", fmt_time(t + retention)),
+                    Some(t) if t + retention > now => {
+                        format!("previous (published until {})", fmt_time(t + retention))
+                    }
                     Some(_) => "expired".to_owned(),
                 };
                 println!("{}\t{}\t{}", row.kid, fmt_time(row.created_at), status);

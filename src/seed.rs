@@ -87,9 +87,8 @@ pub fn read(path: &Path) -> DirectoryResult<SeedFile> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         DirectoryError::Invalid(format!("cannot read seed file {}: {e}", path.display()))
     })?;
-    toml::from_str(&text).map_err(|e| {
-        DirectoryError::Invalid(format!("seed file {}: {e}", path.display()))
-    })
+    toml::from_str(&text)
+        .map_err(|e| DirectoryError::Invalid(format!("seed file {}: {e}", path.display())))
 }
 
 /// Applies the seed. Tenants first (the first one becomes the default tenant of an

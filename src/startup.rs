@@ -172,7 +172,8 @@ fn prepare(
     // bootstrap tenant, with the demo user and clients unless seeding or told not to.
     let seed_has_tenants = seed.as_ref().is_some_and(|s| !s.tenants.is_empty());
     if !seed_has_tenants {
-        report.bootstrap = directory::bootstrap(&mut conn, hasher, settings.demo && seed.is_none())?;
+        report.bootstrap =
+            directory::bootstrap(&mut conn, hasher, settings.demo && seed.is_none())?;
     }
     if let Some(seed) = &seed {
         report.seeded = Some(seed::apply(
@@ -182,8 +183,7 @@ fn prepare(
             settings.default_tenant.as_deref(),
         )?);
     }
-    let default_tenant =
-        directory::default_tenant(&mut conn, settings.default_tenant.as_deref())?;
+    let default_tenant = directory::default_tenant(&mut conn, settings.default_tenant.as_deref())?;
     let store = settings.key_store();
     let now = db::now();
     store.ensure_active(&mut conn, now)?;
@@ -200,8 +200,8 @@ fn prepare(
 fn self_test(ring: &crate::crypto::keys::KeyRing) -> Result<(), StartError> {
     let key = ring.active();
     let claims = serde_json::json!({"sub": "self-test", "exp": i64::MAX / 2});
-    let token = crate::crypto::jwt::sign(key, &claims)
-        .map_err(|e| StartError::SelfTest(e.to_string()))?;
+    let token =
+        crate::crypto::jwt::sign(key, &claims).map_err(|e| StartError::SelfTest(e.to_string()))?;
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_aud = false;
     jsonwebtoken::decode::<serde_json::Value>(&token, &key.decoding, &validation)
@@ -220,12 +220,14 @@ async fn housekeeping(state: AppState) {
         if let Err(e) = state.reload_keys(false).await {
             tracing::warn!(error = %e, "key reload failed");
         }
-        if n % 60 == 0 {
+        if n.is_multiple_of(60) {
             match state
                 .db(|c| db::refresh_tokens::purge_expired(c, db::now()))
                 .await
             {
-                Ok(purged) if purged > 0 => tracing::info!(purged, "expired refresh tokens removed"),
+                Ok(purged) if purged > 0 => {
+                    tracing::info!(purged, "expired refresh tokens removed")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "refresh token purge failed"),
             }

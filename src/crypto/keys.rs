@@ -57,7 +57,11 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    pub fn from_pkcs8_der(der: &[u8], created_at: i64, retired_at: Option<i64>) -> Result<Self, String> {
+    pub fn from_pkcs8_der(
+        der: &[u8],
+        created_at: i64,
+        retired_at: Option<i64>,
+    ) -> Result<Self, String> {
         let pair = KeyPair::from_pkcs8(der).map_err(|e| format!("not an RSA PKCS#8 key: {e}"))?;
         let public = pair.public_key();
         let n = public.modulus();
@@ -329,15 +333,22 @@ mod tests {
     fn thumbprint_matches_rfc7638_example() {
         // RFC 7638 §3.1.
         let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
-        assert_eq!(thumbprint(n, "AQAB"), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            thumbprint(n, "AQAB"),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 
     #[test]
     fn garbage_pem_is_an_error_not_a_panic() {
         assert!(SigningKey::from_pem("nope", 0, None).is_err());
         assert!(
-            SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", 0, None)
-                .is_err()
+            SigningKey::from_pem(
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+                0,
+                None
+            )
+            .is_err()
         );
     }
 }

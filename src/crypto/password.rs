@@ -258,8 +258,13 @@ mod tests {
         let stored = bcrypt::hash("s3cret", 4).unwrap();
         let stored_2y = stored.replacen("$2b$", "$2y$", 1);
         for s in [&stored, &stored_2y] {
-            match h.verify_blocking(&SecretString::from("s3cret"), Some(s)).unwrap() {
-                PasswordCheck::Valid { upgrade: Some(new) } => assert!(new.starts_with("$argon2id$")),
+            match h
+                .verify_blocking(&SecretString::from("s3cret"), Some(s))
+                .unwrap()
+            {
+                PasswordCheck::Valid { upgrade: Some(new) } => {
+                    assert!(new.starts_with("$argon2id$"))
+                }
                 other => panic!("expected an upgrade, got {other:?}"),
             }
         }
@@ -286,7 +291,10 @@ mod tests {
     fn missing_or_garbage_hash_never_verifies() {
         let h = hasher();
         let pw = SecretString::from("pw");
-        assert!(matches!(h.verify_blocking(&pw, None).unwrap(), PasswordCheck::Invalid));
+        assert!(matches!(
+            h.verify_blocking(&pw, None).unwrap(),
+            PasswordCheck::Invalid
+        ));
         assert!(matches!(
             h.verify_blocking(&pw, Some("plaintext")).unwrap(),
             PasswordCheck::Invalid
@@ -300,7 +308,9 @@ mod tests {
     #[test]
     fn importable_hashes() {
         assert!(is_importable_hash(&bcrypt::hash("x", 4).unwrap()));
-        assert!(is_importable_hash(&hasher().hash_blocking(&SecretString::from("x")).unwrap()));
+        assert!(is_importable_hash(
+            &hasher().hash_blocking(&SecretString::from("x")).unwrap()
+        ));
         assert!(!is_importable_hash("$1$abc"));
         assert!(!is_importable_hash("plain"));
     }

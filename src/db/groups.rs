@@ -12,7 +12,11 @@ pub struct Group {
     pub created_at: i64,
 }
 
-pub fn find_by_name(conn: &mut DbConnection, tenant_id: &str, name: &str) -> DbResult<Option<Group>> {
+pub fn find_by_name(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    name: &str,
+) -> DbResult<Option<Group>> {
     Ok(groups::table
         .filter(groups::tenant_id.eq(tenant_id))
         .filter(groups::name.eq(name))

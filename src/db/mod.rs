@@ -116,7 +116,10 @@ pub fn connect(target: &DatabaseTarget, max_size: u32) -> DbResult<DbPool> {
     let (url, max_size) = match target {
         DatabaseTarget::Postgres(url) => (url.clone(), max_size),
         DatabaseTarget::SqliteFile(path) => {
-            if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Some(parent) = Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(parent).map_err(|e| {
                     DbError::Unavailable(format!("cannot create {}: {e}", parent.display()))
                 })?;
@@ -140,7 +143,10 @@ pub fn connect(target: &DatabaseTarget, max_size: u32) -> DbResult<DbPool> {
         .connection_timeout(Duration::from_secs(5))
         .connection_customizer(Box::new(SqlitePragmas));
     if matches!(target, DatabaseTarget::SqliteMemory) {
-        builder = builder.idle_timeout(None).max_lifetime(None).min_idle(Some(1));
+        builder = builder
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .min_idle(Some(1));
     } else {
         builder = builder.min_idle(Some(1));
     }

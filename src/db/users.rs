@@ -55,7 +55,9 @@ pub fn insert_many(conn: &mut DbConnection, batch: &[User]) -> DbResult<usize> {
             $conn.transaction(|conn| {
                 let mut n = 0;
                 for part in batch.chunks($chunk) {
-                    n += diesel::insert_into(users::table).values(part).execute(conn)?;
+                    n += diesel::insert_into(users::table)
+                        .values(part)
+                        .execute(conn)?;
                 }
                 Ok::<_, diesel::result::Error>(n)
             })?

@@ -54,9 +54,15 @@ pub async fn login(
         return Err(OAuthError::invalid_request("email and password are required.").into());
     }
     let tenant = state.default_tenant().await.map_err(OAuthError::from)?;
-    let issued = grants::login(&state, &tenant, &email, SecretString::from(password), client_id)
-        .await
-        .map_err(as_401)?;
+    let issued = grants::login(
+        &state,
+        &tenant,
+        &email,
+        SecretString::from(password),
+        client_id,
+    )
+    .await
+    .map_err(as_401)?;
     let c = issued.claims;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -117,7 +123,9 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, BearerError> {
         .to_str()
         .map_err(|_| BearerError::Invalid("The Authorization header is malformed.".into()))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(token.trim())
         }
         _ => Err(BearerError::Invalid(

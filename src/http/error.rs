@@ -168,7 +168,10 @@ pub fn form_config(limit: usize) -> web::FormConfig {
                 StatusCode::BAD_REQUEST,
                 "The form body could not be parsed.".into(),
             ),
-            other => body_error(StatusCode::BAD_REQUEST, format!("Malformed form body: {other}")),
+            other => body_error(
+                StatusCode::BAD_REQUEST,
+                format!("Malformed form body: {other}"),
+            ),
         })
 }
 
@@ -187,9 +190,10 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "The request body is too large.".into(),
             ),
-            E::Deserialize(e) if e.is_data() => {
-                body_error(StatusCode::UNPROCESSABLE_ENTITY, format!("Invalid request: {e}"))
-            }
+            E::Deserialize(e) if e.is_data() => body_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Invalid request: {e}"),
+            ),
             E::Deserialize(e) => {
                 body_error(StatusCode::BAD_REQUEST, format!("Malformed JSON: {e}"))
             }

@@ -9,7 +9,7 @@ mod token;
 
 use actix_web::web;
 
-pub use error::{json_config, form_config, not_found};
+pub use error::{form_config, json_config, not_found};
 
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -30,7 +30,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/{tenant}/v2.0/.well-known/openid-configuration",
             web::get().to(discovery::tenant_configuration),
         )
-        .route("/{tenant}/discovery/v2.0/keys", web::get().to(discovery::jwks))
+        .route(
+            "/{tenant}/discovery/v2.0/keys",
+            web::get().to(discovery::jwks),
+        )
         .route(
             "/{tenant}/oauth2/v2.0/token",
             web::post().to(token::tenant_token),

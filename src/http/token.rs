@@ -29,7 +29,9 @@ pub async fn tenant_token(
         .tenant(&path)
         .await
         .map_err(OAuthError::from)?
-        .ok_or_else(|| OAuthError::invalid_request(format!("Tenant {:?} not found.", path.as_str())))?;
+        .ok_or_else(|| {
+            OAuthError::invalid_request(format!("Tenant {:?} not found.", path.as_str()))
+        })?;
     respond(&state, &tenant, &req, form.into_inner()).await
 }
 

@@ -105,7 +105,9 @@ pub async fn token(
     }
     match grant_type.as_str() {
         GRANT_PASSWORD => password_grant(state, tenant, client, req, requested).await,
-        GRANT_CLIENT_CREDENTIALS => client_credentials_grant(state, tenant, client, requested).await,
+        GRANT_CLIENT_CREDENTIALS => {
+            client_credentials_grant(state, tenant, client, requested).await
+        }
         _ => refresh_token_grant(state, tenant, client, req, requested).await,
     }
 }
@@ -131,7 +133,10 @@ async fn authenticate_client(
             }
             (b.client_id, Some(b.client_secret))
         }
-        (None, secret) => (required(req.client_id.clone(), "client_id")?, secret.clone()),
+        (None, secret) => (
+            required(req.client_id.clone(), "client_id")?,
+            secret.clone(),
+        ),
     };
     let lookup = client_id.clone();
     let client = state
@@ -321,7 +326,7 @@ async fn client_credentials_grant(
 }
 
 enum RefreshOutcome {
-    Redeemed(RefreshToken, UserProfile),
+    Redeemed(Box<(RefreshToken, UserProfile)>),
     Rejected(&'static str),
 }
 
@@ -348,7 +353,9 @@ async fn refresh_token_grant(
                 ));
             }
             if token.revoked_at.is_some() {
-                return Ok(RefreshOutcome::Rejected("The refresh token has been revoked."));
+                return Ok(RefreshOutcome::Rejected(
+                    "The refresh token has been revoked.",
+                ));
             }
             if token.expires_at <= now {
                 return Ok(RefreshOutcome::Rejected("The refresh token has expired."));
@@ -371,11 +378,11 @@ async fn refresh_token_grant(
                 }
             };
             let profile = load_profile(c, user)?;
-            Ok(RefreshOutcome::Redeemed(token, profile))
+            Ok(RefreshOutcome::Redeemed(Box::new((token, profile))))
         })
         .await?;
     let (token, profile) = match outcome {
-        RefreshOutcome::Redeemed(t, p) => (t, p),
+        RefreshOutcome::Redeemed(redeemed) => *redeemed,
         RefreshOutcome::Rejected(why) => return Err(OAuthError::invalid_grant(why)),
     };
     let granted = scope::parse(&token.scope)?;

@@ -70,7 +70,9 @@ pub fn parse(raw: &str) -> Result<RequestedScope, OAuthError> {
             "profile" | "email" => {}
             _ => {
                 let (resource, permission) = match token.rsplit_once('/') {
-                    Some((r, p)) if !r.is_empty() && !p.is_empty() => (Some(resource_client_id(r)), p),
+                    Some((r, p)) if !r.is_empty() && !p.is_empty() => {
+                        (Some(resource_client_id(r)), p)
+                    }
                     Some(_) => {
                         return Err(OAuthError::invalid_scope(format!(
                             "The scope {token:?} is not of the form {{resource}}/{{permission}}."
@@ -105,7 +107,8 @@ mod tests {
 
     #[test]
     fn parses_oidc_and_resource_permissions() {
-        let s = parse("openid profile offline_access api://abc/Tasks.Read api://abc/Tasks.Write").unwrap();
+        let s = parse("openid profile offline_access api://abc/Tasks.Read api://abc/Tasks.Write")
+            .unwrap();
         assert!(s.openid && s.offline_access);
         assert_eq!(s.resource.as_deref(), Some("abc"));
         assert_eq!(s.permissions, vec!["Tasks.Read", "Tasks.Write"]);
@@ -117,7 +120,10 @@ mod tests {
         let s = parse("11111111-2222-3333-4444-555555555555/.default").unwrap();
         assert!(s.default_requested);
         assert!(s.permissions.is_empty());
-        assert_eq!(s.resource.as_deref(), Some("11111111-2222-3333-4444-555555555555"));
+        assert_eq!(
+            s.resource.as_deref(),
+            Some("11111111-2222-3333-4444-555555555555")
+        );
     }
 
     #[test]

@@ -82,7 +82,9 @@ pub async fn verify_access_token(
         .await
         .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
     if !audiences.contains(super::scope::resource_client_id(&claims.aud)) {
-        return Err(invalid("The token is for an audience this tenant does not know."));
+        return Err(invalid(
+            "The token is for an audience this tenant does not know.",
+        ));
     }
     Ok(claims)
 }

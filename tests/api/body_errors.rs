@@ -25,7 +25,11 @@ async fn malformed_bodies_get_protocol_errors_never_500() {
         .unwrap();
     assert_oauth_error(res, 400, "invalid_request").await;
     // Invalid UTF-8 and broken percent-encoding.
-    for body in [&b"grant_type=%ff%fe"[..], &b"grant_type=%zz"[..], &b"\xff\xfe=\x00"[..]] {
+    for body in [
+        &b"grant_type=%ff%fe"[..],
+        &b"grant_type=%zz"[..],
+        &b"\xff\xfe=\x00"[..],
+    ] {
         let res = app
             .http
             .post(app.url("/auth/token"))
@@ -78,7 +82,10 @@ async fn malformed_bodies_get_protocol_errors_never_500() {
         .http
         .post(app.url("/auth/login"))
         .header("content-type", "application/json")
-        .body(format!(r#"{{"email":"{}","password":"x"}}"#, "a".repeat(100 * 1024)))
+        .body(format!(
+            r#"{{"email":"{}","password":"x"}}"#,
+            "a".repeat(100 * 1024)
+        ))
         .send()
         .await
         .unwrap();

@@ -55,11 +55,17 @@ async fn client_secret_basic_with_form_encoded_credentials() {
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     let c = claims(body["access_token"].as_str().unwrap());
-    assert_eq!(c["aud"], DAEMON_ONLY, "no scope: the token is for the client itself");
+    assert_eq!(
+        c["aud"], DAEMON_ONLY,
+        "no scope: the token is for the client itself"
+    );
 
     // RFC 6749 §2.3.1: the id and secret are form-encoded before base64.
-    let raw = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", DAEMON_ONLY.replace('-', "%2D"), DAEMON_SECRET));
+    let raw = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        DAEMON_ONLY.replace('-', "%2D"),
+        DAEMON_SECRET
+    ));
     let res = app
         .http
         .post(app.url("/auth/token"))
@@ -76,7 +82,11 @@ async fn client_authentication_failures() {
     let app = spawn_app().await;
     // Wrong secret, post and basic.
     let res = app
-        .token(&[("grant_type", "client_credentials"), ("client_id", WEB_APP), ("client_secret", "wrong")])
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", WEB_APP),
+            ("client_secret", "wrong"),
+        ])
         .await;
     assert!(res.headers().contains_key("www-authenticate"));
     assert_oauth_error(res, 401, "invalid_client").await;
@@ -96,7 +106,11 @@ async fn client_authentication_failures() {
     assert_oauth_error(res, 401, "invalid_client").await;
     // Unknown client.
     let res = app
-        .token(&[("grant_type", "client_credentials"), ("client_id", "nope"), ("client_secret", "x")])
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "nope"),
+            ("client_secret", "x"),
+        ])
         .await;
     assert_oauth_error(res, 401, "invalid_client").await;
     // Two authentication methods at once.
@@ -104,7 +118,10 @@ async fn client_authentication_failures() {
         .http
         .post(app.url("/auth/token"))
         .basic_auth(WEB_APP, Some(WEB_APP_SECRET))
-        .form(&[("grant_type", "client_credentials"), ("client_secret", WEB_APP_SECRET)])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_secret", WEB_APP_SECRET),
+        ])
         .send()
         .await
         .unwrap();
@@ -121,12 +138,19 @@ async fn client_authentication_failures() {
     assert_oauth_error(res, 401, "invalid_client").await;
     // A public client cannot use client_credentials.
     let res = app
-        .token(&[("grant_type", "client_credentials"), ("client_id", PUBLIC_APP)])
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", PUBLIC_APP),
+        ])
         .await;
     assert_oauth_error(res, 400, "unauthorized_client").await;
     // A public client must not send a secret.
     let res = app
-        .token(&[("grant_type", "client_credentials"), ("client_id", PUBLIC_APP), ("client_secret", "x")])
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", PUBLIC_APP),
+            ("client_secret", "x"),
+        ])
         .await;
     assert_oauth_error(res, 401, "invalid_client").await;
 }

@@ -51,8 +51,28 @@ pub fn postgres_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// A fresh PostgreSQL database on the test server, named uniquely.
-pub fn fresh_postgres_database(base_url: &str) -> String {
+/// What a test server lives on: a temp dir, and maybe its own PostgreSQL database,
+/// dropped when the last server using them is gone.
+pub struct Fixture {
+    /// Kept for its Drop, which removes the directory.
+    _dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        if let Some((base, name)) = &self.postgres
+            && let Ok(mut admin) = diesel::PgConnection::establish(base)
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// A fresh PostgreSQL database on the test server, named uniquely; returns its URL and name.
+pub fn fresh_postgres_database(base_url: &str) -> (String, String) {
     use diesel::Connection;
     use diesel::connection::SimpleConnection;
     let mut admin = diesel::PgConnection::establish(base_url)
@@ -62,7 +82,7 @@ pub fn fresh_postgres_database(base_url: &str) -> String {
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("create test database");
     let (prefix, _) = base_url.rsplit_once('/').expect("URL with a database name");
-    format!("{prefix}/{name}")
+    (format!("{prefix}/{name}"), name)
 }
 
 pub fn bcrypt_hash(password: &str) -> String {
@@ -149,7 +169,7 @@ pub struct TestApp {
     pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
     pub state: localidp::state::AppState,
-    pub dir: Arc<tempfile::TempDir>,
+    pub fixture: Arc<Fixture>,
 }
 
 impl TestApp {
@@ -157,9 +177,9 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    pub async fn stop(self) -> (Settings, Arc<tempfile::TempDir>) {
+    pub async fn stop(self) -> (Settings, Arc<Fixture>) {
         self.handle.stop(true).await;
-        (self.settings, self.dir)
+        (self.settings, self.fixture)
     }
 
     pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
@@ -206,26 +226,41 @@ impl TestApp {
     }
 }
 
-/// Settings for a test server: fixed public URL, temp keys dir, the given database.
-pub fn test_settings(backend: &Backend, dir: &std::path::Path) -> Settings {
-    let database_url = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.join("data/localidp.db").display()),
-        Backend::Postgres(base) => fresh_postgres_database(base),
+/// A fixture and settings for a test server: fixed public URL, temp keys dir, seed,
+/// and the given database.
+pub fn test_fixture(backend: &Backend) -> (Settings, Arc<Fixture>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, postgres) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.path().join("data/localidp.db").display()),
+            None,
+        ),
+        Backend::Postgres(base) => {
+            let (url, name) = fresh_postgres_database(base);
+            (url, Some((base.clone(), name)))
+        }
     };
-    let seed: PathBuf = dir.join("seed.toml");
+    let seed: PathBuf = dir.path().join("seed.toml");
     std::fs::write(&seed, seed_toml()).unwrap();
-    Settings::from_args(ConfigArgs {
+    let settings = Settings::from_args(ConfigArgs {
         host: Some("127.0.0.1".into()),
         port: Some(0),
         public_url: Some(PUBLIC_URL.into()),
         database_url: Some(database_url),
-        keys_dir: Some(dir.join("keys")),
+        keys_dir: Some(dir.path().join("keys")),
         seed: Some(seed),
         default_tenant: Some("contoso.onmicrosoft.com".into()),
         workers: Some(2),
         ..Default::default()
     })
-    .unwrap()
+    .unwrap();
+    (
+        settings,
+        Arc::new(Fixture {
+            _dir: dir,
+            postgres,
+        }),
+    )
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -233,12 +268,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_on(backend: &Backend) -> TestApp {
-    let dir = Arc::new(tempfile::tempdir().unwrap());
-    let settings = test_settings(backend, dir.path());
-    spawn_with(settings, dir).await
+    let (settings, fixture) = test_fixture(backend);
+    spawn_with(settings, fixture).await
 }
 
-pub async fn spawn_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> TestApp {
+pub async fn spawn_with(settings: Settings, fixture: Arc<Fixture>) -> TestApp {
     let app = Application::build(settings.clone())
         .await
         .expect("server starts");
@@ -252,7 +286,7 @@ pub async fn spawn_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> Test
         settings,
         handle,
         state,
-        dir,
+        fixture,
     }
 }
 

@@ -37,17 +37,18 @@ async fn login_returns_token_and_claims_and_verify_accepts_it() {
 #[tokio::test]
 async fn login_failures() {
     let app = spawn_app().await;
-    let post = |body: Value| {
-        app.http
-            .post(app.url("/auth/login"))
-            .json(&body)
-            .send()
-    };
-    let res = post(json!({"email": ALICE, "password": "wrong"})).await.unwrap();
+    let post = |body: Value| app.http.post(app.url("/auth/login")).json(&body).send();
+    let res = post(json!({"email": ALICE, "password": "wrong"}))
+        .await
+        .unwrap();
     assert_oauth_error(res, 401, "invalid_grant").await;
-    let res = post(json!({"email": "ghost@contoso.com", "password": "x"})).await.unwrap();
+    let res = post(json!({"email": "ghost@contoso.com", "password": "x"}))
+        .await
+        .unwrap();
     assert_oauth_error(res, 401, "invalid_grant").await;
-    let res = post(json!({"email": "bob@contoso.com", "password": "bob-password"})).await.unwrap();
+    let res = post(json!({"email": "bob@contoso.com", "password": "bob-password"}))
+        .await
+        .unwrap();
     assert_oauth_error(res, 401, "invalid_grant").await;
     let res = post(json!({"email": ALICE})).await.unwrap();
     assert_oauth_error(res, 422, "invalid_request").await;
@@ -68,9 +69,15 @@ fn forge(app: &TestApp, claims: &Value) -> String {
 async fn assert_rejected(app: &TestApp, token: &str, why: &str) {
     let res = app.verify(token).await;
     assert_eq!(res.status(), 401, "{why}");
-    let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let challenge = res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(challenge.starts_with("Bearer "), "{challenge}");
-    assert!(challenge.contains(r#"error="invalid_token""#), "{why}: {challenge}");
+    assert!(
+        challenge.contains(r#"error="invalid_token""#),
+        "{why}: {challenge}"
+    );
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "invalid_token", "{why}");
 }
@@ -89,20 +96,60 @@ async fn verify_rejects_bad_tokens() {
     };
 
     assert_eq!(app.verify(at).await.status(), 200);
-    assert_eq!(app.verify(&forge(&app, &base)).await.status(), 200, "forge helper works");
+    assert_eq!(
+        app.verify(&forge(&app, &base)).await.status(),
+        200,
+        "forge helper works"
+    );
 
-    assert_rejected(&app, &forge(&app, &with("exp", json!(now - 120))), "expired").await;
-    assert_rejected(&app, &forge(&app, &with("nbf", json!(now + 600))), "not yet valid").await;
-    assert_rejected(&app, &forge(&app, &with("iss", json!("https://login.microsoftonline.com/x/v2.0"))), "foreign issuer").await;
     assert_rejected(
         &app,
-        &forge(&app, &with("iss", json!(format!("{PUBLIC_URL}/{FABRIKAM_ID}/v2.0")))),
+        &forge(&app, &with("exp", json!(now - 120))),
+        "expired",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &forge(&app, &with("nbf", json!(now + 600))),
+        "not yet valid",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &forge(
+            &app,
+            &with("iss", json!("https://login.microsoftonline.com/x/v2.0")),
+        ),
+        "foreign issuer",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &forge(
+            &app,
+            &with("iss", json!(format!("{PUBLIC_URL}/{FABRIKAM_ID}/v2.0"))),
+        ),
         "issuer of another tenant",
     )
     .await;
-    assert_rejected(&app, &forge(&app, &with("tid", json!(FABRIKAM_ID))), "tid of another tenant").await;
-    assert_rejected(&app, &forge(&app, &with("aud", json!(FABRIKAM_APP))), "audience of another tenant").await;
-    assert_rejected(&app, &forge(&app, &with("aud", json!("https://graph.microsoft.com"))), "unknown audience").await;
+    assert_rejected(
+        &app,
+        &forge(&app, &with("tid", json!(FABRIKAM_ID))),
+        "tid of another tenant",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &forge(&app, &with("aud", json!(FABRIKAM_APP))),
+        "audience of another tenant",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &forge(&app, &with("aud", json!("https://graph.microsoft.com"))),
+        "unknown audience",
+    )
+    .await;
     let mut no_sub = base.clone();
     no_sub.as_object_mut().unwrap().remove("sub");
     assert_rejected(&app, &forge(&app, &no_sub), "no sub").await;
@@ -117,17 +164,52 @@ async fn verify_rejects_bad_tokens() {
         base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(with("roles", json!(["Owner"])).to_string())
     };
-    assert_rejected(&app, &format!("{}.{}.{}", parts[0], forged_payload, parts[2]), "tampered").await;
+    assert_rejected(
+        &app,
+        &format!("{}.{}.{}", parts[0], forged_payload, parts[2]),
+        "tampered",
+    )
+    .await;
     assert_rejected(&app, &format!("{}.{}.", parts[0], parts[1]), "no signature").await;
     let b64 = |v: Value| {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
     };
     let kid = header(at)["kid"].clone();
-    assert_rejected(&app, &format!("{}.{}.", b64(json!({"alg": "none", "kid": kid})), parts[1]), "alg none").await;
-    assert_rejected(&app, &format!("{}.{}.{}", b64(json!({"alg": "HS256", "kid": kid})), parts[1], parts[2]), "HS256").await;
-    assert_rejected(&app, &format!("{}.{}.{}", b64(json!({"alg": "RS256", "kid": "unknown"})), parts[1], parts[2]), "unknown kid").await;
-    assert_rejected(&app, &format!("{}.{}.{}", b64(json!({"alg": "RS256"})), parts[1], parts[2]), "no kid").await;
+    assert_rejected(
+        &app,
+        &format!("{}.{}.", b64(json!({"alg": "none", "kid": kid})), parts[1]),
+        "alg none",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &format!(
+            "{}.{}.{}",
+            b64(json!({"alg": "HS256", "kid": kid})),
+            parts[1],
+            parts[2]
+        ),
+        "HS256",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &format!(
+            "{}.{}.{}",
+            b64(json!({"alg": "RS256", "kid": "unknown"})),
+            parts[1],
+            parts[2]
+        ),
+        "unknown kid",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &format!("{}.{}.{}", b64(json!({"alg": "RS256"})), parts[1], parts[2]),
+        "no kid",
+    )
+    .await;
     assert_rejected(&app, "not-a-jwt", "garbage").await;
 }
 
@@ -136,7 +218,12 @@ async fn verify_rejects_tokens_of_another_localidp() {
     let app = spawn_app().await;
     let other = spawn_app().await;
     let foreign = other.alice_tokens("openid").await;
-    assert_rejected(&app, foreign["access_token"].as_str().unwrap(), "other instance's key").await;
+    assert_rejected(
+        &app,
+        foreign["access_token"].as_str().unwrap(),
+        "other instance's key",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -144,7 +231,10 @@ async fn verify_without_or_with_malformed_authorization() {
     let app = spawn_app().await;
     let res = app.http.get(app.url("/auth/verify")).send().await.unwrap();
     assert_eq!(res.status(), 401);
-    let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let challenge = res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(challenge, r#"Bearer realm="localidp""#);
     let res = app
         .http

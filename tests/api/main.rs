@@ -1,9 +1,11 @@
 //! Black-box tests: each starts the real server on port 0 and speaks HTTP to it.
 
 mod body_errors;
+mod cli;
 mod client_credentials;
 mod discovery;
 mod helpers;
+mod interop;
 mod login_verify;
 mod password_grant;
 mod persistence;

@@ -32,7 +32,10 @@ async fn password_grant_issues_entra_shaped_tokens() {
     assert_eq!(c["roles"], serde_json::json!(["Admin", "Tasks.Write"]));
     assert_eq!(c["groups"].as_array().unwrap().len(), 2);
     assert_eq!(c["scp"], "openid profile");
-    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 3600);
+    assert_eq!(
+        c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(),
+        3600
+    );
     assert_eq!(c["nbf"], c["iat"]);
     assert!(c["uti"].is_string() && c["jti"].is_string());
 
@@ -52,12 +55,18 @@ async fn public_client_password_grant_and_resource_scopes() {
             ("client_id", PUBLIC_APP),
             ("username", "ALICE@Contoso.com"),
             ("password", ALICE_PASSWORD),
-            ("scope", &format!("api://{API_APP}/Tasks.Read api://{API_APP}/Tasks.Write")),
+            (
+                "scope",
+                &format!("api://{API_APP}/Tasks.Read api://{API_APP}/Tasks.Write"),
+            ),
         ])
         .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    assert!(body.get("refresh_token").is_none(), "no offline_access, no refresh token");
+    assert!(
+        body.get("refresh_token").is_none(),
+        "no offline_access, no refresh token"
+    );
     assert!(body.get("id_token").is_none(), "no openid, no id token");
     let c = claims(body["access_token"].as_str().unwrap());
     assert_eq!(c["aud"], API_APP);
@@ -93,7 +102,11 @@ async fn wrong_password_unknown_user_and_disabled_user_are_invalid_grant() {
 async fn missing_parameters_are_invalid_request() {
     let app = spawn_app().await;
     let res = app
-        .token(&[("grant_type", "password"), ("client_id", PUBLIC_APP), ("username", ALICE)])
+        .token(&[
+            ("grant_type", "password"),
+            ("client_id", PUBLIC_APP),
+            ("username", ALICE),
+        ])
         .await;
     let d = assert_oauth_error(res, 400, "invalid_request").await;
     assert!(d.contains("password"), "{d}");
@@ -101,7 +114,11 @@ async fn missing_parameters_are_invalid_request() {
     let d = assert_oauth_error(res, 400, "invalid_request").await;
     assert!(d.contains("grant_type"), "{d}");
     let res = app
-        .token(&[("grant_type", "password"), ("username", ALICE), ("password", ALICE_PASSWORD)])
+        .token(&[
+            ("grant_type", "password"),
+            ("username", ALICE),
+            ("password", ALICE_PASSWORD),
+        ])
         .await;
     let d = assert_oauth_error(res, 400, "invalid_request").await;
     assert!(d.contains("client_id"), "{d}");
@@ -111,7 +128,10 @@ async fn missing_parameters_are_invalid_request() {
 async fn unsupported_grant_and_bad_scopes() {
     let app = spawn_app().await;
     let res = app
-        .token(&[("grant_type", "urn:example:magic"), ("client_id", PUBLIC_APP)])
+        .token(&[
+            ("grant_type", "urn:example:magic"),
+            ("client_id", PUBLIC_APP),
+        ])
         .await;
     assert_oauth_error(res, 400, "unsupported_grant_type").await;
 
@@ -173,24 +193,45 @@ async fn bcrypt_hashes_verify_and_are_rehashed_to_argon2id() {
     assert!(stored("carol@contoso.com").await.starts_with("$2b$"));
     assert!(stored("dave@contoso.com").await.starts_with("$2y$"));
 
-    for (email, pw) in [("carol@contoso.com", CAROL_PASSWORD), ("dave@contoso.com", DAVE_PASSWORD)] {
+    for (email, pw) in [
+        ("carol@contoso.com", CAROL_PASSWORD),
+        ("dave@contoso.com", DAVE_PASSWORD),
+    ] {
         // A wrong password does not touch the stored hash.
         let res = app
-            .token(&[("grant_type", "password"), ("client_id", PUBLIC_APP), ("username", email), ("password", "nope")])
+            .token(&[
+                ("grant_type", "password"),
+                ("client_id", PUBLIC_APP),
+                ("username", email),
+                ("password", "nope"),
+            ])
             .await;
         assert_oauth_error(res, 400, "invalid_grant").await;
         assert!(stored(email).await.starts_with("$2"));
 
         let res = app
-            .token(&[("grant_type", "password"), ("client_id", PUBLIC_APP), ("username", email), ("password", pw)])
+            .token(&[
+                ("grant_type", "password"),
+                ("client_id", PUBLIC_APP),
+                ("username", email),
+                ("password", pw),
+            ])
             .await;
         assert_eq!(res.status(), 200);
         let upgraded = stored(email).await;
-        assert!(upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{upgraded}");
+        assert!(
+            upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{upgraded}"
+        );
 
         // The new hash still signs the user in; the old password keeps working.
         let res = app
-            .token(&[("grant_type", "password"), ("client_id", PUBLIC_APP), ("username", email), ("password", pw)])
+            .token(&[
+                ("grant_type", "password"),
+                ("client_id", PUBLIC_APP),
+                ("username", email),
+                ("password", pw),
+            ])
             .await;
         assert_eq!(res.status(), 200);
         assert_eq!(stored(email).await, upgraded, "no second re-hash");
@@ -222,7 +263,11 @@ async fn tenant_path_token_endpoint_is_bound_to_its_tenant() {
     let res = app
         .tenant_token(
             FABRIKAM_ID,
-            &[("grant_type", "client_credentials"), ("client_id", WEB_APP), ("client_secret", WEB_APP_SECRET)],
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", WEB_APP),
+                ("client_secret", WEB_APP_SECRET),
+            ],
         )
         .await;
     assert_oauth_error(res, 401, "invalid_client").await;

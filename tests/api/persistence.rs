@@ -28,9 +28,14 @@ async fn restart_keeps_keys_users_and_tokens(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(jwks_before, jwks_after, "{backend:?}: same keys after restart");
     assert_eq!(
-        app.verify(before["access_token"].as_str().unwrap()).await.status(),
+        jwks_before, jwks_after,
+        "{backend:?}: same keys after restart"
+    );
+    assert_eq!(
+        app.verify(before["access_token"].as_str().unwrap())
+            .await
+            .status(),
         200,
         "{backend:?}: a token from before the restart verifies"
     );
@@ -45,12 +50,11 @@ async fn restart_keeps_keys_users_and_tokens(backend: Backend) {
     assert_eq!(res.status(), 200, "{backend:?}: refresh token survives");
     // The seed ran again and changed nothing; the user signs in as before.
     let again = app.alice_tokens("openid").await;
-    assert_eq!(claims(again["access_token"].as_str().unwrap())["oid"], ALICE_OID);
-    let count = app
-        .state
-        .db(localidp::db::users::count)
-        .await
-        .unwrap();
+    assert_eq!(
+        claims(again["access_token"].as_str().unwrap())["oid"],
+        ALICE_OID
+    );
+    let count = app.state.db(localidp::db::users::count).await.unwrap();
     assert_eq!(count, 5, "{backend:?}: no duplicate users after re-seeding");
 }
 
@@ -88,12 +92,29 @@ async fn key_rotation_keeps_old_tokens_valid(backend: Backend) {
         .json()
         .await
         .unwrap();
-    let kids: Vec<&Value> = jwks["keys"].as_array().unwrap().iter().map(|k| &k["kid"]).collect();
-    assert_eq!(kids, vec![&Value::from(new_kid.clone()), &old_kid], "{backend:?}: new key first, old still published");
-    assert_eq!(app.verify(&old_at).await.status(), 200, "{backend:?}: old token verifies");
+    let kids: Vec<&Value> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["kid"])
+        .collect();
+    assert_eq!(
+        kids,
+        vec![&Value::from(new_kid.clone()), &old_kid],
+        "{backend:?}: new key first, old still published"
+    );
+    assert_eq!(
+        app.verify(&old_at).await.status(),
+        200,
+        "{backend:?}: old token verifies"
+    );
     let new = app.alice_tokens("openid").await;
     let new_at = new["access_token"].as_str().unwrap();
-    assert_eq!(header(new_at)["kid"], Value::from(new_kid), "{backend:?}: new tokens use the new key");
+    assert_eq!(
+        header(new_at)["kid"],
+        Value::from(new_kid),
+        "{backend:?}: new tokens use the new key"
+    );
     assert_eq!(app.verify(new_at).await.status(), 200);
 }
 
@@ -122,9 +143,22 @@ async fn running_server_picks_up_a_rotation_on_unknown_kid() {
     // Simulate a token signed elsewhere with the new key.
     app.state.reload_keys(false).await.unwrap();
     let new = app.alice_tokens("openid").await;
-    assert_eq!(header(new["access_token"].as_str().unwrap())["kid"], Value::from(new_kid));
-    assert_eq!(app.verify(old["access_token"].as_str().unwrap()).await.status(), 200);
-    assert_eq!(app.verify(new["access_token"].as_str().unwrap()).await.status(), 200);
+    assert_eq!(
+        header(new["access_token"].as_str().unwrap())["kid"],
+        Value::from(new_kid)
+    );
+    assert_eq!(
+        app.verify(old["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.verify(new["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -136,11 +170,15 @@ async fn ephemeral_server_writes_nothing_to_disk() {
         port: Some(0),
         ephemeral: true,
         keys_dir: Some(keys_dir.clone()),
-        database_url: Some(format!("sqlite://{}", dir.path().join("db.sqlite").display())),
+        database_url: Some(format!(
+            "sqlite://{}",
+            dir.path().join("db.sqlite").display()
+        )),
         ..Default::default()
     })
     .unwrap();
-    let app = spawn_with(settings, std::sync::Arc::new(tempfile::tempdir().unwrap())).await;
+    let (_, fixture) = test_fixture(&Backend::Sqlite);
+    let app = spawn_with(settings, fixture).await;
     let res = app
         .http
         .post(app.url("/auth/login"))

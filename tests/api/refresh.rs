@@ -73,7 +73,11 @@ async fn refresh_token_errors() {
     assert_oauth_error(refresh(&app, "made-up", &[]).await, 400, "invalid_grant").await;
     // Missing token.
     let res = app
-        .token(&[("grant_type", "refresh_token"), ("client_id", WEB_APP), ("client_secret", WEB_APP_SECRET)])
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", WEB_APP),
+            ("client_secret", WEB_APP_SECRET),
+        ])
         .await;
     assert_oauth_error(res, 400, "invalid_request").await;
     // Another client cannot redeem it (and doing so does not burn it).
