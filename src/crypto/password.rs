@@ -1,16 +1,15 @@
 //! Password hashing: argon2id for new hashes, bcrypt accepted for imported ones and
-//! upgraded on the next successful sign-in. Hashing runs on blocking threads with a
-//! bounded number at once and a bounded queue, so a sign-in storm cannot starve the
-//! actix workers or grow memory without limit.
+//! upgraded on the next successful sign-in. Hashing runs on a small pool of its own
+//! threads at lowered CPU priority, fed through a bounded queue: a sign-in storm can
+//! neither starve the actix workers nor grow memory without limit.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
 
 /// OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 pub const DEFAULT_MEMORY_KIB: u32 = 19_456;
@@ -40,13 +39,28 @@ pub struct PasswordHasher {
     inner: Arc<Inner>,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 struct Inner {
     params: Params,
-    permits: Semaphore,
-    queued: AtomicUsize,
+    /// Jobs for the hashing threads; `None` until the first asynchronous use.
+    jobs: OnceLock<SyncSender<Job>>,
+    concurrency: usize,
     queue_limit: usize,
     /// Verified against when the user does not exist, so that costs the same.
     dummy_hash: OnceLock<String>,
+}
+
+/// Niceness of hashing threads: the scheduler favours request handling over them.
+const HASHING_NICE: i32 = 10;
+
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain syscalls on the calling thread; failure only leaves the priority as is.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, HASHING_NICE);
+    }
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -71,8 +85,8 @@ impl PasswordHasher {
         Ok(PasswordHasher {
             inner: Arc::new(Inner {
                 params,
-                permits: Semaphore::new(concurrency.max(1)),
-                queued: AtomicUsize::new(0),
+                jobs: OnceLock::new(),
+                concurrency: concurrency.max(1),
                 queue_limit,
                 dummy_hash: OnceLock::new(),
             }),
@@ -161,33 +175,64 @@ impl PasswordHasher {
         Ok(self.inner.dummy_hash.get_or_init(|| h).clone())
     }
 
-    /// Computes the dummy hash ahead of the first unknown-user sign-in.
+    /// Starts the hashing threads and computes the dummy hash ahead of the first
+    /// unknown-user sign-in.
     pub fn warm_up(&self) {
+        self.job_queue();
         let me = self.clone();
         std::thread::spawn(move || {
             let _ = me.dummy_hash();
         });
     }
 
+    fn job_queue(&self) -> &SyncSender<Job> {
+        self.inner.jobs.get_or_init(|| {
+            let (tx, rx) = mpsc::sync_channel::<Job>(self.inner.queue_limit);
+            let rx = Arc::new(Mutex::new(rx));
+            for i in 0..self.inner.concurrency {
+                let rx = rx.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("password-hash-{i}"))
+                    .spawn(move || {
+                        lower_thread_priority();
+                        loop {
+                            let job = match rx.lock() {
+                                Ok(guard) => guard.recv(),
+                                Err(_) => return,
+                            };
+                            match job {
+                                Ok(job) => job(),
+                                // Every sender is gone: the hasher was dropped.
+                                Err(_) => return,
+                            }
+                        }
+                    });
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "cannot start a password hashing thread");
+                }
+            }
+            tx
+        })
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce(&PasswordHasher) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let queued = self.inner.queued.fetch_add(1, Ordering::AcqRel);
-        let _queued = QueueSlot(&self.inner.queued);
-        if queued >= self.inner.queue_limit {
-            return Err(HashError::Busy);
-        }
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError::Internal(e.to_string()))?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
         let me = self.clone();
-        tokio::task::spawn_blocking(move || job(&me))
-            .await
-            .map_err(|e| HashError::Internal(e.to_string()))?
+        let boxed: Job = Box::new(move || {
+            let _ = tx.send(job(&me));
+        });
+        match self.job_queue().try_send(boxed) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(HashError::Busy),
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(HashError::Internal("the hashing threads stopped".into()));
+            }
+        }
+        rx.await
+            .map_err(|_| HashError::Internal("a hashing thread failed".into()))?
     }
 
     pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
@@ -201,14 +246,6 @@ impl PasswordHasher {
     ) -> Result<PasswordCheck, HashError> {
         self.run(move |h| h.verify_blocking(&password, stored.as_deref()))
             .await
-    }
-}
-
-struct QueueSlot<'a>(&'a AtomicUsize);
-
-impl Drop for QueueSlot<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -303,6 +340,32 @@ mod tests {
             h.verify_blocking(&pw, Some("$2b$04$short")).unwrap(),
             PasswordCheck::Invalid
         ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_answers_busy_instead_of_growing() {
+        // One slow hashing thread and room for one waiting job.
+        let h = PasswordHasher::new(65_536, 3, 1, 1).unwrap();
+        let stored = h.hash_blocking(&SecretString::from("pw")).unwrap();
+        let attempts: Vec<_> = (0..8)
+            .map(|_| {
+                let h = h.clone();
+                let stored = stored.clone();
+                tokio::spawn(async move { h.verify(SecretString::from("pw"), Some(stored)).await })
+            })
+            .collect();
+        let mut valid = 0;
+        let mut busy = 0;
+        for a in attempts {
+            match a.await.unwrap() {
+                Ok(PasswordCheck::Valid { .. }) => valid += 1,
+                Err(HashError::Busy) => busy += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(valid >= 1, "at least the running job completes");
+        assert!(busy >= 1, "the rest are refused, not queued without bound");
+        assert_eq!(valid + busy, 8);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod discovery;
 mod helpers;
 mod interop;
 mod login_verify;
+mod overload;
 mod password_grant;
 mod persistence;
 mod refresh;
