@@ -99,6 +99,71 @@ pub fn default_tenant(
 }
 
 /// Creates the tenant unless one with this name (or id) exists; returns it either way.
+/// How a tenant is created: name and optional fixed GUID, B2C user flows and issuer form.
+#[derive(Debug, Default, Clone)]
+pub struct NewTenant {
+    pub name: String,
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+    pub policies: Vec<String>,
+    /// B2C issuer format: `default` or `tfp`.
+    pub b2c_issuer: Option<String>,
+}
+
+fn normalize_policies(policies: &[String]) -> DirectoryResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for p in policies {
+        let p = p.trim().to_ascii_lowercase();
+        if p.is_empty()
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return invalid(format!(
+                "policy name {p:?} must be letters, digits, '_' or '-'"
+            ));
+        }
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Creates the tenant unless one with this name (or id) exists; returns it either way.
+/// An existing tenant gains the policies it lacks.
+pub fn ensure_tenant_with(conn: &mut DbConnection, new: &NewTenant) -> DirectoryResult<Tenant> {
+    let policies = normalize_policies(&new.policies)?;
+    let b2c_issuer = new.b2c_issuer.clone().unwrap_or_else(|| "default".into());
+    if b2c_issuer != "default" && b2c_issuer != "tfp" {
+        return invalid(format!(
+            "b2c_issuer {b2c_issuer:?} must be \"default\" or \"tfp\""
+        ));
+    }
+    let mut tenant = ensure_tenant(
+        conn,
+        &new.name,
+        new.id.as_deref(),
+        new.display_name.as_deref(),
+    )?;
+    let mut merged = tenant.policy_list()?;
+    let before = merged.len();
+    for p in policies {
+        if !merged.contains(&p) {
+            merged.push(p);
+        }
+    }
+    if merged.len() != before {
+        tenants::set_policies(conn, &tenant.id, &merged)?;
+        tenant.policies = encode_list(&merged);
+    }
+    if new.b2c_issuer.is_some() && tenant.b2c_issuer != b2c_issuer {
+        tenants::set_b2c_issuer(conn, &tenant.id, &b2c_issuer)?;
+        tenant.b2c_issuer = b2c_issuer;
+    }
+    Ok(tenant)
+}
+
 pub fn ensure_tenant(
     conn: &mut DbConnection,
     name: &str,
@@ -127,6 +192,8 @@ pub fn ensure_tenant(
         name,
         default_client_id: None,
         created_at: now(),
+        policies: "[]".into(),
+        b2c_issuer: "default".into(),
     };
     tenants::insert(conn, &tenant)?;
     Ok(tenant)
@@ -436,6 +503,8 @@ pub fn delete_client(conn: &mut DbConnection, client_id: &str) -> DirectoryResul
 pub const BOOTSTRAP_TENANT: &str = "localidp";
 pub const DEMO_EMAIL: &str = "demo@localidp.test";
 pub const DEMO_PASSWORD: &str = "demo-password";
+/// B2C user flows every bootstrap tenant serves.
+pub const DEMO_POLICIES: [&str; 2] = ["B2C_1_signupsignin", "B2C_1_ROPC"];
 pub const DEMO_PUBLIC_CLIENT_ID: &str = "00000000-0000-4000-8000-00000000d3e0";
 
 /// What first start created, for the banner.
@@ -457,7 +526,15 @@ pub fn bootstrap(
     if tenants::oldest(conn)?.is_some() {
         return Ok(None);
     }
-    let mut tenant = ensure_tenant(conn, BOOTSTRAP_TENANT, None, Some("localidp"))?;
+    let mut tenant = ensure_tenant_with(
+        conn,
+        &NewTenant {
+            name: BOOTSTRAP_TENANT.into(),
+            display_name: Some("localidp".into()),
+            policies: DEMO_POLICIES.iter().map(|p| (*p).to_owned()).collect(),
+            ..Default::default()
+        },
+    )?;
     if !demo {
         return Ok(Some(Bootstrap {
             tenant,

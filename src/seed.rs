@@ -31,6 +31,11 @@ pub struct SeedTenant {
     pub name: String,
     pub id: Option<String>,
     pub display_name: Option<String>,
+    /// B2C user flows (policies) this tenant serves.
+    #[serde(default)]
+    pub policies: Vec<String>,
+    /// B2C issuer format: "default" or "tfp".
+    pub b2c_issuer: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,7 +107,16 @@ pub fn apply(
     let mut report = SeedReport::default();
     for t in &seed.tenants {
         let existed = crate::db::tenants::find(conn, &t.name)?.is_some();
-        directory::ensure_tenant(conn, &t.name, t.id.as_deref(), t.display_name.as_deref())?;
+        directory::ensure_tenant_with(
+            conn,
+            &directory::NewTenant {
+                name: t.name.clone(),
+                id: t.id.clone(),
+                display_name: t.display_name.clone(),
+                policies: t.policies.clone(),
+                b2c_issuer: t.b2c_issuer.clone(),
+            },
+        )?;
         report.tenants += usize::from(!existed);
     }
     let tenant_of = |conn: &mut DbConnection, name: &Option<String>| match name {

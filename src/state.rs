@@ -25,6 +25,16 @@ pub struct TenantInfo {
     pub default_client_id: Option<String>,
     /// `{public_url}/{tenant id}/v2.0`, as Entra ID v2 writes it.
     pub issuer: String,
+    /// B2C user flows served, lower-case.
+    pub policies: Vec<String>,
+    /// B2C tokens use the `tfp` issuer format.
+    pub b2c_tfp_issuer: bool,
+}
+
+impl TenantInfo {
+    pub fn has_policy(&self, policy: &str) -> bool {
+        self.policies.iter().any(|p| p.eq_ignore_ascii_case(policy))
+    }
 }
 
 #[derive(Clone)]
@@ -102,6 +112,8 @@ impl AppState {
 
     fn tenant_info(&self, t: Tenant) -> TenantInfo {
         TenantInfo {
+            policies: t.policy_list().unwrap_or_default(),
+            b2c_tfp_issuer: t.b2c_issuer == "tfp",
             issuer: self.issuer_for(&t.id),
             id: t.id,
             name: t.name,

@@ -7,6 +7,8 @@ diesel::table! {
         display_name -> Text,
         default_client_id -> Nullable<Text>,
         created_at -> BigInt,
+        policies -> Text,
+        b2c_issuer -> Text,
     }
 }
 

@@ -11,6 +11,16 @@ pub struct Tenant {
     pub display_name: String,
     pub default_client_id: Option<String>,
     pub created_at: i64,
+    /// B2C user flows, lower-case, JSON array.
+    pub policies: String,
+    /// `default` or `tfp`: the issuer format of B2C tokens.
+    pub b2c_issuer: String,
+}
+
+impl Tenant {
+    pub fn policy_list(&self) -> super::DbResult<Vec<String>> {
+        super::decode_list(&self.policies)
+    }
 }
 
 pub fn insert(conn: &mut DbConnection, tenant: &Tenant) -> DbResult<()> {
@@ -44,6 +54,20 @@ pub fn oldest(conn: &mut DbConnection) -> DbResult<Option<Tenant>> {
         .select(Tenant::as_select())
         .first(conn)
         .optional()?)
+}
+
+pub fn set_policies(conn: &mut DbConnection, tenant_id: &str, policies: &[String]) -> DbResult<()> {
+    diesel::update(tenants::table.find(tenant_id))
+        .set(tenants::policies.eq(super::encode_list(policies)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_b2c_issuer(conn: &mut DbConnection, tenant_id: &str, format: &str) -> DbResult<()> {
+    diesel::update(tenants::table.find(tenant_id))
+        .set(tenants::b2c_issuer.eq(format))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn set_default_client(

@@ -6,8 +6,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::error::{BearerError, OAuthResponse};
-use crate::oauth::OAuthError;
-use crate::oauth::claims::AccessTokenClaims;
+use crate::oauth::authority::Authority;
+use crate::oauth::verify::Verified;
+use crate::oauth::{OAuthError, Reason};
 use crate::oauth::{grants, verify};
 use crate::state::AppState;
 
@@ -47,16 +48,21 @@ pub async fn login(
         client_id,
     } = body.into_inner();
     let as_401 = |error: OAuthError| OAuthResponse {
-        error,
         credentials_are_401: true,
+        ..OAuthResponse::plain(error)
     };
     if email.trim().is_empty() || password.is_empty() {
-        return Err(OAuthError::invalid_request("email and password are required.").into());
+        return Err(OAuthError::invalid_request(
+            Reason::MissingParameter,
+            "email and password are required.",
+        )
+        .into());
     }
     let tenant = state.default_tenant().await.map_err(OAuthError::from)?;
+    let authority = Authority::short(tenant);
     let issued = grants::login(
         &state,
-        &tenant,
+        &authority,
         &email,
         SecretString::from(password),
         client_id,
@@ -72,7 +78,7 @@ pub async fn login(
             expires_in: issued.response.expires_in,
             claims: LoginClaims {
                 oid: c.oid,
-                tid: c.tid,
+                tid: authority.tenant.id.clone(),
                 email: c.email,
                 name: c.name,
                 roles: c.roles,
@@ -87,6 +93,9 @@ struct VerifyResponse {
     email: Option<String>,
     name: Option<String>,
     tid: String,
+    /// The B2C user flow, for B2C tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<String>,
     aud: String,
     azp: String,
     scp: Option<String>,
@@ -97,13 +106,15 @@ struct VerifyResponse {
     exp: i64,
 }
 
-impl From<AccessTokenClaims> for VerifyResponse {
-    fn from(c: AccessTokenClaims) -> Self {
+impl From<Verified> for VerifyResponse {
+    fn from(v: Verified) -> Self {
+        let c = v.claims;
         VerifyResponse {
+            email: c.email_address().map(str::to_owned),
             user_id: c.oid,
-            email: c.email,
             name: c.name,
-            tid: c.tid,
+            tid: v.tenant.id.clone(),
+            policy: v.policy,
             aud: c.aud,
             azp: c.azp,
             scp: c.scp,
@@ -139,8 +150,8 @@ pub async fn verify(
     req: HttpRequest,
 ) -> Result<HttpResponse, BearerError> {
     let token = bearer_token(&req)?;
-    let claims = verify::verify_access_token(&state, token).await?;
+    let verified = verify::verify_access_token(&state, token).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(VerifyResponse::from(claims)))
+        .json(VerifyResponse::from(verified)))
 }

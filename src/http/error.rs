@@ -6,23 +6,80 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::json;
 
+use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::verify::VerifyError;
 use crate::oauth::{ErrorCode, OAuthError};
+
+/// How an OAuth error is written: plain RFC 6749, or as Entra / B2C write theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorFlavour {
+    Plain,
+    Entra,
+    B2c,
+}
+
+impl ErrorFlavour {
+    pub fn of(authority: &Authority) -> Self {
+        match authority.flavour {
+            Flavour::Short => ErrorFlavour::Plain,
+            Flavour::Entra => ErrorFlavour::Entra,
+            Flavour::B2c { .. } => ErrorFlavour::B2c,
+        }
+    }
+
+    pub fn from_policy(policy: Option<&str>) -> Self {
+        match policy {
+            Some(p) if !p.is_empty() => ErrorFlavour::B2c,
+            _ => ErrorFlavour::Entra,
+        }
+    }
+}
 
 /// An OAuth error as the token endpoint (and `/auth/login`) answers it.
 #[derive(Debug)]
 pub struct OAuthResponse {
     pub error: OAuthError,
+    pub flavour: ErrorFlavour,
+    /// MSAL's `client-request-id`, echoed as the correlation id.
+    pub correlation_id: Option<String>,
     /// `/auth/login` answers bad credentials with 401 rather than 400.
     pub credentials_are_401: bool,
 }
 
-impl From<OAuthError> for OAuthResponse {
-    fn from(error: OAuthError) -> Self {
+impl OAuthResponse {
+    pub fn plain(error: OAuthError) -> Self {
         OAuthResponse {
             error,
+            flavour: ErrorFlavour::Plain,
+            correlation_id: None,
             credentials_are_401: false,
         }
+    }
+
+    pub fn flavoured(error: OAuthError, flavour: ErrorFlavour, req: &HttpRequest) -> Self {
+        let correlation_id = req
+            .headers()
+            .get("client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| {
+                req.query_string()
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("client-request-id="))
+            })
+            .and_then(|v| uuid::Uuid::parse_str(v).ok())
+            .map(|u| u.to_string());
+        OAuthResponse {
+            error,
+            flavour,
+            correlation_id,
+            credentials_are_401: false,
+        }
+    }
+}
+
+impl From<OAuthError> for OAuthResponse {
+    fn from(error: OAuthError) -> Self {
+        OAuthResponse::plain(error)
     }
 }
 
@@ -56,10 +113,44 @@ impl ResponseError for OAuthResponse {
             }
             _ => {}
         }
-        res.json(json!({
-            "error": self.error.code.as_str(),
-            "error_description": self.error.description,
-        }))
+        let error = self.error.code.as_str();
+        let correlation_id = self
+            .correlation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
+        let body = match self.flavour {
+            ErrorFlavour::Plain => json!({
+                "error": error,
+                "error_description": self.error.description,
+            }),
+            ErrorFlavour::Entra => {
+                let code = self.error.reason.entra_code();
+                let trace_id = uuid::Uuid::new_v4().to_string();
+                json!({
+                    "error": error,
+                    "error_description": format!(
+                        "AADSTS{code}: {}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
+                        self.error.description
+                    ),
+                    "error_codes": [code],
+                    "timestamp": timestamp,
+                    "trace_id": trace_id,
+                    "correlation_id": correlation_id,
+                })
+            }
+            ErrorFlavour::B2c => {
+                let code = self.error.reason.b2c_code();
+                json!({
+                    "error": error,
+                    "error_description": format!(
+                        "AADB2C{code}: {}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}\r\n",
+                        self.error.description
+                    ),
+                })
+            }
+        };
+        res.json(body)
     }
 }
 

@@ -1,52 +1,94 @@
-//! `POST /auth/token` and `POST /{tenant}/oauth2/v2.0/token` (RFC 6749 §3.2).
+//! The token endpoint (RFC 6749 §3.2) under every authority form:
+//! `/auth/token`, `/{tenant}/oauth2/v2.0/token[?p=]`, `/{tenant}/{policy}/oauth2/v2.0/token`
+//! and `/tfp/{tenant}/{policy}/oauth2/v2.0/token`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
 
-use super::error::OAuthResponse;
-use crate::oauth::OAuthError;
+use super::authority::{PolicyQuery, resolve};
+use super::error::{ErrorFlavour, OAuthResponse};
+use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::grants::{self, BasicCredentials, TokenRequest};
-use crate::state::{AppState, TenantInfo};
+use crate::oauth::{OAuthError, Reason};
+use crate::state::AppState;
 
 pub async fn default_tenant_token(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<TokenRequest>,
 ) -> Result<HttpResponse, OAuthResponse> {
-    let tenant = state.default_tenant().await.map_err(OAuthError::from)?;
-    respond(&state, &tenant, &req, form.into_inner()).await
+    let tenant = state
+        .default_tenant()
+        .await
+        .map_err(|e| OAuthResponse::plain(e.into()))?;
+    respond(&state, &Authority::short(tenant), &req, form.into_inner()).await
 }
 
 pub async fn tenant_token(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
+    query: web::Query<PolicyQuery>,
     form: web::Form<TokenRequest>,
 ) -> Result<HttpResponse, OAuthResponse> {
-    let tenant = state
-        .tenant(&path)
+    let policy = query.into_inner().p;
+    let authority = resolve(&state, &path, policy.as_deref())
         .await
-        .map_err(OAuthError::from)?
-        .ok_or_else(|| {
-            OAuthError::invalid_request(format!("Tenant {:?} not found.", path.as_str()))
+        .map_err(|e| {
+            OAuthResponse::flavoured(e, ErrorFlavour::from_policy(policy.as_deref()), &req)
         })?;
-    respond(&state, &tenant, &req, form.into_inner()).await
+    respond(&state, &authority, &req, form.into_inner()).await
+}
+
+pub async fn policy_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: web::Form<TokenRequest>,
+) -> Result<HttpResponse, OAuthResponse> {
+    let (tenant, policy) = path.into_inner();
+    let authority = resolve(&state, &tenant, Some(&policy))
+        .await
+        .map_err(|e| OAuthResponse::flavoured(e, ErrorFlavour::B2c, &req))?;
+    respond(&state, &authority, &req, form.into_inner()).await
 }
 
 async fn respond(
     state: &AppState,
-    tenant: &TenantInfo,
+    authority: &Authority,
     req: &HttpRequest,
     form: TokenRequest,
 ) -> Result<HttpResponse, OAuthResponse> {
-    let basic = basic_credentials(req)?;
-    let issued = grants::token(state, tenant, form, basic).await?;
+    let flavour = ErrorFlavour::of(authority);
+    let result = async {
+        let basic = basic_credentials(req)?;
+        grants::token(state, authority, form, basic).await
+    }
+    .await;
+    let issued = result.map_err(|e| OAuthResponse::flavoured(e, flavour, req))?;
+    let mut body = serde_json::to_value(&issued.response).unwrap_or(Value::Null);
+    if let (Flavour::B2c { .. }, Value::Object(map)) = (&authority.flavour, &mut body) {
+        // B2C's response shape: lifetimes as strings, plus not_before/expires_on/resource.
+        let lifetime = issued.response.expires_in;
+        map.remove("ext_expires_in");
+        map.insert("expires_in".into(), Value::from(lifetime.to_string()));
+        map.insert("not_before".into(), Value::from(issued.claims.nbf));
+        map.insert("expires_on".into(), Value::from(issued.claims.exp));
+        map.insert("resource".into(), Value::from(issued.claims.aud.clone()));
+        if map.contains_key("id_token") {
+            map.insert(
+                "id_token_expires_in".into(),
+                Value::from(lifetime.to_string()),
+            );
+        }
+    }
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(issued.response))
+        .json(body))
 }
 
 /// RFC 6749 §2.3.1: `Basic base64(urlencode(client_id) ":" urlencode(secret))`.
@@ -54,13 +96,19 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<BasicCredentials>, OAut
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let malformed = || OAuthError::invalid_client("The Authorization header is malformed.");
+    let malformed = || {
+        OAuthError::invalid_client(
+            Reason::MalformedRequest,
+            "The Authorization header is malformed.",
+        )
+    };
     let value = value.to_str().map_err(|_| malformed())?;
     let Some((scheme, encoded)) = value.split_once(' ') else {
         return Err(malformed());
     };
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(OAuthError::invalid_client(
+            Reason::MalformedRequest,
             "Only Basic client authentication is accepted in the Authorization header.",
         ));
     }

@@ -1,8 +1,9 @@
-//! Token claims in the Entra ID v2 shape.
+//! Token claims: Entra ID v2 (`ver` "2.0") or Azure AD B2C (`ver` "1.0") shapes.
+//! Fields that only one flavour carries are optional and left out when absent.
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AccessTokenClaims {
     pub aud: String,
     pub iss: String,
@@ -11,18 +12,33 @@ pub struct AccessTokenClaims {
     pub exp: i64,
     pub sub: String,
     pub oid: String,
-    pub tid: String,
     /// The client the token was issued to; only access tokens carry it.
     pub azp: String,
-    /// "0" public client, "1" client secret.
-    pub azpacr: String,
     pub ver: String,
-    pub uti: String,
     pub jti: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<String>,
+    /// "0" public client, "1" client secret (Entra).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azpacr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uti: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aio: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rh: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idtyp: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// The B2C user flow, lower-case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tfp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// B2C writes email addresses as an array.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,7 +55,16 @@ pub struct AccessTokenClaims {
     pub groups: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+impl AccessTokenClaims {
+    /// The user's email in either flavour.
+    pub fn email_address(&self) -> Option<&str> {
+        self.email
+            .as_deref()
+            .or_else(|| self.emails.first().map(String::as_str))
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IdTokenClaims {
     pub aud: String,
     pub iss: String,
@@ -49,14 +74,24 @@ pub struct IdTokenClaims {
     pub auth_time: i64,
     pub sub: String,
     pub oid: String,
-    pub tid: String,
     pub ver: String,
-    pub uti: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uti: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tfp: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
-    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
     pub name: String,
-    pub preferred_username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub given_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,4 +100,11 @@ pub struct IdTokenClaims {
     pub roles: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+}
+
+/// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 of the access token.
+pub fn at_hash(access_token: &str) -> String {
+    use base64::Engine;
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
 }

@@ -1,4 +1,5 @@
-//! RFC 6749 §5.2 error codes; the HTTP layer maps them to status codes in one place.
+//! RFC 6749 §5.2 error codes, each with the reason behind it so the HTTP layer can
+//! also write it as Entra (`AADSTSnnnnn`) or B2C (`AADB2Cnnnnn`) would.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -28,37 +29,121 @@ impl ErrorCode {
     }
 }
 
+/// Why a request failed, finer than the RFC code: decides the Azure error numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    MissingParameter,
+    MissingClientId,
+    MalformedRequest,
+    UnknownClient,
+    MissingClientSecret,
+    InvalidClientSecret,
+    PublicClientWithSecret,
+    InvalidCredentials,
+    UserDisabled,
+    UnsupportedGrant,
+    GrantNotAllowed,
+    InvalidScope,
+    InvalidGrant,
+    ExpiredGrant,
+    RevokedGrant,
+    InvalidAssertion,
+    AssertionAudience,
+    TenantNotFound,
+    PolicyNotFound,
+    Unavailable,
+    Internal,
+}
+
+impl Reason {
+    /// The `AADSTS` number Entra ID answers this with.
+    pub fn entra_code(self) -> u32 {
+        match self {
+            Reason::MissingParameter | Reason::MissingClientId => 900_144,
+            Reason::MalformedRequest | Reason::GrantNotAllowed | Reason::InvalidGrant => 9_002_313,
+            Reason::UnknownClient => 700_016,
+            Reason::MissingClientSecret => 7_000_218,
+            Reason::InvalidClientSecret => 7_000_215,
+            Reason::PublicClientWithSecret => 700_025,
+            Reason::InvalidCredentials => 50_126,
+            Reason::UserDisabled => 50_057,
+            Reason::UnsupportedGrant => 70_003,
+            Reason::InvalidScope => 70_011,
+            Reason::ExpiredGrant => 70_008,
+            Reason::RevokedGrant => 50_173,
+            Reason::InvalidAssertion => 50_013,
+            Reason::AssertionAudience => 500_131,
+            Reason::TenantNotFound | Reason::PolicyNotFound => 90_002,
+            Reason::Unavailable | Reason::Internal => 90_033,
+        }
+    }
+
+    /// The `AADB2C` number Azure AD B2C answers this with.
+    pub fn b2c_code(self) -> u32 {
+        match self {
+            Reason::MissingParameter | Reason::MalformedRequest => 90_083,
+            Reason::MissingClientId => 90_008,
+            Reason::UnknownClient => 90_018,
+            Reason::MissingClientSecret => 90_079,
+            Reason::InvalidClientSecret | Reason::PublicClientWithSecret => 90_081,
+            Reason::InvalidCredentials | Reason::UserDisabled => 90_225,
+            Reason::UnsupportedGrant | Reason::GrantNotAllowed => 90_086,
+            Reason::InvalidScope => 90_117,
+            Reason::InvalidGrant
+            | Reason::ExpiredGrant
+            | Reason::RevokedGrant
+            | Reason::InvalidAssertion
+            | Reason::AssertionAudience => 90_080,
+            Reason::TenantNotFound | Reason::PolicyNotFound => 90_083,
+            Reason::Unavailable | Reason::Internal => 90_075,
+        }
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}: {description}", code.as_str())]
 pub struct OAuthError {
     pub code: ErrorCode,
+    pub reason: Reason,
     pub description: String,
 }
 
 impl OAuthError {
-    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, reason: Reason, description: impl Into<String>) -> Self {
         OAuthError {
             code,
+            reason,
             description: description.into(),
         }
     }
-    pub fn invalid_request(d: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InvalidRequest, d)
+    pub fn invalid_request(reason: Reason, d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, reason, d)
     }
-    pub fn invalid_client(d: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InvalidClient, d)
+    pub fn invalid_client(reason: Reason, d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidClient, reason, d)
     }
-    pub fn invalid_grant(d: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InvalidGrant, d)
+    pub fn invalid_grant(reason: Reason, d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, reason, d)
     }
     pub fn invalid_scope(d: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InvalidScope, d)
+        Self::new(ErrorCode::InvalidScope, Reason::InvalidScope, d)
     }
     pub fn unauthorized_client(d: impl Into<String>) -> Self {
-        Self::new(ErrorCode::UnauthorizedClient, d)
+        Self::new(ErrorCode::UnauthorizedClient, Reason::GrantNotAllowed, d)
     }
     pub fn unavailable(d: impl Into<String>) -> Self {
-        Self::new(ErrorCode::TemporarilyUnavailable, d)
+        Self::new(ErrorCode::TemporarilyUnavailable, Reason::Unavailable, d)
+    }
+    pub fn missing(name: &str) -> Self {
+        let reason = if name == "client_id" {
+            Reason::MissingClientId
+        } else {
+            Reason::MissingParameter
+        };
+        Self::invalid_request(
+            reason,
+            format!("The request body must contain the following parameter: '{name}'."),
+        )
     }
 }
 
@@ -69,7 +154,11 @@ impl From<crate::db::DbError> for OAuthError {
             crate::db::DbError::Unavailable(_) | crate::db::DbError::Query(_) => {
                 OAuthError::unavailable("The database is not available; try again.")
             }
-            _ => OAuthError::new(ErrorCode::ServerError, "Stored data could not be read."),
+            _ => OAuthError::new(
+                ErrorCode::ServerError,
+                Reason::Internal,
+                "Stored data could not be read.",
+            ),
         }
     }
 }
@@ -82,7 +171,11 @@ impl From<crate::crypto::password::HashError> for OAuthError {
             }
             crate::crypto::password::HashError::Internal(msg) => {
                 tracing::error!(error = %msg, "password hashing failed");
-                OAuthError::new(ErrorCode::ServerError, "Password check failed.")
+                OAuthError::new(
+                    ErrorCode::ServerError,
+                    Reason::Internal,
+                    "Password check failed.",
+                )
             }
         }
     }

@@ -1,23 +1,27 @@
-//! The token endpoint's grants (RFC 6749 §4): resource owner password,
-//! client credentials and refresh token, with client authentication (§2.3).
+//! The token endpoint's grants (RFC 6749 §4): resource owner password, client
+//! credentials, refresh token, and on-behalf-of (RFC 7523 jwt-bearer as Entra uses
+//! it), with client authentication (§2.3).
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use super::claims::{AccessTokenClaims, IdTokenClaims};
+use super::authority::{Authority, Flavour};
+use super::claims::{AccessTokenClaims, IdTokenClaims, at_hash};
 use super::scope::{self, RequestedScope};
-use super::{ErrorCode, OAuthError};
+use super::{ErrorCode, OAuthError, Reason, verify};
 use crate::crypto::password::PasswordCheck;
 use crate::crypto::{jwt, secrets};
 use crate::db::clients::Client;
 use crate::db::refresh_tokens::{self, RefreshToken};
 use crate::db::users::User;
 use crate::db::{self, DbResult};
-use crate::directory::{GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN};
-use crate::state::{AppState, TenantInfo};
+use crate::directory::{
+    GRANT_CLIENT_CREDENTIALS, GRANT_JWT_BEARER, GRANT_PASSWORD, GRANT_REFRESH_TOKEN,
+};
+use crate::state::AppState;
 
-/// The form parameters of a token request. Unknown parameters (MSAL telemetry,
-/// `client_info`) are ignored.
+/// The form parameters of a token request. Unknown parameters (MSAL telemetry) are
+/// ignored.
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenRequest {
     pub grant_type: Option<String>,
@@ -27,6 +31,11 @@ pub struct TokenRequest {
     pub username: Option<String>,
     pub password: Option<String>,
     pub refresh_token: Option<String>,
+    /// On-behalf-of: the incoming access token, and `on_behalf_of`.
+    pub assertion: Option<String>,
+    pub requested_token_use: Option<String>,
+    /// MSAL sends `1` to receive `client_info`.
+    pub client_info: Option<String>,
 }
 
 /// Credentials from an `Authorization: Basic` header, already form-decoded.
@@ -49,6 +58,9 @@ pub struct TokenResponse {
     pub refresh_token_expires_in: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// base64url of `{"uid","utid"}`, when the request asked with `client_info=1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_info: Option<String>,
 }
 
 /// A token response together with the claims of its access token.
@@ -61,9 +73,7 @@ pub struct Issued {
 fn required(value: Option<String>, name: &str) -> Result<String, OAuthError> {
     match value {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(OAuthError::invalid_request(format!(
-            "The request is missing the '{name}' parameter."
-        ))),
+        _ => Err(OAuthError::missing(name)),
     }
 }
 
@@ -81,40 +91,63 @@ struct AuthenticatedClient {
 
 pub async fn token(
     state: &AppState,
-    tenant: &TenantInfo,
+    authority: &Authority,
     req: TokenRequest,
     basic: Option<BasicCredentials>,
 ) -> Result<Issued, OAuthError> {
     let grant_type = required(req.grant_type.clone(), "grant_type")?;
-    if !matches!(
-        grant_type.as_str(),
-        GRANT_PASSWORD | GRANT_CLIENT_CREDENTIALS | GRANT_REFRESH_TOKEN
-    ) {
+    let supported = match authority.flavour {
+        // B2C has no on-behalf-of flow.
+        Flavour::B2c { .. } => {
+            matches!(
+                grant_type.as_str(),
+                GRANT_PASSWORD | GRANT_CLIENT_CREDENTIALS | GRANT_REFRESH_TOKEN
+            )
+        }
+        _ => matches!(
+            grant_type.as_str(),
+            GRANT_PASSWORD | GRANT_CLIENT_CREDENTIALS | GRANT_REFRESH_TOKEN | GRANT_JWT_BEARER
+        ),
+    };
+    if !supported {
         return Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
+            Reason::UnsupportedGrant,
             format!("The grant type {grant_type:?} is not supported by this endpoint."),
         ));
     }
     let requested = scope::parse(req.scope.as_deref().unwrap_or(""))?;
-    let client = authenticate_client(state, tenant, &req, basic).await?;
+    let client = authenticate_client(state, authority, &req, basic).await?;
     let allowed = client.client.grant_type_list()?;
     if !allowed.iter().any(|g| g == &grant_type) {
         return Err(OAuthError::unauthorized_client(format!(
             "The client is not allowed to use the {grant_type} grant."
         )));
     }
-    match grant_type.as_str() {
-        GRANT_PASSWORD => password_grant(state, tenant, client, req, requested).await,
+    let mut issued = match grant_type.as_str() {
+        GRANT_PASSWORD => password_grant(state, authority, &client, req, requested).await?,
         GRANT_CLIENT_CREDENTIALS => {
-            client_credentials_grant(state, tenant, client, requested).await
+            client_credentials_grant(state, authority, &client, requested).await?
         }
-        _ => refresh_token_grant(state, tenant, client, req, requested).await,
+        GRANT_REFRESH_TOKEN => {
+            let wants_client_info = req.client_info.as_deref() == Some("1");
+            let mut issued = refresh_token_grant(state, authority, &client, req, requested).await?;
+            if !wants_client_info {
+                issued.response.client_info = None;
+            }
+            return Ok(issued);
+        }
+        _ => on_behalf_of_grant(state, authority, &client, req, requested).await?,
+    };
+    if issued.claims.idtyp.as_deref() == Some("app") {
+        issued.response.client_info = None;
     }
+    Ok(issued)
 }
 
 async fn authenticate_client(
     state: &AppState,
-    tenant: &TenantInfo,
+    authority: &Authority,
     req: &TokenRequest,
     basic: Option<BasicCredentials>,
 ) -> Result<AuthenticatedClient, OAuthError> {
@@ -122,12 +155,14 @@ async fn authenticate_client(
     let (client_id, secret) = match (basic, &req.client_secret) {
         (Some(_), Some(_)) => {
             return Err(OAuthError::invalid_request(
+                Reason::MalformedRequest,
                 "Use client_secret_basic or client_secret_post, not both.",
             ));
         }
         (Some(b), None) => {
             if req.client_id.as_ref().is_some_and(|id| id != &b.client_id) {
                 return Err(OAuthError::invalid_request(
+                    Reason::MalformedRequest,
                     "The client_id parameter differs from the one in the Authorization header.",
                 ));
             }
@@ -138,31 +173,44 @@ async fn authenticate_client(
             secret.clone(),
         ),
     };
+    let tenant = &authority.tenant;
     let lookup = client_id.clone();
     let client = state
         .db(move |c| crate::db::clients::find(c, &lookup))
         .await?
         .filter(|c| c.tenant_id == tenant.id)
         .ok_or_else(|| {
-            OAuthError::invalid_client(format!(
-                "The client {client_id:?} is not registered in this tenant."
-            ))
+            OAuthError::invalid_client(
+                Reason::UnknownClient,
+                format!(
+                    "Application with identifier '{client_id}' was not found in the directory '{}'.",
+                    tenant.name
+                ),
+            )
         })?;
     let method = match (&client.secret_hash, secret) {
         (None, None) => ClientAuthMethod::None,
         (None, Some(_)) => {
             return Err(OAuthError::invalid_client(
-                "The client is public and has no secret; do not send one.",
+                Reason::PublicClientWithSecret,
+                "The client is public: neither client_assertion nor client_secret should be presented.",
             ));
         }
         (Some(_), None) => {
             return Err(OAuthError::invalid_client(
-                "The client is confidential: client_secret is required.",
+                Reason::MissingClientSecret,
+                "The request body must contain the following parameter: 'client_secret'.",
             ));
         }
         (Some(hash), Some(secret)) => {
             if !secrets::matches_hash(&secret, hash) {
-                return Err(OAuthError::invalid_client("The client secret is invalid."));
+                return Err(OAuthError::invalid_client(
+                    Reason::InvalidClientSecret,
+                    format!(
+                        "Invalid client secret provided for app '{}'.",
+                        client.client_id
+                    ),
+                ));
             }
             ClientAuthMethod::Secret
         }
@@ -173,7 +221,7 @@ async fn authenticate_client(
 /// The audience a user token is for: the requested resource, else the client itself.
 async fn resolve_audience(
     state: &AppState,
-    tenant: &TenantInfo,
+    authority: &Authority,
     client: &Client,
     requested: &RequestedScope,
 ) -> Result<String, OAuthError> {
@@ -183,7 +231,7 @@ async fn resolve_audience(
     if resource == &client.client_id {
         return Ok(resource.clone());
     }
-    let audiences = state.audiences(&tenant.id).await?;
+    let audiences = state.audiences(&authority.tenant.id).await?;
     if audiences.contains(resource) {
         Ok(resource.clone())
     } else {
@@ -216,11 +264,11 @@ const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
 /// and `/auth/login`. An unknown email costs the same time as a wrong password.
 pub async fn authenticate_user(
     state: &AppState,
-    tenant: &TenantInfo,
+    tenant_id: &str,
     email: &str,
     password: SecretString,
 ) -> Result<UserProfile, OAuthError> {
-    let tid = tenant.id.clone();
+    let tid = tenant_id.to_owned();
     let lookup = email.to_owned();
     let user = state
         .db(move |c| db::users::find_by_email(c, &tid, &lookup))
@@ -229,10 +277,18 @@ pub async fn authenticate_user(
     let check = state.hasher.verify(password, stored.clone()).await?;
     let (user, upgrade) = match (user, check) {
         (Some(user), PasswordCheck::Valid { upgrade }) => (user, upgrade),
-        _ => return Err(OAuthError::invalid_grant(BAD_CREDENTIALS)),
+        _ => {
+            return Err(OAuthError::invalid_grant(
+                Reason::InvalidCredentials,
+                BAD_CREDENTIALS,
+            ));
+        }
     };
     if user.is_disabled() {
-        return Err(OAuthError::invalid_grant("The user account is disabled."));
+        return Err(OAuthError::invalid_grant(
+            Reason::UserDisabled,
+            "The user account is disabled.",
+        ));
     }
     state
         .db(move |c| {
@@ -247,11 +303,17 @@ pub async fn authenticate_user(
 
 async fn password_grant(
     state: &AppState,
-    tenant: &TenantInfo,
-    client: AuthenticatedClient,
+    authority: &Authority,
+    client: &AuthenticatedClient,
     req: TokenRequest,
     requested: RequestedScope,
 ) -> Result<Issued, OAuthError> {
+    if matches!(authority.alias, Some("common" | "consumers")) {
+        return Err(OAuthError::invalid_request(
+            Reason::TenantNotFound,
+            "The password grant needs a tenant-specific authority, not /common or /consumers.",
+        ));
+    }
     let username = required(req.username, "username")?;
     let password = required(req.password, "password")?;
     let requested = if requested.tokens.is_empty() {
@@ -259,15 +321,32 @@ async fn password_grant(
     } else {
         requested
     };
-    let audience = resolve_audience(state, tenant, &client.client, &requested).await?;
-    let profile = authenticate_user(state, tenant, &username, SecretString::from(password)).await?;
-    issue_user_tokens(state, tenant, &client, audience, &profile, requested, None).await
+    let audience = resolve_audience(state, authority, &client.client, &requested).await?;
+    let profile = authenticate_user(
+        state,
+        &authority.tenant.id,
+        &username,
+        SecretString::from(password),
+    )
+    .await?;
+    let client_info = req.client_info.as_deref() == Some("1");
+    issue_user_tokens(
+        state,
+        authority,
+        client,
+        audience,
+        &profile,
+        requested,
+        None,
+        client_info,
+    )
+    .await
 }
 
 async fn client_credentials_grant(
     state: &AppState,
-    tenant: &TenantInfo,
-    client: AuthenticatedClient,
+    authority: &Authority,
+    client: &AuthenticatedClient,
     requested: RequestedScope,
 ) -> Result<Issued, OAuthError> {
     if client.method != ClientAuthMethod::Secret {
@@ -281,33 +360,31 @@ async fn client_credentials_grant(
             "client_credentials takes one scope of the form {resource}/.default.",
         ));
     }
-    let audience = resolve_audience(state, tenant, &client.client, &requested).await?;
+    let audience = resolve_audience(state, authority, &client.client, &requested).await?;
     let now = db::now();
     let lifetime = state.settings.access_token_lifetime;
-    let uti = secrets::generate()[..22].to_owned();
+    let b2c = authority.is_b2c();
+    let client_id = &client.client.client_id;
     let claims = AccessTokenClaims {
         aud: audience,
-        iss: tenant.issuer.clone(),
+        iss: authority.issuer(&state.public_url),
         iat: now,
         nbf: now,
         exp: now + lifetime,
-        sub: client.client.client_id.clone(),
-        oid: client.client.client_id.clone(),
-        tid: tenant.id.clone(),
-        azp: client.client.client_id.clone(),
-        azpacr: "1".into(),
-        ver: "2.0".into(),
-        jti: uti.clone(),
-        uti,
+        sub: client_id.clone(),
+        oid: client_id.clone(),
+        azp: client_id.clone(),
+        ver: if b2c { "1.0" } else { "2.0" }.into(),
+        jti: opaque_id(),
+        tid: Some(authority.tenant.id.clone()),
+        azpacr: (!b2c).then(|| "1".into()),
+        uti: (!b2c).then(opaque_id),
+        aio: (!b2c).then(opaque_id),
+        rh: (!b2c).then(opaque_id),
         idtyp: Some("app".into()),
-        email: None,
-        name: None,
-        preferred_username: None,
-        given_name: None,
-        family_name: None,
-        scp: None,
+        tfp: authority.policy().map(str::to_owned),
         roles: client.client.app_role_list()?,
-        groups: Vec::new(),
+        ..Default::default()
     };
     let access_token = sign(state, &claims)?;
     Ok(Issued {
@@ -320,6 +397,7 @@ async fn client_credentials_grant(
             refresh_token: None,
             refresh_token_expires_in: None,
             id_token: None,
+            client_info: None,
         },
         claims,
     })
@@ -327,44 +405,53 @@ async fn client_credentials_grant(
 
 enum RefreshOutcome {
     Redeemed(Box<(RefreshToken, UserProfile)>),
-    Rejected(&'static str),
+    Rejected(Reason, &'static str),
 }
 
 async fn refresh_token_grant(
     state: &AppState,
-    tenant: &TenantInfo,
-    client: AuthenticatedClient,
+    authority: &Authority,
+    client: &AuthenticatedClient,
     req: TokenRequest,
     requested: RequestedScope,
 ) -> Result<Issued, OAuthError> {
     let presented = required(req.refresh_token, "refresh_token")?;
     let hash = secrets::sha256_hex(&presented);
     let client_id = client.client.client_id.clone();
-    let tenant_id = tenant.id.clone();
+    let tenant_id = authority.tenant.id.clone();
     let outcome = state
         .db(move |c| {
             let now = db::now();
             let Some(token) = refresh_tokens::find_by_hash(c, &hash)? else {
-                return Ok(RefreshOutcome::Rejected("The refresh token is invalid."));
+                return Ok(RefreshOutcome::Rejected(
+                    Reason::InvalidGrant,
+                    "The refresh token is invalid.",
+                ));
             };
             if token.client_id != client_id || token.tenant_id != tenant_id {
                 return Ok(RefreshOutcome::Rejected(
+                    Reason::InvalidGrant,
                     "The refresh token was issued to another client.",
                 ));
             }
             if token.revoked_at.is_some() {
                 return Ok(RefreshOutcome::Rejected(
+                    Reason::RevokedGrant,
                     "The refresh token has been revoked.",
                 ));
             }
             if token.expires_at <= now {
-                return Ok(RefreshOutcome::Rejected("The refresh token has expired."));
+                return Ok(RefreshOutcome::Rejected(
+                    Reason::ExpiredGrant,
+                    "The refresh token has expired.",
+                ));
             }
             // A second use means the token leaked or was replayed: end the family.
             if token.used_at.is_some() || !refresh_tokens::claim(c, &token.id, now)? {
                 refresh_tokens::revoke_family(c, &token.family_id, now)?;
                 tracing::warn!(family = %token.family_id, "refresh token reused; family revoked");
                 return Ok(RefreshOutcome::Rejected(
+                    Reason::RevokedGrant,
                     "The refresh token was already used; its sessions are revoked.",
                 ));
             }
@@ -373,6 +460,7 @@ async fn refresh_token_grant(
                 _ => {
                     refresh_tokens::revoke_family(c, &token.family_id, now)?;
                     return Ok(RefreshOutcome::Rejected(
+                        Reason::RevokedGrant,
                         "The user no longer exists or is disabled.",
                     ));
                 }
@@ -383,7 +471,9 @@ async fn refresh_token_grant(
         .await?;
     let (token, profile) = match outcome {
         RefreshOutcome::Redeemed(redeemed) => *redeemed,
-        RefreshOutcome::Rejected(why) => return Err(OAuthError::invalid_grant(why)),
+        RefreshOutcome::Rejected(reason, why) => {
+            return Err(OAuthError::invalid_grant(reason, why));
+        }
     };
     let granted = scope::parse(&token.scope)?;
     let scope = if requested.tokens.is_empty() {
@@ -395,15 +485,100 @@ async fn refresh_token_grant(
             "The requested scope exceeds the scope originally granted.",
         ));
     };
-    let audience = resolve_audience(state, tenant, &client.client, &scope).await?;
+    let audience = resolve_audience(state, authority, &client.client, &scope).await?;
     issue_user_tokens(
         state,
-        tenant,
-        &client,
+        authority,
+        client,
         audience,
         &profile,
         scope,
         Some(token.family_id),
+        true,
+    )
+    .await
+}
+
+/// Entra's on-behalf-of flow: a middle-tier API trades the user's token it received
+/// (its own audience) for a token to a downstream API, for the same user.
+async fn on_behalf_of_grant(
+    state: &AppState,
+    authority: &Authority,
+    client: &AuthenticatedClient,
+    req: TokenRequest,
+    requested: RequestedScope,
+) -> Result<Issued, OAuthError> {
+    if client.method != ClientAuthMethod::Secret {
+        return Err(OAuthError::unauthorized_client(
+            "Only confidential clients may use the on-behalf-of flow.",
+        ));
+    }
+    match req.requested_token_use.as_deref() {
+        Some("on_behalf_of") => {}
+        None | Some("") => return Err(OAuthError::missing("requested_token_use")),
+        Some(other) => {
+            return Err(OAuthError::invalid_request(
+                Reason::MalformedRequest,
+                format!("requested_token_use {other:?} is not supported; use on_behalf_of."),
+            ));
+        }
+    }
+    let assertion = required(req.assertion, "assertion")?;
+    let verified = verify::verify_access_token(state, &assertion)
+        .await
+        .map_err(|e| match e {
+            verify::VerifyError::Invalid(msg) => OAuthError::invalid_grant(
+                Reason::InvalidAssertion,
+                format!("The assertion is not valid: {msg}"),
+            ),
+            verify::VerifyError::Unavailable(msg) => OAuthError::unavailable(msg),
+        })?;
+    let incoming = verified.claims;
+    if verified.tenant.id != authority.tenant.id {
+        return Err(OAuthError::invalid_grant(
+            Reason::InvalidAssertion,
+            "The assertion was issued for another tenant.",
+        ));
+    }
+    if scope::resource_client_id(&incoming.aud) != client.client.client_id {
+        return Err(OAuthError::invalid_grant(
+            Reason::AssertionAudience,
+            "Assertion audience does not match the Client app presenting the assertion.",
+        ));
+    }
+    if incoming.idtyp.as_deref() == Some("app") {
+        return Err(OAuthError::invalid_grant(
+            Reason::InvalidAssertion,
+            "The assertion is an app-only token; on-behalf-of needs a user's token.",
+        ));
+    }
+    if requested.tokens.is_empty() {
+        return Err(OAuthError::missing("scope"));
+    }
+    let oid = incoming.oid.clone();
+    let profile = state
+        .db(move |c| match db::users::find(c, &oid)? {
+            Some(u) if !u.is_disabled() => Ok(Some(load_profile(c, u)?)),
+            _ => Ok(None),
+        })
+        .await?
+        .ok_or_else(|| {
+            OAuthError::invalid_grant(
+                Reason::InvalidAssertion,
+                "The user of the assertion no longer exists or is disabled.",
+            )
+        })?;
+    let audience = resolve_audience(state, authority, &client.client, &requested).await?;
+    let client_info = req.client_info.as_deref() == Some("1");
+    issue_user_tokens(
+        state,
+        authority,
+        client,
+        audience,
+        &profile,
+        requested,
+        None,
+        client_info,
     )
     .await
 }
@@ -412,80 +587,139 @@ fn sign<C: Serialize>(state: &AppState, claims: &C) -> Result<String, OAuthError
     let ring = state.key_ring();
     jwt::sign(ring.active(), claims).map_err(|e| {
         tracing::error!(error = %e, "signing failed");
-        OAuthError::new(ErrorCode::ServerError, "The token could not be signed.")
+        OAuthError::new(
+            ErrorCode::ServerError,
+            Reason::Internal,
+            "The token could not be signed.",
+        )
     })
 }
 
+/// 16 random bytes, base64url: `uti`, `jti`, `aio`, `rh`.
+fn opaque_id() -> String {
+    secrets::generate()[..22].to_owned()
+}
+
+/// MSAL's `client_info`: who the account is in the shape the flavour uses.
+fn client_info(authority: &Authority, oid: &str) -> String {
+    use base64::Engine;
+    let uid = match authority.policy() {
+        Some(policy) => format!("{oid}-{policy}"),
+        None => oid.to_owned(),
+    };
+    let json = serde_json::json!({"uid": uid, "utid": authority.tenant.id});
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string())
+}
+
 /// Builds the access token (and ID and refresh tokens as the scope asks) for a user.
+#[allow(clippy::too_many_arguments)]
 async fn issue_user_tokens(
     state: &AppState,
-    tenant: &TenantInfo,
+    authority: &Authority,
     client: &AuthenticatedClient,
     audience: String,
     profile: &UserProfile,
     scope: RequestedScope,
     refresh_family: Option<String>,
+    with_client_info: bool,
 ) -> Result<Issued, OAuthError> {
     let user = &profile.user;
     let now = db::now();
     let lifetime = state.settings.access_token_lifetime;
+    let b2c = authority.is_b2c();
+    let issuer = authority.issuer(&state.public_url);
     let scp = if scope.permissions.is_empty() {
         scope.oidc_tokens().join(" ")
     } else {
         scope.permissions.join(" ")
     };
-    let uti = secrets::generate()[..22].to_owned();
-    let claims = AccessTokenClaims {
-        aud: audience,
-        iss: tenant.issuer.clone(),
-        iat: now,
-        nbf: now,
-        exp: now + lifetime,
-        sub: user.id.clone(),
-        oid: user.id.clone(),
-        tid: tenant.id.clone(),
-        azp: client.client.client_id.clone(),
-        azpacr: match client.method {
-            ClientAuthMethod::None => "0".into(),
-            ClientAuthMethod::Secret => "1".into(),
-        },
-        ver: "2.0".into(),
-        jti: uti.clone(),
-        uti,
-        idtyp: None,
-        email: Some(user.email.clone()),
-        name: Some(user.display_name.clone()),
-        preferred_username: Some(user.email.clone()),
-        given_name: user.given_name.clone(),
-        family_name: user.family_name.clone(),
-        scp: (!scp.is_empty()).then_some(scp),
-        roles: profile.roles.clone(),
-        groups: profile.groups.clone(),
+    let tfp = authority.policy().map(str::to_owned);
+    let claims = if b2c {
+        AccessTokenClaims {
+            aud: audience,
+            iss: issuer.clone(),
+            iat: now,
+            nbf: now,
+            exp: now + lifetime,
+            sub: user.id.clone(),
+            oid: user.id.clone(),
+            azp: client.client.client_id.clone(),
+            ver: "1.0".into(),
+            jti: opaque_id(),
+            auth_time: Some(now),
+            tfp: tfp.clone(),
+            emails: vec![user.email.clone()],
+            name: Some(user.display_name.clone()),
+            given_name: user.given_name.clone(),
+            family_name: user.family_name.clone(),
+            scp: (!scp.is_empty()).then_some(scp),
+            ..Default::default()
+        }
+    } else {
+        AccessTokenClaims {
+            aud: audience,
+            iss: issuer.clone(),
+            iat: now,
+            nbf: now,
+            exp: now + lifetime,
+            sub: user.id.clone(),
+            oid: user.id.clone(),
+            azp: client.client.client_id.clone(),
+            ver: "2.0".into(),
+            jti: opaque_id(),
+            tid: Some(authority.tenant.id.clone()),
+            azpacr: Some(
+                match client.method {
+                    ClientAuthMethod::None => "0",
+                    ClientAuthMethod::Secret => "1",
+                }
+                .into(),
+            ),
+            uti: Some(opaque_id()),
+            aio: Some(opaque_id()),
+            rh: Some(opaque_id()),
+            email: Some(user.email.clone()),
+            name: Some(user.display_name.clone()),
+            preferred_username: Some(user.email.clone()),
+            given_name: user.given_name.clone(),
+            family_name: user.family_name.clone(),
+            scp: (!scp.is_empty()).then_some(scp),
+            roles: profile.roles.clone(),
+            groups: profile.groups.clone(),
+            ..Default::default()
+        }
     };
     let access_token = sign(state, &claims)?;
     let id_token = if scope.openid {
-        let id_claims = IdTokenClaims {
+        let mut id = IdTokenClaims {
             aud: client.client.client_id.clone(),
-            iss: tenant.issuer.clone(),
+            iss: issuer,
             iat: now,
             nbf: now,
             exp: now + lifetime,
             auth_time: now,
             sub: user.id.clone(),
             oid: user.id.clone(),
-            tid: tenant.id.clone(),
-            ver: "2.0".into(),
-            uti: secrets::generate()[..22].to_owned(),
-            nonce: None,
-            email: user.email.clone(),
             name: user.display_name.clone(),
-            preferred_username: user.email.clone(),
             given_name: user.given_name.clone(),
             family_name: user.family_name.clone(),
-            roles: profile.roles.clone(),
-            groups: profile.groups.clone(),
+            at_hash: Some(at_hash(&access_token)),
+            ..Default::default()
         };
-        Some(sign(state, &id_claims)?)
+        if b2c {
+            id.ver = "1.0".into();
+            id.tfp = tfp;
+            id.emails = vec![user.email.clone()];
+        } else {
+            id.ver = "2.0".into();
+            id.tid = Some(authority.tenant.id.clone());
+            id.uti = Some(opaque_id());
+            id.email = Some(user.email.clone());
+            id.preferred_username = Some(user.email.clone());
+            id.roles = profile.roles.clone();
+            id.groups = profile.groups.clone();
+        }
+        Some(sign(state, &id)?)
     } else {
         None
     };
@@ -496,7 +730,7 @@ async fn issue_user_tokens(
             id: uuid::Uuid::new_v4().to_string(),
             token_hash: secrets::sha256_hex(&plain),
             family_id: refresh_family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            tenant_id: tenant.id.clone(),
+            tenant_id: authority.tenant.id.clone(),
             user_id: user.id.clone(),
             client_id: client.client.client_id.clone(),
             scope: scope.as_string(),
@@ -520,6 +754,7 @@ async fn issue_user_tokens(
             refresh_token_expires_in: refresh_token.as_ref().map(|_| refresh_lifetime),
             refresh_token,
             id_token,
+            client_info: with_client_info.then(|| client_info(authority, &user.id)),
         },
         claims,
     })
@@ -529,15 +764,17 @@ async fn issue_user_tokens(
 /// the one named).
 pub async fn login(
     state: &AppState,
-    tenant: &TenantInfo,
+    authority: &Authority,
     email: &str,
     password: SecretString,
     client_id: Option<String>,
 ) -> Result<Issued, OAuthError> {
+    let tenant = &authority.tenant;
     let client_id = client_id
         .or_else(|| tenant.default_client_id.clone())
         .ok_or_else(|| {
             OAuthError::invalid_request(
+                Reason::MissingClientId,
                 "The tenant has no default client; pass client_id in the request.",
             )
         })?;
@@ -547,11 +784,12 @@ pub async fn login(
         .await?
         .filter(|c| c.tenant_id == tenant.id)
         .ok_or_else(|| {
-            OAuthError::invalid_request(format!(
-                "The client {client_id:?} is not registered in this tenant."
-            ))
+            OAuthError::invalid_request(
+                Reason::UnknownClient,
+                format!("The client {client_id:?} is not registered in this tenant."),
+            )
         })?;
-    let profile = authenticate_user(state, tenant, email, password).await?;
+    let profile = authenticate_user(state, &tenant.id, email, password).await?;
     let client = AuthenticatedClient {
         client,
         method: ClientAuthMethod::None,
@@ -559,12 +797,13 @@ pub async fn login(
     let audience = client.client.client_id.clone();
     issue_user_tokens(
         state,
-        tenant,
+        authority,
         &client,
         audience,
         &profile,
         scope::parse("profile")?,
         None,
+        false,
     )
     .await
 }

@@ -3,8 +3,11 @@
 
 use jsonwebtoken::{Algorithm, Validation};
 
+use std::sync::Arc;
+
+use super::authority::IssuerForm;
 use super::claims::AccessTokenClaims;
-use crate::state::AppState;
+use crate::state::{AppState, TenantInfo};
 
 /// Clock skew tolerated on `exp` and `nbf`, seconds.
 pub const LEEWAY: u64 = 60;
@@ -33,10 +36,15 @@ fn validation() -> Validation {
     v
 }
 
-pub async fn verify_access_token(
-    state: &AppState,
-    token: &str,
-) -> Result<AccessTokenClaims, VerifyError> {
+/// A token that passed every check, with the tenant (and B2C user flow) it belongs to.
+#[derive(Debug)]
+pub struct Verified {
+    pub claims: AccessTokenClaims,
+    pub tenant: Arc<TenantInfo>,
+    pub policy: Option<String>,
+}
+
+pub async fn verify_access_token(state: &AppState, token: &str) -> Result<Verified, VerifyError> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| invalid("The token is not a well-formed JWT."))?;
     if header.alg != Algorithm::RS256 {
@@ -69,14 +77,41 @@ pub async fn verify_access_token(
             })
         })?;
     let claims = data.claims;
+    let foreign = || invalid("The token was issued by another issuer.");
+    let form = IssuerForm::parse(&state.public_url, &claims.iss).ok_or_else(foreign)?;
     let tenant = state
-        .tenant(&claims.tid)
+        .tenant(form.tenant_id())
         .await
         .map_err(|e| VerifyError::Unavailable(e.to_string()))?
+        .filter(|t| t.id == form.tenant_id())
         .ok_or_else(|| invalid("The token belongs to an unknown tenant."))?;
-    if claims.tid != tenant.id || claims.iss != tenant.issuer {
-        return Err(invalid("The token was issued by another issuer."));
+    if claims.tid.as_deref().is_some_and(|tid| tid != tenant.id) {
+        return Err(foreign());
     }
+    let policy = match &form {
+        IssuerForm::Entra { .. } => {
+            if claims.ver != "2.0" || claims.tid.is_none() {
+                return Err(foreign());
+            }
+            None
+        }
+        IssuerForm::B2cDefault { .. } | IssuerForm::B2cTfp { .. } => {
+            let policy = claims.tfp.clone().ok_or_else(foreign)?;
+            let tfp_form = matches!(form, IssuerForm::B2cTfp { .. });
+            let path_policy_matches = match &form {
+                IssuerForm::B2cTfp { policy: p, .. } => p == &policy,
+                _ => true,
+            };
+            if claims.ver != "1.0"
+                || tfp_form != tenant.b2c_tfp_issuer
+                || !path_policy_matches
+                || !tenant.has_policy(&policy)
+            {
+                return Err(foreign());
+            }
+            Some(policy)
+        }
+    };
     let audiences = state
         .audiences(&tenant.id)
         .await
@@ -86,5 +121,9 @@ pub async fn verify_access_token(
             "The token is for an audience this tenant does not know.",
         ));
     }
-    Ok(claims)
+    Ok(Verified {
+        claims,
+        tenant,
+        policy,
+    })
 }
