@@ -100,10 +100,13 @@ pub fn seed_toml() -> String {
 name = "contoso.onmicrosoft.com"
 id = "{CONTOSO_ID}"
 display_name = "Contoso"
+policies = ["B2C_1_ROPC", "B2C_1_signupsignin"]
 
 [[tenants]]
 name = "fabrikam.onmicrosoft.com"
 id = "{FABRIKAM_ID}"
+policies = ["B2C_1_signin"]
+b2c_issuer = "tfp"
 
 [[clients]]
 client_id = "{WEB_APP}"
