@@ -20,6 +20,9 @@ async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
     (status, res.json().await.unwrap())
 }
 
+/// A request form, the status and RFC code it fails with, its AADSTS and AADB2C codes.
+type ErrorCase<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str, u32, u32);
+
 fn ropc<'a>(user: &'a str, pw: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("grant_type", "password"),
@@ -246,7 +249,7 @@ async fn b2c_and_entra_errors_carry_their_codes() {
     );
 
     // One failure of each kind, and the code each flavour gives it.
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str, u32, u32)> = vec![
+    let cases: Vec<ErrorCase> = vec![
         (
             vec![
                 ("grant_type", "client_credentials"),
