@@ -1,0 +1,7 @@
+-- POST /auth/login with a JSON body. Env: BENCH_USERNAME, BENCH_PASSWORD
+-- (no quotes or backslashes: they are not escaped here).
+dofile(os.getenv("BENCH_WRK_DIR") .. "/summary.lua")
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"' .. os.getenv("BENCH_USERNAME")
+  .. '","password":"' .. os.getenv("BENCH_PASSWORD") .. '"}'
