@@ -30,7 +30,11 @@ pub struct ConfigArgs {
     #[arg(long, env = "LOCALIDP_KEYS_DIR", global = true)]
     pub keys_dir: Option<PathBuf>,
     /// Keep private keys in the database instead of `keys_dir` (replicas sharing PostgreSQL).
-    #[arg(long, env = "LOCALIDP_KEYS_IN_DATABASE", global = true)]
+    #[arg(
+        long = "keys-in-database",
+        env = "LOCALIDP_KEYS_IN_DATABASE",
+        global = true
+    )]
     #[serde(skip)]
     pub keys_in_database_flag: bool,
     #[arg(skip)]
@@ -43,7 +47,7 @@ pub struct ConfigArgs {
     #[arg(long, env = "LOCALIDP_SEED", global = true)]
     pub seed: Option<PathBuf>,
     /// Do not create the demo user and client in an empty database.
-    #[arg(long, env = "LOCALIDP_NO_DEMO", global = true)]
+    #[arg(long = "no-demo", env = "LOCALIDP_NO_DEMO", global = true)]
     #[serde(skip)]
     pub no_demo_flag: bool,
     #[arg(skip)]
@@ -75,6 +79,29 @@ pub struct ConfigArgs {
     /// Database connections in the pool.
     #[arg(long, env = "LOCALIDP_DB_POOL_SIZE", global = true)]
     pub db_pool_size: Option<u32>,
+    /// Serve HTTPS with a development CA generated into `{keys_dir}/tls/`.
+    #[arg(long = "tls", env = "LOCALIDP_TLS", global = true)]
+    #[serde(skip)]
+    pub tls_flag: bool,
+    #[arg(skip)]
+    pub tls: Option<bool>,
+    /// Extra names (host names or IPs) for the TLS certificate, comma separated.
+    #[arg(long, env = "LOCALIDP_TLS_NAMES", value_delimiter = ',', global = true)]
+    #[serde(default)]
+    pub tls_names: Vec<String>,
+    /// A second address to serve on, e.g. 127.0.0.1:443 (MSAL Python's user-realm call).
+    #[arg(long, env = "LOCALIDP_ALSO_LISTEN", global = true)]
+    pub also_listen: Option<String>,
+    /// Proxies (IPs or CIDRs, comma separated) whose X-Forwarded-Proto/Host are believed
+    /// when no public URL is configured.
+    #[arg(
+        long,
+        env = "LOCALIDP_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl ConfigArgs {
@@ -109,6 +136,19 @@ impl ConfigArgs {
             argon2_iterations: self.argon2_iterations.or(file.argon2_iterations),
             workers: self.workers.or(file.workers),
             db_pool_size: self.db_pool_size.or(file.db_pool_size),
+            tls_flag: false,
+            tls: if self.tls_flag { Some(true) } else { file.tls },
+            tls_names: if self.tls_names.is_empty() {
+                file.tls_names
+            } else {
+                self.tls_names
+            },
+            also_listen: self.also_listen.or(file.also_listen),
+            trusted_proxies: if self.trusted_proxies.is_empty() {
+                file.trusted_proxies
+            } else {
+                self.trusted_proxies
+            },
         }
     }
 }
@@ -142,6 +182,55 @@ pub struct Settings {
     pub argon2_iterations: u32,
     pub workers: usize,
     pub db_pool_size: u32,
+    pub tls: bool,
+    pub tls_names: Vec<String>,
+    pub also_listen: Option<String>,
+    pub trusted_proxies: Vec<IpRange>,
+}
+
+/// An address or CIDR range (`10.0.0.0/8`, `::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(s: &str) -> Option<IpRange> {
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a.parse().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (s.trim().parse().ok()?, None),
+        };
+        let max = match addr {
+            std::net::IpAddr::V4(_) => 32,
+            std::net::IpAddr::V6(_) => 128,
+        };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpRange { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        let ip = match ip {
+            V6(v6) => v6.to_ipv4_mapped().map(V4).unwrap_or(V6(v6)),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (V4(net), V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (V6(net), V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/localidp.db";
@@ -195,6 +284,13 @@ impl Settings {
             }
         };
         let pool_default = if database.is_postgres() { 10 } else { 8 };
+        let mut trusted_proxies = Vec::new();
+        for p in &args.trusted_proxies {
+            trusted_proxies.push(IpRange::parse(p).ok_or_else(|| ConfigError::Invalid {
+                name: "trusted_proxies",
+                reason: format!("{p:?} is not an IP address or CIDR range"),
+            })?);
+        }
         Ok(Settings {
             host: args.host.unwrap_or_else(|| "127.0.0.1".into()),
             port: args.port.unwrap_or(8080),
@@ -224,6 +320,10 @@ impl Settings {
                 .unwrap_or(crate::crypto::password::DEFAULT_ITERATIONS),
             workers: args.workers.unwrap_or_else(cpus).max(1),
             db_pool_size: args.db_pool_size.unwrap_or(pool_default).max(1),
+            tls: args.tls.unwrap_or(false),
+            tls_names: args.tls_names,
+            also_listen: args.also_listen,
+            trusted_proxies,
         })
     }
 
@@ -246,5 +346,33 @@ impl Settings {
         } else {
             crate::crypto::keys::KeyStore::Directory(self.keys_dir.clone())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IpRange;
+
+    #[test]
+    fn ip_ranges() {
+        let net = IpRange::parse("10.0.0.0/8").unwrap();
+        assert!(net.contains("10.1.2.3".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.9.9.9".parse().unwrap()));
+        let one = IpRange::parse("127.0.0.1").unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        assert!(
+            IpRange::parse("::1")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+        assert!(
+            IpRange::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert!(IpRange::parse("10.0.0.0/33").is_none());
+        assert!(IpRange::parse("nope").is_none());
     }
 }

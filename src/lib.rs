@@ -11,6 +11,7 @@ pub mod oauth;
 pub mod seed;
 pub mod startup;
 pub mod state;
+pub mod tls;
 
 pub use config::{ConfigArgs, Settings};
 pub use startup::{Application, StartError};

@@ -264,20 +264,37 @@ fn print_banner(app: &Application, settings: &Settings, workers: usize) {
     } else {
         format!("{}/", settings.keys_dir.display())
     };
+    let scheme = if settings.tls { "https" } else { "http" };
     println!(
-        "localidp {} listening on http://{}:{} ({} workers)",
+        "localidp {} listening on {scheme}://{}:{} ({} workers)",
         env!("CARGO_PKG_VERSION"),
         settings.host,
         app.port(),
         workers
     );
+    if let Some(also) = &settings.also_listen {
+        println!("  also on:   {scheme}://{also}");
+    }
     println!(
         "  storage:   {storage}; signing keys {keys} (kid {})",
         state.key_ring().active().kid
     );
-    println!("  issuer:    {}", state.issuer_for(tenant_id));
+    println!(
+        "  issuer:    {}",
+        localidp::oauth::authority::entra_issuer(url, tenant_id)
+    );
     println!("  discovery: {url}/{tenant_id}/v2.0/.well-known/openid-configuration");
     println!("  endpoints: POST {url}/auth/token, POST {url}/auth/login, GET {url}/auth/verify");
+    if let Some(ca) = &app.tls_ca {
+        let ca = ca.display();
+        println!("  TLS:       certificates from the development CA {ca}; trust it with");
+        println!(
+            "             export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca} NODE_EXTRA_CA_CERTS={ca}"
+        );
+        println!(
+            "             or system-wide: cp {ca} /usr/local/share/ca-certificates/localidp.crt && update-ca-certificates"
+        );
+    }
     print_start_report(&app.report);
 }
 

@@ -32,6 +32,8 @@ pub enum StartError {
     Config(#[from] crate::config::ConfigError),
     #[error("crypto self-test failed: {0}")]
     SelfTest(String),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     #[error("start-up task failed: {0}")]
     Join(String),
 }
@@ -48,6 +50,19 @@ pub struct Application {
     state: AppState,
     server: Server,
     pub report: StartReport,
+    /// The development CA to trust, when serving HTTPS.
+    pub tls_ca: Option<std::path::PathBuf>,
+}
+
+/// The host of a URL, without scheme, port or path.
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    (!host.is_empty()).then(|| host.to_owned())
 }
 
 /// Selects aws-lc-rs for jsonwebtoken once per process (a second call is a no-op).
@@ -67,10 +82,28 @@ impl Application {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?
             .port();
+        let scheme = if settings.tls { "https" } else { "http" };
         let public_url = settings
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://localhost:{port}"));
+            .unwrap_or_else(|| format!("{scheme}://localhost:{port}"));
+        let also = match &settings.also_listen {
+            Some(addr) => Some(TcpListener::bind(addr).map_err(|source| StartError::Bind {
+                addr: addr.clone(),
+                source,
+            })?),
+            None => None,
+        };
+        let tls = if settings.tls {
+            let mut names = settings.tls_names.clone();
+            if let Some(host) = host_of(&public_url) {
+                names.push(host);
+            }
+            Some(crate::tls::dev_tls(&settings.keys_dir.join("tls"), &names)?)
+        } else {
+            None
+        };
+        let tls_ca = tls.as_ref().map(|t| t.ca_path.clone());
 
         let hasher = settings.password_hasher()?;
         let prepared = {
@@ -92,7 +125,7 @@ impl Application {
             prepared.ring,
         );
         let data = web::Data::new(state.clone());
-        let server = HttpServer::new(move || {
+        let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(http::form_config(http::MAX_BODY_BYTES))
@@ -103,19 +136,27 @@ impl Application {
                 .default_service(web::to(http::not_found))
         })
         .workers(settings.workers)
-        .shutdown_timeout(5)
-        .listen(listener)
-        .map_err(|source| StartError::Bind {
+        .shutdown_timeout(5);
+        let bind_error = |source| StartError::Bind {
             addr: format!("port {port}"),
             source,
-        })?
-        .run();
+        };
+        for l in std::iter::once(listener).chain(also) {
+            server = match &tls {
+                Some(t) => server
+                    .listen_rustls_0_23(l, t.config.clone())
+                    .map_err(bind_error)?,
+                None => server.listen(l).map_err(bind_error)?,
+            };
+        }
+        let server = server.run();
 
         Ok(Application {
             port,
             state,
             server,
             report: prepared.report,
+            tls_ca,
         })
     }
 

@@ -23,8 +23,6 @@ pub struct TenantInfo {
     pub name: String,
     pub display_name: String,
     pub default_client_id: Option<String>,
-    /// `{public_url}/{tenant id}/v2.0`, as Entra ID v2 writes it.
-    pub issuer: String,
     /// B2C user flows served, lower-case.
     pub policies: Vec<String>,
     /// B2C tokens use the `tfp` issuer format.
@@ -106,15 +104,10 @@ impl AppState {
         .map_err(|e| DbError::Unavailable(format!("blocking task failed: {e}")))?
     }
 
-    pub fn issuer_for(&self, tenant_id: &str) -> String {
-        format!("{}/{}/v2.0", self.public_url, tenant_id)
-    }
-
     fn tenant_info(&self, t: Tenant) -> TenantInfo {
         TenantInfo {
             policies: t.policy_list().unwrap_or_default(),
             b2c_tfp_issuer: t.b2c_issuer == "tfp",
-            issuer: self.issuer_for(&t.id),
             id: t.id,
             name: t.name,
             display_name: t.display_name,

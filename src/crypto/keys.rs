@@ -42,6 +42,10 @@ pub struct SigningKey {
     pub n_b64: String,
     pub e_b64: String,
     pub decoding: jsonwebtoken::DecodingKey,
+    /// A self-signed certificate for the key (base64 DER) and its SHA-1 thumbprint
+    /// (base64url), published as `x5c`/`x5t` the way Entra ID does.
+    pub x5c: String,
+    pub x5t: String,
     pub created_at: i64,
     pub retired_at: Option<i64>,
 }
@@ -74,7 +78,14 @@ impl SigningKey {
         let header = json!({"alg": "RS256", "kid": kid, "typ": "JWT"});
         let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
         let decoding = jsonwebtoken::DecodingKey::from_rsa_raw_components(n, e);
+        let cert = self_signed_certificate(der, &kid, created_at)?;
+        let x5t = URL_SAFE_NO_PAD.encode(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &cert).as_ref(),
+        );
+        let x5c = STANDARD.encode(&cert);
         Ok(SigningKey {
+            x5c,
+            x5t,
             kid,
             pair,
             header_b64,
@@ -114,9 +125,39 @@ impl SigningKey {
             "kid": self.kid,
             "n": self.n_b64,
             "e": self.e_b64,
+            "x5t": self.x5t,
+            "x5c": [self.x5c],
             "nbf": self.created_at,
         })
     }
+}
+
+/// A certificate for the signing key, signed by itself through aws-lc. Every input is
+/// fixed by the key and its creation time, so the same key always yields the same
+/// certificate (RSA PKCS#1 v1.5 signatures are deterministic) and `x5t` is stable.
+fn self_signed_certificate(pkcs8: &[u8], kid: &str, created_at: i64) -> Result<Vec<u8>, String> {
+    use rcgen::{
+        CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256, SerialNumber,
+    };
+    let der = rustls::pki_types::PrivatePkcs8KeyDer::from(pkcs8);
+    let key = KeyPair::from_pkcs8_der_and_sign_algo(&der, &PKCS_RSA_SHA256)
+        .map_err(|e| format!("certificate key: {e}"))?;
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, format!("localidp signing key {kid}"));
+    params.distinguished_name = dn;
+    let serial = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, kid.as_bytes());
+    let mut serial = serial.as_ref()[..16].to_vec();
+    serial[0] &= 0x7f;
+    params.serial_number = Some(SerialNumber::from_slice(&serial));
+    let start = time::OffsetDateTime::from_unix_timestamp(created_at)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    params.not_before = start;
+    params.not_after = start + time::Duration::days(3650);
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| format!("certificate: {e}"))?;
+    Ok(cert.der().to_vec())
 }
 
 /// RFC 7638 §3: SHA-256 over the required members in lexicographic order, no spaces.

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use super::authority::base_url;
 use super::error::{BearerError, OAuthResponse};
 use crate::oauth::authority::Authority;
 use crate::oauth::verify::Verified;
@@ -40,6 +41,7 @@ struct LoginResponse {
 
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, OAuthResponse> {
     let LoginRequest {
@@ -59,7 +61,7 @@ pub async fn login(
         .into());
     }
     let tenant = state.default_tenant().await.map_err(OAuthError::from)?;
-    let authority = Authority::short(tenant);
+    let authority = Authority::short(tenant, base_url(&state, &req));
     let issued = grants::login(
         &state,
         &authority,
@@ -150,7 +152,7 @@ pub async fn verify(
     req: HttpRequest,
 ) -> Result<HttpResponse, BearerError> {
     let token = bearer_token(&req)?;
-    let verified = verify::verify_access_token(&state, token).await?;
+    let verified = verify::verify_access_token(&state, &base_url(&state, &req), token).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(VerifyResponse::from(verified)))

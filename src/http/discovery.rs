@@ -6,10 +6,10 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::authority::{PolicyQuery, resolve};
+use super::authority::{PolicyQuery, base_url, resolve};
 use super::error::{ErrorFlavour, OAuthResponse};
 use crate::oauth::OAuthError;
-use crate::oauth::authority::Authority;
+use crate::oauth::authority::{Authority, entra_issuer};
 use crate::state::AppState;
 
 const CLAIMS_SUPPORTED: [&str; 21] = [
@@ -68,12 +68,14 @@ fn entra_document(
 /// `/.well-known/openid-configuration`: the default tenant, with the short endpoints.
 pub async fn default_tenant_configuration(
     state: web::Data<AppState>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, OAuthResponse> {
     let tenant = state.default_tenant().await.map_err(OAuthError::from)?;
+    let base = base_url(&state, &req);
     let mut doc = entra_document(
-        &tenant.issuer,
-        format!("{}/auth/token", state.public_url),
-        format!("{}/.well-known/jwks.json", state.public_url),
+        &entra_issuer(&base, &tenant.id),
+        format!("{base}/auth/token"),
+        format!("{base}/.well-known/jwks.json"),
         "local",
     );
     doc["tenant_id"] = json!(tenant.id);
@@ -96,27 +98,24 @@ pub async fn tenant_configuration(
     query: web::Query<PolicyQuery>,
 ) -> HttpResponse {
     let policy = query.into_inner().p;
-    let authority = match resolve(&state, &path, policy.as_deref()).await {
+    let base = base_url(&state, &req);
+    let authority = match resolve(&state, base.clone(), &path, policy.as_deref()).await {
         Ok(a) => a,
         Err(e) => return not_found(e, ErrorFlavour::from_policy(policy.as_deref()), &req),
     };
     let segment = path.to_ascii_lowercase();
     if let Some(policy) = authority.policy() {
-        let base = format!("{}/{segment}", state.public_url);
         let q = format!("?p={policy}");
-        return metadata(b2c_document(&state, &authority, &base, &q));
+        return metadata(b2c_document(&authority, &format!("{base}/{segment}"), &q));
     }
     let tid = &authority.tenant.id;
     let (issuer, base) = match authority.alias {
         // Microsoft publishes a placeholder issuer for multi-tenant aliases.
         Some(alias) => (
-            format!("{}/{{tenantid}}/v2.0", state.public_url),
-            format!("{}/{alias}", state.public_url),
+            format!("{base}/{{tenantid}}/v2.0"),
+            format!("{base}/{alias}"),
         ),
-        None => (
-            authority.tenant.issuer.clone(),
-            format!("{}/{tid}", state.public_url),
-        ),
+        None => (authority.issuer(), format!("{base}/{tid}")),
     };
     metadata(entra_document(
         &issuer,
@@ -133,15 +132,15 @@ pub async fn policy_configuration(
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (tenant, policy) = path.into_inner();
-    match resolve(&state, &tenant, Some(&policy)).await {
+    match resolve(&state, base_url(&state, &req), &tenant, Some(&policy)).await {
         Ok(authority) => {
             let base = format!(
                 "{}/{}/{}",
-                state.public_url,
+                authority.base,
                 tenant.to_ascii_lowercase(),
                 policy.to_ascii_lowercase()
             );
-            metadata(b2c_document(&state, &authority, &base, ""))
+            metadata(b2c_document(&authority, &base, ""))
         }
         Err(e) => not_found(e, ErrorFlavour::B2c, &req),
     }
@@ -154,23 +153,23 @@ pub async fn tfp_configuration(
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (tenant, policy) = path.into_inner();
-    match resolve(&state, &tenant, Some(&policy)).await {
+    match resolve(&state, base_url(&state, &req), &tenant, Some(&policy)).await {
         Ok(authority) => {
             let base = format!(
                 "{}/tfp/{}/{}",
-                state.public_url,
+                authority.base,
                 tenant.to_ascii_lowercase(),
                 policy.to_ascii_lowercase()
             );
-            metadata(b2c_document(&state, &authority, &base, ""))
+            metadata(b2c_document(&authority, &base, ""))
         }
         Err(e) => not_found(e, ErrorFlavour::B2c, &req),
     }
 }
 
-fn b2c_document(state: &AppState, authority: &Authority, base: &str, query: &str) -> Value {
+fn b2c_document(authority: &Authority, base: &str, query: &str) -> Value {
     json!({
-        "issuer": authority.issuer(&state.public_url),
+        "issuer": authority.issuer(),
         "token_endpoint": format!("{base}/oauth2/v2.0/token{query}"),
         "jwks_uri": format!("{base}/discovery/v2.0/keys{query}"),
         "response_modes_supported": ["query", "fragment", "form_post"],
@@ -191,4 +190,17 @@ fn b2c_document(state: &AppState, authority: &Authority, base: &str, query: &str
 /// and policy.
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     metadata(state.key_ring().jwks())
+}
+
+/// `GET /common/userrealm/{user}`: MSAL Python asks this before a password grant.
+/// Every account here is a managed (cloud) account; existence is not revealed.
+pub async fn user_realm(path: web::Path<String>) -> HttpResponse {
+    let domain = path.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    HttpResponse::Ok().json(json!({
+        "ver": "1.0",
+        "account_type": "Managed",
+        "domain_name": domain.to_ascii_lowercase(),
+        "cloud_instance_name": "localidp",
+        "cloud_audience_urn": "urn:federation:MicrosoftOnline",
+    }))
 }

@@ -29,6 +29,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(discovery::default_tenant_configuration),
         )
         .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
+        .route(
+            "/common/userrealm/{user}",
+            web::get().to(discovery::user_realm),
+        )
         // Entra ID v2 (and B2C with `?p={policy}`).
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use super::authority::{PolicyQuery, resolve};
+use super::authority::{PolicyQuery, base_url, resolve};
 use super::error::{ErrorFlavour, OAuthResponse};
 use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::grants::{self, BasicCredentials, TokenRequest};
@@ -24,7 +24,8 @@ pub async fn default_tenant_token(
         .default_tenant()
         .await
         .map_err(|e| OAuthResponse::plain(e.into()))?;
-    respond(&state, &Authority::short(tenant), &req, form.into_inner()).await
+    let authority = Authority::short(tenant, base_url(&state, &req));
+    respond(&state, &authority, &req, form.into_inner()).await
 }
 
 pub async fn tenant_token(
@@ -35,7 +36,7 @@ pub async fn tenant_token(
     form: web::Form<TokenRequest>,
 ) -> Result<HttpResponse, OAuthResponse> {
     let policy = query.into_inner().p;
-    let authority = resolve(&state, &path, policy.as_deref())
+    let authority = resolve(&state, base_url(&state, &req), &path, policy.as_deref())
         .await
         .map_err(|e| {
             OAuthResponse::flavoured(e, ErrorFlavour::from_policy(policy.as_deref()), &req)
@@ -50,7 +51,7 @@ pub async fn policy_token(
     form: web::Form<TokenRequest>,
 ) -> Result<HttpResponse, OAuthResponse> {
     let (tenant, policy) = path.into_inner();
-    let authority = resolve(&state, &tenant, Some(&policy))
+    let authority = resolve(&state, base_url(&state, &req), &tenant, Some(&policy))
         .await
         .map_err(|e| OAuthResponse::flavoured(e, ErrorFlavour::B2c, &req))?;
     respond(&state, &authority, &req, form.into_inner()).await

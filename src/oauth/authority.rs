@@ -22,14 +22,17 @@ pub struct Authority {
     pub flavour: Flavour,
     /// `common`, `organizations` or `consumers` when the URL named no tenant.
     pub alias: Option<&'static str>,
+    /// The public base URL this request reached us at (no trailing slash).
+    pub base: String,
 }
 
 impl Authority {
-    pub fn short(tenant: Arc<TenantInfo>) -> Self {
+    pub fn short(tenant: Arc<TenantInfo>, base: String) -> Self {
         Authority {
             tenant,
             flavour: Flavour::Short,
             alias: None,
+            base,
         }
     }
 
@@ -45,15 +48,21 @@ impl Authority {
     }
 
     /// The `iss` of tokens issued here, exactly as the metadata document states it.
-    pub fn issuer(&self, public_url: &str) -> String {
+    pub fn issuer(&self) -> String {
+        let (base, tid) = (&self.base, &self.tenant.id);
         match &self.flavour {
             Flavour::B2c { policy } if self.tenant.b2c_tfp_issuer => {
-                format!("{public_url}/tfp/{}/{policy}/v2.0/", self.tenant.id)
+                format!("{base}/tfp/{tid}/{policy}/v2.0/")
             }
-            Flavour::B2c { .. } => format!("{public_url}/{}/v2.0/", self.tenant.id),
-            Flavour::Short | Flavour::Entra => self.tenant.issuer.clone(),
+            Flavour::B2c { .. } => format!("{base}/{tid}/v2.0/"),
+            Flavour::Short | Flavour::Entra => entra_issuer(base, tid),
         }
     }
+}
+
+/// Entra ID v2's issuer: `{base}/{tenant id}/v2.0`, no trailing slash.
+pub fn entra_issuer(base: &str, tenant_id: &str) -> String {
+    format!("{base}/{tenant_id}/v2.0")
 }
 
 /// What an `iss` value says about where a token came from.

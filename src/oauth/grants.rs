@@ -367,7 +367,7 @@ async fn client_credentials_grant(
     let client_id = &client.client.client_id;
     let claims = AccessTokenClaims {
         aud: audience,
-        iss: authority.issuer(&state.public_url),
+        iss: authority.issuer(),
         iat: now,
         nbf: now,
         exp: now + lifetime,
@@ -524,7 +524,7 @@ async fn on_behalf_of_grant(
         }
     }
     let assertion = required(req.assertion, "assertion")?;
-    let verified = verify::verify_access_token(state, &assertion)
+    let verified = verify::verify_access_token(state, &authority.base, &assertion)
         .await
         .map_err(|e| match e {
             verify::VerifyError::Invalid(msg) => OAuthError::invalid_grant(
@@ -627,7 +627,7 @@ async fn issue_user_tokens(
     let now = db::now();
     let lifetime = state.settings.access_token_lifetime;
     let b2c = authority.is_b2c();
-    let issuer = authority.issuer(&state.public_url);
+    let issuer = authority.issuer();
     let scp = if scope.permissions.is_empty() {
         scope.oidc_tokens().join(" ")
     } else {

@@ -44,7 +44,12 @@ pub struct Verified {
     pub policy: Option<String>,
 }
 
-pub async fn verify_access_token(state: &AppState, token: &str) -> Result<Verified, VerifyError> {
+/// `base` is the public base URL the request came in at: tokens carry it in `iss`.
+pub async fn verify_access_token(
+    state: &AppState,
+    base: &str,
+    token: &str,
+) -> Result<Verified, VerifyError> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| invalid("The token is not a well-formed JWT."))?;
     if header.alg != Algorithm::RS256 {
@@ -78,7 +83,7 @@ pub async fn verify_access_token(state: &AppState, token: &str) -> Result<Verifi
         })?;
     let claims = data.claims;
     let foreign = || invalid("The token was issued by another issuer.");
-    let form = IssuerForm::parse(&state.public_url, &claims.iss).ok_or_else(foreign)?;
+    let form = IssuerForm::parse(base, &claims.iss).ok_or_else(foreign)?;
     let tenant = state
         .tenant(form.tenant_id())
         .await

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use crate::helpers::*;
 use serde_json::Value;
 
-fn interop_dir() -> PathBuf {
+pub fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
 }
 
@@ -26,7 +26,7 @@ fn run(cmd: &mut Command) {
 }
 
 /// A virtualenv with the pinned PyJWT, made once per test run.
-fn python() -> &'static Path {
+pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
         let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-venv");
@@ -35,7 +35,7 @@ fn python() -> &'static Path {
             && Command::new(&python)
                 .args([
                     "-c",
-                    "import jwt, sys; sys.exit(jwt.__version__ != '2.15.1')",
+                    "import jwt, msal, sys; sys.exit(jwt.__version__ != '2.15.1' or msal.__version__ != '1.39.0')",
                 ])
                 .status()
                 .is_ok_and(|s| s.success());
@@ -59,11 +59,19 @@ fn python() -> &'static Path {
 }
 
 /// node_modules with the pinned jose, installed once per test run.
-fn node_modules() -> &'static Path {
+pub fn node_modules() -> &'static Path {
     static READY: OnceLock<PathBuf> = OnceLock::new();
     READY.get_or_init(|| {
         let dir = interop_dir();
-        if !dir.join("node_modules/jose/package.json").exists() {
+        let installed = ["jose", "openid-client", "@azure/msal-node", "@mastra/auth"]
+            .iter()
+            .all(|p| {
+                dir.join("node_modules")
+                    .join(p)
+                    .join("package.json")
+                    .exists()
+            });
+        if !installed {
             run(Command::new("npm")
                 .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
                 .current_dir(&dir));

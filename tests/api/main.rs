@@ -7,6 +7,7 @@ mod client_credentials;
 mod discovery;
 mod helpers;
 mod interop;
+mod interop_azure;
 mod login_verify;
 mod overload;
 mod password_grant;

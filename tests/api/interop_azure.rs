@@ -1,0 +1,158 @@
+//! The real client libraries an Entra or B2C app uses, against localidp over HTTPS
+//! with its development CA: MSAL Python, msal-node, openid-client, jose, PyJWT and
+//! @mastra/auth, installed by the test at the versions pinned in tests/interop/.
+//! MSAL Python's password flow first calls https://localhost/common/userrealm on
+//! port 443, so the server also listens there (root, as CI runs, may bind it).
+
+use std::process::Command;
+
+use crate::helpers::*;
+use crate::interop::{interop_dir, node_modules, python};
+use serde_json::{Value, json};
+
+fn run_json(mut cmd: Command, what: &str) -> Value {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+        panic!(
+            "{what} printed no JSON:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[tokio::test]
+async fn msal_openid_client_jose_mastra_over_https() {
+    let python = python().to_owned();
+    node_modules();
+    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    settings.public_url = None;
+    settings.tls = true;
+    settings.also_listen = Some("127.0.0.1:443".into());
+    let app = spawn_with(settings, fixture).await;
+    let base = app.state.public_url.clone();
+    assert!(base.starts_with("https://localhost:"), "{base}");
+    let ca = app.settings.keys_dir.join("tls/ca.pem");
+    let cfg = json!({
+        "base": base,
+        "ca": ca,
+        "tenant_id": CONTOSO_ID,
+        "tenant_name": "contoso.onmicrosoft.com",
+        "policy": "B2C_1_ROPC",
+        "public_app": PUBLIC_APP,
+        "web_app": WEB_APP,
+        "web_secret": WEB_APP_SECRET,
+        "api_app": API_APP,
+        "username": ALICE,
+        "password": ALICE_PASSWORD,
+        "foreign_tenant_id": FABRIKAM_ID,
+        "foreign_app": FABRIKAM_APP,
+        "foreign_secret": FABRIKAM_SECRET,
+        "foreign_username": "erin@fabrikam.com",
+        "foreign_password": "erin-password",
+    })
+    .to_string();
+
+    let mut cmd = Command::new(&python);
+    cmd.arg(interop_dir().join("msal_python.py"))
+        .arg(&cfg)
+        .env("REQUESTS_CA_BUNDLE", &ca)
+        .env("SSL_CERT_FILE", &ca);
+    let py = run_json(cmd, "msal_python.py");
+
+    let r = &py["entra_password"];
+    assert_eq!(r["ok"], true, "MSAL Python Entra password flow: {r}");
+    assert_eq!(r["claims"]["oid"], ALICE_OID);
+    assert_eq!(r["claims"]["aud"], API_APP);
+    assert_eq!(r["claims"]["scp"], "Tasks.Read");
+    assert_eq!(r["id_token_claims"]["oid"], ALICE_OID);
+    assert_eq!(py["entra_accounts"], 1);
+    assert_eq!(
+        py["entra_refresh"]["ok"], true,
+        "acquire_token_silent(force_refresh): {py}"
+    );
+    assert_eq!(py["entra_refresh_new_token"], true);
+    assert_eq!(py["entra_wrong_password"]["error"], "invalid_grant");
+    assert_eq!(py["entra_wrong_password"]["error_codes"], json!([50126]));
+
+    let r = &py["b2c_password"];
+    assert_eq!(r["ok"], true, "MSAL Python B2C password flow: {r}");
+    assert_eq!(r["claims"]["tfp"], "b2c_1_ropc");
+    assert_eq!(r["claims"]["ver"], "1.0");
+    assert_eq!(r["claims"]["emails"], json!([ALICE]));
+    let d = py["b2c_wrong_password"]["error_description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(d.starts_with("AADB2C90225"), "{py}");
+
+    let r = &py["client_credentials"];
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["claims"]["roles"], json!(["Tasks.Read.All"]));
+    assert_eq!(py["wrong_secret"]["error"], "invalid_client");
+    assert_eq!(py["wrong_secret"]["error_codes"], json!([7000215]));
+    let r = &py["obo"];
+    assert_eq!(r["ok"], true, "MSAL Python on-behalf-of: {r}");
+    assert_eq!(r["claims"]["aud"], API_APP);
+    assert_eq!(r["claims"]["oid"], ALICE_OID);
+    assert_eq!(r["claims"]["azp"], WEB_APP);
+    assert_eq!(py["foreign_password"]["ok"], true, "{py}");
+    assert_eq!(py["obo_foreign_tenant"]["error"], "invalid_grant");
+    assert_eq!(py["obo_foreign_tenant"]["error_codes"], json!([50013]));
+    assert_eq!(py["pyjwt_verified_oid"], WEB_APP);
+
+    let mut cmd = Command::new("node");
+    cmd.arg(interop_dir().join("node_clients.mjs"))
+        .arg(&cfg)
+        .current_dir(interop_dir())
+        .env("NODE_EXTRA_CA_CERTS", &ca);
+    let js = run_json(cmd, "node_clients.mjs");
+
+    let r = &js["msal_client_credentials"];
+    assert_eq!(r["ok"], true, "msal-node client credentials: {r}");
+    assert_eq!(r["claims"]["aud"], API_APP);
+    let r = &js["msal_password"];
+    assert_eq!(r["ok"], true, "msal-node password: {r}");
+    assert_eq!(r["claims"]["oid"], ALICE_OID);
+    let r = &js["msal_obo"];
+    assert_eq!(r["ok"], true, "msal-node on-behalf-of: {r}");
+    assert_eq!(r["claims"]["aud"], API_APP);
+    assert_eq!(r["claims"]["oid"], ALICE_OID);
+    let r = &js["msal_wrong_password"];
+    assert_eq!(r["ok"], false);
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("AADSTS50126"),
+        "{r}"
+    );
+    let r = &js["msal_wrong_secret"];
+    assert_eq!(r["ok"], false);
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("AADSTS7000215"),
+        "{r}"
+    );
+
+    let r = &js["openid_client"];
+    assert_eq!(r["ok"], true, "openid-client: {r}");
+    assert_eq!(r["issuer"], format!("{base}/{CONTOSO_ID}/v2.0"));
+    assert_eq!(r["cc_claims"]["aud"], API_APP);
+    assert_eq!(r["id_token_sub"], ALICE_OID);
+    assert_eq!(r["refreshed_sub"], ALICE_OID);
+    assert_eq!(r["refresh_rotated"], true);
+
+    assert_eq!(js["jose"]["ok"], true, "jose: {}", js["jose"]);
+    assert_eq!(js["jose"]["oid"], WEB_APP);
+    assert_eq!(js["mastra"]["ok"], true, "@mastra/auth: {}", js["mastra"]);
+    assert_eq!(js["mastra"]["oid"], WEB_APP);
+}
