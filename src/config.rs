@@ -75,6 +75,18 @@ pub struct ConfigArgs {
     /// Database connections in the pool.
     #[arg(long, env = "LOCALIDP_DB_POOL_SIZE", global = true)]
     pub db_pool_size: Option<u32>,
+    /// Authorization code lifetime, seconds (60 to 600).
+    #[arg(long, env = "LOCALIDP_AUTHORIZATION_CODE_LIFETIME", global = true)]
+    pub authorization_code_lifetime: Option<i64>,
+    /// An SSO session unused for this long ends, seconds.
+    #[arg(long, env = "LOCALIDP_SESSION_IDLE_TIMEOUT", global = true)]
+    pub session_idle_timeout: Option<i64>,
+    /// An SSO session ends this long after sign-in whatever its use, seconds.
+    #[arg(long, env = "LOCALIDP_SESSION_LIFETIME", global = true)]
+    pub session_lifetime: Option<i64>,
+    /// Accept PKCE `code_challenge_method=plain` from confidential clients.
+    #[arg(long, env = "LOCALIDP_PKCE_ALLOW_PLAIN", global = true)]
+    pub pkce_allow_plain: Option<bool>,
 }
 
 impl ConfigArgs {
@@ -109,6 +121,12 @@ impl ConfigArgs {
             argon2_iterations: self.argon2_iterations.or(file.argon2_iterations),
             workers: self.workers.or(file.workers),
             db_pool_size: self.db_pool_size.or(file.db_pool_size),
+            authorization_code_lifetime: self
+                .authorization_code_lifetime
+                .or(file.authorization_code_lifetime),
+            session_idle_timeout: self.session_idle_timeout.or(file.session_idle_timeout),
+            session_lifetime: self.session_lifetime.or(file.session_lifetime),
+            pkce_allow_plain: self.pkce_allow_plain.or(file.pkce_allow_plain),
         }
     }
 }
@@ -142,6 +160,10 @@ pub struct Settings {
     pub argon2_iterations: u32,
     pub workers: usize,
     pub db_pool_size: u32,
+    pub authorization_code_lifetime: i64,
+    pub session_idle_timeout: i64,
+    pub session_lifetime: i64,
+    pub pkce_allow_plain: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/localidp.db";
@@ -150,6 +172,19 @@ fn cpus() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
+}
+
+/// RFC 6749 §4.1.2: codes are short-lived; ten minutes at most.
+fn code_lifetime(given: Option<i64>) -> Result<i64, ConfigError> {
+    let v = given.unwrap_or(300);
+    if (60..=600).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ConfigError::Invalid {
+            name: "authorization_code_lifetime",
+            reason: "must be between 60 and 600 seconds".into(),
+        })
+    }
 }
 
 impl Settings {
@@ -224,6 +259,16 @@ impl Settings {
                 .unwrap_or(crate::crypto::password::DEFAULT_ITERATIONS),
             workers: args.workers.unwrap_or_else(cpus).max(1),
             db_pool_size: args.db_pool_size.unwrap_or(pool_default).max(1),
+            authorization_code_lifetime: code_lifetime(args.authorization_code_lifetime)?,
+            session_idle_timeout: positive(
+                "session_idle_timeout",
+                args.session_idle_timeout.unwrap_or(30 * 60),
+            )?,
+            session_lifetime: positive(
+                "session_lifetime",
+                args.session_lifetime.unwrap_or(10 * 3600),
+            )?,
+            pkce_allow_plain: args.pkce_allow_plain.unwrap_or(false),
         })
     }
 

@@ -41,6 +41,7 @@ pub struct Inner {
     keys: KeyService,
     tenants: TtlCache<Option<Arc<TenantInfo>>>,
     audiences: TtlCache<Arc<HashSet<String>>>,
+    pub session_keys: crate::oauth::session::SessionKeys,
 }
 
 impl std::ops::Deref for AppState {
@@ -75,6 +76,7 @@ impl AppState {
                 default_tenant_id,
                 tenants: TtlCache::default(),
                 audiences: TtlCache::default(),
+                session_keys: Default::default(),
             }),
         }
     }

@@ -115,7 +115,7 @@ impl From<AccessTokenClaims> for VerifyResponse {
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<&str, BearerError> {
+pub(super) fn bearer_token(req: &HttpRequest) -> Result<&str, BearerError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -4,14 +4,20 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use super::authorize::InteractiveMetadata;
 use super::error::OAuthResponse;
 use crate::oauth::OAuthError;
 use crate::state::{AppState, TenantInfo};
 
-fn configuration(tenant: &TenantInfo, token_endpoint: String, jwks_uri: String) -> HttpResponse {
+fn configuration(
+    tenant: &TenantInfo,
+    token_endpoint: String,
+    jwks_uri: String,
+    interactive: InteractiveMetadata,
+) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(json!({
+        .json(interactive.extend(json!({
             "issuer": tenant.issuer,
             "token_endpoint": token_endpoint,
             "jwks_uri": jwks_uri,
@@ -27,7 +33,7 @@ fn configuration(tenant: &TenantInfo, token_endpoint: String, jwks_uri: String) 
             ],
             "tenant_id": tenant.id,
             "tenant_name": tenant.name,
-        }))
+        })))
 }
 
 /// `/.well-known/openid-configuration`: the default tenant, with the short endpoints.
@@ -39,6 +45,7 @@ pub async fn default_tenant_configuration(
         &tenant,
         format!("{}/auth/token", state.public_url),
         format!("{}/.well-known/jwks.json", state.public_url),
+        InteractiveMetadata::default_tenant(&state),
     ))
 }
 
@@ -58,6 +65,7 @@ pub async fn tenant_configuration(
         &tenant,
         format!("{base}/oauth2/v2.0/token"),
         format!("{base}/discovery/v2.0/keys"),
+        InteractiveMetadata::tenant(&state, &tenant.id),
     ))
 }
 

@@ -2,10 +2,15 @@
 //! Handlers parse the request, call one domain function, and map its result.
 
 mod auth;
+mod authorize;
 mod discovery;
 mod error;
 mod health;
+mod logout;
+mod pages;
+mod revocation;
 mod token;
+mod userinfo;
 
 use actix_web::web;
 
@@ -38,4 +43,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/{tenant}/oauth2/v2.0/token",
             web::post().to(token::tenant_token),
         );
+    interactive_routes(cfg);
+}
+
+/// Browser sign-in and what follows it: authorize, login form, SSO logout,
+/// userinfo, revocation, introspection.
+fn interactive_routes(cfg: &mut web::ServiceConfig) {
+    let authorize = || web::route().to(authorize::default_tenant_authorize);
+    let tenant_authorize = || web::route().to(authorize::tenant_authorize);
+    let logout = || web::route().to(logout::default_tenant_logout);
+    let tenant_logout = || web::route().to(logout::tenant_logout);
+    cfg.route("/authorize", get_or_post(authorize()))
+        .route("/login", web::post().to(authorize::login))
+        .route("/logout", get_or_post(logout()))
+        .route(
+            "/userinfo",
+            get_or_post(web::route().to(userinfo::userinfo)),
+        )
+        .route("/revoke", web::post().to(revocation::revoke))
+        .route("/introspect", web::post().to(revocation::introspect))
+        .route("/assets/localidp.css", web::get().to(pages::stylesheet))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get_or_post(tenant_authorize()),
+        )
+        .route("/{tenant}/oauth2/v2.0/logout", get_or_post(tenant_logout()));
+}
+
+fn get_or_post(route: actix_web::Route) -> actix_web::Route {
+    use actix_web::guard;
+    route.guard(guard::Any(guard::Get()).or(guard::Post()))
 }

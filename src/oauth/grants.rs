@@ -13,7 +13,10 @@ use crate::db::clients::Client;
 use crate::db::refresh_tokens::{self, RefreshToken};
 use crate::db::users::User;
 use crate::db::{self, DbResult};
-use crate::directory::{GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN};
+use crate::directory::{
+    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN,
+};
+use crate::oauth::authorization_code::{self, IdTokenContext};
 use crate::state::{AppState, TenantInfo};
 
 /// The form parameters of a token request. Unknown parameters (MSAL telemetry,
@@ -27,6 +30,10 @@ pub struct TokenRequest {
     pub username: Option<String>,
     pub password: Option<String>,
     pub refresh_token: Option<String>,
+    // authorization_code grant (RFC 6749 §4.1.3, RFC 7636 §4.5)
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
 }
 
 /// Credentials from an `Authorization: Basic` header, already form-decoded.
@@ -58,7 +65,7 @@ pub struct Issued {
     pub claims: AccessTokenClaims,
 }
 
-fn required(value: Option<String>, name: &str) -> Result<String, OAuthError> {
+pub(crate) fn required(value: Option<String>, name: &str) -> Result<String, OAuthError> {
     match value {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(OAuthError::invalid_request(format!(
@@ -69,14 +76,14 @@ fn required(value: Option<String>, name: &str) -> Result<String, OAuthError> {
 
 /// How the client proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ClientAuthMethod {
+pub(crate) enum ClientAuthMethod {
     None,
     Secret,
 }
 
-struct AuthenticatedClient {
-    client: Client,
-    method: ClientAuthMethod,
+pub(crate) struct AuthenticatedClient {
+    pub(crate) client: Client,
+    pub(crate) method: ClientAuthMethod,
 }
 
 pub async fn token(
@@ -88,7 +95,7 @@ pub async fn token(
     let grant_type = required(req.grant_type.clone(), "grant_type")?;
     if !matches!(
         grant_type.as_str(),
-        GRANT_PASSWORD | GRANT_CLIENT_CREDENTIALS | GRANT_REFRESH_TOKEN
+        GRANT_PASSWORD | GRANT_CLIENT_CREDENTIALS | GRANT_REFRESH_TOKEN | GRANT_AUTHORIZATION_CODE
     ) {
         return Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
@@ -108,11 +115,12 @@ pub async fn token(
         GRANT_CLIENT_CREDENTIALS => {
             client_credentials_grant(state, tenant, client, requested).await
         }
+        GRANT_AUTHORIZATION_CODE => authorization_code::grant(state, tenant, client, req).await,
         _ => refresh_token_grant(state, tenant, client, req, requested).await,
     }
 }
 
-async fn authenticate_client(
+pub(crate) async fn authenticate_client(
     state: &AppState,
     tenant: &TenantInfo,
     req: &TokenRequest,
@@ -171,7 +179,7 @@ async fn authenticate_client(
 }
 
 /// The audience a user token is for: the requested resource, else the client itself.
-async fn resolve_audience(
+pub(crate) async fn resolve_audience(
     state: &AppState,
     tenant: &TenantInfo,
     client: &Client,
@@ -200,7 +208,7 @@ pub struct UserProfile {
     pub roles: Vec<String>,
 }
 
-fn load_profile(conn: &mut db::DbConnection, user: User) -> DbResult<UserProfile> {
+pub(crate) fn load_profile(conn: &mut db::DbConnection, user: User) -> DbResult<UserProfile> {
     let groups = db::users::group_ids(conn, &user.id)?;
     let roles = user.role_list()?;
     Ok(UserProfile {
@@ -408,7 +416,7 @@ async fn refresh_token_grant(
     .await
 }
 
-fn sign<C: Serialize>(state: &AppState, claims: &C) -> Result<String, OAuthError> {
+pub(crate) fn sign<C: Serialize>(state: &AppState, claims: &C) -> Result<String, OAuthError> {
     let ring = state.key_ring();
     jwt::sign(ring.active(), claims).map_err(|e| {
         tracing::error!(error = %e, "signing failed");
@@ -425,6 +433,32 @@ async fn issue_user_tokens(
     profile: &UserProfile,
     scope: RequestedScope,
     refresh_family: Option<String>,
+) -> Result<Issued, OAuthError> {
+    let context = IdTokenContext::default();
+    issue_user_tokens_with(
+        state,
+        tenant,
+        client,
+        audience,
+        profile,
+        scope,
+        refresh_family,
+        &context,
+    )
+    .await
+}
+
+/// `issue_user_tokens` with what an interactive sign-in adds to the ID token.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn issue_user_tokens_with(
+    state: &AppState,
+    tenant: &TenantInfo,
+    client: &AuthenticatedClient,
+    audience: String,
+    profile: &UserProfile,
+    scope: RequestedScope,
+    refresh_family: Option<String>,
+    context: &IdTokenContext,
 ) -> Result<Issued, OAuthError> {
     let user = &profile.user;
     let now = db::now();
@@ -470,13 +504,13 @@ async fn issue_user_tokens(
             iat: now,
             nbf: now,
             exp: now + lifetime,
-            auth_time: now,
+            auth_time: context.auth_time.unwrap_or(now),
             sub: user.id.clone(),
             oid: user.id.clone(),
             tid: tenant.id.clone(),
             ver: "2.0".into(),
             uti: secrets::generate()[..22].to_owned(),
-            nonce: None,
+            nonce: context.nonce.clone(),
             email: user.email.clone(),
             name: user.display_name.clone(),
             preferred_username: user.email.clone(),
@@ -485,7 +519,7 @@ async fn issue_user_tokens(
             roles: profile.roles.clone(),
             groups: profile.groups.clone(),
         };
-        Some(sign(state, &id_claims)?)
+        Some(sign(state, &context.extend(id_claims, &access_token))?)
     } else {
         None
     };
