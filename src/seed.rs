@@ -31,6 +31,12 @@ pub struct SeedTenant {
     pub name: String,
     pub id: Option<String>,
     pub display_name: Option<String>,
+    /// The login page offers self-service sign-up.
+    #[serde(default)]
+    pub sign_up: bool,
+    /// "Forgot your password?" returns B2C's AADB2C90118 error to the application.
+    #[serde(default)]
+    pub forgot_password: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,8 +108,18 @@ pub fn apply(
     let mut report = SeedReport::default();
     for t in &seed.tenants {
         let existed = crate::db::tenants::find(conn, &t.name)?.is_some();
-        directory::ensure_tenant(conn, &t.name, t.id.as_deref(), t.display_name.as_deref())?;
+        let tenant =
+            directory::ensure_tenant(conn, &t.name, t.id.as_deref(), t.display_name.as_deref())?;
         report.tenants += usize::from(!existed);
+        // The switches follow the seed file on every start.
+        crate::db::user_flows::set(
+            conn,
+            &crate::db::user_flows::TenantUserFlows {
+                tenant_id: tenant.id,
+                sign_up: i32::from(t.sign_up),
+                forgot_password: i32::from(t.forgot_password),
+            },
+        )?;
     }
     let tenant_of = |conn: &mut DbConnection, name: &Option<String>| match name {
         Some(n) => directory::tenant(conn, n),

@@ -10,6 +10,7 @@ pub mod server_secrets;
 pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
+pub mod user_flows;
 pub mod users;
 
 use std::path::Path;

@@ -149,3 +149,11 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    tenant_user_flows (tenant_id) {
+        tenant_id -> Text,
+        sign_up -> Integer,
+        forgot_password -> Integer,
+    }
+}

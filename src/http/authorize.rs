@@ -16,14 +16,14 @@ use crate::oauth::authorization_code::{
     self, AuthorizationParams, AuthorizationRequest, AuthorizeError, Prompt, ReplyTo, ResponseMode,
 };
 use crate::oauth::session::{self, CSRF_COOKIE};
-use crate::oauth::{ErrorCode, OAuthError, grants};
+use crate::oauth::{ErrorCode, OAuthError, grants, user_flows};
 use crate::state::{AppState, TenantInfo};
 
 /// The path the login form posts to.
 pub const LOGIN_PATH: &str = "/login";
 
 /// Query string or form body, parsed the same way; bad encoding shows a page.
-fn parse<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, OAuthError> {
+pub(super) fn parse<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, OAuthError> {
     let text = std::str::from_utf8(raw)
         .map_err(|_| OAuthError::invalid_request("The request is not valid UTF-8."))?;
     serde_urlencoded::from_str(text).map_err(|e| {
@@ -117,7 +117,7 @@ fn sso_cookie(req: &HttpRequest, tenant: &TenantInfo) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn authorize_error(tenant: &TenantInfo, e: AuthorizeError) -> HttpResponse {
+pub(super) fn authorize_error(tenant: &TenantInfo, e: AuthorizeError) -> HttpResponse {
     match e {
         AuthorizeError::Page(e) => pages::error_page(&tenant.display_name, &e),
         AuthorizeError::Redirect {
@@ -138,20 +138,15 @@ async fn login_page(
     email: String,
     error: Option<String>,
 ) -> HttpResponse {
-    let existing = req
-        .cookie(CSRF_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| v.len() >= 32);
-    let csrf_cookie = existing.clone().unwrap_or_else(session::new_csrf_cookie);
-    let csrf_token = match session::csrf_token(state, &csrf_cookie).await {
+    let mut res = HttpResponse::build(status);
+    let csrf_token = match csrf_for_form(state, req, &mut res).await {
         Ok(t) => t,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
-    let mut res = HttpResponse::build(status);
-    if existing.is_none() {
-        let secure = pages::is_secure(state, req);
-        res.cookie(pages::cookie(CSRF_COOKIE.into(), csrf_cookie, secure, None));
-    }
+    let flows = match user_flows::flows(state, &tenant.id).await {
+        Ok(f) => f,
+        Err(e) => return pages::error_page(&tenant.display_name, &e),
+    };
     let page = LoginPage {
         tenant_name: tenant.display_name.clone(),
         tenant_id: tenant.id.clone(),
@@ -161,11 +156,66 @@ async fn login_page(
         hidden: request.params.pairs(),
         email,
         error,
-        sign_up: None,
-        forgot_password: None,
+        sign_up: flows
+            .sign_up
+            .then(|| flow_link(SIGN_UP_PATH, tenant, request)),
+        forgot_password: flows
+            .forgot_password
+            .then(|| flow_link(FORGOT_PASSWORD_PATH, tenant, request)),
     };
     pages::html_with(res, &page, "")
 }
+
+pub const SIGN_UP_PATH: &str = "/signup";
+pub const FORGOT_PASSWORD_PATH: &str = "/forgot-password";
+pub const CANCEL_PATH: &str = "/cancel";
+
+/// A link to another page of the flow, carrying the authorization request along.
+pub(super) fn flow_link(path: &str, tenant: &TenantInfo, request: &AuthorizationRequest) -> String {
+    let mut pairs = vec![("tenant", tenant.id.clone())];
+    pairs.extend(request.params.pairs());
+    format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
+}
+
+/// The CSRF form field for this browser, setting the cookie on `res` if it has none.
+pub(super) async fn csrf_for_form(
+    state: &AppState,
+    req: &HttpRequest,
+    res: &mut HttpResponseBuilder,
+) -> Result<String, OAuthError> {
+    let existing = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() >= 32);
+    let csrf_cookie = existing.clone().unwrap_or_else(session::new_csrf_cookie);
+    let token = session::csrf_token(state, &csrf_cookie).await?;
+    if existing.is_none() {
+        let secure = pages::is_secure(state, req);
+        res.cookie(pages::cookie(CSRF_COOKIE.into(), csrf_cookie, secure, None));
+    }
+    Ok(token)
+}
+
+/// True when a form POST carries this browser's CSRF token, and no browser says it
+/// came from another site (`Sec-Fetch-Site`).
+pub(super) async fn csrf_checked(
+    state: &AppState,
+    req: &HttpRequest,
+    field: Option<&str>,
+) -> Result<bool, OAuthError> {
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site");
+    let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
+    Ok(!cross_site && session::csrf_valid(state, cookie.as_deref(), field).await?)
+}
+
+pub(super) const CSRF_FAILED: &str =
+    "This form has expired or did not come from this site. Please sign in again.";
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -207,23 +257,9 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
             Some(message.to_owned()),
         )
     };
-    // A browser tells us when another site submitted the form; the MAC covers the rest.
-    let cross_site = req
-        .headers()
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"cross-site");
-    let csrf_cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
-    let csrf_ok =
-        session::csrf_valid(&state, csrf_cookie.as_deref(), form.csrf_token.as_deref()).await;
-    match csrf_ok {
-        Ok(true) if !cross_site => {}
-        Ok(_) => {
-            return again(
-                StatusCode::FORBIDDEN,
-                "This form has expired or did not come from this site. Please sign in again.",
-            )
-            .await;
-        }
+    match csrf_checked(&state, &req, form.csrf_token.as_deref()).await {
+        Ok(true) => {}
+        Ok(false) => return again(StatusCode::FORBIDDEN, CSRF_FAILED).await,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     }
     let password = form.password.unwrap_or_default();
@@ -250,21 +286,32 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
             return again(StatusCode::SERVICE_UNAVAILABLE, &e.description).await;
         }
     };
+    complete_sign_in(&state, &req, &tenant, &request, &profile).await
+}
+
+/// After the password (or a sign-up): a new SSO session, and a code for the client.
+pub(super) async fn complete_sign_in(
+    state: &AppState,
+    req: &HttpRequest,
+    tenant: &TenantInfo,
+    request: &AuthorizationRequest,
+    profile: &grants::UserProfile,
+) -> HttpResponse {
     // A new sign-in replaces whatever session this browser had in the tenant.
-    if let Some(old) = sso_cookie(&req, &tenant)
-        && let Err(e) = session::end(&state, &old).await
+    if let Some(old) = sso_cookie(req, tenant)
+        && let Err(e) = session::end(state, &old).await
     {
         return pages::error_page(&tenant.display_name, &e);
     }
-    let (sso, secret) = match session::start(&state, &tenant.id, &profile).await {
+    let (sso, secret) = match session::start(state, &tenant.id, profile).await {
         Ok(s) => s,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
-    let code = match authorization_code::issue_code(&state, &request, &sso).await {
+    let code = match authorization_code::issue_code(state, request, &sso).await {
         Ok(c) => c,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
-    let secure = pages::is_secure(&state, &req);
+    let secure = pages::is_secure(state, req);
     let mut res = HttpResponse::SeeOther();
     res.cookie(pages::cookie(
         session::cookie_name(&tenant.id),

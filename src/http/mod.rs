@@ -9,6 +9,7 @@ mod health;
 mod logout;
 mod pages;
 mod revocation;
+mod signup;
 mod token;
 mod userinfo;
 
@@ -62,6 +63,13 @@ fn interactive_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/revoke", web::post().to(revocation::revoke))
         .route("/introspect", web::post().to(revocation::introspect))
+        .route(authorize::SIGN_UP_PATH, web::get().to(signup::sign_up_page))
+        .route(authorize::SIGN_UP_PATH, web::post().to(signup::sign_up))
+        .route(
+            authorize::FORGOT_PASSWORD_PATH,
+            web::get().to(signup::forgot_password),
+        )
+        .route(authorize::CANCEL_PATH, web::get().to(signup::cancel))
         .route("/assets/localidp.css", web::get().to(pages::stylesheet))
         .route(
             "/{tenant}/oauth2/v2.0/authorize",

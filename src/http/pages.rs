@@ -26,6 +26,21 @@ pub struct LoginPage {
 }
 
 #[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignUpPage {
+    pub tenant_name: String,
+    pub tenant_id: String,
+    pub client_name: String,
+    pub action: String,
+    pub csrf_token: String,
+    pub hidden: Vec<(&'static str, String)>,
+    pub email: String,
+    pub display_name: String,
+    pub error: Option<String>,
+    pub cancel: String,
+}
+
+#[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub tenant_name: String,

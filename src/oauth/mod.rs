@@ -9,6 +9,7 @@ pub mod logout;
 pub mod revocation;
 pub mod scope;
 pub mod session;
+pub mod user_flows;
 pub mod verify;
 
 pub use error::{ErrorCode, OAuthError};

@@ -104,13 +104,25 @@ fn web_request<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     p
 }
 
+/// Undoes HTML escaping: the named entities and decimal ones (`&#38;`).
 fn html_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find(';').map(|e| i + e).unwrap();
+        out.push(match &rest[i + 1..end] {
+            "quot" => '"',
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "apos" => '\'',
+            n => char::from_u32(n.trim_start_matches('#').parse().unwrap()).unwrap(),
+        });
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The form's fields: hidden inputs with their values (the test fills in the rest).
@@ -897,4 +909,171 @@ async fn an_expired_code_is_refused() {
     )
     .await;
     assert!(desc.contains("expired"), "{desc}");
+}
+
+fn fabrikam_request<'a>(extra: &[(&'a str, &'a str)]) -> String {
+    let mut params = web_request(&[("client_id", RP_FABRIKAM)]);
+    params.extend_from_slice(extra);
+    authorize_query(&params).replace(
+        "/authorize?",
+        "/fabrikam.onmicrosoft.com/oauth2/v2.0/authorize?",
+    )
+}
+
+/// The href of the link whose text is `text`, HTML-unescaped.
+fn link(html: &str, text: &str) -> String {
+    let end = html
+        .find(&format!(">{text}</a>"))
+        .unwrap_or_else(|| panic!("no {text} link"));
+    let start = html[..end].rfind("href=\"").unwrap() + 6;
+    html_unescape(&html[start..html[start..end].find('"').unwrap() + start])
+}
+
+#[tokio::test]
+async fn sign_up_is_offered_only_where_the_tenant_allows_it() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let html = browser
+        .get(&authorize_query(&web_request(&[])))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Sign up now") && !html.contains("Forgot your password?"));
+    let res = browser
+        .get(&format!(
+            "/signup?tenant={CONTOSO_ID}&{}",
+            authorize_query(&web_request(&[])).trim_start_matches("/authorize?")
+        ))
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("Sign-up is not enabled"));
+}
+
+#[tokio::test]
+async fn a_new_user_signs_up_and_lands_signed_in() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let html = browser
+        .get(&fabrikam_request(&[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let page = browser.get(&link(&html, "Sign up now")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Create your account") && html.contains("Fabrikam Web"));
+    let form = hidden_fields(&html);
+    let submit = |email: &str, password: &str, confirm: &str, csrf: bool| {
+        let mut f: Vec<(String, String)> = form
+            .iter()
+            .filter(|(k, _)| csrf || k != "csrf_token")
+            .cloned()
+            .collect();
+        f.push(("email".into(), email.into()));
+        f.push(("display_name".into(), "Frank New".into()));
+        f.push(("password".into(), password.into()));
+        f.push(("password_confirm".into(), confirm.into()));
+        let browser = &browser;
+        async move { browser.post("/signup", &f).await }
+    };
+    let strong = "Correct-Horse-9";
+    let res = submit("frank@fabrikam.com", strong, strong, false).await;
+    assert_eq!(res.status(), 403);
+    for (email, password, confirm, message) in [
+        (
+            "frank@fabrikam.com",
+            "short1A",
+            "short1A",
+            "between 8 and 64",
+        ),
+        (
+            "frank@fabrikam.com",
+            "alllowercase1",
+            "alllowercase1",
+            "at least 3 of",
+        ),
+        (
+            "frank@fabrikam.com",
+            strong,
+            "Other-Horse-9",
+            "do not match",
+        ),
+        ("not-an-email", strong, strong, "valid email"),
+        ("erin@fabrikam.com", strong, strong, "already exists"),
+    ] {
+        let res = submit(email, password, confirm, true).await;
+        assert_eq!(res.status(), 400, "{email} {password}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains(message), "{message}: {page}");
+    }
+    let res = submit("frank@fabrikam.com", strong, strong, true).await;
+    assert_eq!(res.status(), 303);
+    let params = redirect_params(&res, RP_WEB_CALLBACK);
+    assert_eq!(params["state"], "st-123");
+    let res = app
+        .tenant_token(
+            FABRIKAM_ID,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", RP_FABRIKAM),
+                ("client_secret", RP_FABRIKAM_SECRET),
+                ("code", &params["code"]),
+                ("redirect_uri", RP_WEB_CALLBACK),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let tokens: Value = res.json().await.unwrap();
+    let id = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["email"], "frank@fabrikam.com");
+    assert_eq!(id["name"], "Frank New");
+    assert_eq!(id["tid"], FABRIKAM_ID);
+    // The new password works at the next sign-in.
+    let other = Browser::new(&app);
+    let res = sign_in(&other, &fabrikam_request(&[]), "frank@fabrikam.com", strong).await;
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn forgot_password_and_cancel_answer_with_b2c_error_codes() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let html = browser
+        .get(&fabrikam_request(&[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let res = browser.get(&link(&html, "Forgot your password?")).await;
+    assert_eq!(res.status(), 302);
+    let p = redirect_params(&res, RP_WEB_CALLBACK);
+    assert_eq!(p["error"], "access_denied");
+    assert!(p["error_description"].starts_with("AADB2C90118:"), "{p:?}");
+    assert_eq!(p["state"], "st-123");
+
+    let signup = browser
+        .get(&link(&html, "Sign up now"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let res = browser.get(&link(&signup, "Cancel")).await;
+    assert_eq!(res.status(), 302);
+    let p = redirect_params(&res, RP_WEB_CALLBACK);
+    assert_eq!(p["error"], "access_denied");
+    assert!(p["error_description"].starts_with("AADB2C90091:"), "{p:?}");
+
+    // Contoso does not offer it: a page, not a redirect.
+    let q = authorize_query(&web_request(&[]));
+    let res = browser
+        .get(&format!(
+            "/forgot-password?tenant={CONTOSO_ID}&{}",
+            q.trim_start_matches("/authorize?")
+        ))
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get("location").is_none());
 }

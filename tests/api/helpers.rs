@@ -104,6 +104,8 @@ display_name = "Contoso"
 [[tenants]]
 name = "fabrikam.onmicrosoft.com"
 id = "{FABRIKAM_ID}"
+sign_up = true
+forgot_password = true
 
 [[clients]]
 client_id = "{WEB_APP}"

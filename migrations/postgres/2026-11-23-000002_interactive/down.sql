@@ -1,3 +1,4 @@
+DROP TABLE tenant_user_flows;
 DROP TABLE server_secrets;
 DROP TABLE revoked_access_tokens;
 DROP TABLE authorization_codes;

@@ -46,3 +46,10 @@ CREATE TABLE server_secrets (
     created_at BIGINT NOT NULL
 );
 
+
+-- Per-tenant switches of the B2C-style user flows (absent row: both off).
+CREATE TABLE tenant_user_flows (
+    tenant_id TEXT PRIMARY KEY NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    sign_up INTEGER NOT NULL DEFAULT 0,
+    forgot_password INTEGER NOT NULL DEFAULT 0
+);
