@@ -1077,3 +1077,55 @@ async fn forgot_password_and_cancel_answer_with_b2c_error_codes() {
     assert_eq!(res.status(), 400);
     assert!(res.headers().get("location").is_none());
 }
+
+#[tokio::test]
+async fn an_idle_session_ends_and_https_cookies_are_secure() {
+    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    settings.session_idle_timeout = 1;
+    let app = spawn_with(settings, fixture).await;
+    let browser = Browser::new(&app);
+    code_for_alice(&browser, &[]).await;
+    let prompt_none = authorize_query(&web_request(&[("prompt", "none")]));
+    let res = browser.get(&prompt_none).await;
+    assert!(redirect_params(&res, RP_WEB_CALLBACK).contains_key("code"));
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let res = browser.get(&prompt_none).await;
+    assert_eq!(
+        redirect_params(&res, RP_WEB_CALLBACK)["error"],
+        "login_required",
+        "idle for longer than session_idle_timeout"
+    );
+
+    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    settings.public_url = Some("https://localidp.test".into());
+    let app = spawn_with(settings, fixture).await;
+    let browser = Browser::new(&app);
+    let res = browser.get(&authorize_query(&web_request(&[]))).await;
+    let csrf = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        csrf.contains("Secure") && csrf.contains("HttpOnly"),
+        "{csrf}"
+    );
+    let html = res.text().await.unwrap();
+    // The jar keeps Secure cookies off plain HTTP, so send the form's cookie by hand.
+    let cookie = csrf.split(';').next().unwrap().to_owned();
+    let mut form = hidden_fields(&html);
+    form.push(("email".into(), ALICE.into()));
+    form.push(("password".into(), ALICE_PASSWORD.into()));
+    let res = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .header("cookie", cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let sso = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        sso.starts_with("localidp_sso_") && sso.contains("Secure"),
+        "{sso}"
+    );
+}
