@@ -17,6 +17,7 @@ if [ -z "${LOCALIDP_BIN:-}" ]; then
   (cd "$root" && cargo build --locked --bin localidp)
   LOCALIDP_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/localidp"
 fi
+LOCALIDP_BIN="$(realpath "$LOCALIDP_BIN")"
 export LOCALIDP_BIN
 export OUTPUT_DIR="${OUTPUT_DIR:-${CARGO_TARGET_DIR:-$root/target}/browser-test}"
 

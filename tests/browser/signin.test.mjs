@@ -136,6 +136,8 @@ test('a user signs in through the login page into an openid-client app', async (
 name = "contoso.onmicrosoft.com"
 id = "${TENANT_ID}"
 display_name = "Contoso"
+sign_up = true
+forgot_password = true
 
 [[clients]]
 client_id = "${CLIENT_ID}"
@@ -196,6 +198,14 @@ family_name = "Smith"
   assert.equal(await page.title(), 'Sign in · Contoso');
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await page.screenshot({ path: path.join(OUTPUT_DIR, 'login-page.png'), fullPage: true });
+
+  // The tenant offers sign-up: its page renders, and Cancel goes back to the app.
+  await page.getByRole('link', { name: 'Sign up now' }).click();
+  await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+  assert.equal(await page.title(), 'Sign up · Contoso');
+  await page.screenshot({ path: path.join(OUTPUT_DIR, 'signup-page.png'), fullPage: true });
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 
   // A wrong password shows an error and keeps the user on the form.
   await page.getByLabel('Email address').fill(EMAIL);
