@@ -102,6 +102,18 @@ pub struct ConfigArgs {
     )]
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// Authorization code lifetime, seconds (60 to 600).
+    #[arg(long, env = "LOCALIDP_AUTHORIZATION_CODE_LIFETIME", global = true)]
+    pub authorization_code_lifetime: Option<i64>,
+    /// An SSO session unused for this long ends, seconds.
+    #[arg(long, env = "LOCALIDP_SESSION_IDLE_TIMEOUT", global = true)]
+    pub session_idle_timeout: Option<i64>,
+    /// An SSO session ends this long after sign-in whatever its use, seconds.
+    #[arg(long, env = "LOCALIDP_SESSION_LIFETIME", global = true)]
+    pub session_lifetime: Option<i64>,
+    /// Accept PKCE `code_challenge_method=plain` from confidential clients.
+    #[arg(long, env = "LOCALIDP_PKCE_ALLOW_PLAIN", global = true)]
+    pub pkce_allow_plain: Option<bool>,
 }
 
 impl ConfigArgs {
@@ -149,6 +161,12 @@ impl ConfigArgs {
             } else {
                 self.trusted_proxies
             },
+            authorization_code_lifetime: self
+                .authorization_code_lifetime
+                .or(file.authorization_code_lifetime),
+            session_idle_timeout: self.session_idle_timeout.or(file.session_idle_timeout),
+            session_lifetime: self.session_lifetime.or(file.session_lifetime),
+            pkce_allow_plain: self.pkce_allow_plain.or(file.pkce_allow_plain),
         }
     }
 }
@@ -186,6 +204,10 @@ pub struct Settings {
     pub tls_names: Vec<String>,
     pub also_listen: Option<String>,
     pub trusted_proxies: Vec<IpRange>,
+    pub authorization_code_lifetime: i64,
+    pub session_idle_timeout: i64,
+    pub session_lifetime: i64,
+    pub pkce_allow_plain: bool,
 }
 
 /// An address or CIDR range (`10.0.0.0/8`, `::1`).
@@ -239,6 +261,19 @@ fn cpus() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
+}
+
+/// RFC 6749 §4.1.2: codes are short-lived; ten minutes at most.
+fn code_lifetime(given: Option<i64>) -> Result<i64, ConfigError> {
+    let v = given.unwrap_or(300);
+    if (60..=600).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ConfigError::Invalid {
+            name: "authorization_code_lifetime",
+            reason: "must be between 60 and 600 seconds".into(),
+        })
+    }
 }
 
 impl Settings {
@@ -324,6 +359,16 @@ impl Settings {
             tls_names: args.tls_names,
             also_listen: args.also_listen,
             trusted_proxies,
+            authorization_code_lifetime: code_lifetime(args.authorization_code_lifetime)?,
+            session_idle_timeout: positive(
+                "session_idle_timeout",
+                args.session_idle_timeout.unwrap_or(30 * 60),
+            )?,
+            session_lifetime: positive(
+                "session_lifetime",
+                args.session_lifetime.unwrap_or(10 * 3600),
+            )?,
+            pkce_allow_plain: args.pkce_allow_plain.unwrap_or(false),
         })
     }
 

@@ -36,6 +36,12 @@ pub struct SeedTenant {
     pub policies: Vec<String>,
     /// B2C issuer format: "default" or "tfp".
     pub b2c_issuer: Option<String>,
+    /// The login page offers self-service sign-up.
+    #[serde(default)]
+    pub sign_up: bool,
+    /// "Forgot your password?" returns B2C's AADB2C90118 error to the application.
+    #[serde(default)]
+    pub forgot_password: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,7 +113,7 @@ pub fn apply(
     let mut report = SeedReport::default();
     for t in &seed.tenants {
         let existed = crate::db::tenants::find(conn, &t.name)?.is_some();
-        directory::ensure_tenant_with(
+        let tenant = directory::ensure_tenant_with(
             conn,
             &directory::NewTenant {
                 name: t.name.clone(),
@@ -118,6 +124,15 @@ pub fn apply(
             },
         )?;
         report.tenants += usize::from(!existed);
+        // The switches follow the seed file on every start.
+        crate::db::user_flows::set(
+            conn,
+            &crate::db::user_flows::TenantUserFlows {
+                tenant_id: tenant.id,
+                sign_up: i32::from(t.sign_up),
+                forgot_password: i32::from(t.forgot_password),
+            },
+        )?;
     }
     let tenant_of = |conn: &mut DbConnection, name: &Option<String>| match name {
         Some(n) => directory::tenant(conn, n),

@@ -272,6 +272,13 @@ async fn housekeeping(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "refresh token purge failed"),
             }
+            let settings = state.settings.clone();
+            if let Err(e) = state
+                .db(move |c| crate::oauth::session::purge(c, &settings))
+                .await
+            {
+                tracing::warn!(error = %e, "session and code purge failed");
+            }
         }
     }
 }

@@ -49,6 +49,7 @@ pub struct Inner {
     keys: KeyService,
     tenants: TtlCache<Option<Arc<TenantInfo>>>,
     audiences: TtlCache<Arc<HashSet<String>>>,
+    pub session_keys: crate::oauth::session::SessionKeys,
 }
 
 impl std::ops::Deref for AppState {
@@ -83,6 +84,7 @@ impl AppState {
                 default_tenant_id,
                 tenants: TtlCache::default(),
                 audiences: TtlCache::default(),
+                session_keys: Default::default(),
             }),
         }
     }

@@ -1,12 +1,16 @@
 //! Storage: one diesel schema served by SQLite (embedded default) or PostgreSQL,
 //! chosen from the database URL. Every query module takes `&mut DbConnection`.
 
+pub mod auth_codes;
 pub mod clients;
 pub mod groups;
 pub mod refresh_tokens;
 pub mod schema;
+pub mod server_secrets;
+pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
+pub mod user_flows;
 pub mod users;
 
 use std::path::Path;

@@ -98,3 +98,64 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     signing_keys,
 );
+
+// Interactive sign-in (migration 2026-11-23-000002_interactive).
+
+diesel::table! {
+    sso_sessions (id) {
+        id -> Text,
+        token_hash -> Text,
+        tenant_id -> Text,
+        user_id -> Text,
+        auth_time -> BigInt,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    authorization_codes (id) {
+        id -> Text,
+        code_hash -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        session_id -> Nullable<Text>,
+        redirect_uri -> Text,
+        scope -> Text,
+        nonce -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        auth_time -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        refresh_family_id -> Text,
+        access_token_jti -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    revoked_access_tokens (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        secret -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    tenant_user_flows (tenant_id) {
+        tenant_id -> Text,
+        sign_up -> Integer,
+        forgot_password -> Integer,
+    }
+}

@@ -128,7 +128,7 @@ impl From<Verified> for VerifyResponse {
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<&str, BearerError> {
+pub(super) fn bearer_token(req: &HttpRequest) -> Result<&str, BearerError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::authority::{PolicyQuery, base_url, resolve};
+use super::authorize::InteractiveMetadata;
 use super::error::{ErrorFlavour, OAuthResponse};
 use crate::oauth::OAuthError;
 use crate::oauth::authority::{Authority, entra_issuer};
@@ -79,7 +80,9 @@ pub async fn default_tenant_configuration(
         "local",
     );
     doc["tenant_id"] = json!(tenant.id);
-    Ok(metadata(doc))
+    Ok(metadata(
+        InteractiveMetadata::new(&state, &base, &base, "").extend(doc),
+    ))
 }
 
 fn not_found(e: OAuthError, flavour: ErrorFlavour, req: &HttpRequest) -> HttpResponse {
@@ -106,10 +109,12 @@ pub async fn tenant_configuration(
     let segment = path.to_ascii_lowercase();
     if let Some(policy) = authority.policy() {
         let q = format!("?p={policy}");
-        return metadata(b2c_document(&authority, &format!("{base}/{segment}"), &q));
+        let doc = b2c_document(&authority, &format!("{base}/{segment}"), &q);
+        let oauth = format!("{base}/{segment}/oauth2/v2.0");
+        return metadata(InteractiveMetadata::new(&state, &base, &oauth, &q).extend(doc));
     }
     let tid = &authority.tenant.id;
-    let (issuer, base) = match authority.alias {
+    let (issuer, oauth_base) = match authority.alias {
         // Microsoft publishes a placeholder issuer for multi-tenant aliases.
         Some(alias) => (
             format!("{base}/{{tenantid}}/v2.0"),
@@ -117,12 +122,14 @@ pub async fn tenant_configuration(
         ),
         None => (authority.issuer(), format!("{base}/{tid}")),
     };
-    metadata(entra_document(
+    let doc = entra_document(
         &issuer,
-        format!("{base}/oauth2/v2.0/token"),
-        format!("{base}/discovery/v2.0/keys"),
+        format!("{oauth_base}/oauth2/v2.0/token"),
+        format!("{oauth_base}/discovery/v2.0/keys"),
         "local",
-    ))
+    );
+    let oauth = format!("{oauth_base}/oauth2/v2.0");
+    metadata(InteractiveMetadata::new(&state, &base, &oauth, "").extend(doc))
 }
 
 /// `/{tenant}/{policy}/v2.0/.well-known/openid-configuration`.
@@ -140,7 +147,9 @@ pub async fn policy_configuration(
                 tenant.to_ascii_lowercase(),
                 policy.to_ascii_lowercase()
             );
-            metadata(b2c_document(&authority, &base, ""))
+            let doc = b2c_document(&authority, &base, "");
+            let oauth = format!("{base}/oauth2/v2.0");
+            metadata(InteractiveMetadata::new(&state, &authority.base, &oauth, "").extend(doc))
         }
         Err(e) => not_found(e, ErrorFlavour::B2c, &req),
     }
@@ -161,7 +170,9 @@ pub async fn tfp_configuration(
                 tenant.to_ascii_lowercase(),
                 policy.to_ascii_lowercase()
             );
-            metadata(b2c_document(&authority, &base, ""))
+            let doc = b2c_document(&authority, &base, "");
+            let oauth = format!("{base}/oauth2/v2.0");
+            metadata(InteractiveMetadata::new(&state, &authority.base, &oauth, "").extend(doc))
         }
         Err(e) => not_found(e, ErrorFlavour::B2c, &req),
     }

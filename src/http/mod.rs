@@ -3,10 +3,16 @@
 
 mod auth;
 mod authority;
+mod authorize;
 mod discovery;
 mod error;
 mod health;
+mod logout;
+mod pages;
+mod revocation;
+mod signup;
 mod token;
+mod userinfo;
 
 use actix_web::web;
 
@@ -72,4 +78,58 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/tfp/{tenant}/{policy}/discovery/v2.0/keys",
             web::get().to(discovery::jwks),
         );
+    interactive_routes(cfg);
+}
+
+/// Browser sign-in and what follows it: authorize, login form, SSO logout,
+/// userinfo, revocation, introspection.
+fn interactive_routes(cfg: &mut web::ServiceConfig) {
+    let authorize = || web::route().to(authorize::default_tenant_authorize);
+    let tenant_authorize = || web::route().to(authorize::tenant_authorize);
+    let logout = || web::route().to(logout::default_tenant_logout);
+    let tenant_logout = || web::route().to(logout::tenant_logout);
+    cfg.route("/authorize", get_or_post(authorize()))
+        .route("/login", web::post().to(authorize::login))
+        .route("/logout", get_or_post(logout()))
+        .route(
+            "/userinfo",
+            get_or_post(web::route().to(userinfo::userinfo)),
+        )
+        .route("/revoke", web::post().to(revocation::revoke))
+        .route("/introspect", web::post().to(revocation::introspect))
+        .route(authorize::SIGN_UP_PATH, web::get().to(signup::sign_up_page))
+        .route(authorize::SIGN_UP_PATH, web::post().to(signup::sign_up))
+        .route(
+            authorize::FORGOT_PASSWORD_PATH,
+            web::get().to(signup::forgot_password),
+        )
+        .route(authorize::CANCEL_PATH, web::get().to(signup::cancel))
+        .route("/assets/localidp.css", web::get().to(pages::stylesheet))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get_or_post(tenant_authorize()),
+        )
+        .route("/{tenant}/oauth2/v2.0/logout", get_or_post(tenant_logout()))
+        // Azure AD B2C user flows.
+        .route(
+            "/{tenant}/{policy}/oauth2/v2.0/authorize",
+            get_or_post(web::route().to(authorize::policy_authorize)),
+        )
+        .route(
+            "/tfp/{tenant}/{policy}/oauth2/v2.0/authorize",
+            get_or_post(web::route().to(authorize::policy_authorize)),
+        )
+        .route(
+            "/{tenant}/{policy}/oauth2/v2.0/logout",
+            get_or_post(web::route().to(logout::policy_logout)),
+        )
+        .route(
+            "/tfp/{tenant}/{policy}/oauth2/v2.0/logout",
+            get_or_post(web::route().to(logout::policy_logout)),
+        );
+}
+
+fn get_or_post(route: actix_web::Route) -> actix_web::Route {
+    use actix_web::guard;
+    route.guard(guard::Any(guard::Get()).or(guard::Post()))
 }

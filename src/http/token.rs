@@ -93,7 +93,7 @@ async fn respond(
 }
 
 /// RFC 6749 §2.3.1: `Basic base64(urlencode(client_id) ":" urlencode(secret))`.
-fn basic_credentials(req: &HttpRequest) -> Result<Option<BasicCredentials>, OAuthError> {
+pub(super) fn basic_credentials(req: &HttpRequest) -> Result<Option<BasicCredentials>, OAuthError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };

@@ -86,6 +86,11 @@ pub struct IdTokenClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c_hash: Option<String>,
+    /// The SSO session (Entra's `sid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emails: Vec<String>,
@@ -100,11 +105,4 @@ pub struct IdTokenClaims {
     pub roles: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
-}
-
-/// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 of the access token.
-pub fn at_hash(access_token: &str) -> String {
-    use base64::Engine;
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
 }

@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::authority::{Authority, Flavour};
-use super::claims::{AccessTokenClaims, IdTokenClaims, at_hash};
+use super::claims::{AccessTokenClaims, IdTokenClaims};
 use super::scope::{self, RequestedScope};
 use super::{ErrorCode, OAuthError, Reason, verify};
 use crate::crypto::password::PasswordCheck;
@@ -16,9 +16,11 @@ use crate::db::refresh_tokens::{self, RefreshToken};
 use crate::db::users::User;
 use crate::db::{self, DbResult};
 use crate::directory::{
-    GRANT_CLIENT_CREDENTIALS, GRANT_JWT_BEARER, GRANT_PASSWORD, GRANT_REFRESH_TOKEN,
+    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_JWT_BEARER, GRANT_PASSWORD,
+    GRANT_REFRESH_TOKEN,
 };
-use crate::state::AppState;
+use crate::oauth::authorization_code::{self, IdTokenContext};
+use crate::state::{AppState, TenantInfo};
 
 /// The form parameters of a token request. Unknown parameters (MSAL telemetry) are
 /// ignored.
@@ -36,6 +38,10 @@ pub struct TokenRequest {
     pub requested_token_use: Option<String>,
     /// MSAL sends `1` to receive `client_info`.
     pub client_info: Option<String>,
+    /// Authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5).
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
 }
 
 /// Credentials from an `Authorization: Basic` header, already form-decoded.
@@ -70,7 +76,7 @@ pub struct Issued {
     pub claims: AccessTokenClaims,
 }
 
-fn required(value: Option<String>, name: &str) -> Result<String, OAuthError> {
+pub(crate) fn required(value: Option<String>, name: &str) -> Result<String, OAuthError> {
     match value {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(OAuthError::missing(name)),
@@ -79,14 +85,14 @@ fn required(value: Option<String>, name: &str) -> Result<String, OAuthError> {
 
 /// How the client proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ClientAuthMethod {
+pub(crate) enum ClientAuthMethod {
     None,
     Secret,
 }
 
-struct AuthenticatedClient {
-    client: Client,
-    method: ClientAuthMethod,
+pub(crate) struct AuthenticatedClient {
+    pub(crate) client: Client,
+    pub(crate) method: ClientAuthMethod,
 }
 
 pub async fn token(
@@ -101,12 +107,19 @@ pub async fn token(
         Flavour::B2c { .. } => {
             matches!(
                 grant_type.as_str(),
-                GRANT_PASSWORD | GRANT_CLIENT_CREDENTIALS | GRANT_REFRESH_TOKEN
+                GRANT_PASSWORD
+                    | GRANT_CLIENT_CREDENTIALS
+                    | GRANT_REFRESH_TOKEN
+                    | GRANT_AUTHORIZATION_CODE
             )
         }
         _ => matches!(
             grant_type.as_str(),
-            GRANT_PASSWORD | GRANT_CLIENT_CREDENTIALS | GRANT_REFRESH_TOKEN | GRANT_JWT_BEARER
+            GRANT_PASSWORD
+                | GRANT_CLIENT_CREDENTIALS
+                | GRANT_REFRESH_TOKEN
+                | GRANT_JWT_BEARER
+                | GRANT_AUTHORIZATION_CODE
         ),
     };
     if !supported {
@@ -117,7 +130,7 @@ pub async fn token(
         ));
     }
     let requested = scope::parse(req.scope.as_deref().unwrap_or(""))?;
-    let client = authenticate_client(state, authority, &req, basic).await?;
+    let client = authenticate_client(state, &authority.tenant, &req, basic).await?;
     let allowed = client.client.grant_type_list()?;
     if !allowed.iter().any(|g| g == &grant_type) {
         return Err(OAuthError::unauthorized_client(format!(
@@ -137,6 +150,9 @@ pub async fn token(
             }
             return Ok(issued);
         }
+        GRANT_AUTHORIZATION_CODE => {
+            authorization_code::grant(state, authority, &client, req).await?
+        }
         _ => on_behalf_of_grant(state, authority, &client, req, requested).await?,
     };
     if issued.claims.idtyp.as_deref() == Some("app") {
@@ -145,9 +161,9 @@ pub async fn token(
     Ok(issued)
 }
 
-async fn authenticate_client(
+pub(crate) async fn authenticate_client(
     state: &AppState,
-    authority: &Authority,
+    tenant: &TenantInfo,
     req: &TokenRequest,
     basic: Option<BasicCredentials>,
 ) -> Result<AuthenticatedClient, OAuthError> {
@@ -173,7 +189,6 @@ async fn authenticate_client(
             secret.clone(),
         ),
     };
-    let tenant = &authority.tenant;
     let lookup = client_id.clone();
     let client = state
         .db(move |c| crate::db::clients::find(c, &lookup))
@@ -219,9 +234,9 @@ async fn authenticate_client(
 }
 
 /// The audience a user token is for: the requested resource, else the client itself.
-async fn resolve_audience(
+pub(crate) async fn resolve_audience(
     state: &AppState,
-    authority: &Authority,
+    tenant_id: &str,
     client: &Client,
     requested: &RequestedScope,
 ) -> Result<String, OAuthError> {
@@ -231,7 +246,7 @@ async fn resolve_audience(
     if resource == &client.client_id {
         return Ok(resource.clone());
     }
-    let audiences = state.audiences(&authority.tenant.id).await?;
+    let audiences = state.audiences(tenant_id).await?;
     if audiences.contains(resource) {
         Ok(resource.clone())
     } else {
@@ -248,7 +263,7 @@ pub struct UserProfile {
     pub roles: Vec<String>,
 }
 
-fn load_profile(conn: &mut db::DbConnection, user: User) -> DbResult<UserProfile> {
+pub(crate) fn load_profile(conn: &mut db::DbConnection, user: User) -> DbResult<UserProfile> {
     let groups = db::users::group_ids(conn, &user.id)?;
     let roles = user.role_list()?;
     Ok(UserProfile {
@@ -321,7 +336,8 @@ async fn password_grant(
     } else {
         requested
     };
-    let audience = resolve_audience(state, authority, &client.client, &requested).await?;
+    let audience =
+        resolve_audience(state, &authority.tenant.id, &client.client, &requested).await?;
     let profile = authenticate_user(
         state,
         &authority.tenant.id,
@@ -360,7 +376,8 @@ async fn client_credentials_grant(
             "client_credentials takes one scope of the form {resource}/.default.",
         ));
     }
-    let audience = resolve_audience(state, authority, &client.client, &requested).await?;
+    let audience =
+        resolve_audience(state, &authority.tenant.id, &client.client, &requested).await?;
     let now = db::now();
     let lifetime = state.settings.access_token_lifetime;
     let b2c = authority.is_b2c();
@@ -485,7 +502,7 @@ async fn refresh_token_grant(
             "The requested scope exceeds the scope originally granted.",
         ));
     };
-    let audience = resolve_audience(state, authority, &client.client, &scope).await?;
+    let audience = resolve_audience(state, &authority.tenant.id, &client.client, &scope).await?;
     issue_user_tokens(
         state,
         authority,
@@ -568,7 +585,8 @@ async fn on_behalf_of_grant(
                 "The user of the assertion no longer exists or is disabled.",
             )
         })?;
-    let audience = resolve_audience(state, authority, &client.client, &requested).await?;
+    let audience =
+        resolve_audience(state, &authority.tenant.id, &client.client, &requested).await?;
     let client_info = req.client_info.as_deref() == Some("1");
     issue_user_tokens(
         state,
@@ -583,7 +601,7 @@ async fn on_behalf_of_grant(
     .await
 }
 
-fn sign<C: Serialize>(state: &AppState, claims: &C) -> Result<String, OAuthError> {
+pub(crate) fn sign<C: Serialize>(state: &AppState, claims: &C) -> Result<String, OAuthError> {
     let ring = state.key_ring();
     jwt::sign(ring.active(), claims).map_err(|e| {
         tracing::error!(error = %e, "signing failed");
@@ -622,6 +640,33 @@ async fn issue_user_tokens(
     scope: RequestedScope,
     refresh_family: Option<String>,
     with_client_info: bool,
+) -> Result<Issued, OAuthError> {
+    issue_user_tokens_with(
+        state,
+        authority,
+        client,
+        audience,
+        profile,
+        scope,
+        refresh_family,
+        with_client_info,
+        &IdTokenContext::default(),
+    )
+    .await
+}
+
+/// `issue_user_tokens` with what an interactive sign-in adds to the ID token.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn issue_user_tokens_with(
+    state: &AppState,
+    authority: &Authority,
+    client: &AuthenticatedClient,
+    audience: String,
+    profile: &UserProfile,
+    scope: RequestedScope,
+    refresh_family: Option<String>,
+    with_client_info: bool,
+    context: &IdTokenContext,
 ) -> Result<Issued, OAuthError> {
     let user = &profile.user;
     let now = db::now();
@@ -697,13 +742,13 @@ async fn issue_user_tokens(
             iat: now,
             nbf: now,
             exp: now + lifetime,
-            auth_time: now,
+            auth_time: context.auth_time.unwrap_or(now),
             sub: user.id.clone(),
             oid: user.id.clone(),
             name: user.display_name.clone(),
             given_name: user.given_name.clone(),
             family_name: user.family_name.clone(),
-            at_hash: Some(at_hash(&access_token)),
+            nonce: context.nonce.clone(),
             ..Default::default()
         };
         if b2c {
@@ -719,7 +764,7 @@ async fn issue_user_tokens(
             id.roles = profile.roles.clone();
             id.groups = profile.groups.clone();
         }
-        Some(sign(state, &id)?)
+        Some(sign(state, &context.extend(id, &access_token))?)
     } else {
         None
     };

@@ -107,6 +107,8 @@ name = "fabrikam.onmicrosoft.com"
 id = "{FABRIKAM_ID}"
 policies = ["B2C_1_signin"]
 b2c_issuer = "tfp"
+sign_up = true
+forgot_password = true
 
 [[clients]]
 client_id = "{WEB_APP}"
@@ -162,6 +164,50 @@ password_hash = "{dave}"
 email = "erin@fabrikam.com"
 password = "erin-password"
 tenant = "fabrikam.onmicrosoft.com"
+{interactive}"#,
+        interactive = interactive_seed(),
+    )
+}
+
+pub const RP_WEB: &str = "cccccccc-0000-4000-8000-000000000001";
+pub const RP_WEB_SECRET: &str = "rp-web-secret-0123456789abcdefghijklmnopq";
+pub const RP_WEB_CALLBACK: &str = "http://rp.test/signin-oidc";
+pub const RP_WEB_SIGNED_OUT: &str = "http://rp.test/signed-out?from=idp";
+pub const RP_SPA: &str = "cccccccc-0000-4000-8000-000000000002";
+pub const RP_SPA_CALLBACK: &str = "http://spa.test/callback";
+pub const RP_PASSWORD_ONLY: &str = "cccccccc-0000-4000-8000-000000000003";
+pub const RP_FABRIKAM: &str = "dddddddd-0000-4000-8000-000000000001";
+pub const RP_FABRIKAM_SECRET: &str = "rp-fabrikam-secret-0123456789abcdefghijk";
+
+/// Relying parties of the interactive flow, with registered redirect URIs.
+fn interactive_seed() -> String {
+    format!(
+        r#"
+[[clients]]
+client_id = "{RP_WEB}"
+name = "Contoso Web"
+secret = "{RP_WEB_SECRET}"
+redirect_uris = ["{RP_WEB_CALLBACK}", "{RP_WEB_SIGNED_OUT}"]
+
+[[clients]]
+client_id = "{RP_SPA}"
+name = "Contoso SPA"
+public = true
+redirect_uris = ["{RP_SPA_CALLBACK}"]
+
+[[clients]]
+client_id = "{RP_PASSWORD_ONLY}"
+name = "password only"
+secret = "{RP_WEB_SECRET}"
+redirect_uris = ["{RP_WEB_CALLBACK}"]
+grant_types = ["password"]
+
+[[clients]]
+client_id = "{RP_FABRIKAM}"
+name = "Fabrikam Web"
+tenant = "fabrikam.onmicrosoft.com"
+secret = "{RP_FABRIKAM_SECRET}"
+redirect_uris = ["{RP_WEB_CALLBACK}"]
 "#
     )
 }

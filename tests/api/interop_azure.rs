@@ -10,9 +10,11 @@ use crate::helpers::*;
 use crate::interop::{interop_dir, node_modules, python};
 use serde_json::{Value, json};
 
-fn run_json(mut cmd: Command, what: &str) -> Value {
-    let out = cmd
-        .output()
+/// Runs a client script off the test's runtime thread, which also drives the server.
+async fn run_json(mut cmd: Command, what: &'static str) -> Value {
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
         .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -65,7 +67,7 @@ async fn msal_openid_client_jose_mastra_over_https() {
         .arg(&cfg)
         .env("REQUESTS_CA_BUNDLE", &ca)
         .env("SSL_CERT_FILE", &ca);
-    let py = run_json(cmd, "msal_python.py");
+    let py = run_json(cmd, "msal_python.py").await;
 
     let r = &py["entra_password"];
     assert_eq!(r["ok"], true, "MSAL Python Entra password flow: {r}");
@@ -112,7 +114,7 @@ async fn msal_openid_client_jose_mastra_over_https() {
         .arg(&cfg)
         .current_dir(interop_dir())
         .env("NODE_EXTRA_CA_CERTS", &ca);
-    let js = run_json(cmd, "node_clients.mjs");
+    let js = run_json(cmd, "node_clients.mjs").await;
 
     let r = &js["msal_client_credentials"];
     assert_eq!(r["ok"], true, "msal-node client credentials: {r}");

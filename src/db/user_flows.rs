@@ -1,0 +1,35 @@
+//! Per-tenant switches of the self-service user flows (B2C "sign up or sign in").
+
+use diesel::prelude::*;
+
+use super::schema::tenant_user_flows;
+use super::{DbConnection, DbResult};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tenant_user_flows)]
+pub struct TenantUserFlows {
+    pub tenant_id: String,
+    /// The login page links to a sign-up page.
+    pub sign_up: i32,
+    /// The login page's "Forgot your password?" returns B2C's AADB2C90118 to the app.
+    pub forgot_password: i32,
+}
+
+pub fn find(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Option<TenantUserFlows>> {
+    Ok(tenant_user_flows::table
+        .find(tenant_id)
+        .select(TenantUserFlows::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Sets the switches (replacing any earlier ones).
+pub fn set(conn: &mut DbConnection, flows: &TenantUserFlows) -> DbResult<()> {
+    conn.transaction(|conn| {
+        diesel::delete(tenant_user_flows::table.find(&flows.tenant_id)).execute(conn)?;
+        diesel::insert_into(tenant_user_flows::table)
+            .values(flows)
+            .execute(conn)?;
+        Ok(())
+    })
+}

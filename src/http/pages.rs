@@ -1,0 +1,153 @@
+//! HTML pages of the interactive flow (templates/), their stylesheet, and the
+//! headers every page carries.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use askama::Template;
+
+use crate::oauth::{ErrorCode, OAuthError};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub tenant_name: String,
+    pub tenant_id: String,
+    pub client_name: String,
+    pub action: String,
+    pub csrf_token: String,
+    pub hidden: Vec<(&'static str, String)>,
+    pub email: String,
+    pub error: Option<String>,
+    pub sign_up: Option<String>,
+    pub forgot_password: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignUpPage {
+    pub tenant_name: String,
+    pub tenant_id: String,
+    pub client_name: String,
+    pub action: String,
+    pub csrf_token: String,
+    pub hidden: Vec<(&'static str, String)>,
+    pub email: String,
+    pub display_name: String,
+    pub error: Option<String>,
+    pub cancel: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub tenant_name: String,
+    pub title: String,
+    pub message: String,
+    pub code: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "signed_out.html")]
+pub struct SignedOutPage {
+    pub tenant_name: String,
+}
+
+/// OAuth 2.0 Form Post Response Mode: an auto-submitting form to the client.
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub struct FormPostPage {
+    pub action: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub script_nonce: String,
+}
+
+const STYLESHEET: &str = include_str!("../../templates/localidp.css");
+
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLESHEET)
+}
+
+/// A rendered page with no caching, no framing and no foreign content.
+pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    html_with(HttpResponse::build(status), page, "")
+}
+
+pub fn html_with(
+    mut res: HttpResponseBuilder,
+    page: &impl Template,
+    script_src: &str,
+) -> HttpResponse {
+    let body = match page.render() {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            return HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("The page could not be rendered.");
+        }
+    };
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'{script_src}"
+    );
+    res.content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, csp))
+        .body(body)
+}
+
+/// An error shown to the user (never sent to a redirect URI).
+pub fn error_page(tenant_name: &str, error: &OAuthError) -> HttpResponse {
+    let status = match error.code {
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let title = match error.code {
+        ErrorCode::TemporarilyUnavailable => "Try again shortly",
+        _ => "Sign-in cannot continue",
+    };
+    html(
+        status,
+        &ErrorPage {
+            tenant_name: tenant_name.to_owned(),
+            title: title.into(),
+            message: error.description.clone(),
+            code: Some(error.code.as_str().to_owned()),
+        },
+    )
+}
+
+/// Cookies set over TLS (or for an https public URL) are marked Secure.
+pub fn is_secure(state: &AppState, req: &HttpRequest) -> bool {
+    req.connection_info().scheme() == "https" || state.public_url.starts_with("https://")
+}
+
+/// An httpOnly, SameSite=Lax cookie for the whole site.
+pub fn cookie(name: String, value: String, secure: bool, max_age: Option<i64>) -> Cookie<'static> {
+    let mut c = Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .finish();
+    if let Some(seconds) = max_age {
+        c.set_max_age(actix_web::cookie::time::Duration::seconds(seconds));
+    }
+    c
+}
+
+pub fn removal(name: String, secure: bool) -> Cookie<'static> {
+    let mut c = cookie(name, String::new(), secure, None);
+    c.make_removal();
+    c
+}

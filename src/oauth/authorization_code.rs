@@ -1,0 +1,551 @@
+//! The authorization code grant (RFC 6749 §4.1) with PKCE (RFC 7636): validating the
+//! authorization request, issuing codes, and redeeming them at the token endpoint.
+
+use crate::oauth::Reason;
+use aws_lc_rs::digest::{SHA256, digest};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use super::OAuthError;
+use super::claims::IdTokenClaims;
+use super::grants::{self, AuthenticatedClient, Issued, TokenRequest};
+use super::scope::{self, RequestedScope};
+use super::verify;
+use crate::crypto::secrets;
+use crate::db::auth_codes::{self, AuthorizationCode};
+use crate::db::clients::Client;
+use crate::db::sessions::SsoSession;
+use crate::db::{self, refresh_tokens};
+use crate::directory::GRANT_AUTHORIZATION_CODE;
+use crate::oauth::authority::Authority;
+use crate::state::{AppState, TenantInfo};
+
+/// The parameters of an authorization request (query or form), as sent. They travel
+/// through the login form as hidden fields and are validated again on every step.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct AuthorizationParams {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub response_mode: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub login_hint: Option<String>,
+    pub max_age: Option<String>,
+}
+
+impl AuthorizationParams {
+    /// Non-empty parameters as name/value pairs, for hidden form fields.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let fields = [
+            ("client_id", &self.client_id),
+            ("redirect_uri", &self.redirect_uri),
+            ("response_type", &self.response_type),
+            ("response_mode", &self.response_mode),
+            ("scope", &self.scope),
+            ("state", &self.state),
+            ("nonce", &self.nonce),
+            ("code_challenge", &self.code_challenge),
+            ("code_challenge_method", &self.code_challenge_method),
+            ("prompt", &self.prompt),
+            ("login_hint", &self.login_hint),
+            ("max_age", &self.max_age),
+        ];
+        fields
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().filter(|v| !v.is_empty()).map(|v| (k, v.clone())))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    Query,
+    Fragment,
+    FormPost,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// Use the SSO session if there is one, else ask.
+    Default,
+    /// Ask for the password even with a session.
+    Login,
+    /// Never show a page: a session or an error.
+    None,
+}
+
+/// Where and how an answer (code or error) goes back to the client.
+#[derive(Debug, Clone)]
+pub struct ReplyTo {
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub state: Option<String>,
+    pub issuer: String,
+}
+
+/// A validated authorization request.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    pub client: Client,
+    pub reply: ReplyTo,
+    pub scope: RequestedScope,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<(String, String)>,
+    pub prompt: Prompt,
+    pub login_hint: Option<String>,
+    pub max_age: Option<i64>,
+    pub params: AuthorizationParams,
+}
+
+/// Why an authorization request failed, and so how the user learns of it.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// The client or redirect URI cannot be trusted: an error page, never a redirect
+    /// (RFC 6749 §4.1.2.1, no open redirector).
+    Page(OAuthError),
+    /// An error for the client, sent to its registered redirect URI.
+    Redirect {
+        reply: ReplyTo,
+        error: &'static str,
+        description: String,
+    },
+}
+
+impl From<crate::db::DbError> for AuthorizeError {
+    fn from(e: crate::db::DbError) -> Self {
+        AuthorizeError::Page(e.into())
+    }
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
+fn valid_pkce_value(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// Checks an authorization request against the tenant's registered clients.
+pub async fn validate(
+    state: &AppState,
+    tenant: &TenantInfo,
+    base: &str,
+    params: AuthorizationParams,
+) -> Result<AuthorizationRequest, AuthorizeError> {
+    let page = |msg: String| {
+        AuthorizeError::Page(OAuthError::invalid_request(Reason::MalformedRequest, msg))
+    };
+    let Some(client_id) = present(&params.client_id).map(str::to_owned) else {
+        return Err(page("The request has no client_id.".into()));
+    };
+    let lookup = client_id.clone();
+    let client = state
+        .db(move |c| db::clients::find(c, &lookup))
+        .await?
+        .filter(|c| c.tenant_id == tenant.id)
+        .ok_or_else(|| {
+            page(format!(
+                "The application {client_id:?} is not registered in this tenant."
+            ))
+        })?;
+    let Some(redirect_uri) = present(&params.redirect_uri).map(str::to_owned) else {
+        return Err(page("The request has no redirect_uri.".into()));
+    };
+    // Exact string match, no normalisation (OAuth 2.0 Security BCP §4.1.3).
+    if !client.redirect_uri_list()?.contains(&redirect_uri) {
+        return Err(page(format!(
+            "The redirect URI {redirect_uri:?} is not registered for the application {:?}.",
+            client.name
+        )));
+    }
+    let mut reply = ReplyTo {
+        redirect_uri,
+        response_mode: ResponseMode::Query,
+        state: params.state.clone().filter(|s| !s.is_empty()),
+        issuer: crate::oauth::authority::entra_issuer(base, &tenant.id),
+    };
+    let fail = |reply: &ReplyTo, error: &'static str, description: String| {
+        Err(AuthorizeError::Redirect {
+            reply: reply.clone(),
+            error,
+            description,
+        })
+    };
+    reply.response_mode = match present(&params.response_mode) {
+        None | Some("query") => ResponseMode::Query,
+        Some("fragment") => ResponseMode::Fragment,
+        Some("form_post") => ResponseMode::FormPost,
+        Some(other) => {
+            return fail(
+                &reply,
+                "invalid_request",
+                format!("The response_mode {other:?} is not supported."),
+            );
+        }
+    };
+    match present(&params.response_type) {
+        Some("code") => {}
+        None => {
+            return fail(
+                &reply,
+                "invalid_request",
+                "response_type is required.".into(),
+            );
+        }
+        Some(other) => {
+            return fail(
+                &reply,
+                "unsupported_response_type",
+                format!("The response_type {other:?} is not supported; use \"code\"."),
+            );
+        }
+    }
+    if !client
+        .grant_type_list()?
+        .iter()
+        .any(|g| g == GRANT_AUTHORIZATION_CODE)
+    {
+        return fail(
+            &reply,
+            "unauthorized_client",
+            "The application may not use the authorization code flow.".into(),
+        );
+    }
+    let Some(raw_scope) = present(&params.scope) else {
+        return fail(&reply, "invalid_request", "scope is required.".into());
+    };
+    let scope = match scope::parse(raw_scope) {
+        Ok(s) => s,
+        Err(e) => return fail(&reply, "invalid_scope", e.description),
+    };
+    if let Err(e) = grants::resolve_audience(state, &tenant.id, &client, &scope).await {
+        return fail(&reply, "invalid_scope", e.description);
+    }
+    let code_challenge = match (
+        present(&params.code_challenge),
+        present(&params.code_challenge_method),
+    ) {
+        (None, Some(_)) => {
+            return fail(
+                &reply,
+                "invalid_request",
+                "code_challenge_method was sent without code_challenge.".into(),
+            );
+        }
+        (None, None) if client.is_public() => {
+            return fail(
+                &reply,
+                "invalid_request",
+                "Public clients must use PKCE (code_challenge with code_challenge_method=S256)."
+                    .into(),
+            );
+        }
+        (None, None) => None,
+        (Some(challenge), method) => {
+            // RFC 7636 §4.3: no method means "plain".
+            let method = method.unwrap_or("plain");
+            let plain_ok = state.settings.pkce_allow_plain && !client.is_public();
+            match method {
+                "S256" => {}
+                "plain" if plain_ok => {}
+                "plain" => {
+                    return fail(
+                        &reply,
+                        "invalid_request",
+                        "code_challenge_method=plain is not allowed; use S256.".into(),
+                    );
+                }
+                other => {
+                    return fail(
+                        &reply,
+                        "invalid_request",
+                        format!("The code_challenge_method {other:?} is not supported."),
+                    );
+                }
+            }
+            if !valid_pkce_value(challenge) {
+                return fail(
+                    &reply,
+                    "invalid_request",
+                    "code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~].".into(),
+                );
+            }
+            Some((challenge.to_owned(), method.to_owned()))
+        }
+    };
+    let prompt = match present(&params.prompt) {
+        None | Some("consent") | Some("select_account") => Prompt::Default,
+        Some("login") => Prompt::Login,
+        Some("none") => Prompt::None,
+        Some(other) => {
+            return fail(
+                &reply,
+                "invalid_request",
+                format!("The prompt {other:?} is not supported."),
+            );
+        }
+    };
+    let max_age = match present(&params.max_age) {
+        None => None,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                return fail(
+                    &reply,
+                    "invalid_request",
+                    "max_age must be a number of seconds.".into(),
+                );
+            }
+        },
+    };
+    Ok(AuthorizationRequest {
+        client,
+        reply,
+        scope,
+        nonce: params.nonce.clone().filter(|n| !n.is_empty()),
+        code_challenge,
+        prompt,
+        login_hint: params.login_hint.clone().filter(|h| !h.is_empty()),
+        max_age,
+        params,
+    })
+}
+
+impl AuthorizationRequest {
+    /// Whether an existing session may answer this request without a password.
+    pub fn accepts_session(&self, session: &SsoSession, now: i64) -> bool {
+        self.prompt != Prompt::Login && self.max_age.is_none_or(|m| now - session.auth_time <= m)
+    }
+}
+
+/// Issues a code for a signed-in user; returns the code to send to the client.
+pub async fn issue_code(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    session: &SsoSession,
+) -> Result<String, OAuthError> {
+    let plain = secrets::generate();
+    let now = db::now();
+    let (code_challenge, code_challenge_method) = request.code_challenge.clone().unzip();
+    let row = AuthorizationCode {
+        id: uuid::Uuid::new_v4().to_string(),
+        code_hash: secrets::sha256_hex(&plain),
+        client_id: request.client.client_id.clone(),
+        user_id: session.user_id.clone(),
+        session_id: Some(session.id.clone()),
+        redirect_uri: request.reply.redirect_uri.clone(),
+        scope: request.scope.as_string(),
+        nonce: request.nonce.clone(),
+        code_challenge,
+        code_challenge_method,
+        auth_time: session.auth_time,
+        created_at: now,
+        expires_at: now + state.settings.authorization_code_lifetime,
+        used_at: None,
+        refresh_family_id: uuid::Uuid::new_v4().to_string(),
+        access_token_jti: None,
+    };
+    state.db(move |c| auth_codes::insert(c, &row)).await?;
+    Ok(plain)
+}
+
+/// What an interactive sign-in adds to an ID token (OIDC Core §2, §3.1.3.6).
+#[derive(Debug, Default)]
+pub struct IdTokenContext {
+    pub nonce: Option<String>,
+    pub auth_time: Option<i64>,
+    /// The SSO session, as Entra's `sid`.
+    pub sid: Option<String>,
+    /// The authorization code the tokens were redeemed with, for `c_hash`.
+    pub code: Option<String>,
+}
+
+/// OIDC Core §3.1.3.6: base64url of the left half of the SHA-256 of the value (RS256).
+pub fn half_hash(value: &str) -> String {
+    let d = digest(&SHA256, value.as_bytes());
+    URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
+}
+
+impl IdTokenContext {
+    /// Adds `at_hash` (always), `c_hash` and `sid` (when a code and session exist).
+    pub fn extend(&self, mut claims: IdTokenClaims, access_token: &str) -> IdTokenClaims {
+        claims.at_hash = Some(half_hash(access_token));
+        claims.c_hash = self.code.as_deref().map(half_hash);
+        claims.sid = self.sid.clone();
+        claims
+    }
+}
+
+/// RFC 7636 §4.6.
+fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
+    let computed = match method {
+        "S256" => URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes())),
+        _ => verifier.to_owned(),
+    };
+    aws_lc_rs::constant_time::verify_slices_are_equal(computed.as_bytes(), challenge.as_bytes())
+        .is_ok()
+}
+
+enum Redemption {
+    Redeemed(Box<(AuthorizationCode, grants::UserProfile)>),
+    Rejected(&'static str),
+}
+
+/// `grant_type=authorization_code` at the token endpoint (RFC 6749 §4.1.3).
+pub(crate) async fn grant(
+    state: &AppState,
+    authority: &Authority,
+    client: &AuthenticatedClient,
+    req: TokenRequest,
+) -> Result<Issued, OAuthError> {
+    let with_client_info = req.client_info.as_deref() == Some("1");
+    let code = grants::required(req.code, "code")?;
+    let redirect_uri = grants::required(req.redirect_uri, "redirect_uri")?;
+    let hash = secrets::sha256_hex(&code);
+    let client_id = client.client.client_id.clone();
+    // The deny-list entry must outlive the access token issued at redemption.
+    let access_lifetime = state.settings.access_token_lifetime + verify::LEEWAY as i64;
+    let outcome = state
+        .db(move |c| {
+            let now = db::now();
+            let Some(row) = auth_codes::find_by_hash(c, &hash)? else {
+                return Ok(Redemption::Rejected("The authorization code is invalid."));
+            };
+            if row.client_id != client_id {
+                return Ok(Redemption::Rejected(
+                    "The authorization code was issued to another client.",
+                ));
+            }
+            // §4.1.2: a second use revokes every token issued from the code.
+            if row.used_at.is_some() || !auth_codes::claim(c, &row.id, now)? {
+                refresh_tokens::revoke_family(c, &row.refresh_family_id, now)?;
+                if let (Some(jti), Some(used)) = (&row.access_token_jti, row.used_at) {
+                    auth_codes::revoke_access_token(c, jti, used + access_lifetime, now)?;
+                }
+                tracing::warn!(client = %row.client_id, "authorization code reused; its tokens are revoked");
+                return Ok(Redemption::Rejected(
+                    "The authorization code was already redeemed; tokens issued from it are revoked.",
+                ));
+            }
+            if row.expires_at <= now {
+                return Ok(Redemption::Rejected("The authorization code has expired."));
+            }
+            if row.redirect_uri != redirect_uri {
+                return Ok(Redemption::Rejected(
+                    "redirect_uri differs from the one in the authorization request.",
+                ));
+            }
+            let user = match db::users::find(c, &row.user_id)? {
+                Some(u) if !u.is_disabled() => u,
+                _ => {
+                    return Ok(Redemption::Rejected(
+                        "The user no longer exists or is disabled.",
+                    ));
+                }
+            };
+            let profile = grants::load_profile(c, user)?;
+            Ok(Redemption::Redeemed(Box::new((row, profile))))
+        })
+        .await?;
+    let (row, profile) = match outcome {
+        Redemption::Redeemed(redeemed) => *redeemed,
+        Redemption::Rejected(why) => {
+            return Err(OAuthError::invalid_grant(Reason::InvalidGrant, why));
+        }
+    };
+    // The code is spent whether or not the verifier matches: no second guess.
+    match (
+        &row.code_challenge,
+        &row.code_challenge_method,
+        req.code_verifier,
+    ) {
+        (None, _, None) => {}
+        (None, _, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                Reason::InvalidGrant,
+                "code_verifier was sent but the authorization request had no code_challenge.",
+            ));
+        }
+        (Some(_), _, None) => {
+            return Err(OAuthError::invalid_grant(
+                Reason::InvalidGrant,
+                "The authorization request used PKCE: code_verifier is required.",
+            ));
+        }
+        (Some(challenge), method, Some(verifier)) => {
+            let method = method.as_deref().unwrap_or("plain");
+            if !valid_pkce_value(&verifier) || !pkce_matches(method, challenge, &verifier) {
+                return Err(OAuthError::invalid_grant(
+                    Reason::InvalidGrant,
+                    "The code_verifier does not match the code_challenge.",
+                ));
+            }
+        }
+    }
+    let scope = scope::parse(&row.scope)?;
+    let audience =
+        grants::resolve_audience(state, &authority.tenant.id, &client.client, &scope).await?;
+    let context = IdTokenContext {
+        nonce: row.nonce.clone(),
+        auth_time: Some(row.auth_time),
+        sid: row.session_id.clone(),
+        code: Some(code),
+    };
+    let issued = grants::issue_user_tokens_with(
+        state,
+        authority,
+        client,
+        audience,
+        &profile,
+        scope,
+        Some(row.refresh_family_id.clone()),
+        with_client_info,
+        &context,
+    )
+    .await?;
+    let (id, jti) = (row.id, issued.claims.jti.clone());
+    state
+        .db(move |c| auth_codes::record_access_token(c, &id, &jti))
+        .await?;
+    Ok(issued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s256_matches_rfc_7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_matches("S256", challenge, verifier));
+        assert!(!pkce_matches("S256", challenge, "x".repeat(43).as_str()));
+        assert!(!pkce_matches("plain", challenge, verifier));
+    }
+
+    #[test]
+    fn pkce_values_are_checked_for_length_and_alphabet() {
+        assert!(valid_pkce_value(&"a".repeat(43)));
+        assert!(!valid_pkce_value(&"a".repeat(42)));
+        assert!(!valid_pkce_value(&"a".repeat(129)));
+        assert!(!valid_pkce_value(&format!("{}+", "a".repeat(43))));
+    }
+
+    #[test]
+    fn half_hash_is_left_half_of_sha256() {
+        // OIDC Core's at_hash example token hashes to this value.
+        assert_eq!(
+            half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+    }
+}

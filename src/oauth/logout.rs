@@ -1,0 +1,146 @@
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2-§3): who asks,
+//! and where the browser may go afterwards.
+
+use crate::oauth::Reason;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::Deserialize;
+
+use super::OAuthError;
+use crate::db;
+use crate::state::{AppState, TenantInfo};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LogoutParams {
+    pub id_token_hint: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub client_id: Option<String>,
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct HintClaims {
+    iss: String,
+    aud: String,
+    tid: String,
+}
+
+/// Where to send the browser after the session is ended, if anywhere.
+#[derive(Debug)]
+pub struct LogoutTarget {
+    pub redirect_uri: String,
+    pub state: Option<String>,
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The tenant named by an ID token hint (its `tid`), read before it is verified:
+/// `/logout` serves every tenant. The signature is checked in `validate`.
+pub fn hinted_tenant(params: &LogoutParams) -> Option<String> {
+    let token = present(&params.id_token_hint)?;
+    let payload = token.split('.').nth(1)?;
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice::<HintClaims>(&bytes)
+        .ok()
+        .map(|c| c.tid)
+}
+
+/// Checks the hint (our signature and issuer; an expired token is fine, §2) and the
+/// post-logout redirect URI, which must be one the client registered.
+pub async fn validate(
+    state: &AppState,
+    base: &str,
+    tenant: &TenantInfo,
+    params: &LogoutParams,
+) -> Result<Option<LogoutTarget>, OAuthError> {
+    let mut client_id = present(&params.client_id).map(str::to_owned);
+    if let Some(hint) = present(&params.id_token_hint) {
+        let claims = verify_hint(state, hint).await?;
+        let from_tenant = crate::oauth::authority::IssuerForm::parse(base, &claims.iss)
+            .is_some_and(|f| f.tenant_id() == tenant.id);
+        if !from_tenant {
+            return Err(OAuthError::invalid_request(
+                Reason::MalformedRequest,
+                "id_token_hint was issued by another tenant.",
+            ));
+        }
+        if client_id.as_ref().is_some_and(|c| c != &claims.aud) {
+            return Err(OAuthError::invalid_request(
+                Reason::MalformedRequest,
+                "client_id differs from the audience of id_token_hint.",
+            ));
+        }
+        client_id = Some(claims.aud);
+    }
+    let Some(redirect_uri) = present(&params.post_logout_redirect_uri) else {
+        return Ok(None);
+    };
+    let Some(client_id) = client_id else {
+        return Err(OAuthError::invalid_request(
+            Reason::MalformedRequest,
+            "post_logout_redirect_uri needs id_token_hint or client_id to know the application.",
+        ));
+    };
+    let lookup = client_id.clone();
+    let client = state
+        .db(move |c| db::clients::find(c, &lookup))
+        .await?
+        .filter(|c| c.tenant_id == tenant.id)
+        .ok_or_else(|| {
+            OAuthError::invalid_request(
+                Reason::MalformedRequest,
+                format!("The application {client_id:?} is not registered in this tenant."),
+            )
+        })?;
+    // Entra: the URI must be one of the application's registered redirect URIs.
+    if !client
+        .redirect_uri_list()?
+        .iter()
+        .any(|u| u == redirect_uri)
+    {
+        return Err(OAuthError::invalid_request(
+            Reason::MalformedRequest,
+            format!(
+                "The post_logout_redirect_uri {redirect_uri:?} is not registered for the application {:?}.",
+                client.name
+            ),
+        ));
+    }
+    Ok(Some(LogoutTarget {
+        redirect_uri: redirect_uri.to_owned(),
+        state: params.state.clone().filter(|s| !s.is_empty()),
+    }))
+}
+
+async fn verify_hint(state: &AppState, token: &str) -> Result<HintClaims, OAuthError> {
+    let bad = || {
+        OAuthError::invalid_request(
+            Reason::MalformedRequest,
+            "id_token_hint is not an ID token of this server.",
+        )
+    };
+    let header = jsonwebtoken::decode_header(token).map_err(|_| bad())?;
+    if header.alg != Algorithm::RS256 {
+        return Err(bad());
+    }
+    let kid = header.kid.ok_or_else(bad)?;
+    let mut ring = state.key_ring();
+    if ring.get(&kid).is_none() {
+        ring = state
+            .reload_keys(true)
+            .await
+            .map_err(|e| OAuthError::unavailable(e.to_string()))?;
+    }
+    let key = ring.get(&kid).ok_or_else(bad)?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_required_spec_claims(&["iss", "aud"]);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<HintClaims>(token, &key.decoding, &validation)
+        .map(|d| d.claims)
+        .map_err(|_| bad())
+}

@@ -1,0 +1,193 @@
+//! Token status after issue: the access-token deny list, UserInfo (OIDC Core §5.3),
+//! revocation (RFC 7009) and introspection (RFC 7662).
+
+use crate::oauth::Reason;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::OAuthError;
+use super::grants::{AuthenticatedClient, ClientAuthMethod};
+use super::verify::{self, VerifyError};
+use crate::crypto::secrets;
+use crate::db::{self, auth_codes, refresh_tokens};
+use crate::state::{AppState, TenantInfo};
+
+/// A verified access token that is not on the deny list.
+pub async fn active_access_token(
+    state: &AppState,
+    base: &str,
+    token: &str,
+) -> Result<verify::Verified, VerifyError> {
+    let verified = verify::verify_access_token(state, base, token).await?;
+    let jti = verified.claims.jti.clone();
+    let revoked = state
+        .db(move |c| auth_codes::is_access_token_revoked(c, &jti))
+        .await
+        .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
+    if revoked {
+        return Err(VerifyError::Invalid("The token has been revoked.".into()));
+    }
+    Ok(verified)
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserInfo {
+    pub sub: String,
+    pub oid: String,
+    pub tid: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    pub email: String,
+    pub preferred_username: String,
+}
+
+/// The signed-in user behind an access token, as stored now.
+pub async fn userinfo(state: &AppState, base: &str, token: &str) -> Result<UserInfo, VerifyError> {
+    let verified = active_access_token(state, base, token).await?;
+    let tid = verified.tenant.id.clone();
+    let claims = verified.claims;
+    if claims.idtyp.as_deref() == Some("app") {
+        return Err(VerifyError::Invalid(
+            "An application token has no user; use a token issued to a user.".into(),
+        ));
+    }
+    let oid = claims.oid.clone();
+    let user = state
+        .db(move |c| db::users::find(c, &oid))
+        .await
+        .map_err(|e| VerifyError::Unavailable(e.to_string()))?
+        .filter(|u| !u.is_disabled() && u.tenant_id == tid)
+        .ok_or_else(|| VerifyError::Invalid("The user no longer exists or is disabled.".into()))?;
+    Ok(UserInfo {
+        sub: user.id.clone(),
+        oid: user.id,
+        tid,
+        name: user.display_name,
+        given_name: user.given_name,
+        family_name: user.family_name,
+        preferred_username: user.email.clone(),
+        email: user.email,
+    })
+}
+
+fn looks_like_jwt(token: &str) -> bool {
+    token.split('.').count() == 3
+}
+
+/// RFC 7009 §2.1: a client revokes its own tokens; unknown or foreign tokens are
+/// answered as success so that nothing leaks. A refresh token takes its whole family.
+pub(crate) async fn revoke(
+    state: &AppState,
+    base: &str,
+    client: &AuthenticatedClient,
+    token: &str,
+) -> Result<(), OAuthError> {
+    let client_id = client.client.client_id.clone();
+    if looks_like_jwt(token) {
+        let claims = match verify::verify_access_token(state, base, token).await {
+            Ok(v) => v.claims,
+            Err(VerifyError::Invalid(_)) => return Ok(()),
+            Err(VerifyError::Unavailable(msg)) => return Err(OAuthError::unavailable(msg)),
+        };
+        if claims.azp != client_id {
+            return Ok(());
+        }
+        state
+            .db(move |c| auth_codes::revoke_access_token(c, &claims.jti, claims.exp, db::now()))
+            .await?;
+        return Ok(());
+    }
+    let hash = secrets::sha256_hex(token);
+    state
+        .db(move |c| {
+            if let Some(t) = refresh_tokens::find_by_hash(c, &hash)?
+                && t.client_id == client_id
+            {
+                refresh_tokens::revoke_family(c, &t.family_id, db::now())?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+/// RFC 7662 §2.2: `{"active": false}` for anything not live in the caller's tenant.
+pub(crate) async fn introspect(
+    state: &AppState,
+    base: &str,
+    tenant: &TenantInfo,
+    client: &AuthenticatedClient,
+    token: &str,
+) -> Result<Value, OAuthError> {
+    if client.method != ClientAuthMethod::Secret {
+        return Err(OAuthError::invalid_client(
+            Reason::UnknownClient,
+            "Introspection is for confidential clients: authenticate with a client secret.",
+        ));
+    }
+    let inactive = json!({ "active": false });
+    if looks_like_jwt(token) {
+        let verified = match active_access_token(state, base, token).await {
+            Ok(v) => v,
+            Err(VerifyError::Invalid(_)) => return Ok(inactive),
+            Err(VerifyError::Unavailable(msg)) => return Err(OAuthError::unavailable(msg)),
+        };
+        if verified.tenant.id != tenant.id {
+            return Ok(inactive);
+        }
+        let claims = verified.claims;
+        return Ok(json!({
+            "active": true,
+            "token_type": "Bearer",
+            "scope": claims.scp,
+            "client_id": claims.azp,
+            "username": claims.preferred_username,
+            "sub": claims.sub,
+            "aud": claims.aud,
+            "iss": claims.iss,
+            "exp": claims.exp,
+            "iat": claims.iat,
+            "nbf": claims.nbf,
+            "jti": claims.jti,
+            "oid": claims.oid,
+            "tid": tenant.id,
+            "roles": claims.roles,
+        }));
+    }
+    let hash = secrets::sha256_hex(token);
+    let found = state
+        .db(move |c| {
+            let Some(t) = refresh_tokens::find_by_hash(c, &hash)? else {
+                return Ok(None);
+            };
+            let user = db::users::find(c, &t.user_id)?;
+            Ok(Some((t, user)))
+        })
+        .await?;
+    let now = db::now();
+    match found {
+        Some((t, Some(user)))
+            if t.tenant_id == tenant.id
+                && t.used_at.is_none()
+                && t.revoked_at.is_none()
+                && t.expires_at > now
+                && !user.is_disabled() =>
+        {
+            Ok(json!({
+                "active": true,
+                "token_type": "refresh_token",
+                "scope": t.scope,
+                "client_id": t.client_id,
+                "username": user.email,
+                "sub": user.id,
+                "iss": crate::oauth::authority::entra_issuer(base, &tenant.id),
+                "exp": t.expires_at,
+                "iat": t.created_at,
+            }))
+        }
+        _ => Ok(inactive),
+    }
+}

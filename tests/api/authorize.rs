@@ -1,0 +1,1131 @@
+//! The interactive flow over HTTP with a cookie jar, as a browser and a relying party
+//! would drive it: authorize → login form → code → token → userinfo → logout, and
+//! each way it must fail.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::redirect::Policy;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::*;
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// A user agent: keeps cookies, never follows redirects (the test reads them).
+struct Browser {
+    http: reqwest::Client,
+    jar: Arc<Jar>,
+    base: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        let jar = Arc::new(Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            http,
+            jar,
+            base: app.base.clone(),
+        }
+    }
+
+    fn cookies(&self) -> String {
+        let url = self.base.parse().unwrap();
+        self.jar
+            .cookies(&url)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+
+    async fn get(&self, path_and_query: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path_and_query}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, form: &[(String, String)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn authorize_query(params: &[(&str, &str)]) -> String {
+    let encoded: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
+    format!("/authorize?{}", encoded.join("&"))
+}
+
+fn urlencode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn web_request<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut p = vec![
+        ("client_id", RP_WEB),
+        ("redirect_uri", RP_WEB_CALLBACK),
+        ("response_type", "code"),
+        ("scope", "openid profile email offline_access"),
+        ("state", "st-123"),
+        ("nonce", "n-456"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    for (k, v) in extra {
+        p.retain(|(key, _)| key != k);
+        if !v.is_empty() {
+            p.push((k, v));
+        }
+    }
+    p
+}
+
+/// Undoes HTML escaping: the named entities and decimal ones (`&#38;`).
+fn html_unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find(';').map(|e| i + e).unwrap();
+        out.push(match &rest[i + 1..end] {
+            "quot" => '"',
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "apos" => '\'',
+            n => char::from_u32(n.trim_start_matches('#').parse().unwrap()).unwrap(),
+        });
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The form's fields: hidden inputs with their values (the test fills in the rest).
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for chunk in html.split("<input").skip(1) {
+        let tag = &chunk[..chunk.find('>').unwrap()];
+        if !tag.contains(r#"type="hidden""#) {
+            continue;
+        }
+        let attr = |name: &str| {
+            let start = tag.find(&format!(r#"{name}=""#))? + name.len() + 2;
+            let end = start + tag[start..].find('"')?;
+            Some(html_unescape(&tag[start..end]))
+        };
+        out.push((attr("name").unwrap(), attr("value").unwrap()));
+    }
+    out
+}
+
+/// Query parameters of a redirect's Location, which must start with `expected_base`.
+fn redirect_params(res: &reqwest::Response, expected_base: &str) -> HashMap<String, String> {
+    let location = res
+        .headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no Location on {}", res.status()))
+        .to_str()
+        .unwrap();
+    assert!(
+        location.starts_with(expected_base),
+        "{location} should start with {expected_base}"
+    );
+    let url = reqwest::Url::parse(location).unwrap();
+    url.query_pairs().into_owned().collect()
+}
+
+/// Opens the login page for `query`, submits the credentials, returns the response.
+async fn sign_in(browser: &Browser, query: &str, email: &str, password: &str) -> reqwest::Response {
+    let page = browser.get(query).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"<form method="post" action="/login""#),
+        "{html}"
+    );
+    let mut form = hidden_fields(&html);
+    form.push(("email".into(), email.into()));
+    form.push(("password".into(), password.into()));
+    browser.post("/login", &form).await
+}
+
+async fn exchange(app: &TestApp, code: &str, verifier: Option<&str>) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", RP_WEB),
+        ("client_secret", RP_WEB_SECRET),
+        ("code", code),
+        ("redirect_uri", RP_WEB_CALLBACK),
+    ];
+    if let Some(v) = verifier {
+        form.push(("code_verifier", v));
+    }
+    app.token(&form).await
+}
+
+fn half_hash(value: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(value.as_bytes())[..16])
+}
+
+async fn code_for_alice(browser: &Browser, extra: &[(&str, &str)]) -> String {
+    let res = sign_in(
+        browser,
+        &authorize_query(&web_request(extra)),
+        ALICE,
+        ALICE_PASSWORD,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let params = redirect_params(&res, RP_WEB_CALLBACK);
+    assert_eq!(params["state"], "st-123");
+    params["code"].clone()
+}
+
+async fn userinfo(app: &TestApp, token: &str) -> reqwest::Response {
+    app.http
+        .get(app.url("/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn introspect(app: &TestApp, token: &str) -> Value {
+    let res = app
+        .http
+        .post(app.url("/introspect"))
+        .basic_auth(RP_WEB, Some(RP_WEB_SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn full_flow(app: &TestApp) {
+    let browser = Browser::new(app);
+    // 1. The login page, before any session exists.
+    let query = authorize_query(&web_request(&[("login_hint", ALICE)]));
+    let page = browser.get(&query).await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let set_cookie: Vec<_> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        set_cookie.iter().any(|c| c.starts_with("localidp_csrf=")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Lax")),
+        "{set_cookie:?}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<title>Sign in · Contoso</title>"), "{html}");
+    assert!(html.contains("Contoso Web"));
+    assert!(html.contains(r#"<label for="email">"#) && html.contains(r#"<label for="password">"#));
+    assert!(
+        html.contains(&format!(r#"value="{ALICE}""#)),
+        "login_hint prefills"
+    );
+    let mut form = hidden_fields(&html);
+    assert!(
+        form.iter()
+            .any(|(k, v)| k == "redirect_uri" && v == RP_WEB_CALLBACK)
+    );
+    form.push(("email".into(), ALICE.into()));
+    form.push(("password".into(), ALICE_PASSWORD.into()));
+
+    // 2. Credentials → code at the registered redirect URI, SSO cookie set.
+    let res = browser.post("/login", &form).await;
+    assert_eq!(res.status(), 303);
+    let sso_cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("localidp_sso_"))
+        .expect("SSO cookie");
+    assert!(sso_cookie.contains("HttpOnly") && sso_cookie.contains("SameSite=Lax"));
+    assert!(!sso_cookie.contains("Secure"), "plain HTTP: no Secure flag");
+    let params = redirect_params(&res, &format!("{RP_WEB_CALLBACK}?"));
+    assert_eq!(params["state"], "st-123");
+    assert_eq!(params["iss"], format!("{PUBLIC_URL}/{CONTOSO_ID}/v2.0"));
+    let code = params["code"].clone();
+
+    // 3. Code + verifier → tokens.
+    let res = exchange(app, &code, Some(VERIFIER)).await;
+    assert_eq!(res.status(), 200);
+    let tokens: Value = res.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let id = claims(id_token);
+    assert_eq!(id["aud"], RP_WEB);
+    assert_eq!(id["sub"], ALICE_OID);
+    assert_eq!(id["nonce"], "n-456");
+    assert_eq!(id["at_hash"], half_hash(access));
+    assert_eq!(id["c_hash"], half_hash(&code));
+    assert!(id["sid"].is_string());
+    let auth_time = id["auth_time"].as_i64().unwrap();
+    assert!(auth_time <= id["iat"].as_i64().unwrap());
+    assert_eq!(claims(access)["azpacr"], "1");
+
+    // 4. userinfo with the access token.
+    let res = userinfo(app, access).await;
+    assert_eq!(res.status(), 200);
+    let info: Value = res.json().await.unwrap();
+    assert_eq!(info["sub"], ALICE_OID);
+    assert_eq!(info["email"], ALICE);
+    assert_eq!(info["name"], "Alice Smith");
+    let res = app
+        .http
+        .post(app.url("/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "POST /userinfo works too");
+
+    // 5. A second authorize in the same browser skips the form (SSO).
+    let res = browser
+        .get(&authorize_query(&web_request(&[("nonce", "second")])))
+        .await;
+    assert_eq!(res.status(), 302);
+    let code2 = redirect_params(&res, RP_WEB_CALLBACK)["code"].clone();
+    let tokens2: Value = exchange(app, &code2, Some(VERIFIER))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id2 = claims(tokens2["id_token"].as_str().unwrap());
+    assert_eq!(id2["nonce"], "second");
+    assert_eq!(
+        id2["auth_time"], auth_time,
+        "auth_time is the password time"
+    );
+    assert_eq!(id2["sid"], id["sid"]);
+
+    // prompt=login asks again despite the session.
+    let res = browser
+        .get(&authorize_query(&web_request(&[("prompt", "login")])))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("name=\"password\""));
+
+    // 6. Logout: back to the registered URI with the state, session gone.
+    let logout = format!(
+        "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
+        urlencode(RP_WEB_SIGNED_OUT)
+    );
+    let res = browser.get(&logout).await;
+    assert_eq!(res.status(), 302);
+    let params = redirect_params(&res, RP_WEB_SIGNED_OUT);
+    assert_eq!(params["state"], "bye");
+    assert_eq!(params["from"], "idp");
+    assert!(
+        !browser.cookies().contains("localidp_sso_"),
+        "cookie removed"
+    );
+
+    // The refresh tokens issued through the session are revoked with it.
+    let res = app
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", RP_WEB),
+            ("client_secret", RP_WEB_SECRET),
+            ("refresh_token", refresh),
+        ])
+        .await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+
+    // prompt=none now has no session to use.
+    let res = browser
+        .get(&authorize_query(&web_request(&[("prompt", "none")])))
+        .await;
+    assert_eq!(res.status(), 302);
+    let params = redirect_params(&res, RP_WEB_CALLBACK);
+    assert_eq!(params["error"], "login_required");
+    assert_eq!(params["state"], "st-123");
+    assert!(!params.contains_key("code"));
+}
+
+#[tokio::test]
+async fn authorization_code_flow_end_to_end_on_every_backend() {
+    for backend in Backend::all() {
+        let app = spawn_on(&backend).await;
+        full_flow(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn public_client_flow_requires_s256_and_the_right_verifier() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let base = [
+        ("client_id", RP_SPA),
+        ("redirect_uri", RP_SPA_CALLBACK),
+        ("response_type", "code"),
+        ("scope", "openid offline_access"),
+        ("state", "s"),
+    ];
+    // No PKCE: refused, at the registered redirect URI.
+    let res = browser.get(&authorize_query(&base)).await;
+    assert_eq!(res.status(), 302);
+    let p = redirect_params(&res, RP_SPA_CALLBACK);
+    assert_eq!(p["error"], "invalid_request");
+    assert!(p["error_description"].contains("PKCE"));
+    // plain: refused unless configured.
+    let mut plain = base.to_vec();
+    plain.push(("code_challenge", VERIFIER));
+    plain.push(("code_challenge_method", "plain"));
+    let res = browser.get(&authorize_query(&plain)).await;
+    assert_eq!(
+        redirect_params(&res, RP_SPA_CALLBACK)["error"],
+        "invalid_request"
+    );
+
+    let mut s256 = base.to_vec();
+    s256.push(("code_challenge", CHALLENGE));
+    s256.push(("code_challenge_method", "S256"));
+    let res = sign_in(&browser, &authorize_query(&s256), ALICE, ALICE_PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    let code = redirect_params(&res, RP_SPA_CALLBACK)["code"].clone();
+    let redeem = |verifier: &'static str, code: String| {
+        let app = &app;
+        async move {
+            app.token(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", RP_SPA),
+                ("code", &code),
+                ("redirect_uri", RP_SPA_CALLBACK),
+                ("code_verifier", verifier),
+            ])
+            .await
+        }
+    };
+    // A wrong verifier fails, and spends the code: the right one cannot follow.
+    let wrong = "wrong-verifier-wrong-verifier-wrong-verifier-0";
+    let desc = assert_oauth_error(redeem(wrong, code.clone()).await, 400, "invalid_grant").await;
+    assert!(desc.contains("code_verifier"), "{desc}");
+    assert_oauth_error(redeem(VERIFIER, code).await, 400, "invalid_grant").await;
+
+    // A fresh code with the right verifier works; azpacr says public client.
+    let res = browser.get(&authorize_query(&s256)).await;
+    let code = redirect_params(&res, RP_SPA_CALLBACK)["code"].clone();
+    let res = redeem(VERIFIER, code).await;
+    assert_eq!(res.status(), 200);
+    let tokens: Value = res.json().await.unwrap();
+    assert_eq!(
+        claims(tokens["access_token"].as_str().unwrap())["azpacr"],
+        "0"
+    );
+}
+
+#[tokio::test]
+async fn a_reused_code_is_refused_and_revokes_what_it_issued() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let code = code_for_alice(&browser, &[]).await;
+    let first: Value = exchange(&app, &code, Some(VERIFIER))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = first["access_token"].as_str().unwrap();
+    let refresh = first["refresh_token"].as_str().unwrap();
+    assert_eq!(introspect(&app, access).await["active"], true);
+    assert_eq!(introspect(&app, refresh).await["active"], true);
+
+    let desc = assert_oauth_error(
+        exchange(&app, &code, Some(VERIFIER)).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert!(desc.contains("already redeemed"), "{desc}");
+    assert_eq!(userinfo(&app, access).await.status(), 401);
+    assert_eq!(
+        introspect(&app, access).await,
+        serde_json::json!({"active": false})
+    );
+    assert_eq!(introspect(&app, refresh).await["active"], false);
+    let res = app
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", RP_WEB),
+            ("client_secret", RP_WEB_SECRET),
+            ("refresh_token", refresh),
+        ])
+        .await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn token_request_must_repeat_the_redirect_uri_and_come_from_the_same_client() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let code = code_for_alice(&browser, &[]).await;
+    let res = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", RP_WEB),
+            ("client_secret", RP_WEB_SECRET),
+            ("code", &code),
+            ("redirect_uri", RP_WEB_SIGNED_OUT),
+            ("code_verifier", VERIFIER),
+        ])
+        .await;
+    let desc = assert_oauth_error(res, 400, "invalid_grant").await;
+    assert!(desc.contains("redirect_uri"), "{desc}");
+
+    // Signed in already: the code comes without the form.
+    let res = browser.get(&authorize_query(&web_request(&[]))).await;
+    let code = redirect_params(&res, RP_WEB_CALLBACK)["code"].clone();
+    let res = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", WEB_APP),
+            ("client_secret", WEB_APP_SECRET),
+            ("code", &code),
+            ("redirect_uri", RP_WEB_CALLBACK),
+            ("code_verifier", VERIFIER),
+        ])
+        .await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+    // Missing verifier when the request had a challenge.
+    let res = browser.get(&authorize_query(&web_request(&[]))).await;
+    let code = redirect_params(&res, RP_WEB_CALLBACK)["code"].clone();
+    let desc = assert_oauth_error(exchange(&app, &code, None).await, 400, "invalid_grant").await;
+    assert!(desc.contains("code_verifier is required"), "{desc}");
+    // A made-up code.
+    let res = exchange(&app, "made-up-code", Some(VERIFIER)).await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn unknown_clients_and_unregistered_redirect_uris_get_a_page_never_a_redirect() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    for (extra, expected) in [
+        (
+            vec![("redirect_uri", "http://evil.test/cb")],
+            "not registered",
+        ),
+        (
+            vec![("redirect_uri", "http://rp.test/signin-oidc/")],
+            "not registered",
+        ),
+        (vec![("client_id", "no-such-client")], "not registered"),
+        (
+            vec![("client_id", RP_FABRIKAM)],
+            "not registered in this tenant",
+        ),
+        (vec![("redirect_uri", "")], "no redirect_uri"),
+    ] {
+        let res = browser.get(&authorize_query(&web_request(&extra))).await;
+        assert_eq!(res.status(), 400, "{extra:?}");
+        assert!(res.headers().get("location").is_none());
+        let html = res.text().await.unwrap();
+        assert!(html.contains(expected), "{extra:?}: {html}");
+        assert!(html.contains("role=\"alert\""));
+    }
+    // The Entra path serves the tenant by name; Fabrikam's client works there.
+    let res = browser
+        .get(
+            &authorize_query(&web_request(&[("client_id", RP_FABRIKAM)])).replace(
+                "/authorize?",
+                "/fabrikam.onmicrosoft.com/oauth2/v2.0/authorize?",
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("Fabrikam Web"));
+
+    // Errors about the request itself go back to the registered URI.
+    for (extra, error) in [
+        (
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+        ),
+        (vec![("scope", "")], "invalid_request"),
+        (vec![("prompt", "bogus")], "invalid_request"),
+        (vec![("client_id", RP_PASSWORD_ONLY)], "unauthorized_client"),
+        (vec![("scope", "openid nope/read")], "invalid_scope"),
+    ] {
+        let res = browser.get(&authorize_query(&web_request(&extra))).await;
+        assert_eq!(res.status(), 302, "{extra:?}");
+        let p = redirect_params(&res, RP_WEB_CALLBACK);
+        assert_eq!(p["error"], error, "{extra:?}");
+        assert_eq!(p["state"], "st-123");
+    }
+}
+
+#[tokio::test]
+async fn login_form_needs_its_csrf_token_and_the_right_password() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let query = authorize_query(&web_request(&[]));
+    let html = browser.get(&query).await.text().await.unwrap();
+    let mut form = hidden_fields(&html);
+    form.push(("email".into(), ALICE.into()));
+    form.push(("password".into(), ALICE_PASSWORD.into()));
+
+    // Without the token, or with a forged one: 403, form shown again, no session.
+    let without: Vec<_> = form
+        .iter()
+        .filter(|(k, _)| k != "csrf_token")
+        .cloned()
+        .collect();
+    let forged: Vec<_> = form
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "csrf_token" => (k.clone(), URL_SAFE_NO_PAD.encode([7u8; 32])),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    for attempt in [without, forged] {
+        let res = browser.post("/login", &attempt).await;
+        assert_eq!(res.status(), 403);
+        assert!(res.headers().get("location").is_none());
+        let page = res.text().await.unwrap();
+        assert!(page.contains("did not come from this site"), "{page}");
+        assert!(!browser.cookies().contains("localidp_sso_"));
+    }
+    // The right token, but from a browser without the cookie (another site's form).
+    let stranger = Browser::new(&app);
+    assert_eq!(stranger.post("/login", &form).await.status(), 403);
+
+    // Wrong password: 401, the form again with a clear message and the email kept.
+    let wrong: Vec<_> = form
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "password" => (k.clone(), "not-the-password".to_owned()),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    let res = browser.post("/login", &wrong).await;
+    assert_eq!(res.status(), 401);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("The username or password is incorrect."),
+        "{page}"
+    );
+    assert!(page.contains(&format!(r#"value="{ALICE}""#)));
+    assert!(page.contains(r#"aria-invalid="true""#));
+
+    // The original form still works.
+    let res = browser.post("/login", &form).await;
+    assert_eq!(res.status(), 303);
+    assert!(redirect_params(&res, RP_WEB_CALLBACK).contains_key("code"));
+}
+
+#[tokio::test]
+async fn prompt_none_without_a_session_is_login_required() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let res = browser
+        .get(&authorize_query(&web_request(&[("prompt", "none")])))
+        .await;
+    assert_eq!(res.status(), 302);
+    let p = redirect_params(&res, RP_WEB_CALLBACK);
+    assert_eq!(p["error"], "login_required");
+    assert_eq!(p["state"], "st-123");
+    // form_post answers with an auto-submitting form instead.
+    let res = browser
+        .get(&authorize_query(&web_request(&[
+            ("prompt", "none"),
+            ("response_mode", "form_post"),
+        ])))
+        .await;
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!(r#"action="{RP_WEB_CALLBACK}""#)),
+        "{html}"
+    );
+    let fields: HashMap<_, _> = hidden_fields(&html).into_iter().collect();
+    assert_eq!(fields["error"], "login_required");
+    assert_eq!(fields["state"], "st-123");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(html.contains(&format!(r#"<script nonce="{nonce}">"#)));
+}
+
+#[tokio::test]
+async fn form_post_delivers_the_code() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let query = authorize_query(&web_request(&[("response_mode", "form_post")]));
+    let res = sign_in(&browser, &query, ALICE, ALICE_PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    let fields: HashMap<_, _> = hidden_fields(&html).into_iter().collect();
+    let res = exchange(&app, &fields["code"], Some(VERIFIER)).await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn logout_checks_the_post_logout_redirect_uri() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let code = code_for_alice(&browser, &[]).await;
+    let tokens: Value = exchange(&app, &code, Some(VERIFIER))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    // Unregistered target: an error page, and the session survives.
+    let res = browser
+        .get(&format!(
+            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}",
+            urlencode("http://evil.test/")
+        ))
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get("location").is_none());
+    assert!(browser.cookies().contains("localidp_sso_"));
+    // No client named: the target cannot be checked.
+    let res = browser
+        .get(&format!(
+            "/logout?post_logout_redirect_uri={}",
+            urlencode(RP_WEB_SIGNED_OUT)
+        ))
+        .await;
+    assert_eq!(res.status(), 400);
+    // A forged hint is refused.
+    let res = browser
+        .get("/logout?id_token_hint=eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+        .await;
+    assert_eq!(res.status(), 400);
+    // Entra's path, POST, client_id instead of a hint.
+    let res = browser
+        .http
+        .post(format!("{}/{CONTOSO_ID}/oauth2/v2.0/logout", app.base))
+        .form(&[
+            ("client_id", RP_WEB),
+            ("post_logout_redirect_uri", RP_WEB_SIGNED_OUT),
+            ("state", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(redirect_params(&res, RP_WEB_SIGNED_OUT)["state"], "x");
+    assert!(!browser.cookies().contains("localidp_sso_"));
+    // Without a target: the signed-out page.
+    let res = browser.get("/logout").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("You have signed out"));
+}
+
+#[tokio::test]
+async fn revocation_and_introspection() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let code = code_for_alice(&browser, &[]).await;
+    let tokens: Value = exchange(&app, &code, Some(VERIFIER))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+
+    let info = introspect(&app, access).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["client_id"], RP_WEB);
+    assert_eq!(info["sub"], ALICE_OID);
+    assert_eq!(info["username"], ALICE);
+    assert_eq!(
+        introspect(&app, "garbage").await,
+        serde_json::json!({"active": false})
+    );
+
+    // Public clients may not introspect; a wrong secret is invalid_client.
+    let res = app
+        .http
+        .post(app.url("/introspect"))
+        .form(&[("token", access), ("client_id", RP_SPA)])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 401, "invalid_client").await;
+    let res = app
+        .http
+        .post(app.url("/introspect"))
+        .form(&[
+            ("token", access),
+            ("client_id", RP_WEB),
+            ("client_secret", "wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 401, "invalid_client").await;
+
+    let revoke = |token: &str, client: &str, secret: &str| {
+        let req = app.http.post(app.url("/revoke")).form(&[
+            ("token", token),
+            ("client_id", client),
+            ("client_secret", secret),
+        ]);
+        async move { req.send().await.unwrap() }
+    };
+    // Another client's revocation is answered 200 and changes nothing (RFC 7009 §2.2).
+    assert_eq!(revoke(refresh, WEB_APP, WEB_APP_SECRET).await.status(), 200);
+    assert_eq!(introspect(&app, refresh).await["active"], true);
+    assert_eq!(revoke(refresh, RP_WEB, RP_WEB_SECRET).await.status(), 200);
+    assert_eq!(introspect(&app, refresh).await["active"], false);
+    assert_eq!(revoke(access, RP_WEB, RP_WEB_SECRET).await.status(), 200);
+    assert_eq!(introspect(&app, access).await["active"], false);
+    let res = userinfo(&app, access).await;
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().contains_key("www-authenticate"));
+    assert_eq!(revoke("unknown", RP_WEB, RP_WEB_SECRET).await.status(), 200);
+    let res = app
+        .http
+        .post(app.url("/revoke"))
+        .form(&[("client_id", RP_WEB), ("client_secret", RP_WEB_SECRET)])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 400, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn discovery_advertises_the_interactive_endpoints() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .http
+        .get(app.url(&format!(
+            "/{CONTOSO_ID}/v2.0/.well-known/openid-configuration"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let base = format!("{PUBLIC_URL}/{CONTOSO_ID}/oauth2/v2.0");
+    assert_eq!(doc["authorization_endpoint"], format!("{base}/authorize"));
+    assert_eq!(doc["end_session_endpoint"], format!("{base}/logout"));
+    assert_eq!(doc["userinfo_endpoint"], format!("{PUBLIC_URL}/userinfo"));
+    assert_eq!(doc["revocation_endpoint"], format!("{PUBLIC_URL}/revoke"));
+    assert_eq!(
+        doc["introspection_endpoint"],
+        format!("{PUBLIC_URL}/introspect")
+    );
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert!(
+        doc["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&"authorization_code".into())
+    );
+    let root: Value = app
+        .http
+        .get(app.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        root["authorization_endpoint"],
+        format!("{PUBLIC_URL}/authorize")
+    );
+    assert_eq!(root["end_session_endpoint"], format!("{PUBLIC_URL}/logout"));
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let code = code_for_alice(&browser, &[]).await;
+    // Age the code past its lifetime in the database rather than waiting minutes.
+    app.state
+        .db(|c| {
+            use diesel::prelude::*;
+            use localidp::db::schema::authorization_codes::dsl::*;
+            diesel::update(authorization_codes)
+                .set(expires_at.eq(localidp::db::now() - 1))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let desc = assert_oauth_error(
+        exchange(&app, &code, Some(VERIFIER)).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert!(desc.contains("expired"), "{desc}");
+}
+
+fn fabrikam_request<'a>(extra: &[(&'a str, &'a str)]) -> String {
+    let mut params = web_request(&[("client_id", RP_FABRIKAM)]);
+    params.extend_from_slice(extra);
+    authorize_query(&params).replace(
+        "/authorize?",
+        "/fabrikam.onmicrosoft.com/oauth2/v2.0/authorize?",
+    )
+}
+
+/// The href of the link whose text is `text`, HTML-unescaped.
+fn link(html: &str, text: &str) -> String {
+    let end = html
+        .find(&format!(">{text}</a>"))
+        .unwrap_or_else(|| panic!("no {text} link"));
+    let start = html[..end].rfind("href=\"").unwrap() + 6;
+    html_unescape(&html[start..html[start..end].find('"').unwrap() + start])
+}
+
+#[tokio::test]
+async fn sign_up_is_offered_only_where_the_tenant_allows_it() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let html = browser
+        .get(&authorize_query(&web_request(&[])))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Sign up now") && !html.contains("Forgot your password?"));
+    let res = browser
+        .get(&format!(
+            "/signup?tenant={CONTOSO_ID}&{}",
+            authorize_query(&web_request(&[])).trim_start_matches("/authorize?")
+        ))
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("Sign-up is not enabled"));
+}
+
+#[tokio::test]
+async fn a_new_user_signs_up_and_lands_signed_in() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let html = browser
+        .get(&fabrikam_request(&[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let page = browser.get(&link(&html, "Sign up now")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Create your account") && html.contains("Fabrikam Web"));
+    let form = hidden_fields(&html);
+    let submit = |email: &str, password: &str, confirm: &str, csrf: bool| {
+        let mut f: Vec<(String, String)> = form
+            .iter()
+            .filter(|(k, _)| csrf || k != "csrf_token")
+            .cloned()
+            .collect();
+        f.push(("email".into(), email.into()));
+        f.push(("display_name".into(), "Frank New".into()));
+        f.push(("password".into(), password.into()));
+        f.push(("password_confirm".into(), confirm.into()));
+        let browser = &browser;
+        async move { browser.post("/signup", &f).await }
+    };
+    let strong = "Correct-Horse-9";
+    let res = submit("frank@fabrikam.com", strong, strong, false).await;
+    assert_eq!(res.status(), 403);
+    for (email, password, confirm, message) in [
+        (
+            "frank@fabrikam.com",
+            "short1A",
+            "short1A",
+            "between 8 and 64",
+        ),
+        (
+            "frank@fabrikam.com",
+            "alllowercase1",
+            "alllowercase1",
+            "at least 3 of",
+        ),
+        (
+            "frank@fabrikam.com",
+            strong,
+            "Other-Horse-9",
+            "do not match",
+        ),
+        ("not-an-email", strong, strong, "valid email"),
+        ("erin@fabrikam.com", strong, strong, "already exists"),
+    ] {
+        let res = submit(email, password, confirm, true).await;
+        assert_eq!(res.status(), 400, "{email} {password}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains(message), "{message}: {page}");
+    }
+    let res = submit("frank@fabrikam.com", strong, strong, true).await;
+    assert_eq!(res.status(), 303);
+    let params = redirect_params(&res, RP_WEB_CALLBACK);
+    assert_eq!(params["state"], "st-123");
+    let res = app
+        .tenant_token(
+            FABRIKAM_ID,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", RP_FABRIKAM),
+                ("client_secret", RP_FABRIKAM_SECRET),
+                ("code", &params["code"]),
+                ("redirect_uri", RP_WEB_CALLBACK),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let tokens: Value = res.json().await.unwrap();
+    let id = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["email"], "frank@fabrikam.com");
+    assert_eq!(id["name"], "Frank New");
+    assert_eq!(id["tid"], FABRIKAM_ID);
+    // The new password works at the next sign-in.
+    let other = Browser::new(&app);
+    let res = sign_in(&other, &fabrikam_request(&[]), "frank@fabrikam.com", strong).await;
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn forgot_password_and_cancel_answer_with_b2c_error_codes() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let html = browser
+        .get(&fabrikam_request(&[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let res = browser.get(&link(&html, "Forgot your password?")).await;
+    assert_eq!(res.status(), 302);
+    let p = redirect_params(&res, RP_WEB_CALLBACK);
+    assert_eq!(p["error"], "access_denied");
+    assert!(p["error_description"].starts_with("AADB2C90118:"), "{p:?}");
+    assert_eq!(p["state"], "st-123");
+
+    let signup = browser
+        .get(&link(&html, "Sign up now"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let res = browser.get(&link(&signup, "Cancel")).await;
+    assert_eq!(res.status(), 302);
+    let p = redirect_params(&res, RP_WEB_CALLBACK);
+    assert_eq!(p["error"], "access_denied");
+    assert!(p["error_description"].starts_with("AADB2C90091:"), "{p:?}");
+
+    // Contoso does not offer it: a page, not a redirect.
+    let q = authorize_query(&web_request(&[]));
+    let res = browser
+        .get(&format!(
+            "/forgot-password?tenant={CONTOSO_ID}&{}",
+            q.trim_start_matches("/authorize?")
+        ))
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_and_https_cookies_are_secure() {
+    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    settings.session_idle_timeout = 1;
+    let app = spawn_with(settings, fixture).await;
+    let browser = Browser::new(&app);
+    code_for_alice(&browser, &[]).await;
+    let prompt_none = authorize_query(&web_request(&[("prompt", "none")]));
+    let res = browser.get(&prompt_none).await;
+    assert!(redirect_params(&res, RP_WEB_CALLBACK).contains_key("code"));
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let res = browser.get(&prompt_none).await;
+    assert_eq!(
+        redirect_params(&res, RP_WEB_CALLBACK)["error"],
+        "login_required",
+        "idle for longer than session_idle_timeout"
+    );
+
+    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    settings.public_url = Some("https://localidp.test".into());
+    let app = spawn_with(settings, fixture).await;
+    let browser = Browser::new(&app);
+    let res = browser.get(&authorize_query(&web_request(&[]))).await;
+    let csrf = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        csrf.contains("Secure") && csrf.contains("HttpOnly"),
+        "{csrf}"
+    );
+    let html = res.text().await.unwrap();
+    // The jar keeps Secure cookies off plain HTTP, so send the form's cookie by hand.
+    let cookie = csrf.split(';').next().unwrap().to_owned();
+    let mut form = hidden_fields(&html);
+    form.push(("email".into(), ALICE.into()));
+    form.push(("password".into(), ALICE_PASSWORD.into()));
+    let res = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .header("cookie", cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let sso = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        sso.starts_with("localidp_sso_") && sso.contains("Secure"),
+        "{sso}"
+    );
+}

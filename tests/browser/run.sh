@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Browser test: headless Chromium (Debian's package) signs in through the real login
+# page into an openid-client relying party. Installs what it needs; screenshots go to
+# target/browser-test/ (or $OUTPUT_DIR).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi
+
+(cd "$here" && npm ci --no-audit --no-fund)
+
+if [ -z "${LOCALIDP_BIN:-}" ]; then
+  (cd "$root" && cargo build --locked --bin localidp)
+  LOCALIDP_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/localidp"
+fi
+LOCALIDP_BIN="$(realpath "$LOCALIDP_BIN")"
+export LOCALIDP_BIN
+export OUTPUT_DIR="${OUTPUT_DIR:-${CARGO_TARGET_DIR:-$root/target}/browser-test}"
+
+cd "$here"
+node --test signin.test.mjs
