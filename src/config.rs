@@ -43,6 +43,9 @@ pub struct ConfigArgs {
     #[arg(long, env = "LOCALIDP_EPHEMERAL", global = true)]
     #[serde(skip)]
     pub ephemeral: bool,
+    #[arg(skip)]
+    #[serde(rename = "ephemeral")]
+    pub ephemeral_setting: Option<bool>,
     /// TOML file of tenants, users, groups and clients to create at start (idempotent).
     #[arg(long, env = "LOCALIDP_SEED", global = true)]
     pub seed: Option<PathBuf>,
@@ -131,7 +134,8 @@ impl ConfigArgs {
             } else {
                 file.keys_in_database
             },
-            ephemeral: self.ephemeral,
+            ephemeral: self.ephemeral || file.ephemeral_setting.unwrap_or(false),
+            ephemeral_setting: None,
             seed: self.seed.or(file.seed),
             no_demo_flag: false,
             demo: if self.no_demo_flag {
@@ -397,6 +401,18 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::IpRange;
+
+    #[test]
+    fn every_setting_is_a_file_key() {
+        let file: super::ConfigArgs = toml::from_str(
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true",
+        )
+        .unwrap();
+        let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
+        assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database);
+        assert_eq!(s.trusted_proxies.len(), 1);
+        assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());
+    }
 
     #[test]
     fn ip_ranges() {

@@ -489,12 +489,14 @@ pub fn create_client(
 pub fn delete_client(conn: &mut DbConnection, client_id: &str) -> DirectoryResult<()> {
     let client = clients::find(conn, client_id)?
         .ok_or_else(|| DirectoryError::NotFound(format!("client {client_id}")))?;
+    // Write first: SQLite cannot upgrade a read transaction while another writer is
+    // active, but a transaction that starts with a write simply waits its turn.
     conn.transaction(|conn| {
+        clients::delete(conn, client_id)?;
         let tenant = tenant(conn, &client.tenant_id)?;
         if tenant.default_client_id.as_deref() == Some(client_id) {
             tenants::set_default_client(conn, &tenant.id, None)?;
         }
-        clients::delete(conn, client_id)?;
         Ok::<_, DirectoryError>(())
     })
 }

@@ -216,15 +216,21 @@ fn prepare(
         report.bootstrap =
             directory::bootstrap(&mut conn, hasher, settings.demo && seed.is_none())?;
     }
+    // The configured default tenant; else a seed's first tenant; else the oldest.
+    let default_name = settings.default_tenant.clone().or_else(|| {
+        seed.as_ref()
+            .and_then(|s| s.tenants.first())
+            .map(|t| t.name.clone())
+    });
     if let Some(seed) = &seed {
         report.seeded = Some(seed::apply(
             &mut conn,
             hasher,
             seed,
-            settings.default_tenant.as_deref(),
+            default_name.as_deref(),
         )?);
     }
-    let default_tenant = directory::default_tenant(&mut conn, settings.default_tenant.as_deref())?;
+    let default_tenant = directory::default_tenant(&mut conn, default_name.as_deref())?;
     let store = settings.key_store();
     let now = db::now();
     store.ensure_active(&mut conn, now)?;

@@ -120,6 +120,16 @@ impl AppState {
     /// A tenant by GUID or name, case-insensitively.
     pub async fn tenant(&self, id_or_name: &str) -> DbResult<Option<Arc<TenantInfo>>> {
         let key = id_or_name.trim().to_ascii_lowercase();
+        // Names come from URLs: anything that cannot be a tenant is not looked up or
+        // cached, so requests cannot grow the cache with junk keys.
+        let plausible = !key.is_empty()
+            && key.len() <= 255
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !plausible {
+            return Ok(None);
+        }
         if let Some(hit) = self.tenants.get(&key) {
             return Ok(hit);
         }

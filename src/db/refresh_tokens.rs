@@ -20,6 +20,10 @@ pub struct RefreshToken {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The B2C user flow it was issued under; `None` for Entra and `/auth/*`.
+    pub policy: Option<String>,
+    /// When the user signed in (OIDC `auth_time`), carried across rotations.
+    pub auth_time: Option<i64>,
 }
 
 pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> DbResult<()> {

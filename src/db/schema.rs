@@ -71,6 +71,8 @@ diesel::table! {
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        policy -> Nullable<Text>,
+        auth_time -> Nullable<BigInt>,
     }
 }
 

@@ -19,6 +19,8 @@ pub struct LoginRequest {
     password: String,
     /// The application the token is for; default: the tenant's default client.
     client_id: Option<String>,
+    /// Required when `client_id` names a confidential client.
+    client_secret: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -48,6 +50,7 @@ pub async fn login(
         email,
         password,
         client_id,
+        client_secret,
     } = body.into_inner();
     let as_401 = |error: OAuthError| OAuthResponse {
         credentials_are_401: true,
@@ -68,6 +71,7 @@ pub async fn login(
         &email,
         SecretString::from(password),
         client_id,
+        client_secret,
     )
     .await
     .map_err(as_401)?;

@@ -111,6 +111,10 @@ impl ResponseError for OAuthResponse {
             ErrorCode::TemporarilyUnavailable => {
                 res.insert_header((header::RETRY_AFTER, "1"));
             }
+            // RFC 9110 §15.5.2: every 401 names a scheme.
+            ErrorCode::InvalidGrant if self.credentials_are_401 => {
+                res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="localidp""#));
+            }
             _ => {}
         }
         let error = self.error.code.as_str();

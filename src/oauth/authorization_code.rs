@@ -507,7 +507,7 @@ pub(crate) async fn grant(
         audience,
         &profile,
         scope,
-        Some(row.refresh_family_id.clone()),
+        grants::RefreshPlan::Family(row.refresh_family_id.clone()),
         with_client_info,
         &context,
     )

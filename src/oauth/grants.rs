@@ -353,7 +353,6 @@ async fn password_grant(
         audience,
         &profile,
         requested,
-        None,
         client_info,
     )
     .await
@@ -420,11 +419,60 @@ async fn client_credentials_grant(
     })
 }
 
-enum RefreshOutcome {
-    Redeemed(Box<(RefreshToken, UserProfile)>),
+/// Where a user's refresh token comes from, if the scope asks for one.
+pub(crate) enum RefreshPlan {
+    /// A new family (password, on-behalf-of).
+    NewFamily,
+    /// A family fixed in advance (an authorization code knows its family, so that a
+    /// reused code can revoke what it issued).
+    Family(String),
+    /// Already stored with the redemption of its predecessor (refresh grant).
+    Stored(Option<String>),
+}
+
+enum RefreshCheck {
+    Valid(Box<RefreshToken>),
     Rejected(Reason, &'static str),
 }
 
+enum RefreshOutcome {
+    Redeemed(Box<UserProfile>),
+    Rejected(Reason, &'static str),
+}
+
+/// A fresh refresh token: the value to hand out, and the row that remembers its hash.
+fn new_refresh_token(
+    state: &AppState,
+    authority: &Authority,
+    client_id: &str,
+    user_id: &str,
+    scope: &RequestedScope,
+    family_id: String,
+    auth_time: i64,
+) -> (String, RefreshToken) {
+    let now = db::now();
+    let plain = secrets::generate();
+    let row = RefreshToken {
+        id: uuid::Uuid::new_v4().to_string(),
+        token_hash: secrets::sha256_hex(&plain),
+        family_id,
+        tenant_id: authority.tenant.id.clone(),
+        user_id: user_id.to_owned(),
+        client_id: client_id.to_owned(),
+        scope: scope.as_string(),
+        created_at: now,
+        expires_at: now + state.settings.refresh_token_lifetime,
+        used_at: None,
+        revoked_at: None,
+        policy: authority.policy().map(str::to_owned),
+        auth_time: Some(auth_time),
+    };
+    (plain, row)
+}
+
+/// RFC 6749 §6 with rotation: the presented token is checked, the new scope and
+/// audience decided, and only then is it spent — in the same transaction that stores
+/// its successor, so a concurrent replay can never leave a live token behind.
 async fn refresh_token_grant(
     state: &AppState,
     authority: &Authority,
@@ -436,62 +484,57 @@ async fn refresh_token_grant(
     let hash = secrets::sha256_hex(&presented);
     let client_id = client.client.client_id.clone();
     let tenant_id = authority.tenant.id.clone();
-    let outcome = state
+    let policy = authority.policy().map(str::to_owned);
+    let check = state
         .db(move |c| {
             let now = db::now();
             let Some(token) = refresh_tokens::find_by_hash(c, &hash)? else {
-                return Ok(RefreshOutcome::Rejected(
+                return Ok(RefreshCheck::Rejected(
                     Reason::InvalidGrant,
                     "The refresh token is invalid.",
                 ));
             };
             if token.client_id != client_id || token.tenant_id != tenant_id {
-                return Ok(RefreshOutcome::Rejected(
+                return Ok(RefreshCheck::Rejected(
                     Reason::InvalidGrant,
                     "The refresh token was issued to another client.",
                 ));
             }
+            if token.policy != policy {
+                return Ok(RefreshCheck::Rejected(
+                    Reason::InvalidGrant,
+                    "The refresh token was issued under another user flow.",
+                ));
+            }
             if token.revoked_at.is_some() {
-                return Ok(RefreshOutcome::Rejected(
+                return Ok(RefreshCheck::Rejected(
                     Reason::RevokedGrant,
                     "The refresh token has been revoked.",
                 ));
             }
             if token.expires_at <= now {
-                return Ok(RefreshOutcome::Rejected(
+                return Ok(RefreshCheck::Rejected(
                     Reason::ExpiredGrant,
                     "The refresh token has expired.",
                 ));
             }
             // A second use means the token leaked or was replayed: end the family.
-            if token.used_at.is_some() || !refresh_tokens::claim(c, &token.id, now)? {
+            if token.used_at.is_some() {
                 refresh_tokens::revoke_family(c, &token.family_id, now)?;
                 tracing::warn!(family = %token.family_id, "refresh token reused; family revoked");
-                return Ok(RefreshOutcome::Rejected(
+                return Ok(RefreshCheck::Rejected(
                     Reason::RevokedGrant,
                     "The refresh token was already used; its sessions are revoked.",
                 ));
             }
-            let user = match db::users::find(c, &token.user_id)? {
-                Some(u) if !u.is_disabled() => u,
-                _ => {
-                    refresh_tokens::revoke_family(c, &token.family_id, now)?;
-                    return Ok(RefreshOutcome::Rejected(
-                        Reason::RevokedGrant,
-                        "The user no longer exists or is disabled.",
-                    ));
-                }
-            };
-            let profile = load_profile(c, user)?;
-            Ok(RefreshOutcome::Redeemed(Box::new((token, profile))))
+            Ok(RefreshCheck::Valid(Box::new(token)))
         })
         .await?;
-    let (token, profile) = match outcome {
-        RefreshOutcome::Redeemed(redeemed) => *redeemed,
-        RefreshOutcome::Rejected(reason, why) => {
-            return Err(OAuthError::invalid_grant(reason, why));
-        }
+    let token = match check {
+        RefreshCheck::Valid(token) => *token,
+        RefreshCheck::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
     };
+    // Everything that can refuse the request is decided before the token is spent.
     let granted = scope::parse(&token.scope)?;
     let scope = if requested.tokens.is_empty() {
         granted
@@ -503,15 +546,73 @@ async fn refresh_token_grant(
         ));
     };
     let audience = resolve_audience(state, &authority.tenant.id, &client.client, &scope).await?;
-    issue_user_tokens(
+    let auth_time = token.auth_time.unwrap_or(token.created_at);
+    let successor = scope.offline_access.then(|| {
+        new_refresh_token(
+            state,
+            authority,
+            &token.client_id,
+            &token.user_id,
+            &scope,
+            token.family_id.clone(),
+            auth_time,
+        )
+    });
+    let (plain, successor_row) = match successor {
+        Some((plain, row)) => (Some(plain), Some(row)),
+        None => (None, None),
+    };
+    let outcome = state
+        .db(move |c| {
+            use diesel::Connection;
+            c.transaction(|c| {
+                let now = db::now();
+                // The spend is the transaction's first statement: a write, so SQLite
+                // takes its lock up front and concurrent redemptions queue.
+                if !refresh_tokens::claim(c, &token.id, now)? {
+                    refresh_tokens::revoke_family(c, &token.family_id, now)?;
+                    return Ok(RefreshOutcome::Rejected(
+                        Reason::RevokedGrant,
+                        "The refresh token was already used; its sessions are revoked.",
+                    ));
+                }
+                let user = match db::users::find(c, &token.user_id)? {
+                    Some(u) if !u.is_disabled() => u,
+                    _ => {
+                        refresh_tokens::revoke_family(c, &token.family_id, now)?;
+                        return Ok(RefreshOutcome::Rejected(
+                            Reason::RevokedGrant,
+                            "The user no longer exists or is disabled.",
+                        ));
+                    }
+                };
+                if let Some(row) = &successor_row {
+                    refresh_tokens::insert(c, row)?;
+                }
+                Ok(RefreshOutcome::Redeemed(Box::new(load_profile(c, user)?)))
+            })
+        })
+        .await?;
+    let profile = match outcome {
+        RefreshOutcome::Redeemed(profile) => *profile,
+        RefreshOutcome::Rejected(reason, why) => {
+            return Err(OAuthError::invalid_grant(reason, why));
+        }
+    };
+    let context = IdTokenContext {
+        auth_time: Some(auth_time),
+        ..Default::default()
+    };
+    issue_user_tokens_with(
         state,
         authority,
         client,
         audience,
         &profile,
         scope,
-        Some(token.family_id),
+        RefreshPlan::Stored(plain),
         true,
+        &context,
     )
     .await
 }
@@ -548,7 +649,10 @@ async fn on_behalf_of_grant(
                 Reason::InvalidAssertion,
                 format!("The assertion is not valid: {msg}"),
             ),
-            verify::VerifyError::Unavailable(msg) => OAuthError::unavailable(msg),
+            verify::VerifyError::Unavailable(msg) => {
+                tracing::error!(error = %msg, "assertion check unavailable");
+                OAuthError::unavailable("The assertion cannot be checked right now; try again.")
+            }
         })?;
     let incoming = verified.claims;
     if verified.tenant.id != authority.tenant.id {
@@ -595,7 +699,6 @@ async fn on_behalf_of_grant(
         audience,
         &profile,
         requested,
-        None,
         client_info,
     )
     .await
@@ -638,7 +741,6 @@ async fn issue_user_tokens(
     audience: String,
     profile: &UserProfile,
     scope: RequestedScope,
-    refresh_family: Option<String>,
     with_client_info: bool,
 ) -> Result<Issued, OAuthError> {
     issue_user_tokens_with(
@@ -648,7 +750,7 @@ async fn issue_user_tokens(
         audience,
         profile,
         scope,
-        refresh_family,
+        RefreshPlan::NewFamily,
         with_client_info,
         &IdTokenContext::default(),
     )
@@ -664,7 +766,7 @@ pub(crate) async fn issue_user_tokens_with(
     audience: String,
     profile: &UserProfile,
     scope: RequestedScope,
-    refresh_family: Option<String>,
+    refresh: RefreshPlan,
     with_client_info: bool,
     context: &IdTokenContext,
 ) -> Result<Issued, OAuthError> {
@@ -769,25 +871,27 @@ pub(crate) async fn issue_user_tokens_with(
         None
     };
     let refresh_lifetime = state.settings.refresh_token_lifetime;
-    let refresh_token = if scope.offline_access {
-        let plain = secrets::generate();
-        let row = RefreshToken {
-            id: uuid::Uuid::new_v4().to_string(),
-            token_hash: secrets::sha256_hex(&plain),
-            family_id: refresh_family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            tenant_id: authority.tenant.id.clone(),
-            user_id: user.id.clone(),
-            client_id: client.client.client_id.clone(),
-            scope: scope.as_string(),
-            created_at: now,
-            expires_at: now + refresh_lifetime,
-            used_at: None,
-            revoked_at: None,
-        };
-        state.db(move |c| refresh_tokens::insert(c, &row)).await?;
-        Some(plain)
-    } else {
-        None
+    let auth_time = context.auth_time.unwrap_or(now);
+    let refresh_token = match refresh {
+        RefreshPlan::Stored(plain) => plain,
+        _ if !scope.offline_access => None,
+        RefreshPlan::NewFamily | RefreshPlan::Family(_) => {
+            let family = match refresh {
+                RefreshPlan::Family(f) => f,
+                _ => uuid::Uuid::new_v4().to_string(),
+            };
+            let (plain, row) = new_refresh_token(
+                state,
+                authority,
+                &client.client.client_id,
+                &user.id,
+                &scope,
+                family,
+                auth_time,
+            );
+            state.db(move |c| refresh_tokens::insert(c, &row)).await?;
+            Some(plain)
+        }
     };
     Ok(Issued {
         response: TokenResponse {
@@ -813,8 +917,12 @@ pub async fn login(
     email: &str,
     password: SecretString,
     client_id: Option<String>,
+    client_secret: Option<String>,
 ) -> Result<Issued, OAuthError> {
     let tenant = &authority.tenant;
+    // The tenant's default client is the first-party audience of /auth/login; any
+    // other confidential client must prove itself as it would at /auth/token.
+    let named = client_id.is_some();
     let client_id = client_id
         .or_else(|| tenant.default_client_id.clone())
         .ok_or_else(|| {
@@ -834,11 +942,35 @@ pub async fn login(
                 format!("The client {client_id:?} is not registered in this tenant."),
             )
         })?;
-    let profile = authenticate_user(state, &tenant.id, email, password).await?;
-    let client = AuthenticatedClient {
-        client,
-        method: ClientAuthMethod::None,
+    if !client
+        .grant_type_list()?
+        .iter()
+        .any(|g| g == GRANT_PASSWORD)
+    {
+        return Err(OAuthError::unauthorized_client(
+            "The client is not allowed to sign users in with a password.",
+        ));
+    }
+    let method = match (&client.secret_hash, client_secret) {
+        (Some(hash), Some(secret)) if secrets::matches_hash(&secret, hash) => {
+            ClientAuthMethod::Secret
+        }
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_client(
+                Reason::InvalidClientSecret,
+                "The client secret is invalid.",
+            ));
+        }
+        (Some(_), None) if named => {
+            return Err(OAuthError::invalid_client(
+                Reason::MissingClientSecret,
+                "The client is confidential: client_secret is required.",
+            ));
+        }
+        _ => ClientAuthMethod::None,
     };
+    let profile = authenticate_user(state, &tenant.id, email, password).await?;
+    let client = AuthenticatedClient { client, method };
     let audience = client.client.client_id.clone();
     issue_user_tokens(
         state,
@@ -847,7 +979,6 @@ pub async fn login(
         audience,
         &profile,
         scope::parse("profile")?,
-        None,
         false,
     )
     .await

@@ -198,3 +198,46 @@ async fn ephemeral_server_writes_nothing_to_disk() {
     assert!(!keys_dir.exists(), "no key files");
     assert!(!dir.path().join("db.sqlite").exists(), "no database file");
 }
+
+#[tokio::test]
+async fn a_seeds_first_tenant_is_the_default() {
+    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    let seed = settings.seed.clone().unwrap();
+    std::fs::write(
+        &seed,
+        r#"
+[[tenants]]
+name = "zeta.onmicrosoft.com"
+id = "ffffffff-0000-4000-8000-000000000000"
+[[tenants]]
+name = "alpha.onmicrosoft.com"
+id = "00000000-1111-4000-8000-000000000000"
+[[clients]]
+client_id = "zeta-app"
+public = true
+"#,
+    )
+    .unwrap();
+    settings.default_tenant = None;
+    let app = spawn_with(settings, fixture).await;
+    let doc: Value = app
+        .http
+        .get(app.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["tenant_id"], "ffffffff-0000-4000-8000-000000000000");
+    // Names that cannot be tenants are not looked up (nor cached).
+    let junk = "x".repeat(300);
+    assert!(app.state.tenant(&junk).await.unwrap().is_none());
+    let res = app
+        .http
+        .get(app.url(&format!("/{junk}/v2.0/.well-known/openid-configuration")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}

@@ -129,3 +129,126 @@ async fn expired_refresh_token_is_invalid_grant() {
     .await;
     assert!(d.contains("expired"), "{d}");
 }
+
+#[tokio::test]
+async fn a_refused_refresh_does_not_spend_the_token() {
+    let app = spawn_app().await;
+    let tokens = app.alice_tokens("openid offline_access").await;
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    // RFC 6749 §6: an error leaves the refresh token as it was.
+    let res = refresh(&app, rt, &[("scope", "openid offline_access email")]).await;
+    assert_oauth_error(res, 400, "invalid_scope").await;
+    let res = refresh(&app, rt, &[("scope", "api://unknown-app/x")]).await;
+    assert_oauth_error(res, 400, "invalid_scope").await;
+    assert_eq!(refresh(&app, rt, &[]).await.status(), 200);
+}
+
+#[tokio::test]
+async fn concurrent_replays_leave_no_live_token_behind() {
+    for _ in 0..5 {
+        let app = spawn_app().await;
+        let tokens = app.alice_tokens("offline_access").await;
+        let rt = tokens["refresh_token"].as_str().unwrap().to_owned();
+        let attempts: Vec<_> = (0..4)
+            .map(|_| {
+                let http = app.http.clone();
+                let url = app.url("/auth/token");
+                let rt = rt.clone();
+                tokio::spawn(async move {
+                    http.post(url)
+                        .form(&[
+                            ("grant_type", "refresh_token"),
+                            ("client_id", WEB_APP),
+                            ("client_secret", WEB_APP_SECRET),
+                            ("refresh_token", rt.as_str()),
+                        ])
+                        .send()
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for a in attempts {
+            let res = a.await.unwrap();
+            if res.status() == 200 {
+                let body: Value = res.json().await.unwrap();
+                winners.push(body["refresh_token"].as_str().unwrap().to_owned());
+            } else {
+                assert_oauth_error(res, 400, "invalid_grant").await;
+            }
+        }
+        assert!(winners.len() <= 1, "one redemption at most");
+        // The replays revoked the family, including whatever the winner received.
+        for won in winners {
+            assert_oauth_error(refresh(&app, &won, &[]).await, 400, "invalid_grant").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn refresh_keeps_auth_time_and_its_user_flow() {
+    let app = spawn_app().await;
+    let first = app.alice_tokens("openid offline_access").await;
+    let auth_time = claims(first["id_token"].as_str().unwrap())["auth_time"].clone();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let res = refresh(&app, first["refresh_token"].as_str().unwrap(), &[]).await;
+    assert_eq!(res.status(), 200);
+    let second: Value = res.json().await.unwrap();
+    let id = claims(second["id_token"].as_str().unwrap());
+    assert_eq!(
+        id["auth_time"], auth_time,
+        "OIDC Core §12.2: the original sign-in time"
+    );
+    assert!(id["iat"].as_i64().unwrap() > auth_time.as_i64().unwrap());
+
+    // A B2C user flow's refresh token is redeemed under the same flow only.
+    let res = app
+        .http
+        .post(app.url("/contoso.onmicrosoft.com/B2C_1_ROPC/oauth2/v2.0/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", PUBLIC_APP),
+            ("username", ALICE),
+            ("password", ALICE_PASSWORD),
+            ("scope", "openid offline_access"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let b2c: Value = res.json().await.unwrap();
+    let b2c_rt = b2c["refresh_token"].as_str().unwrap();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", PUBLIC_APP),
+        ("refresh_token", b2c_rt),
+    ];
+    for path in [
+        "/auth/token",
+        "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+        "/contoso.onmicrosoft.com/B2C_1_signupsignin/oauth2/v2.0/token",
+    ] {
+        let res = app
+            .http
+            .post(app.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{path}");
+    }
+    let res = app
+        .http
+        .post(app.url("/contoso.onmicrosoft.com/b2c_1_ropc/oauth2/v2.0/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let c = claims(
+        res.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap(),
+    );
+    assert_eq!(c["tfp"], "b2c_1_ropc");
+}
