@@ -105,6 +105,10 @@ pub struct ConfigArgs {
     )]
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// Other identity providers whose tokens may be exchanged for ours (config file only).
+    #[arg(skip)]
+    #[serde(default)]
+    pub trusted_issuers: Vec<TrustedIssuer>,
     /// Authorization code lifetime, seconds (60 to 600).
     #[arg(long, env = "LOCALIDP_AUTHORIZATION_CODE_LIFETIME", global = true)]
     pub authorization_code_lifetime: Option<i64>,
@@ -165,6 +169,11 @@ impl ConfigArgs {
             } else {
                 self.trusted_proxies
             },
+            trusted_issuers: if self.trusted_issuers.is_empty() {
+                file.trusted_issuers
+            } else {
+                self.trusted_issuers
+            },
             authorization_code_lifetime: self
                 .authorization_code_lifetime
                 .or(file.authorization_code_lifetime),
@@ -208,10 +217,29 @@ pub struct Settings {
     pub tls_names: Vec<String>,
     pub also_listen: Option<String>,
     pub trusted_proxies: Vec<IpRange>,
+    pub trusted_issuers: Vec<TrustedIssuer>,
     pub authorization_code_lifetime: i64,
     pub session_idle_timeout: i64,
     pub session_lifetime: i64,
     pub pkce_allow_plain: bool,
+}
+
+/// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
+/// the token-exchange grant (RFC 8693) turns into tokens of ours for the same person.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedIssuer {
+    /// The `iss` its tokens carry, exactly.
+    pub issuer: String,
+    /// Its signing keys, as a JWKS document saved to a file.
+    pub jwks_file: PathBuf,
+    /// The `aud` its tokens must carry; unchecked when absent.
+    pub audience: Option<String>,
+    /// Create a user (without a password) when no one matches by oid or email.
+    #[serde(default)]
+    pub provision: bool,
+    /// Only this tenant (GUID or name) accepts its tokens; any tenant when absent.
+    pub tenant: Option<String>,
 }
 
 /// An address or CIDR range (`10.0.0.0/8`, `::1`).
@@ -359,6 +387,7 @@ impl Settings {
                 .unwrap_or(crate::crypto::password::DEFAULT_ITERATIONS),
             workers: args.workers.unwrap_or_else(cpus).max(1),
             db_pool_size: args.db_pool_size.unwrap_or(pool_default).max(1),
+            trusted_issuers: args.trusted_issuers,
             tls: args.tls.unwrap_or(false),
             tls_names: args.tls_names,
             also_listen: args.also_listen,

@@ -17,12 +17,14 @@ pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-pub const KNOWN_GRANTS: [&str; 5] = [
+pub const GRANT_TOKEN_EXCHANGE: &str = crate::oauth::exchange::GRANT_TOKEN_EXCHANGE;
+pub const KNOWN_GRANTS: [&str; 6] = [
     GRANT_PASSWORD,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_REFRESH_TOKEN,
     GRANT_AUTHORIZATION_CODE,
     GRANT_JWT_BEARER,
+    GRANT_TOKEN_EXCHANGE,
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -116,6 +116,13 @@ impl Application {
         hasher.warm_up();
         self_test(&prepared.ring)?;
 
+        let external =
+            crate::oauth::exchange::load(&settings.trusted_issuers).map_err(|reason| {
+                StartError::Config(crate::config::ConfigError::Invalid {
+                    name: "trusted_issuers",
+                    reason,
+                })
+            })?;
         let state = AppState::new(
             settings.clone(),
             public_url,
@@ -123,6 +130,7 @@ impl Application {
             hasher,
             prepared.default_tenant_id,
             prepared.ring,
+            external,
         );
         let data = web::Data::new(state.clone());
         let mut server = HttpServer::new(move || {

@@ -46,6 +46,8 @@ pub struct Inner {
     pub pool: DbPool,
     pub hasher: PasswordHasher,
     pub default_tenant_id: String,
+    /// Issuers whose tokens the token-exchange grant accepts.
+    pub external_issuers: Vec<crate::oauth::exchange::ExternalIssuer>,
     keys: KeyService,
     tenants: TtlCache<Option<Arc<TenantInfo>>>,
     audiences: TtlCache<Arc<HashSet<String>>>,
@@ -67,6 +69,7 @@ impl AppState {
         hasher: PasswordHasher,
         default_tenant_id: String,
         ring: KeyRing,
+        external_issuers: Vec<crate::oauth::exchange::ExternalIssuer>,
     ) -> Self {
         let retention = key_retention(&settings);
         AppState {
@@ -82,6 +85,7 @@ impl AppState {
                 pool,
                 hasher,
                 default_tenant_id,
+                external_issuers,
                 tenants: TtlCache::default(),
                 audiences: TtlCache::default(),
                 session_keys: Default::default(),

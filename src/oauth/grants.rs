@@ -17,7 +17,7 @@ use crate::db::users::User;
 use crate::db::{self, DbResult};
 use crate::directory::{
     GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_JWT_BEARER, GRANT_PASSWORD,
-    GRANT_REFRESH_TOKEN,
+    GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
 };
 use crate::oauth::authorization_code::{self, IdTokenContext};
 use crate::state::{AppState, TenantInfo};
@@ -42,6 +42,9 @@ pub struct TokenRequest {
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
+    /// Token exchange (RFC 8693 §2.1).
+    pub subject_token: Option<String>,
+    pub subject_token_type: Option<String>,
 }
 
 /// Credentials from an `Authorization: Basic` header, already form-decoded.
@@ -120,6 +123,7 @@ pub async fn token(
                 | GRANT_REFRESH_TOKEN
                 | GRANT_JWT_BEARER
                 | GRANT_AUTHORIZATION_CODE
+                | GRANT_TOKEN_EXCHANGE
         ),
     };
     if !supported {
@@ -152,6 +156,9 @@ pub async fn token(
         }
         GRANT_AUTHORIZATION_CODE => {
             authorization_code::grant(state, authority, &client, req).await?
+        }
+        GRANT_TOKEN_EXCHANGE => {
+            super::exchange::grant(state, authority, &client, req, requested).await?
         }
         _ => on_behalf_of_grant(state, authority, &client, req, requested).await?,
     };

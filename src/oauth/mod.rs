@@ -5,6 +5,7 @@ pub mod authority;
 pub mod authorization_code;
 pub mod claims;
 pub mod error;
+pub mod exchange;
 pub mod grants;
 pub mod logout;
 pub mod revocation;

@@ -6,6 +6,7 @@ mod body_errors;
 mod cli;
 mod client_credentials;
 mod discovery;
+mod exchange;
 mod helpers;
 mod interop;
 mod interop_azure;
