@@ -70,9 +70,27 @@ pub fn install_crypto_provider() {
     let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
 }
 
+/// glibc raises its mmap threshold after the first large free, after which every
+/// argon2 hash (19 MiB) comes from arenas that keep the memory: fix the threshold so
+/// large buffers go back to the system when freed, and keep arenas few.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: mallopt only adjusts allocator parameters.
+            unsafe {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+                libc::mallopt(libc::M_ARENA_MAX, 2);
+            }
+        });
+    }
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
         install_crypto_provider();
+        tune_allocator();
         let addr = format!("{}:{}", settings.host, settings.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
             addr: addr.clone(),

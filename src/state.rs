@@ -51,6 +51,9 @@ pub struct Inner {
     keys: KeyService,
     tenants: TtlCache<Option<Arc<TenantInfo>>>,
     audiences: TtlCache<Arc<HashSet<String>>>,
+    clients: TtlCache<Option<Arc<crate::db::clients::Client>>>,
+    /// Access tokens verified recently, by SHA-256 of the whole token.
+    verified: TtlCache<Arc<crate::oauth::verify::Verified>>,
     pub session_keys: crate::oauth::session::SessionKeys,
 }
 
@@ -88,6 +91,8 @@ impl AppState {
                 external_issuers,
                 tenants: TtlCache::default(),
                 audiences: TtlCache::default(),
+                clients: TtlCache::default(),
+                verified: TtlCache::default(),
                 session_keys: Default::default(),
             }),
         }
@@ -169,6 +174,42 @@ impl AppState {
         Ok(ids)
     }
 
+    /// A client application by id, through the same short-lived cache: secret changes
+    /// and deletions apply within `DIRECTORY_TTL`.
+    pub async fn client(
+        &self,
+        client_id: &str,
+    ) -> DbResult<Option<Arc<crate::db::clients::Client>>> {
+        if client_id.len() > 255 {
+            return Ok(None);
+        }
+        if let Some(hit) = self.clients.get(client_id) {
+            return Ok(hit);
+        }
+        let lookup = client_id.to_owned();
+        let found = self
+            .db(move |c| crate::db::clients::find(c, &lookup))
+            .await?
+            .map(Arc::new);
+        self.clients.put(client_id.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    pub(crate) fn cached_verification(
+        &self,
+        token_hash: &str,
+    ) -> Option<Arc<crate::oauth::verify::Verified>> {
+        self.verified.get(token_hash)
+    }
+
+    pub(crate) fn remember_verification(
+        &self,
+        token_hash: String,
+        verified: Arc<crate::oauth::verify::Verified>,
+    ) {
+        self.verified.put(token_hash, verified);
+    }
+
     pub fn key_ring(&self) -> Arc<KeyRing> {
         self.keys.current()
     }
@@ -201,6 +242,8 @@ impl AppState {
     pub fn invalidate_directory(&self) {
         self.tenants.clear();
         self.audiences.clear();
+        self.clients.clear();
+        self.verified.clear();
     }
 }
 

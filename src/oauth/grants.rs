@@ -196,10 +196,10 @@ pub(crate) async fn authenticate_client(
             secret.clone(),
         ),
     };
-    let lookup = client_id.clone();
     let client = state
-        .db(move |c| crate::db::clients::find(c, &lookup))
+        .client(&client_id)
         .await?
+        .map(|c| (*c).clone())
         .filter(|c| c.tenant_id == tenant.id)
         .ok_or_else(|| {
             OAuthError::invalid_client(
