@@ -138,21 +138,7 @@ pub async fn policy_configuration(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
-    let (tenant, policy) = path.into_inner();
-    match resolve(&state, base_url(&state, &req), &tenant, Some(&policy)).await {
-        Ok(authority) => {
-            let base = format!(
-                "{}/{}/{}",
-                authority.base,
-                tenant.to_ascii_lowercase(),
-                policy.to_ascii_lowercase()
-            );
-            let doc = b2c_document(&authority, &base, "");
-            let oauth = format!("{base}/oauth2/v2.0");
-            metadata(InteractiveMetadata::new(&state, &authority.base, &oauth, "").extend(doc))
-        }
-        Err(e) => not_found(e, ErrorFlavour::B2c, &req),
-    }
+    b2c_path_configuration(&state, &req, path.into_inner(), "").await
 }
 
 /// `/tfp/{tenant}/{policy}/v2.0/.well-known/openid-configuration` (MSAL's legacy form).
@@ -161,20 +147,30 @@ pub async fn tfp_configuration(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
-    let (tenant, policy) = path.into_inner();
-    match resolve(&state, base_url(&state, &req), &tenant, Some(&policy)).await {
+    b2c_path_configuration(&state, &req, path.into_inner(), "tfp/").await
+}
+
+/// B2C metadata whose endpoints repeat the path form it was asked by (`prefix` is
+/// `""` or `"tfp/"`).
+async fn b2c_path_configuration(
+    state: &AppState,
+    req: &HttpRequest,
+    (tenant, policy): (String, String),
+    prefix: &str,
+) -> HttpResponse {
+    match resolve(state, base_url(state, req), &tenant, Some(&policy)).await {
         Ok(authority) => {
             let base = format!(
-                "{}/tfp/{}/{}",
+                "{}/{prefix}{}/{}",
                 authority.base,
                 tenant.to_ascii_lowercase(),
                 policy.to_ascii_lowercase()
             );
             let doc = b2c_document(&authority, &base, "");
             let oauth = format!("{base}/oauth2/v2.0");
-            metadata(InteractiveMetadata::new(&state, &authority.base, &oauth, "").extend(doc))
+            metadata(InteractiveMetadata::new(state, &authority.base, &oauth, "").extend(doc))
         }
-        Err(e) => not_found(e, ErrorFlavour::B2c, &req),
+        Err(e) => not_found(e, ErrorFlavour::B2c, req),
     }
 }
 
