@@ -5,5 +5,5 @@ dofile(os.getenv("BENCH_WRK_DIR") .. "/summary.lua")
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.body = "grant_type=client_credentials"
-  .. "&client_id=" .. os.getenv("BENCH_CLIENT_ID")
-  .. "&client_secret=" .. os.getenv("BENCH_CLIENT_SECRET")
+  .. "&client_id=" .. env("BENCH_CLIENT_ID")
+  .. "&client_secret=" .. env("BENCH_CLIENT_SECRET")

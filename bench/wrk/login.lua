@@ -3,5 +3,5 @@
 dofile(os.getenv("BENCH_WRK_DIR") .. "/summary.lua")
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"email":"' .. os.getenv("BENCH_USERNAME")
-  .. '","password":"' .. os.getenv("BENCH_PASSWORD") .. '"}'
+wrk.body = '{"email":"' .. env("BENCH_USERNAME")
+  .. '","password":"' .. env("BENCH_PASSWORD") .. '"}'

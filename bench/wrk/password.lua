@@ -5,7 +5,7 @@ dofile(os.getenv("BENCH_WRK_DIR") .. "/summary.lua")
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.body = "grant_type=password"
-  .. "&client_id=" .. os.getenv("BENCH_CLIENT_ID")
-  .. "&client_secret=" .. os.getenv("BENCH_CLIENT_SECRET")
-  .. "&username=" .. os.getenv("BENCH_USERNAME")
-  .. "&password=" .. os.getenv("BENCH_PASSWORD")
+  .. "&client_id=" .. env("BENCH_CLIENT_ID")
+  .. "&client_secret=" .. env("BENCH_CLIENT_SECRET")
+  .. "&username=" .. env("BENCH_USERNAME")
+  .. "&password=" .. env("BENCH_PASSWORD")

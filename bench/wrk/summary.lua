@@ -1,6 +1,15 @@
--- Shared by the other scripts (loaded with dofile): prints one machine-readable
--- line that bench/run.sh parses. Requests answered with a status other than
+-- Shared by the other scripts (loaded with dofile): env() reads a required
+-- environment variable, and done() prints one machine-readable line that
+-- bench/run.sh parses. Requests answered with a status other than
 -- 2xx/3xx are counted in status_errors and left out of good_rps.
+function env(name)
+  local value = os.getenv(name)
+  if value == nil or value == "" then
+    error(name .. " is not set (bench/run.sh sets it)")
+  end
+  return value
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   local seconds = summary.duration / 1e6
