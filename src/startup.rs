@@ -70,9 +70,9 @@ pub fn install_crypto_provider() {
     let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
 }
 
-/// glibc raises its mmap threshold after the first large free, after which every
-/// argon2 hash (19 MiB) comes from arenas that keep the memory: fix the threshold so
-/// large buffers go back to the system when freed, and keep arenas few.
+/// glibc raises its mmap threshold after the first large free, after which large
+/// buffers (argon2's, when a hash of other parameters is checked) come from arenas
+/// that keep the memory: fix the threshold so they go back to the system when freed.
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
@@ -81,7 +81,6 @@ fn tune_allocator() {
             // SAFETY: mallopt only adjusts allocator parameters.
             unsafe {
                 libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-                libc::mallopt(libc::M_ARENA_MAX, 2);
             }
         });
     }
