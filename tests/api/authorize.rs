@@ -839,16 +839,10 @@ async fn revocation_and_introspection() {
 async fn discovery_advertises_the_interactive_endpoints() {
     let app = spawn_app().await;
     let doc: Value = app
-        .http
-        .get(app.url(&format!(
+        .get_json(&format!(
             "/{CONTOSO_ID}/v2.0/.well-known/openid-configuration"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ))
+        .await;
     let base = format!("{PUBLIC_URL}/{CONTOSO_ID}/oauth2/v2.0");
     assert_eq!(doc["authorization_endpoint"], format!("{base}/authorize"));
     assert_eq!(doc["end_session_endpoint"], format!("{base}/logout"));
@@ -869,15 +863,7 @@ async fn discovery_advertises_the_interactive_endpoints() {
             .unwrap()
             .contains(&"authorization_code".into())
     );
-    let root: Value = app
-        .http
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let root: Value = app.get_json("/.well-known/openid-configuration").await;
     assert_eq!(
         root["authorization_endpoint"],
         format!("{PUBLIC_URL}/authorize")

@@ -4,15 +4,7 @@ use serde_json::Value;
 #[tokio::test]
 async fn discovery_documents_and_jwks() {
     let app = spawn_app().await;
-    let root: Value = app
-        .http
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let root: Value = app.get_json("/.well-known/openid-configuration").await;
     assert_eq!(root["issuer"], format!("{PUBLIC_URL}/{CONTOSO_ID}/v2.0"));
     assert_eq!(root["token_endpoint"], format!("{PUBLIC_URL}/auth/token"));
     assert_eq!(
@@ -56,15 +48,7 @@ async fn discovery_documents_and_jwks() {
         .unwrap();
     assert_eq!(res.status(), 404);
 
-    let jwks: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.get_json("/.well-known/jwks.json").await;
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     let k = &keys[0];
@@ -86,14 +70,8 @@ async fn discovery_documents_and_jwks() {
     );
 
     let tenant_keys: Value = app
-        .http
-        .get(app.url(&format!("/{CONTOSO_ID}/discovery/v2.0/keys")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/{CONTOSO_ID}/discovery/v2.0/keys"))
+        .await;
     assert_eq!(tenant_keys, jwks);
 }
 

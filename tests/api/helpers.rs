@@ -265,6 +265,18 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// GET a path and parse its JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
     pub async fn verify(&self, token: &str) -> reqwest::Response {
         self.http
             .get(self.url("/auth/verify"))

@@ -7,27 +7,11 @@ use serde_json::Value;
 async fn restart_keeps_keys_users_and_tokens(backend: Backend) {
     let app = spawn_on(&backend).await;
     let before = app.alice_tokens("openid offline_access").await;
-    let jwks_before: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks_before: Value = app.get_json("/.well-known/jwks.json").await;
     let (settings, dir) = app.stop().await;
 
     let app = spawn_with(settings, dir).await;
-    let jwks_after: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks_after: Value = app.get_json("/.well-known/jwks.json").await;
     assert_eq!(
         jwks_before, jwks_after,
         "{backend:?}: same keys after restart"
@@ -83,15 +67,7 @@ async fn key_rotation_keeps_old_tokens_valid(backend: Backend) {
     assert_ne!(Value::from(new_kid.clone()), old_kid);
 
     let app = spawn_with(settings, dir).await;
-    let jwks: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.get_json("/.well-known/jwks.json").await;
     let kids: Vec<&Value> = jwks["keys"]
         .as_array()
         .unwrap()
@@ -220,15 +196,7 @@ public = true
     .unwrap();
     settings.default_tenant = None;
     let app = spawn_with(settings, fixture).await;
-    let doc: Value = app
-        .http
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get_json("/.well-known/openid-configuration").await;
     assert_eq!(doc["tenant_id"], "ffffffff-0000-4000-8000-000000000000");
     // Names that cannot be tenants are not looked up (nor cached).
     let junk = "x".repeat(300);
