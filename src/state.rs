@@ -195,6 +195,19 @@ impl AppState {
         Ok(found)
     }
 
+    /// A client registered in the given tenant (a client of another tenant is `None`).
+    pub async fn tenant_client(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+    ) -> DbResult<Option<crate::db::clients::Client>> {
+        Ok(self
+            .client(client_id)
+            .await?
+            .filter(|c| c.tenant_id == tenant_id)
+            .map(|c| (*c).clone()))
+    }
+
     pub(crate) fn cached_verification(
         &self,
         token_hash: &str,

@@ -40,11 +40,10 @@ async fn client_of(
         .ok_or_else(|| {
             OAuthError::invalid_client(Reason::UnknownClient, "Client authentication is required.")
         })?;
-    let lookup = client_id.clone();
     let tenant_id = state
-        .db(move |c| crate::db::clients::find(c, &lookup))
+        .client(&client_id)
         .await?
-        .map(|c| c.tenant_id)
+        .map(|c| c.tenant_id.clone())
         .ok_or_else(|| {
             OAuthError::invalid_client(
                 Reason::UnknownClient,

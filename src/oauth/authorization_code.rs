@@ -147,11 +147,9 @@ pub async fn validate(
     let Some(client_id) = present(&params.client_id).map(str::to_owned) else {
         return Err(page("The request has no client_id.".into()));
     };
-    let lookup = client_id.clone();
     let client = state
-        .db(move |c| db::clients::find(c, &lookup))
+        .tenant_client(&tenant.id, &client_id)
         .await?
-        .filter(|c| c.tenant_id == tenant.id)
         .ok_or_else(|| {
             page(format!(
                 "The application {client_id:?} is not registered in this tenant."

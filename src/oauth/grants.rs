@@ -197,10 +197,8 @@ pub(crate) async fn authenticate_client(
         ),
     };
     let client = state
-        .client(&client_id)
+        .tenant_client(&tenant.id, &client_id)
         .await?
-        .map(|c| (*c).clone())
-        .filter(|c| c.tenant_id == tenant.id)
         .ok_or_else(|| {
             OAuthError::invalid_client(
                 Reason::UnknownClient,
@@ -938,11 +936,9 @@ pub async fn login(
                 "The tenant has no default client; pass client_id in the request.",
             )
         })?;
-    let lookup = client_id.clone();
     let client = state
-        .db(move |c| db::clients::find(c, &lookup))
+        .tenant_client(&tenant.id, &client_id)
         .await?
-        .filter(|c| c.tenant_id == tenant.id)
         .ok_or_else(|| {
             OAuthError::invalid_request(
                 Reason::UnknownClient,

@@ -6,7 +6,6 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
 use super::OAuthError;
-use crate::db;
 use crate::state::{AppState, TenantInfo};
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,11 +84,9 @@ pub async fn validate(
             "post_logout_redirect_uri needs id_token_hint or client_id to know the application.",
         ));
     };
-    let lookup = client_id.clone();
     let client = state
-        .db(move |c| db::clients::find(c, &lookup))
+        .tenant_client(&tenant.id, &client_id)
         .await?
-        .filter(|c| c.tenant_id == tenant.id)
         .ok_or_else(|| {
             OAuthError::invalid_request(
                 Reason::MalformedRequest,
