@@ -1,28 +1,42 @@
 use crate::helpers::*;
 use serde_json::Value;
 
+/// POSTs a body exactly as given, with the given content type.
+async fn post_raw(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    app.http
+        .post(app.url(path))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn malformed_bodies_get_protocol_errors_never_500() {
     let app = spawn_app().await;
     // Wrong content type on the token endpoint.
-    let res = app
-        .http
-        .post(app.url("/auth/token"))
-        .header("content-type", "application/json")
-        .body(r#"{"grant_type":"password"}"#)
-        .send()
-        .await
-        .unwrap();
+    let res = post_raw(
+        &app,
+        "/auth/token",
+        "application/json",
+        r#"{"grant_type":"password"}"#,
+    )
+    .await;
     assert_oauth_error(res, 415, "invalid_request").await;
     // A parameter given twice (RFC 6749 §3.2).
-    let res = app
-        .http
-        .post(app.url("/auth/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=password&grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap();
+    let res = post_raw(
+        &app,
+        "/auth/token",
+        "application/x-www-form-urlencoded",
+        "grant_type=password&grant_type=client_credentials",
+    )
+    .await;
     assert_oauth_error(res, 400, "invalid_request").await;
     // Invalid UTF-8 and broken percent-encoding.
     for body in [
@@ -30,45 +44,29 @@ async fn malformed_bodies_get_protocol_errors_never_500() {
         &b"grant_type=%zz"[..],
         &b"\xff\xfe=\x00"[..],
     ] {
-        let res = app
-            .http
-            .post(app.url("/auth/token"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.to_vec())
-            .send()
-            .await
-            .unwrap();
+        let res = post_raw(
+            &app,
+            "/auth/token",
+            "application/x-www-form-urlencoded",
+            body.to_vec(),
+        )
+        .await;
         assert!(res.status().is_client_error(), "{}", res.status());
     }
     // Too large.
     let big = format!("grant_type=password&username={}", "a".repeat(100 * 1024));
-    let res = app
-        .http
-        .post(app.url("/auth/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(big)
-        .send()
-        .await
-        .unwrap();
+    let res = post_raw(
+        &app,
+        "/auth/token",
+        "application/x-www-form-urlencoded",
+        big,
+    )
+    .await;
     assert_oauth_error(res, 413, "invalid_request").await;
     // Login: wrong content type, broken JSON, wrong shape, too large.
-    let res = app
-        .http
-        .post(app.url("/auth/login"))
-        .header("content-type", "text/plain")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let res = post_raw(&app, "/auth/login", "text/plain", "{}").await;
     assert_oauth_error(res, 415, "invalid_request").await;
-    let res = app
-        .http
-        .post(app.url("/auth/login"))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let res = post_raw(&app, "/auth/login", "application/json", "{not json").await;
     assert_oauth_error(res, 400, "invalid_request").await;
     let res = app
         .http
