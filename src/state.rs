@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keys::{KeyError, KeyRing, KeyStore};
 use crate::crypto::password::PasswordHasher;
@@ -42,6 +43,8 @@ pub struct AppState {
 
 pub struct Inner {
     pub settings: Settings,
+    /// Where every expiry check gets the time from.
+    pub clock: Clock,
     pub public_url: String,
     pub pool: DbPool,
     pub hasher: PasswordHasher,
@@ -64,16 +67,30 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// What [`AppState::new`] is built from.
+pub struct StateParts {
+    pub settings: Settings,
+    pub clock: Clock,
+    pub public_url: String,
+    pub pool: DbPool,
+    pub hasher: PasswordHasher,
+    pub default_tenant_id: String,
+    pub ring: KeyRing,
+    pub external_issuers: Vec<crate::oauth::exchange::ExternalIssuer>,
+}
+
 impl AppState {
-    pub fn new(
-        settings: Settings,
-        public_url: String,
-        pool: DbPool,
-        hasher: PasswordHasher,
-        default_tenant_id: String,
-        ring: KeyRing,
-        external_issuers: Vec<crate::oauth::exchange::ExternalIssuer>,
-    ) -> Self {
+    pub fn new(parts: StateParts) -> Self {
+        let StateParts {
+            settings,
+            clock,
+            public_url,
+            pool,
+            hasher,
+            default_tenant_id,
+            ring,
+            external_issuers,
+        } = parts;
         let retention = key_retention(&settings);
         AppState {
             inner: Arc::new(Inner {
@@ -84,6 +101,7 @@ impl AppState {
                     last_reload: Mutex::new(Instant::now()),
                 },
                 settings,
+                clock,
                 public_url,
                 pool,
                 hasher,
@@ -240,9 +258,10 @@ impl AppState {
         let store = self.keys.store.clone();
         let retention = self.keys.retention;
         let pool = self.pool.clone();
+        let now = self.clock.now();
         let ring = tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(DbError::from)?;
-            store.load_ring(&mut conn, crate::db::now(), retention)
+            store.load_ring(&mut conn, now, retention)
         })
         .await
         .map_err(|e| KeyError::Db(DbError::Unavailable(e.to_string())))??;

@@ -13,7 +13,6 @@ use serde::Deserialize;
 
 use super::pages::{self, FormPostPage, LoginPage};
 use crate::crypto::secrets;
-use crate::db;
 use crate::oauth::authorization_code::{
     self, AuthorizationParams, AuthorizationRequest, AuthorizeError, Prompt, ReplyTo, ResponseMode,
 };
@@ -135,7 +134,7 @@ async fn authorize(
         Ok(s) => s,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
-    let now = db::now();
+    let now = state.clock.now();
     if let Some(session) = session.filter(|s| request.accepts_session(s, now)) {
         return match authorization_code::issue_code(state, &request, &session).await {
             Ok(code) => reply_code(&request.reply, &code, HttpResponse::Found()),

@@ -332,7 +332,7 @@ pub async fn issue_code(
     session: &SsoSession,
 ) -> Result<String, OAuthError> {
     let plain = secrets::generate();
-    let now = db::now();
+    let now = state.clock.now();
     let (code_challenge, code_challenge_method) = request.code_challenge.clone().unzip();
     let row = AuthorizationCode {
         id: uuid::Uuid::new_v4().to_string(),
@@ -412,9 +412,9 @@ pub(crate) async fn grant(
     let client_id = client.client.client_id.clone();
     // The deny-list entry must outlive the access token issued at redemption.
     let access_lifetime = state.settings.access_token_lifetime + verify::LEEWAY as i64;
+    let now = state.clock.now();
     let outcome = state
         .db(move |c| {
-            let now = db::now();
             let Some(row) = auth_codes::find_by_hash(c, &hash)? else {
                 return Ok(Redemption::Rejected("The authorization code is invalid."));
             };

@@ -382,7 +382,7 @@ async fn client_credentials_grant(
     }
     let audience =
         resolve_audience(state, &authority.tenant.id, &client.client, &requested).await?;
-    let now = db::now();
+    let now = state.clock.now();
     let lifetime = state.settings.access_token_lifetime;
     let b2c = authority.is_b2c();
     let client_id = &client.client.client_id;
@@ -455,7 +455,7 @@ fn new_refresh_token(
     family_id: String,
     auth_time: i64,
 ) -> (String, RefreshToken) {
-    let now = db::now();
+    let now = state.clock.now();
     let plain = secrets::generate();
     let row = RefreshToken {
         id: uuid::Uuid::new_v4().to_string(),
@@ -490,9 +490,9 @@ async fn refresh_token_grant(
     let client_id = client.client.client_id.clone();
     let tenant_id = authority.tenant.id.clone();
     let policy = authority.policy().map(str::to_owned);
+    let now = state.clock.now();
     let check = state
         .db(move |c| {
-            let now = db::now();
             let Some(token) = refresh_tokens::find_by_hash(c, &hash)? else {
                 return Ok(RefreshCheck::Rejected(
                     Reason::InvalidGrant,
@@ -567,11 +567,11 @@ async fn refresh_token_grant(
         Some((plain, row)) => (Some(plain), Some(row)),
         None => (None, None),
     };
+    let now = state.clock.now();
     let outcome = state
         .db(move |c| {
             use diesel::Connection;
             c.transaction(|c| {
-                let now = db::now();
                 // The spend is the transaction's first statement: a write, so SQLite
                 // takes its lock up front and concurrent redemptions queue.
                 if !refresh_tokens::claim(c, &token.id, now)? {
@@ -776,7 +776,7 @@ pub(crate) async fn issue_user_tokens_with(
     context: &IdTokenContext,
 ) -> Result<Issued, OAuthError> {
     let user = &profile.user;
-    let now = db::now();
+    let now = state.clock.now();
     let lifetime = state.settings.access_token_lifetime;
     let b2c = authority.is_b2c();
     let issuer = authority.issuer();

@@ -95,18 +95,20 @@ pub(crate) async fn revoke(
         if claims.azp != client_id {
             return Ok(());
         }
+        let now = state.clock.now();
         state
-            .db(move |c| auth_codes::revoke_access_token(c, &claims.jti, claims.exp, db::now()))
+            .db(move |c| auth_codes::revoke_access_token(c, &claims.jti, claims.exp, now))
             .await?;
         return Ok(());
     }
     let hash = secrets::sha256_hex(token);
+    let now = state.clock.now();
     state
         .db(move |c| {
             if let Some(t) = refresh_tokens::find_by_hash(c, &hash)?
                 && t.client_id == client_id
             {
-                refresh_tokens::revoke_family(c, &t.family_id, db::now())?;
+                refresh_tokens::revoke_family(c, &t.family_id, now)?;
             }
             Ok(())
         })
@@ -167,7 +169,7 @@ pub(crate) async fn introspect(
             Ok(Some((t, user)))
         })
         .await?;
-    let now = db::now();
+    let now = state.clock.now();
     match found {
         Some((t, Some(user)))
             if t.tenant_id == tenant.id
