@@ -1,6 +1,8 @@
 //! Managing tenants, users, groups and clients: shared by the CLI, the seed file and
 //! first-start bootstrap. Blocking: call it from a blocking thread.
 
+pub mod service;
+
 use diesel::Connection;
 use secrecy::SecretString;
 
@@ -11,21 +13,7 @@ use crate::db::groups::{self, Group};
 use crate::db::tenants::{self, Tenant};
 use crate::db::users::{self, User, normalize_email};
 use crate::db::{DbConnection, DbError, encode_list, now};
-
-pub const GRANT_PASSWORD: &str = "password";
-pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-pub const GRANT_TOKEN_EXCHANGE: &str = crate::oauth::exchange::GRANT_TOKEN_EXCHANGE;
-pub const KNOWN_GRANTS: [&str; 6] = [
-    GRANT_PASSWORD,
-    GRANT_CLIENT_CREDENTIALS,
-    GRANT_REFRESH_TOKEN,
-    GRANT_AUTHORIZATION_CODE,
-    GRANT_JWT_BEARER,
-    GRANT_TOKEN_EXCHANGE,
-];
+use crate::oauth::grant_type::GrantType;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -432,28 +420,28 @@ pub fn create_client(
     if new.public && new.secret.is_some() {
         return invalid("a public client has no secret");
     }
-    let grant_types = match &new.grant_types {
+    let grant_types: Vec<GrantType> = match &new.grant_types {
         Some(list) => {
-            for g in list {
-                if !KNOWN_GRANTS.contains(&g.as_str()) {
-                    return invalid(format!(
-                        "unknown grant type {g:?} (known: {})",
-                        KNOWN_GRANTS.join(", ")
-                    ));
-                }
-            }
-            if new.public && list.iter().any(|g| g == GRANT_CLIENT_CREDENTIALS) {
+            let parsed = list
+                .iter()
+                .map(|g| {
+                    GrantType::parse(g).ok_or_else(|| {
+                        DirectoryError::Invalid(format!(
+                            "unknown grant type {g:?} (known: {})",
+                            GrantType::known_names()
+                        ))
+                    })
+                })
+                .collect::<DirectoryResult<Vec<_>>>()?;
+            if new.public && parsed.contains(&GrantType::ClientCredentials) {
                 return invalid("a public client cannot use client_credentials");
             }
-            list.clone()
+            parsed
         }
-        None if new.public => vec![
-            GRANT_PASSWORD.into(),
-            GRANT_REFRESH_TOKEN.into(),
-            GRANT_AUTHORIZATION_CODE.into(),
-        ],
-        None => KNOWN_GRANTS.iter().map(|g| (*g).to_owned()).collect(),
+        None if new.public => GrantType::PUBLIC_DEFAULT.to_vec(),
+        None => GrantType::ALL.to_vec(),
     };
+    let grant_types: Vec<&str> = grant_types.into_iter().map(GrantType::as_str).collect();
     for uri in &new.redirect_uris {
         if !(uri.starts_with("http://") || uri.starts_with("https://") || uri.contains(":/")) {
             return invalid(format!("redirect URI {uri:?} is not an absolute URI"));

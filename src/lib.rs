@@ -2,6 +2,7 @@
 //! Microsoft Entra ID. `startup::Application` builds and runs the server; the
 //! integration tests use it as a fixture.
 
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -253,7 +253,7 @@ fn serve(settings: Settings) -> Result<(), String> {
 fn print_banner(app: &Application, settings: &Settings, workers: usize) {
     let url = app.public_url();
     let state = app.state();
-    let tenant_id = &state.default_tenant_id;
+    let tenant_id = &state.directory.default_tenant_id();
     let storage = match &settings.database {
         db::DatabaseTarget::Postgres(_) => "PostgreSQL".to_owned(),
         db::DatabaseTarget::SqliteFile(p) => format!("SQLite {p}"),
@@ -277,7 +277,7 @@ fn print_banner(app: &Application, settings: &Settings, workers: usize) {
     }
     println!(
         "  storage:   {storage}; signing keys {keys} (kid {})",
-        state.key_ring().active().kid
+        state.keys.ring().active().kid
     );
     println!(
         "  issuer:    {}",

@@ -145,7 +145,7 @@ impl Application {
         self_test(&prepared.ring)?;
 
         let external =
-            crate::oauth::exchange::load(&settings.trusted_issuers).map_err(|reason| {
+            crate::oauth::external::load(&settings.trusted_issuers).map_err(|reason| {
                 StartError::Config(crate::config::ConfigError::Invalid {
                     name: "trusted_issuers",
                     reason,
@@ -301,7 +301,7 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         n += 1;
-        if let Err(e) = state.reload_keys(false).await {
+        if let Err(e) = state.keys.reload(false).await {
             tracing::warn!(error = %e, "key reload failed");
         }
         if n.is_multiple_of(60) {

@@ -6,11 +6,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::OAuthError;
-use super::grants::{AuthenticatedClient, ClientAuthMethod};
+use super::client_auth::{AuthenticatedClient, ClientAuthMethod};
 use super::verify::{self, VerifyError};
 use crate::crypto::secrets;
 use crate::db::{self, auth_codes, refresh_tokens};
-use crate::state::{AppState, TenantInfo};
+use crate::directory::service::TenantInfo;
+use crate::state::AppState;
 
 /// A verified access token that is not on the deny list.
 pub async fn active_access_token(

@@ -5,21 +5,13 @@
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use tokio::sync::OnceCell;
 
 use super::OAuthError;
-use super::grants::UserProfile;
+use super::sign_in::UserProfile;
 use crate::crypto::secrets;
 use crate::db::sessions::{self, SsoSession};
 use crate::db::{self, auth_codes, refresh_tokens, server_secrets};
 use crate::state::AppState;
-
-/// Per-process cache of the CSRF MAC key; the key itself lives in the database so
-/// replicas agree on it.
-#[derive(Default)]
-pub struct SessionKeys {
-    csrf: OnceCell<hmac::Key>,
-}
 
 /// The cookie holding a tenant's SSO session: one per tenant, so signing in to one
 /// tenant does not sign the browser out of another.
@@ -109,6 +101,7 @@ pub async fn end(state: &AppState, cookie: &str) -> Result<Option<SsoSession>, O
 
 async fn csrf_key(state: &AppState) -> Result<&hmac::Key, OAuthError> {
     state
+        .tokens
         .session_keys
         .csrf
         .get_or_try_init(|| async {

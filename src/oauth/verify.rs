@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::authority::IssuerForm;
 use super::claims::AccessTokenClaims;
-use crate::state::{AppState, TenantInfo};
+use crate::state::AppState;
 
 /// Clock skew tolerated on `exp` and `nbf`, seconds.
 pub const LEEWAY: u64 = 60;
@@ -55,13 +55,7 @@ pub fn check_times(exp: i64, nbf: Option<i64>, now: i64) -> Result<(), TimeError
     Ok(())
 }
 
-/// A token that passed every check, with the tenant (and B2C user flow) it belongs to.
-#[derive(Debug, Clone)]
-pub struct Verified {
-    pub claims: AccessTokenClaims,
-    pub tenant: Arc<TenantInfo>,
-    pub policy: Option<String>,
-}
+pub use super::services::Verified;
 
 /// `base` is the public base URL the request came in at: tokens carry it in `iss`.
 pub async fn verify_access_token(
@@ -79,13 +73,13 @@ pub async fn verify_access_token(
         crate::crypto::secrets::sha256_hex(&input)
     };
     let now = state.clock.now();
-    if let Some(hit) = state.cached_verification(&key)
+    if let Some(hit) = state.tokens.verified.get(&key)
         && hit.claims.exp + LEEWAY as i64 > now
     {
         return Ok((*hit).clone());
     }
     let verified = verify_uncached(state, base, token, now).await?;
-    state.remember_verification(key, Arc::new(verified.clone()));
+    state.tokens.verified.put(key, Arc::new(verified.clone()));
     Ok(verified)
 }
 
@@ -103,11 +97,12 @@ async fn verify_uncached(
     let kid = header
         .kid
         .ok_or_else(|| invalid("The token header has no kid."))?;
-    let mut ring = state.key_ring();
+    let mut ring = state.keys.ring();
     if ring.get(&kid).is_none() {
         // Perhaps another replica or the CLI rotated keys since we loaded them.
         ring = state
-            .reload_keys(true)
+            .keys
+            .reload(true)
             .await
             .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
     }
@@ -134,6 +129,7 @@ async fn verify_uncached(
     let foreign = || invalid("The token was issued by another issuer.");
     let form = IssuerForm::parse(base, &claims.iss).ok_or_else(foreign)?;
     let tenant = state
+        .directory
         .tenant(form.tenant_id())
         .await
         .map_err(|e| VerifyError::Unavailable(e.to_string()))?
@@ -167,6 +163,7 @@ async fn verify_uncached(
         }
     };
     let audiences = state
+        .directory
         .audiences(&tenant.id)
         .await
         .map_err(|e| VerifyError::Unavailable(e.to_string()))?;

@@ -495,7 +495,8 @@ async fn on_behalf_of_refuses_bad_assertions() {
     let for_api = claims(&alice_token_for_web_app(&app).await);
     let mut other_aud = for_api.clone();
     other_aud["aud"] = json!(API_APP);
-    let other_aud = localidp::crypto::jwt::sign(app.state.key_ring().active(), &other_aud).unwrap();
+    let other_aud =
+        localidp::crypto::jwt::sign(app.state.keys.ring().active(), &other_aud).unwrap();
     let res = post(&app, &path, &obo(&other_aud, &scope)).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
@@ -504,7 +505,7 @@ async fn on_behalf_of_refuses_bad_assertions() {
     // Expired.
     let mut expired = for_api.clone();
     expired["exp"] = json!(localidp::db::now() - 600);
-    let expired = localidp::crypto::jwt::sign(app.state.key_ring().active(), &expired).unwrap();
+    let expired = localidp::crypto::jwt::sign(app.state.keys.ring().active(), &expired).unwrap();
     let res = post(&app, &path, &obo(&expired, &scope)).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error_codes"], json!([50013]), "{body}");

@@ -63,7 +63,7 @@ async fn login_failures() {
 /// Signs arbitrary claims with the server's active key, to build tokens that are
 /// well signed but wrong in one respect.
 fn forge(app: &TestApp, claims: &Value) -> String {
-    jwt::sign(app.state.key_ring().active(), claims).unwrap()
+    jwt::sign(app.state.keys.ring().active(), claims).unwrap()
 }
 
 async fn assert_rejected(app: &TestApp, token: &str, why: &str) {

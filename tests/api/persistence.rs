@@ -117,7 +117,7 @@ async fn running_server_picks_up_a_rotation_on_unknown_kid() {
         .await
         .unwrap();
     // Simulate a token signed elsewhere with the new key.
-    app.state.reload_keys(false).await.unwrap();
+    app.state.keys.reload(false).await.unwrap();
     let new = app.alice_tokens("openid").await;
     assert_eq!(
         header(new["access_token"].as_str().unwrap())["kid"],
@@ -200,7 +200,7 @@ public = true
     assert_eq!(doc["tenant_id"], "ffffffff-0000-4000-8000-000000000000");
     // Names that cannot be tenants are not looked up (nor cached).
     let junk = "x".repeat(300);
-    assert!(app.state.tenant(&junk).await.unwrap().is_none());
+    assert!(app.state.directory.tenant(&junk).await.unwrap().is_none());
     let res = app
         .http
         .get(app.url(&format!("/{junk}/v2.0/.well-known/openid-configuration")))

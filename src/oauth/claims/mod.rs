@@ -1,5 +1,9 @@
 //! Token claims: Entra ID v2 (`ver` "2.0") or Azure AD B2C (`ver` "1.0") shapes.
-//! Fields that only one flavour carries are optional and left out when absent.
+//! Fields that only one flavour carries are optional and left out when absent; `entra`
+//! and `b2c` build each flavour's tokens.
+
+pub mod b2c;
+pub mod entra;
 
 use serde::{Deserialize, Serialize};
 
@@ -105,4 +109,30 @@ pub struct IdTokenClaims {
     pub roles: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+}
+
+/// What every token of one response shares.
+#[derive(Debug, Clone)]
+pub struct Issuance<'a> {
+    pub issuer: String,
+    pub tenant_id: &'a str,
+    /// The B2C user flow, for B2C tokens.
+    pub policy: Option<&'a str>,
+    pub now: i64,
+    pub lifetime: i64,
+}
+
+/// Who a user's access token goes to, and with which delegated permissions.
+#[derive(Debug, Clone)]
+pub struct AccessGrant<'a> {
+    pub audience: String,
+    pub client_id: &'a str,
+    /// Entra's `azpacr`: "0" public client, "1" client secret.
+    pub azpacr: &'static str,
+    pub scp: Option<String>,
+}
+
+/// 16 random bytes, base64url: `uti`, `jti`, `aio`, `rh`.
+pub fn opaque_id() -> String {
+    crate::crypto::secrets::generate()[..22].to_owned()
 }
