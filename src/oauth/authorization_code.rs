@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::grant_type::GrantType;
-use super::grants::resolve_audience;
+use super::grants::context::resolve_audience;
 use super::scope::{self, RequestedScope};
 use super::{OAuthError, Reason, pkce};
 use crate::crypto::secrets;

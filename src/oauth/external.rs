@@ -5,7 +5,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
-use super::verify;
+use super::token_time::{self, TimeError};
 use super::{OAuthError, Reason};
 use crate::config::TrustedIssuer;
 use crate::directory;
@@ -99,10 +99,10 @@ pub fn verify_subject<'a>(
         .as_i64()
         .ok_or_else(|| rejected("The subject token's exp is not a number."))?;
     let nbf = data.claims["nbf"].as_i64();
-    verify::check_times(exp, nbf, now).map_err(|e| {
+    token_time::check_times(exp, nbf, now).map_err(|e| {
         rejected(match e {
-            verify::TimeError::Expired => "The subject token has expired.",
-            verify::TimeError::NotYetValid => "The subject token is not valid yet.",
+            TimeError::Expired => "The subject token has expired.",
+            TimeError::NotYetValid => "The subject token is not valid yet.",
         })
     })?;
     Ok((data.claims, issuer))

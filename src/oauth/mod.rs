@@ -18,6 +18,7 @@ pub mod services;
 pub mod session;
 pub mod sign_in;
 pub mod token_request;
+pub mod token_time;
 pub mod user_flows;
 pub mod verify;
 

@@ -146,7 +146,7 @@ pub async fn csrf_valid(
 /// Drops ended and expired sessions, old codes and expired deny-list entries.
 pub fn purge(
     conn: &mut db::DbConnection,
-    settings: &crate::Settings,
+    settings: &crate::config::Settings,
     now: i64,
 ) -> db::DbResult<usize> {
     // Codes outlive their expiry as long as a session can: a late replay and a logout

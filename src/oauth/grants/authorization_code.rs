@@ -2,7 +2,7 @@
 //! authorization endpoint is redeemed once, by its client, with its redirect URI and
 //! PKCE verifier. A second redemption revokes every token the first one issued.
 
-use super::{GrantContext, resolve_audience};
+use super::context::{GrantContext, resolve_audience};
 use crate::crypto::secrets;
 use crate::db::auth_codes::{self, AuthorizationCode};
 use crate::db::refresh_tokens;
@@ -10,7 +10,7 @@ use crate::oauth::issue::{self, IdTokenContext, Issued, RefreshPlan, UserTokens}
 use crate::oauth::scope;
 use crate::oauth::sign_in::{self, UserProfile};
 use crate::oauth::token_request::{AuthorizationCodeParams, required};
-use crate::oauth::{OAuthError, Reason, pkce, verify};
+use crate::oauth::{OAuthError, Reason, pkce, token_time};
 
 enum Redemption {
     Redeemed(Box<(AuthorizationCode, UserProfile)>),
@@ -28,7 +28,7 @@ pub(super) async fn grant(
     let hash = secrets::sha256_hex(&code);
     let client_id = client.client.client_id.clone();
     // The deny-list entry must outlive the access token issued at redemption.
-    let access_lifetime = state.settings.access_token_lifetime + verify::LEEWAY as i64;
+    let access_lifetime = state.settings.access_token_lifetime + token_time::LEEWAY as i64;
     let now = state.clock.now();
     let outcome = state
         .db(move |c| {

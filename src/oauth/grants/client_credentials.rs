@@ -1,7 +1,7 @@
 //! Client credentials (RFC 6749 §4.4): an app-only token, requested the Entra way as
 //! `{resource}/.default`.
 
-use super::{GrantContext, require_secret, resolve_audience};
+use super::context::{GrantContext, require_secret, resolve_audience};
 use crate::oauth::OAuthError;
 use crate::oauth::issue::{self, Issued};
 use crate::oauth::scope::RequestedScope;

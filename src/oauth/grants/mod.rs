@@ -6,29 +6,21 @@
 
 mod authorization_code;
 mod client_credentials;
+pub(crate) mod context;
 pub mod login;
 mod on_behalf_of;
 mod password;
 mod refresh_token;
 mod token_exchange;
 
+use self::context::GrantContext;
 use super::OAuthError;
 use super::authority::{Authority, Flavour};
-use super::client_auth::{self, AuthenticatedClient};
+use super::client_auth;
 use super::issue::Issued;
-use super::scope::{self, RequestedScope};
+use super::scope;
 use super::token_request::{GrantParams, TokenRequest, unsupported};
-use crate::db::clients::Client;
 use crate::state::AppState;
-
-/// What every grant works with once the client is known.
-pub(crate) struct GrantContext<'a> {
-    pub state: &'a AppState,
-    pub authority: &'a Authority,
-    pub client: &'a AuthenticatedClient,
-    /// The caller asked for MSAL's `client_info`.
-    pub client_info: bool,
-}
 
 #[tracing::instrument(skip_all, fields(grant_type = %request.grant.grant_type(), client_id))]
 pub async fn token(
@@ -67,48 +59,4 @@ pub async fn token(
         issued.response.client_info = None;
     }
     Ok(issued)
-}
-
-/// The audience a user token is for: the requested resource, else the client itself.
-pub(crate) async fn resolve_audience(
-    state: &AppState,
-    tenant_id: &str,
-    client: &Client,
-    requested: &RequestedScope,
-) -> Result<String, OAuthError> {
-    let Some(resource) = &requested.resource else {
-        return Ok(client.client_id.clone());
-    };
-    if resource == &client.client_id {
-        return Ok(resource.clone());
-    }
-    let audiences = state.directory.audiences(tenant_id).await?;
-    if audiences.contains(resource) {
-        Ok(resource.clone())
-    } else {
-        Err(OAuthError::invalid_scope(format!(
-            "The resource {resource:?} is not an application registered in this tenant."
-        )))
-    }
-}
-
-/// The scope a user grant issues: the request's, or `openid profile` when it named
-/// none.
-fn user_scope_or_default(requested: RequestedScope) -> Result<RequestedScope, OAuthError> {
-    if requested.tokens.is_empty() {
-        scope::parse("openid profile")
-    } else {
-        Ok(requested)
-    }
-}
-
-/// The grants that only a confidential client may use.
-fn require_secret(cx: &GrantContext<'_>, what: &str) -> Result<(), OAuthError> {
-    if cx.client.method == client_auth::ClientAuthMethod::Secret {
-        Ok(())
-    } else {
-        Err(OAuthError::unauthorized_client(format!(
-            "Only confidential clients may use {what}."
-        )))
-    }
 }

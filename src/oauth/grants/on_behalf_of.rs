@@ -2,7 +2,7 @@
 //! middle-tier API trades the user's token it received (its own audience) for a token
 //! to a downstream API, for the same user.
 
-use super::{GrantContext, require_secret, resolve_audience};
+use super::context::{GrantContext, require_secret, resolve_audience};
 use crate::oauth::issue::{self, Issued, RefreshPlan, UserTokens};
 use crate::oauth::scope::{self, RequestedScope};
 use crate::oauth::sign_in;

@@ -1,6 +1,6 @@
 //! Resource owner password credentials (RFC 6749 §4.3), as Entra's ROPC flow.
 
-use super::{GrantContext, resolve_audience, user_scope_or_default};
+use super::context::{GrantContext, resolve_audience, user_scope_or_default};
 use crate::oauth::issue::{self, Issued, RefreshPlan, UserTokens};
 use crate::oauth::scope::RequestedScope;
 use crate::oauth::sign_in;

@@ -3,7 +3,7 @@
 //! same transaction that stores its successor, so a concurrent replay can never leave
 //! a live token behind. A second use of a spent token revokes its whole family.
 
-use super::{GrantContext, resolve_audience};
+use super::context::{GrantContext, resolve_audience};
 use crate::crypto::secrets;
 use crate::db::refresh_tokens::{self, RefreshToken};
 use crate::oauth::issue::{self, IdTokenContext, Issued, NewRefreshToken, RefreshPlan, UserTokens};

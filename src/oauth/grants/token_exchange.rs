@@ -2,7 +2,7 @@
 //! localidp token for the same person, found by `oid` or email, or provisioned when
 //! the issuer's configuration allows it.
 
-use super::{GrantContext, resolve_audience, user_scope_or_default};
+use super::context::{GrantContext, resolve_audience, user_scope_or_default};
 use crate::db;
 use crate::directory::{self, NewUser};
 use crate::oauth::issue::{self, Issued, RefreshPlan, UserTokens};

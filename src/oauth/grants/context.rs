@@ -1,0 +1,64 @@
+//! What the grants share: the request's context once the client is known, and the
+//! checks several grants make.
+
+use crate::db::clients::Client;
+use crate::oauth::OAuthError;
+use crate::oauth::authority::Authority;
+use crate::oauth::client_auth::{AuthenticatedClient, ClientAuthMethod};
+use crate::oauth::scope::{self, RequestedScope};
+use crate::state::AppState;
+
+/// What every grant works with once the client is known.
+pub(crate) struct GrantContext<'a> {
+    pub state: &'a AppState,
+    pub authority: &'a Authority,
+    pub client: &'a AuthenticatedClient,
+    /// The caller asked for MSAL's `client_info`.
+    pub client_info: bool,
+}
+
+/// The audience a user token is for: the requested resource, else the client itself.
+pub(crate) async fn resolve_audience(
+    state: &AppState,
+    tenant_id: &str,
+    client: &Client,
+    requested: &RequestedScope,
+) -> Result<String, OAuthError> {
+    let Some(resource) = &requested.resource else {
+        return Ok(client.client_id.clone());
+    };
+    if resource == &client.client_id {
+        return Ok(resource.clone());
+    }
+    let audiences = state.directory.audiences(tenant_id).await?;
+    if audiences.contains(resource) {
+        Ok(resource.clone())
+    } else {
+        Err(OAuthError::invalid_scope(format!(
+            "The resource {resource:?} is not an application registered in this tenant."
+        )))
+    }
+}
+
+/// The scope a user grant issues: the request's, or `openid profile` when it named
+/// none.
+pub(crate) fn user_scope_or_default(
+    requested: RequestedScope,
+) -> Result<RequestedScope, OAuthError> {
+    if requested.tokens.is_empty() {
+        scope::parse("openid profile")
+    } else {
+        Ok(requested)
+    }
+}
+
+/// The grants that only a confidential client may use.
+pub(crate) fn require_secret(cx: &GrantContext<'_>, what: &str) -> Result<(), OAuthError> {
+    if cx.client.method == ClientAuthMethod::Secret {
+        Ok(())
+    } else {
+        Err(OAuthError::unauthorized_client(format!(
+            "Only confidential clients may use {what}."
+        )))
+    }
+}
