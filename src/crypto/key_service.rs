@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use super::keys::{KeyError, KeyRing, KeyStore};
+use super::keys::{KeyError, KeyRing, KeyStore, SigningKey};
 use crate::clock::Clock;
 use crate::db::{DbError, DbPool};
 
@@ -42,6 +42,16 @@ impl KeyService {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The published key with this `kid`; an unknown `kid` reloads the keys first
+    /// (perhaps another replica or the CLI rotated them since we loaded them).
+    pub async fn find(&self, kid: &str) -> Result<Option<Arc<SigningKey>>, KeyError> {
+        let ring = self.ring();
+        if let Some(key) = ring.get(kid) {
+            return Ok(Some(key.clone()));
+        }
+        Ok(self.reload(true).await?.get(kid).cloned())
     }
 
     /// Re-reads the keys (after a rotation elsewhere). With `only_if_stale`, at most

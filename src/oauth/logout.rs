@@ -127,15 +127,12 @@ async fn verify_hint(state: &AppState, token: &str) -> Result<HintClaims, OAuthE
         return Err(bad());
     }
     let kid = header.kid.ok_or_else(bad)?;
-    let mut ring = state.keys.ring();
-    if ring.get(&kid).is_none() {
-        ring = state
-            .keys
-            .reload(true)
-            .await
-            .map_err(|e| OAuthError::unavailable(e.to_string()))?;
-    }
-    let key = ring.get(&kid).ok_or_else(bad)?;
+    let key = state
+        .keys
+        .find(&kid)
+        .await
+        .map_err(|e| OAuthError::unavailable(e.to_string()))?
+        .ok_or_else(bad)?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_required_spec_claims(&["iss", "aud"]);
     validation.validate_exp = false;

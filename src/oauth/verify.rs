@@ -77,17 +77,11 @@ async fn verify_uncached(
     let kid = header
         .kid
         .ok_or_else(|| invalid("The token header has no kid."))?;
-    let mut ring = state.keys.ring();
-    if ring.get(&kid).is_none() {
-        // Perhaps another replica or the CLI rotated keys since we loaded them.
-        ring = state
-            .keys
-            .reload(true)
-            .await
-            .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
-    }
-    let key = ring
-        .get(&kid)
+    let key = state
+        .keys
+        .find(&kid)
+        .await
+        .map_err(|e| VerifyError::Unavailable(e.to_string()))?
         .ok_or_else(|| invalid("The token was signed by an unknown key."))?;
     let data = jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, &validation())
         .map_err(|e| {

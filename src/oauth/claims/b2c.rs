@@ -1,7 +1,7 @@
 //! Azure AD B2C token claims (`ver` "1.0"): `tfp` names the user flow, email
-//! addresses come as `emails`, and there is no `tid`, `roles` or `groups`.
+//! addresses come as `emails`, and user tokens carry no `tid`, `roles` or `groups`.
 
-use super::{AccessGrant, AccessTokenClaims, IdTokenClaims, Issuance, opaque_id};
+use super::{AccessGrant, AccessTokenClaims, IdTokenClaims, Issuance};
 use crate::oauth::sign_in::UserProfile;
 
 const VERSION: &str = "1.0";
@@ -14,16 +14,6 @@ pub fn user_access_token(
 ) -> AccessTokenClaims {
     let user = &profile.user;
     AccessTokenClaims {
-        aud: grant.audience,
-        iss: at.issuer.clone(),
-        iat: at.now,
-        nbf: at.now,
-        exp: at.now + at.lifetime,
-        sub: user.id.clone(),
-        oid: user.id.clone(),
-        azp: grant.client_id.to_owned(),
-        ver: VERSION.into(),
-        jti: opaque_id(),
         auth_time: Some(at.now),
         tfp: at.policy.map(str::to_owned),
         emails: vec![user.email.clone()],
@@ -31,7 +21,7 @@ pub fn user_access_token(
         given_name: user.given_name.clone(),
         family_name: user.family_name.clone(),
         scp: grant.scp,
-        ..Default::default()
+        ..AccessTokenClaims::base(at, grant.audience, &user.id, grant.client_id, VERSION)
     }
 }
 
@@ -43,21 +33,11 @@ pub fn app_access_token(
     roles: Vec<String>,
 ) -> AccessTokenClaims {
     AccessTokenClaims {
-        aud: audience,
-        iss: at.issuer.clone(),
-        iat: at.now,
-        nbf: at.now,
-        exp: at.now + at.lifetime,
-        sub: client_id.to_owned(),
-        oid: client_id.to_owned(),
-        azp: client_id.to_owned(),
-        ver: VERSION.into(),
-        jti: opaque_id(),
         tid: Some(at.tenant_id.to_owned()),
         idtyp: Some("app".into()),
         tfp: at.policy.map(str::to_owned),
         roles,
-        ..Default::default()
+        ..AccessTokenClaims::base(at, audience, client_id, client_id, VERSION)
     }
 }
 
@@ -71,21 +51,9 @@ pub fn id_token(
 ) -> IdTokenClaims {
     let user = &profile.user;
     IdTokenClaims {
-        aud: client_id.to_owned(),
-        iss: at.issuer.clone(),
-        iat: at.now,
-        nbf: at.now,
-        exp: at.now + at.lifetime,
-        auth_time,
-        sub: user.id.clone(),
-        oid: user.id.clone(),
-        ver: VERSION.into(),
         tfp: at.policy.map(str::to_owned),
         nonce,
         emails: vec![user.email.clone()],
-        name: user.display_name.clone(),
-        given_name: user.given_name.clone(),
-        family_name: user.family_name.clone(),
-        ..Default::default()
+        ..IdTokenClaims::base(at, client_id, user, auth_time, VERSION)
     }
 }

@@ -14,16 +14,6 @@ pub fn user_access_token(
 ) -> AccessTokenClaims {
     let user = &profile.user;
     AccessTokenClaims {
-        aud: grant.audience,
-        iss: at.issuer.clone(),
-        iat: at.now,
-        nbf: at.now,
-        exp: at.now + at.lifetime,
-        sub: user.id.clone(),
-        oid: user.id.clone(),
-        azp: grant.client_id.to_owned(),
-        ver: VERSION.into(),
-        jti: opaque_id(),
         tid: Some(at.tenant_id.to_owned()),
         azpacr: Some(grant.azpacr.into()),
         uti: Some(opaque_id()),
@@ -37,7 +27,7 @@ pub fn user_access_token(
         scp: grant.scp,
         roles: profile.roles.clone(),
         groups: profile.groups.clone(),
-        ..Default::default()
+        ..AccessTokenClaims::base(at, grant.audience, &user.id, grant.client_id, VERSION)
     }
 }
 
@@ -49,16 +39,6 @@ pub fn app_access_token(
     roles: Vec<String>,
 ) -> AccessTokenClaims {
     AccessTokenClaims {
-        aud: audience,
-        iss: at.issuer.clone(),
-        iat: at.now,
-        nbf: at.now,
-        exp: at.now + at.lifetime,
-        sub: client_id.to_owned(),
-        oid: client_id.to_owned(),
-        azp: client_id.to_owned(),
-        ver: VERSION.into(),
-        jti: opaque_id(),
         tid: Some(at.tenant_id.to_owned()),
         azpacr: Some("1".into()),
         uti: Some(opaque_id()),
@@ -66,7 +46,7 @@ pub fn app_access_token(
         rh: Some(opaque_id()),
         idtyp: Some("app".into()),
         roles,
-        ..Default::default()
+        ..AccessTokenClaims::base(at, audience, client_id, client_id, VERSION)
     }
 }
 
@@ -80,25 +60,13 @@ pub fn id_token(
 ) -> IdTokenClaims {
     let user = &profile.user;
     IdTokenClaims {
-        aud: client_id.to_owned(),
-        iss: at.issuer.clone(),
-        iat: at.now,
-        nbf: at.now,
-        exp: at.now + at.lifetime,
-        auth_time,
-        sub: user.id.clone(),
-        oid: user.id.clone(),
-        ver: VERSION.into(),
         tid: Some(at.tenant_id.to_owned()),
         uti: Some(opaque_id()),
         nonce,
         email: Some(user.email.clone()),
-        name: user.display_name.clone(),
         preferred_username: Some(user.email.clone()),
-        given_name: user.given_name.clone(),
-        family_name: user.family_name.clone(),
         roles: profile.roles.clone(),
         groups: profile.groups.clone(),
-        ..Default::default()
+        ..IdTokenClaims::base(at, client_id, user, auth_time, VERSION)
     }
 }

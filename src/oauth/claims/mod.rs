@@ -7,6 +7,8 @@ pub mod entra;
 
 use serde::{Deserialize, Serialize};
 
+use crate::db::users::User;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AccessTokenClaims {
     pub aud: String,
@@ -130,6 +132,54 @@ pub struct AccessGrant<'a> {
     /// Entra's `azpacr`: "0" public client, "1" client secret.
     pub azpacr: &'static str,
     pub scp: Option<String>,
+}
+
+impl AccessTokenClaims {
+    /// What every access token carries: times, issuer, audience, and the subject
+    /// (a user, or the client itself for an app token) as `sub` and `oid`.
+    pub fn base(at: &Issuance<'_>, aud: String, subject: &str, azp: &str, ver: &str) -> Self {
+        AccessTokenClaims {
+            aud,
+            iss: at.issuer.clone(),
+            iat: at.now,
+            nbf: at.now,
+            exp: at.now + at.lifetime,
+            sub: subject.to_owned(),
+            oid: subject.to_owned(),
+            azp: azp.to_owned(),
+            ver: ver.to_owned(),
+            jti: opaque_id(),
+            ..Default::default()
+        }
+    }
+}
+
+impl IdTokenClaims {
+    /// What every ID token carries: times, issuer, the client as audience, and the
+    /// user's id and names.
+    pub fn base(
+        at: &Issuance<'_>,
+        client_id: &str,
+        user: &User,
+        auth_time: i64,
+        ver: &str,
+    ) -> Self {
+        IdTokenClaims {
+            aud: client_id.to_owned(),
+            iss: at.issuer.clone(),
+            iat: at.now,
+            nbf: at.now,
+            exp: at.now + at.lifetime,
+            auth_time,
+            sub: user.id.clone(),
+            oid: user.id.clone(),
+            ver: ver.to_owned(),
+            name: user.display_name.clone(),
+            given_name: user.given_name.clone(),
+            family_name: user.family_name.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 /// 16 random bytes, base64url: `uti`, `jti`, `aio`, `rh`.

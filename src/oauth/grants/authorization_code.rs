@@ -2,11 +2,11 @@
 //! authorization endpoint is redeemed once, by its client, with its redirect URI and
 //! PKCE verifier. A second redemption revokes every token the first one issued.
 
-use super::context::{GrantContext, resolve_audience};
+use super::context::GrantContext;
 use crate::crypto::secrets;
 use crate::db::auth_codes::{self, AuthorizationCode};
 use crate::db::refresh_tokens;
-use crate::oauth::issue::{self, IdTokenContext, Issued, RefreshPlan, UserTokens};
+use crate::oauth::issue::{IdTokenContext, Issued, RefreshPlan};
 use crate::oauth::scope;
 use crate::oauth::sign_in::{self, UserProfile};
 use crate::oauth::token_request::{AuthorizationCodeParams, required};
@@ -22,7 +22,7 @@ pub(super) async fn grant(
     cx: &GrantContext<'_>,
     params: AuthorizationCodeParams,
 ) -> Result<Issued, OAuthError> {
-    let (state, authority, client) = (cx.state, cx.authority, cx.client);
+    let (state, client) = (cx.state, cx.client);
     let code = required(params.code, "code")?;
     let redirect_uri = required(params.redirect_uri, "redirect_uri")?;
     let hash = secrets::sha256_hex(&code);
@@ -103,27 +103,22 @@ pub(super) async fn grant(
         }
     }
     let scope = scope::parse(&row.scope)?;
-    let audience = resolve_audience(state, &authority.tenant.id, &client.client, &scope).await?;
+    let audience = cx.audience_for(&scope).await?;
     let context = IdTokenContext {
         nonce: row.nonce.clone(),
         auth_time: Some(row.auth_time),
         sid: row.session_id.clone(),
         code: Some(code),
     };
-    let issued = issue::user_tokens(
-        state,
-        UserTokens {
-            authority,
-            client,
+    let issued = cx
+        .user_tokens(
             audience,
-            profile: &profile,
+            &profile,
             scope,
-            refresh: RefreshPlan::Family(row.refresh_family_id.clone()),
-            client_info: cx.client_info,
+            RefreshPlan::Family(row.refresh_family_id.clone()),
             context,
-        },
-    )
-    .await?;
+        )
+        .await?;
     let (id, jti) = (row.id, issued.claims.jti.clone());
     state
         .db(move |c| auth_codes::record_access_token(c, &id, &jti))

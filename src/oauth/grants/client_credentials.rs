@@ -1,7 +1,7 @@
 //! Client credentials (RFC 6749 §4.4): an app-only token, requested the Entra way as
 //! `{resource}/.default`.
 
-use super::context::{GrantContext, require_secret, resolve_audience};
+use super::context::{GrantContext, require_secret};
 use crate::oauth::OAuthError;
 use crate::oauth::issue::{self, Issued};
 use crate::oauth::scope::RequestedScope;
@@ -16,7 +16,6 @@ pub(super) async fn grant(
             "client_credentials takes one scope of the form {resource}/.default.",
         ));
     }
-    let tenant_id = &cx.authority.tenant.id;
-    let audience = resolve_audience(cx.state, tenant_id, &cx.client.client, &requested).await?;
+    let audience = cx.audience_for(&requested).await?;
     issue::app_token(cx.state, cx.authority, cx.client, audience, &requested)
 }

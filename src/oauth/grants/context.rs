@@ -5,7 +5,9 @@ use crate::db::clients::Client;
 use crate::oauth::OAuthError;
 use crate::oauth::authority::Authority;
 use crate::oauth::client_auth::{AuthenticatedClient, ClientAuthMethod};
+use crate::oauth::issue::{self, IdTokenContext, Issued, RefreshPlan, UserTokens};
 use crate::oauth::scope::{self, RequestedScope};
+use crate::oauth::sign_in::UserProfile;
 use crate::state::AppState;
 
 /// What every grant works with once the client is known.
@@ -15,6 +17,44 @@ pub(crate) struct GrantContext<'a> {
     pub client: &'a AuthenticatedClient,
     /// The caller asked for MSAL's `client_info`.
     pub client_info: bool,
+}
+
+impl GrantContext<'_> {
+    /// The audience of a token for this scope (see [`resolve_audience`]).
+    pub(crate) async fn audience_for(&self, scope: &RequestedScope) -> Result<String, OAuthError> {
+        resolve_audience(
+            self.state,
+            &self.authority.tenant.id,
+            &self.client.client,
+            scope,
+        )
+        .await
+    }
+
+    /// A user's token response from this client through this authority.
+    pub(crate) async fn user_tokens(
+        &self,
+        audience: String,
+        profile: &UserProfile,
+        scope: RequestedScope,
+        refresh: RefreshPlan,
+        context: IdTokenContext,
+    ) -> Result<Issued, OAuthError> {
+        issue::user_tokens(
+            self.state,
+            UserTokens {
+                authority: self.authority,
+                client: self.client,
+                audience,
+                profile,
+                scope,
+                refresh,
+                client_info: self.client_info,
+                context,
+            },
+        )
+        .await
+    }
 }
 
 /// The audience a user token is for: the requested resource, else the client itself.

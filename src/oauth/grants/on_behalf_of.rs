@@ -2,8 +2,8 @@
 //! middle-tier API trades the user's token it received (its own audience) for a token
 //! to a downstream API, for the same user.
 
-use super::context::{GrantContext, require_secret, resolve_audience};
-use crate::oauth::issue::{self, Issued, RefreshPlan, UserTokens};
+use super::context::{GrantContext, require_secret};
+use crate::oauth::issue::{Issued, RefreshPlan};
 use crate::oauth::scope::{self, RequestedScope};
 use crate::oauth::sign_in;
 use crate::oauth::token_request::{OnBehalfOfParams, required};
@@ -70,20 +70,13 @@ pub(super) async fn grant(
         .ok_or_else(|| {
             invalid_assertion("The user of the assertion no longer exists or is disabled.")
         })?;
-    let audience =
-        resolve_audience(state, &authority.tenant.id, &cx.client.client, &requested).await?;
-    issue::user_tokens(
-        state,
-        UserTokens {
-            authority,
-            client: cx.client,
-            audience,
-            profile: &profile,
-            scope: requested,
-            refresh: RefreshPlan::NewFamily,
-            client_info: cx.client_info,
-            context: Default::default(),
-        },
+    let audience = cx.audience_for(&requested).await?;
+    cx.user_tokens(
+        audience,
+        &profile,
+        requested,
+        RefreshPlan::NewFamily,
+        Default::default(),
     )
     .await
 }

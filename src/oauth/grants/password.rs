@@ -1,7 +1,7 @@
 //! Resource owner password credentials (RFC 6749 §4.3), as Entra's ROPC flow.
 
-use super::context::{GrantContext, resolve_audience, user_scope_or_default};
-use crate::oauth::issue::{self, Issued, RefreshPlan, UserTokens};
+use super::context::{GrantContext, user_scope_or_default};
+use crate::oauth::issue::{Issued, RefreshPlan};
 use crate::oauth::scope::RequestedScope;
 use crate::oauth::sign_in;
 use crate::oauth::token_request::{PasswordParams, required};
@@ -28,22 +28,15 @@ pub(super) async fn grant(
             .ok_or_else(|| OAuthError::missing("password"))?
     };
     let scope = user_scope_or_default(requested)?;
-    let audience =
-        resolve_audience(cx.state, &authority.tenant.id, &cx.client.client, &scope).await?;
+    let audience = cx.audience_for(&scope).await?;
     let profile =
         sign_in::authenticate_user(cx.state, &authority.tenant.id, &username, password).await?;
-    issue::user_tokens(
-        cx.state,
-        UserTokens {
-            authority,
-            client: cx.client,
-            audience,
-            profile: &profile,
-            scope,
-            refresh: RefreshPlan::NewFamily,
-            client_info: cx.client_info,
-            context: Default::default(),
-        },
+    cx.user_tokens(
+        audience,
+        &profile,
+        scope,
+        RefreshPlan::NewFamily,
+        Default::default(),
     )
     .await
 }

@@ -3,10 +3,10 @@
 //! same transaction that stores its successor, so a concurrent replay can never leave
 //! a live token behind. A second use of a spent token revokes its whole family.
 
-use super::context::{GrantContext, resolve_audience};
+use super::context::GrantContext;
 use crate::crypto::secrets;
 use crate::db::refresh_tokens::{self, RefreshToken};
-use crate::oauth::issue::{self, IdTokenContext, Issued, NewRefreshToken, RefreshPlan, UserTokens};
+use crate::oauth::issue::{self, IdTokenContext, Issued, NewRefreshToken, RefreshPlan};
 use crate::oauth::scope::{self, RequestedScope};
 use crate::oauth::sign_in::{self, UserProfile};
 use crate::oauth::token_request::{RefreshTokenParams, required};
@@ -102,7 +102,7 @@ pub(super) async fn grant(
             "The requested scope exceeds the scope originally granted.",
         ));
     };
-    let audience = resolve_audience(state, &authority.tenant.id, &cx.client.client, &scope).await?;
+    let audience = cx.audience_for(&scope).await?;
     let auth_time = token.auth_time.unwrap_or(token.created_at);
     let successor = scope.offline_access.then(|| {
         issue::new_refresh_token(
@@ -146,21 +146,16 @@ pub(super) async fn grant(
         Outcome::Redeemed(profile) => *profile,
         Outcome::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
     };
-    issue::user_tokens(
-        state,
-        UserTokens {
-            authority,
-            client: cx.client,
-            audience,
-            profile: &profile,
-            scope,
-            refresh: RefreshPlan::Stored(plain),
-            client_info: cx.client_info,
-            context: IdTokenContext {
-                auth_time: Some(auth_time),
-                ..Default::default()
-            },
-        },
+    let context = IdTokenContext {
+        auth_time: Some(auth_time),
+        ..Default::default()
+    };
+    cx.user_tokens(
+        audience,
+        &profile,
+        scope,
+        RefreshPlan::Stored(plain),
+        context,
     )
     .await
 }

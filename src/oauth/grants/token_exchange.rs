@@ -2,10 +2,10 @@
 //! localidp token for the same person, found by `oid` or email, or provisioned when
 //! the issuer's configuration allows it.
 
-use super::context::{GrantContext, resolve_audience, user_scope_or_default};
+use super::context::{GrantContext, user_scope_or_default};
 use crate::db;
 use crate::directory::{self, NewUser};
-use crate::oauth::issue::{self, Issued, RefreshPlan, UserTokens};
+use crate::oauth::issue::{Issued, RefreshPlan};
 use crate::oauth::scope::RequestedScope;
 use crate::oauth::token_request::{TokenExchangeParams, required};
 use crate::oauth::{OAuthError, Reason, external, sign_in};
@@ -90,19 +90,13 @@ pub(super) async fn grant(
         .await?
         .ok_or_else(|| external::rejected("No enabled user here matches the subject token."))?;
     let scope = user_scope_or_default(requested)?;
-    let audience = resolve_audience(state, &authority.tenant.id, &cx.client.client, &scope).await?;
-    issue::user_tokens(
-        state,
-        UserTokens {
-            authority,
-            client: cx.client,
-            audience,
-            profile: &profile,
-            scope,
-            refresh: RefreshPlan::NewFamily,
-            client_info: cx.client_info,
-            context: Default::default(),
-        },
+    let audience = cx.audience_for(&scope).await?;
+    cx.user_tokens(
+        audience,
+        &profile,
+        scope,
+        RefreshPlan::NewFamily,
+        Default::default(),
     )
     .await
 }
