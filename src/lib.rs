@@ -2,6 +2,9 @@
 //! Microsoft Entra ID. `startup::Application` builds and runs the server; the
 //! integration tests use it as a fixture.
 
+// Unsafe code lives only in `sys`, which allows it; `forbid` could not be relaxed there.
+#![deny(unsafe_code)]
+
 pub mod cache;
 pub mod clock;
 pub mod config;
@@ -13,6 +16,7 @@ pub mod oauth;
 pub mod seed;
 pub mod startup;
 pub mod state;
+pub mod sys;
 pub mod tls;
 
 pub use config::{ConfigArgs, Settings};

@@ -1,4 +1,5 @@
 //! The `localidp` command: parse arguments, call into the library.
+#![forbid(unsafe_code)]
 
 use std::io::Read;
 use std::path::PathBuf;

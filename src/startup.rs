@@ -75,16 +75,8 @@ pub fn install_crypto_provider() {
 /// buffers (argon2's, when a hash of other parameters is checked) come from arenas
 /// that keep the memory: fix the threshold so they go back to the system when freed.
 fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            // SAFETY: mallopt only adjusts allocator parameters.
-            unsafe {
-                libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-            }
-        });
-    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| crate::sys::set_mmap_threshold(1 << 20));
 }
 
 impl Application {
