@@ -1,6 +1,7 @@
 //! Managing tenants, users, groups and clients: shared by the CLI, the seed file and
 //! first-start bootstrap. Blocking: call it from a blocking thread.
 
+pub mod admin;
 pub mod service;
 
 use diesel::Connection;
