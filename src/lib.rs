@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod cache;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
