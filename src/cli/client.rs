@@ -2,8 +2,7 @@
 
 use clap::Subcommand;
 
-use super::CliError;
-use super::shared::{TenantArg, with_database};
+use super::shared::{CliError, TenantArg, with_database};
 use crate::config::Settings;
 use crate::directory::{self, NewClient, admin};
 

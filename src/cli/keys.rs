@@ -2,8 +2,7 @@
 
 use clap::Subcommand;
 
-use super::CliError;
-use super::shared::with_database;
+use super::shared::{CliError, with_database};
 use crate::config::Settings;
 use crate::crypto::keys::{self, KeyStatus};
 use crate::db;

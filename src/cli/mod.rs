@@ -15,10 +15,6 @@ use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::{ConfigArgs, ConfigError, Settings, StorageArgs};
-use crate::crypto::keys::KeyError;
-use crate::db::DbError;
-use crate::directory::DirectoryError;
-use crate::startup::StartError;
 
 #[derive(Parser)]
 #[command(
@@ -50,25 +46,6 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
-}
-
-/// Why a command failed; printed as `error: {it}`.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Start(#[from] StartError),
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error(transparent)]
-    Directory(#[from] DirectoryError),
-    #[error(transparent)]
-    Keys(#[from] KeyError),
 }
 
 /// Runs the command line; exits 2 when the settings are invalid, 1 when the command fails.

@@ -1,7 +1,7 @@
 //! `localidp serve`: start the server and print where it listens and what its first
 //! start created.
 
-use super::CliError;
+use super::shared::CliError;
 use crate::config::Settings;
 use crate::db::DatabaseTarget;
 use crate::directory;

@@ -1,16 +1,36 @@
-//! What several admin commands take: the tenant argument, the password arguments, and
-//! a connection to the configured database.
+//! What several commands share: the error they report, the tenant argument, the
+//! password arguments, and a connection to the configured database.
 
 use std::io::Read;
 
 use secrecy::SecretString;
 
-use super::CliError;
-use crate::config::Settings;
+use crate::config::{ConfigError, Settings};
+use crate::crypto::keys::KeyError;
 use crate::crypto::password::PasswordHasher;
 use crate::db::tenants::Tenant;
 use crate::db::{self, DbConnection, DbError};
-use crate::directory::{self, DirectoryResult, admin};
+use crate::directory::{self, DirectoryError, DirectoryResult, admin};
+use crate::startup::StartError;
+
+/// Why a command failed; printed as `error: {it}`.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+}
 
 #[derive(clap::Args)]
 pub(super) struct TenantArg {

@@ -4,8 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::CliError;
-use super::shared::{PasswordArgs, TenantArg, with_database};
+use super::shared::{CliError, PasswordArgs, TenantArg, with_database};
 use crate::config::Settings;
 use crate::directory::{self, NewUser, admin};
 
