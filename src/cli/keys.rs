@@ -3,9 +3,9 @@
 use clap::Subcommand;
 
 use super::shared::{CliError, with_database};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keys::{self, KeyStatus};
-use crate::db;
 use crate::state::key_retention;
 
 #[derive(Subcommand)]
@@ -18,11 +18,12 @@ pub(super) enum KeysCommand {
 }
 
 pub(super) fn run(cmd: KeysCommand, settings: &Settings) -> Result<(), CliError> {
+    let now = Clock::system().now();
     with_database(settings, |conn, _| {
         match cmd {
             KeysCommand::List => {
                 println!("kid\tcreated\tstatus");
-                for key in keys::list_keys(conn, db::now(), key_retention(settings))? {
+                for key in keys::list_keys(conn, now, key_retention(settings))? {
                     let status = match key.status {
                         KeyStatus::Active => "active".to_owned(),
                         KeyStatus::Previous { until } => {
@@ -34,7 +35,7 @@ pub(super) fn run(cmd: KeysCommand, settings: &Settings) -> Result<(), CliError>
                 }
             }
             KeysCommand::Rotate => {
-                let kid = settings.key_store().create_active(conn, db::now())?;
+                let kid = settings.key_store().create_active(conn, now)?;
                 println!("new active key {kid}; running servers pick it up within a minute");
             }
         }
