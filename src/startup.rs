@@ -244,7 +244,7 @@ fn prepare(
     let seed_has_tenants = seed.as_ref().is_some_and(|s| !s.tenants.is_empty());
     if !seed_has_tenants {
         report.bootstrap =
-            directory::bootstrap(&mut conn, hasher, settings.demo && seed.is_none())?;
+            directory::bootstrap(&mut conn, hasher, settings.demo && seed.is_none(), now)?;
     }
     // The configured default tenant; else a seed's first tenant; else the oldest.
     let default_name = settings.default_tenant.clone().or_else(|| {
@@ -258,6 +258,7 @@ fn prepare(
             hasher,
             seed,
             default_name.as_deref(),
+            now,
         )?);
     }
     let default_tenant = directory::default_tenant(&mut conn, default_name.as_deref())?;

@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 use super::shared::{CliError, TenantArg, with_database};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::directory::{self, NewClient, admin};
 
@@ -44,6 +45,7 @@ pub(super) enum ClientCommand {
 }
 
 pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliError> {
+    let now = Clock::system().now();
     with_database(settings, |conn, _| {
         match cmd {
             ClientCommand::Add {
@@ -68,6 +70,7 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
                         grant_types: (!grants.is_empty()).then_some(grants),
                         app_roles,
                     },
+                    now,
                 )?;
                 println!("client_id     {}", client.client_id);
                 match secret {

@@ -5,6 +5,7 @@ use std::io::Read;
 
 use secrecy::SecretString;
 
+use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::crypto::keys::KeyError;
 use crate::crypto::password::PasswordHasher;
@@ -93,6 +94,6 @@ pub(super) fn with_database(
     let pool = db::connect(&settings.database, 1)?;
     let mut conn = pool.get().map_err(DbError::from)?;
     // An empty database gets its first tenant (without the demo data).
-    directory::bootstrap(&mut conn, &hasher, false)?;
+    directory::bootstrap(&mut conn, &hasher, false, Clock::system().now())?;
     command(&mut conn, &hasher)
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::shared::{CliError, PasswordArgs, TenantArg, with_database};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::directory::{self, NewUser, admin};
 
@@ -92,6 +93,7 @@ pub(super) enum UserCommand {
 }
 
 pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError> {
+    let now = Clock::system().now();
     with_database(settings, |conn, hasher| {
         match cmd {
             UserCommand::Add {
@@ -129,13 +131,14 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                         oid,
                         disabled: false,
                     },
+                    now,
                 )?;
                 println!("{}\t{}\t{}", user.id, user.email, user.display_name);
             }
             UserCommand::Import { file, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
                 let started = std::time::Instant::now();
-                let n = directory::import_users(conn, hasher, &tenant, &file)?;
+                let n = directory::import_users(conn, hasher, &tenant, &file, now)?;
                 let secs = started.elapsed().as_secs_f64();
                 println!(
                     "imported {n} users in {secs:.2}s ({:.0} rows/s)",
@@ -165,17 +168,17 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                 let password = password.read()?.ok_or_else(|| {
                     CliError::Invalid("give --password or --password-stdin".into())
                 })?;
-                directory::set_password(conn, hasher, &tenant, &email, &password)?;
+                directory::set_password(conn, hasher, &tenant, &email, &password, now)?;
                 println!("password set for {email}");
             }
             UserCommand::Disable { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                admin::set_user_disabled(conn, &tenant, &email, true)?;
+                admin::set_user_disabled(conn, &tenant, &email, true, now)?;
                 println!("{email} disabled");
             }
             UserCommand::Enable { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                admin::set_user_disabled(conn, &tenant, &email, false)?;
+                admin::set_user_disabled(conn, &tenant, &email, false, now)?;
                 println!("{email} enabled");
             }
             UserCommand::Delete { email, tenant } => {

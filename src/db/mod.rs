@@ -202,10 +202,6 @@ pub fn ping(conn: &mut DbConnection) -> DbResult<()> {
     Ok(())
 }
 
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 /// JSON-array text columns (redirect URIs, grant types, roles).
 pub(crate) fn decode_list(raw: &str) -> DbResult<Vec<String>> {
     serde_json::from_str(raw).map_err(|e| DbError::Corrupt(format!("list column: {e}")))

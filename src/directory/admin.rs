@@ -30,9 +30,10 @@ pub fn set_user_disabled(
     tenant: &Tenant,
     email: &str,
     disabled: bool,
+    now: i64,
 ) -> DirectoryResult<()> {
     let user = user_by_email(conn, tenant, email)?;
-    Ok(users::set_disabled(conn, &user.id, disabled)?)
+    Ok(users::set_disabled(conn, &user.id, disabled, now)?)
 }
 
 /// Deletes the user; group memberships, refresh tokens, SSO sessions and authorization

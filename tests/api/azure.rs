@@ -504,7 +504,7 @@ async fn on_behalf_of_refuses_bad_assertions() {
 
     // Expired.
     let mut expired = for_api.clone();
-    expired["exp"] = json!(localidp::db::now() - 600);
+    expired["exp"] = json!(localidp::clock::Clock::system().now() - 600);
     let expired = localidp::crypto::jwt::sign(app.state.keys.ring().active(), &expired).unwrap();
     let res = post(&app, &path, &obo(&expired, &scope)).await;
     let body: Value = res.json().await.unwrap();

@@ -22,7 +22,7 @@ async fn add_user(app: &TestApp, email: &'static str, oid: &'static str) {
                 oid: Some(oid.into()),
                 ..Default::default()
             };
-            directory::create_user(c, &hasher, &tenant, &new).unwrap();
+            directory::create_user(c, &hasher, &tenant, &new, 0).unwrap();
             Ok(())
         })
         .await

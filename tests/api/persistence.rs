@@ -61,7 +61,7 @@ async fn key_rotation_keeps_old_tokens_valid(backend: Backend) {
     let mut conn = pool.get().unwrap();
     let new_kid = settings
         .key_store()
-        .create_active(&mut conn, localidp::db::now())
+        .create_active(&mut conn, localidp::clock::Clock::system().now())
         .unwrap();
     drop(conn);
     assert_ne!(Value::from(new_kid.clone()), old_kid);
@@ -111,7 +111,7 @@ async fn running_server_picks_up_a_rotation_on_unknown_kid() {
         .state
         .db(move |c| {
             store
-                .create_active(c, localidp::db::now())
+                .create_active(c, localidp::clock::Clock::system().now())
                 .map_err(|e| localidp::db::DbError::Unavailable(e.to_string()))
         })
         .await

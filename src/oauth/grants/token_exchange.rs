@@ -49,6 +49,7 @@ pub(super) async fn grant(
     let provision = issuer.config.provision;
     let tenant_id = authority.tenant.id.clone();
     let hasher = state.hasher.clone();
+    let now = state.clock.now();
     let profile = state
         .db(move |c| {
             let by_oid = match &subject.oid {
@@ -77,7 +78,7 @@ pub(super) async fn grant(
                         oid,
                         ..Default::default()
                     };
-                    directory::create_user(c, &hasher, &tenant, &new)
+                    directory::create_user(c, &hasher, &tenant, &new, now)
                         .map_err(|e| db::DbError::Corrupt(e.to_string()))?
                 }
                 _ => return Ok(None),
