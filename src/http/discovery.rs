@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::authority::{PolicyQuery, base_url, resolve};
+use super::tenant::{PolicyQuery, base_url, resolve};
 use super::authorize::InteractiveMetadata;
 use super::error::{ErrorFlavour, OAuthResponse};
 use crate::oauth::OAuthError;

@@ -1,16 +1,16 @@
 //! HTTP surface: the route table, and the mapping of errors to protocol shapes.
 //! Handlers parse the request, call one domain function, and map its result.
 
-mod auth;
-mod authority;
 mod authorize;
 mod discovery;
 mod error;
 mod health;
+mod login_api;
 mod logout;
 mod pages;
 mod revocation;
 mod signup;
+mod tenant;
 mod token;
 mod userinfo;
 
@@ -28,8 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz))
         // The short, default-tenant endpoints.
         .route("/auth/token", web::post().to(token::default_tenant_token))
-        .route("/auth/login", web::post().to(auth::login))
-        .route("/auth/verify", web::get().to(auth::verify))
+        .route("/auth/login", web::post().to(login_api::login))
+        .route("/auth/verify", web::get().to(login_api::verify))
         .route(
             "/.well-known/openid-configuration",
             web::get().to(discovery::default_tenant_configuration),

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use super::authority::{PolicyQuery, base_url, resolve};
+use super::tenant::{PolicyQuery, base_url, resolve};
 use super::error::{ErrorFlavour, OAuthResponse};
 use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::grants;
