@@ -1,7 +1,7 @@
 //! `GET/POST /authorize` and `/{tenant}/oauth2/v2.0/authorize` (RFC 6749 §4.1.1,
 //! OIDC Core §3.1.2), and `POST /login`, the sign-in form they show.
 
-use super::tenant::base_url;
+use super::base_url::base_url;
 use crate::oauth::Reason;
 use std::sync::Arc;
 

@@ -6,9 +6,10 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::tenant::{PolicyQuery, base_url, resolve};
 use super::authorize::InteractiveMetadata;
+use super::base_url::base_url;
 use super::error::{ErrorFlavour, OAuthResponse};
+use super::tenant::{PolicyQuery, resolve};
 use crate::oauth::OAuthError;
 use crate::oauth::authority::{Authority, entra_issuer};
 use crate::state::AppState;

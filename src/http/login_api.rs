@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use super::tenant::base_url;
+use super::base_url::base_url;
 use super::error::{BearerError, OAuthResponse};
 use crate::oauth::authority::Authority;
 use crate::oauth::grants::login;

@@ -1,7 +1,7 @@
 //! `GET/POST /logout` and `/{tenant}/oauth2/v2.0/logout`: end the SSO session
 //! (OpenID Connect RP-Initiated Logout 1.0).
 
-use super::tenant::base_url;
+use super::base_url::base_url;
 use crate::oauth::Reason;
 use std::sync::Arc;
 

@@ -2,6 +2,7 @@
 //! Handlers parse the request, call one domain function, and map its result.
 
 mod authorize;
+mod base_url;
 mod discovery;
 mod error;
 mod health;

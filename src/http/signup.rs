@@ -1,7 +1,7 @@
 //! `GET/POST /signup` (behind the tenant's switch), and `GET /forgot-password` and
 //! `GET /cancel`, which answer the application with B2C's error codes.
 
-use super::tenant::base_url;
+use super::base_url::base_url;
 use crate::oauth::Reason;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -3,9 +3,9 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::login_api::bearer_token;
-use super::tenant::base_url;
+use super::base_url::base_url;
 use super::error::BearerError;
+use super::login_api::bearer_token;
 use crate::oauth::revocation;
 use crate::state::AppState;
 
