@@ -3,6 +3,7 @@
 
 mod authorize;
 mod base_url;
+mod bearer;
 mod discovery;
 mod error;
 mod health;
@@ -14,6 +15,7 @@ mod signup;
 mod tenant;
 mod token;
 mod userinfo;
+mod verify;
 
 use actix_web::web;
 
@@ -30,7 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         // The short, default-tenant endpoints.
         .route("/auth/token", web::post().to(token::default_tenant_token))
         .route("/auth/login", web::post().to(login_api::login))
-        .route("/auth/verify", web::get().to(login_api::verify))
+        .route("/auth/verify", web::get().to(verify::verify))
         .route(
             "/.well-known/openid-configuration",
             web::get().to(discovery::default_tenant_configuration),

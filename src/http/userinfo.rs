@@ -4,8 +4,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::base_url::base_url;
+use super::bearer::bearer_token;
 use super::error::BearerError;
-use super::login_api::bearer_token;
 use crate::oauth::revocation;
 use crate::state::AppState;
 
