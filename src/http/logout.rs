@@ -1,43 +1,27 @@
 //! `GET/POST /logout` and `/{tenant}/oauth2/v2.0/logout`: end the SSO session
 //! (OpenID Connect RP-Initiated Logout 1.0).
 
-use super::base_url::base_url;
-use crate::oauth::Reason;
 use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::authorize::find_tenant;
+use super::base_url::base_url;
+use super::cookies::{self, sso_cookie};
 use super::pages::{self, SignedOutPage};
+use super::params;
+use super::tenant::{find_policy_tenant, find_tenant};
 use crate::directory::service::TenantInfo;
 use crate::oauth::logout::{self, LogoutParams};
 use crate::oauth::{OAuthError, session};
 use crate::state::AppState;
-
-fn params(req: &HttpRequest, body: &[u8]) -> Result<LogoutParams, OAuthError> {
-    let raw = if req.method() == actix_web::http::Method::POST {
-        body
-    } else {
-        req.query_string().as_bytes()
-    };
-    let text = std::str::from_utf8(raw).map_err(|_| {
-        OAuthError::invalid_request(Reason::MalformedRequest, "The request is not valid UTF-8.")
-    })?;
-    serde_urlencoded::from_str(text).map_err(|e| {
-        OAuthError::invalid_request(
-            Reason::MalformedRequest,
-            format!("The logout parameters cannot be read: {e}."),
-        )
-    })
-}
 
 pub async fn default_tenant_logout(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let params = match params(&req, &body) {
+    let params: LogoutParams = match params::from_get_or_post(&req, &body) {
         Ok(p) => p,
         Err(e) => return pages::error_page("localidp", &e),
     };
@@ -62,7 +46,7 @@ pub async fn tenant_logout(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let params = match params(&req, &body) {
+    let params: LogoutParams = match params::from_get_or_post(&req, &body) {
         Ok(p) => p,
         Err(e) => return pages::error_page("localidp", &e),
     };
@@ -79,12 +63,12 @@ pub async fn policy_logout(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let params = match params(&req, &body) {
+    let params: LogoutParams = match params::from_get_or_post(&req, &body) {
         Ok(p) => p,
         Err(e) => return pages::error_page("localidp", &e),
     };
     let (tenant, policy) = path.into_inner();
-    match super::authorize::find_policy_tenant(&state, &tenant, &policy).await {
+    match find_policy_tenant(&state, &tenant, &policy).await {
         Ok(tenant) => logout(&state, &req, tenant, params).await,
         Err(e) => pages::error_page("localidp", &e),
     }
@@ -101,13 +85,15 @@ async fn logout(
         Ok(t) => t,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
-    let name = session::cookie_name(&tenant.id);
-    if let Some(cookie) = req.cookie(&name).filter(|c| !c.value().is_empty())
-        && let Err(e) = session::end(state, cookie.value()).await
+    if let Some(cookie) = sso_cookie(req, &tenant)
+        && let Err(e) = session::end(state, &cookie).await
     {
         return pages::error_page(&tenant.display_name, &e);
     }
-    let removal = pages::removal(name, pages::is_secure(state, req));
+    let removal = cookies::removal(
+        session::cookie_name(&tenant.id),
+        cookies::is_secure(state, req),
+    );
     match target {
         Some(target) => {
             let mut location = target.redirect_uri;

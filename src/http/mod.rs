@@ -4,13 +4,19 @@
 mod authorize;
 mod base_url;
 mod bearer;
+mod cookies;
+mod csrf;
 mod discovery;
 mod error;
 mod health;
 mod login_api;
+mod login_page;
 mod logout;
 mod pages;
+mod params;
+mod response_mode;
 mod revocation;
+mod sign_in;
 mod signup;
 mod tenant;
 mod token;
@@ -23,6 +29,13 @@ pub use error::{form_config, json_config, not_found};
 
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The sign-in form posts here.
+const LOGIN_PATH: &str = "/login";
+/// B2C-style self-service pages the sign-in form links to (behind tenant switches).
+const SIGN_UP_PATH: &str = "/signup";
+const FORGOT_PASSWORD_PATH: &str = "/forgot-password";
+const CANCEL_PATH: &str = "/cancel";
 
 /// Every endpoint, by URL. `{tenant}` is a GUID or name (or `common`,
 /// `organizations`, `consumers`), `{policy}` a B2C user flow; both any case.
@@ -92,7 +105,7 @@ fn interactive_routes(cfg: &mut web::ServiceConfig) {
     let logout = || web::route().to(logout::default_tenant_logout);
     let tenant_logout = || web::route().to(logout::tenant_logout);
     cfg.route("/authorize", get_or_post(authorize()))
-        .route("/login", web::post().to(authorize::login))
+        .route(LOGIN_PATH, web::post().to(login_page::login))
         .route("/logout", get_or_post(logout()))
         .route(
             "/userinfo",
@@ -100,13 +113,10 @@ fn interactive_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/revoke", web::post().to(revocation::revoke))
         .route("/introspect", web::post().to(revocation::introspect))
-        .route(authorize::SIGN_UP_PATH, web::get().to(signup::sign_up_page))
-        .route(authorize::SIGN_UP_PATH, web::post().to(signup::sign_up))
-        .route(
-            authorize::FORGOT_PASSWORD_PATH,
-            web::get().to(signup::forgot_password),
-        )
-        .route(authorize::CANCEL_PATH, web::get().to(signup::cancel))
+        .route(SIGN_UP_PATH, web::get().to(signup::sign_up_page))
+        .route(SIGN_UP_PATH, web::post().to(signup::sign_up))
+        .route(FORGOT_PASSWORD_PATH, web::get().to(signup::forgot_password))
+        .route(CANCEL_PATH, web::get().to(signup::cancel))
         .route("/assets/localidp.css", web::get().to(pages::stylesheet))
         .route(
             "/{tenant}/oauth2/v2.0/authorize",

@@ -1,19 +1,20 @@
 //! `GET/POST /signup` (behind the tenant's switch), and `GET /forgot-password` and
 //! `GET /cancel`, which answer the application with B2C's error codes.
 
-use super::base_url::base_url;
-use crate::oauth::Reason;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::authorize::{
-    CANCEL_PATH, CSRF_FAILED, SIGN_UP_PATH, authorize_error, complete_sign_in, csrf_checked,
-    csrf_for_form, find_tenant, flow_link, parse, reply_error,
-};
+use super::base_url::base_url;
 use super::pages::{self, SignUpPage};
+use super::params::{flow_link, parse};
+use super::response_mode::{authorize_error, reply_error};
+use super::sign_in::complete_sign_in;
+use super::tenant::find_tenant;
+use super::{CANCEL_PATH, SIGN_UP_PATH, csrf};
 use crate::directory::service::TenantInfo;
+use crate::oauth::Reason;
 use crate::oauth::authorization_code::{self, AuthorizationParams, AuthorizationRequest};
 use crate::oauth::user_flows::{self, SignUp, SignUpError};
 use crate::state::AppState;
@@ -101,7 +102,7 @@ async fn render(
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     }
     let mut res = HttpResponse::build(status);
-    let csrf_token = match csrf_for_form(state, req, &mut res).await {
+    let csrf_token = match csrf::form_token(state, req, &mut res).await {
         Ok(t) => t,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
@@ -162,9 +163,9 @@ pub async fn sign_up(
         };
         render(&state, &req, &tenant, &request, status, entered)
     };
-    match csrf_checked(&state, &req, form.csrf_token.as_deref()).await {
+    match csrf::checked(&state, &req, form.csrf_token.as_deref()).await {
         Ok(true) => {}
-        Ok(false) => return again(StatusCode::FORBIDDEN, CSRF_FAILED.into()).await,
+        Ok(false) => return again(StatusCode::FORBIDDEN, csrf::FAILED.into()).await,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     }
     let password = form.password.unwrap_or_default();

@@ -2,8 +2,11 @@
 //! `common`/`organizations`/`consumers`) and an optional B2C policy, from the path or
 //! from `?p=`. Tenant and policy match case-insensitively.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
+use crate::directory::service::TenantInfo;
 use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::{OAuthError, Reason};
 use crate::state::AppState;
@@ -53,5 +56,36 @@ pub async fn resolve(
         flavour,
         alias,
         base,
+    })
+}
+
+pub(super) async fn find_policy_tenant(
+    state: &AppState,
+    name: &str,
+    policy: &str,
+) -> Result<Arc<TenantInfo>, OAuthError> {
+    let tenant = find_tenant(state, name).await?;
+    if tenant.has_policy(policy) {
+        Ok(tenant)
+    } else {
+        Err(OAuthError::invalid_request(
+            Reason::PolicyNotFound,
+            format!(
+                "The policy '{policy}' does not exist in tenant '{}'.",
+                tenant.name
+            ),
+        ))
+    }
+}
+
+pub(super) async fn find_tenant(
+    state: &AppState,
+    name: &str,
+) -> Result<Arc<TenantInfo>, OAuthError> {
+    state.directory.tenant(name).await?.ok_or_else(|| {
+        OAuthError::invalid_request(
+            Reason::MalformedRequest,
+            format!("Tenant {name:?} not found."),
+        )
     })
 }
