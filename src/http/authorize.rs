@@ -2,8 +2,6 @@
 //! OIDC Core §3.1.2): a code at once for a browser with a live SSO session, else the
 //! sign-in form.
 
-use std::sync::Arc;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -13,8 +11,8 @@ use super::login_page;
 use super::pages;
 use super::params;
 use super::response_mode::{authorize_error, reply_code, reply_error};
-use super::tenant::{find_policy_tenant, find_tenant};
-use crate::directory::service::TenantInfo;
+use super::tenant::{PolicyQuery, resolve};
+use crate::oauth::authority::Authority;
 use crate::oauth::authorization_code::{self, AuthorizationParams, Prompt};
 use crate::oauth::session;
 use crate::state::AppState;
@@ -25,19 +23,27 @@ pub async fn default_tenant_authorize(
     body: web::Bytes,
 ) -> HttpResponse {
     match state.directory.default_tenant().await {
-        Ok(tenant) => authorize(&state, &req, tenant, &body).await,
+        Ok(tenant) => {
+            let authority = Authority::short(tenant, base_url(&state, &req));
+            authorize(&state, &req, authority, &body).await
+        }
         Err(e) => pages::error_page("localidp", &e.into()),
     }
 }
 
+/// Entra's `/{tenant}/oauth2/v2.0/authorize`, and B2C's with `?p={policy}`.
 pub async fn tenant_authorize(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    match find_tenant(&state, &path).await {
-        Ok(tenant) => authorize(&state, &req, tenant, &body).await,
+    let policy = match PolicyQuery::of(&req) {
+        Ok(p) => p,
+        Err(e) => return pages::error_page("localidp", &e),
+    };
+    match resolve(&state, base_url(&state, &req), &path, policy.as_deref()).await {
+        Ok(authority) => authorize(&state, &req, authority, &body).await,
         Err(e) => pages::error_page("localidp", &e),
     }
 }
@@ -51,8 +57,8 @@ pub async fn policy_authorize(
     body: web::Bytes,
 ) -> HttpResponse {
     let (tenant, policy) = path.into_inner();
-    match find_policy_tenant(&state, &tenant, &policy).await {
-        Ok(tenant) => authorize(&state, &req, tenant, &body).await,
+    match resolve(&state, base_url(&state, &req), &tenant, Some(&policy)).await {
+        Ok(authority) => authorize(&state, &req, authority, &body).await,
         Err(e) => pages::error_page("localidp", &e),
     }
 }
@@ -60,18 +66,18 @@ pub async fn policy_authorize(
 async fn authorize(
     state: &AppState,
     req: &HttpRequest,
-    tenant: Arc<TenantInfo>,
+    authority: Authority,
     body: &[u8],
 ) -> HttpResponse {
+    let Authority { tenant, base, .. } = authority;
     let params: AuthorizationParams = match params::from_get_or_post(req, body) {
         Ok(p) => p,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
-    let request =
-        match authorization_code::validate(state, &tenant, &base_url(state, req), params).await {
-            Ok(r) => r,
-            Err(e) => return authorize_error(&tenant, e),
-        };
+    let request = match authorization_code::validate(state, &tenant, &base, params).await {
+        Ok(r) => r,
+        Err(e) => return authorize_error(&tenant, e),
+    };
     let session = match sso_cookie(req, &tenant) {
         Some(cookie) => session::current(state, &tenant.id, &cookie).await,
         None => Ok(None),

@@ -10,11 +10,10 @@ use super::pages::{self, LoginPage};
 use super::params::{self, flow_link};
 use super::response_mode::authorize_error;
 use super::sign_in::complete_sign_in;
-use super::tenant::find_tenant;
-use super::{FORGOT_PASSWORD_PATH, LOGIN_PATH, SIGN_UP_PATH, csrf};
+use super::{FORGOT_PASSWORD_PATH, LOGIN_PATH, SIGN_UP_PATH, csrf, tenant};
 use crate::directory::service::TenantInfo;
 use crate::oauth::authorization_code::{self, AuthorizationParams, AuthorizationRequest};
-use crate::oauth::{ErrorCode, OAuthError, sign_in, user_flows};
+use crate::oauth::{ErrorCode, sign_in, user_flows};
 use crate::state::AppState;
 
 /// Renders the sign-in form, with a CSRF cookie (reused if the browser has one).
@@ -71,15 +70,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         Ok(f) => f,
         Err(e) => return pages::error_page("localidp", &e),
     };
-    let tenant = match form.tenant.as_deref() {
-        Some(t) if !t.is_empty() => find_tenant(&state, t).await,
-        _ => state
-            .directory
-            .default_tenant()
-            .await
-            .map_err(OAuthError::from),
-    };
-    let tenant = match tenant {
+    let tenant = match tenant::named_or_default(&state, form.tenant.as_deref()).await {
         Ok(t) => t,
         Err(e) => return pages::error_page("localidp", &e),
     };

@@ -1,8 +1,6 @@
 //! `GET/POST /logout` and `/{tenant}/oauth2/v2.0/logout`: end the SSO session
 //! (OpenID Connect RP-Initiated Logout 1.0).
 
-use std::sync::Arc;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -10,10 +8,10 @@ use super::base_url::base_url;
 use super::cookies::{self, sso_cookie};
 use super::pages::{self, SignedOutPage};
 use super::params;
-use super::tenant::{find_policy_tenant, find_tenant};
-use crate::directory::service::TenantInfo;
+use super::tenant::{self, PolicyQuery};
+use crate::oauth::authority::Authority;
 use crate::oauth::logout::{self, LogoutParams};
-use crate::oauth::{OAuthError, session};
+use crate::oauth::session;
 use crate::state::AppState;
 
 pub async fn default_tenant_logout(
@@ -26,20 +24,17 @@ pub async fn default_tenant_logout(
         Err(e) => return pages::error_page("localidp", &e),
     };
     // The short path serves every tenant: the hint says which one.
-    let tenant = match logout::hinted_tenant(&params) {
-        Some(tid) => find_tenant(&state, &tid).await,
-        None => state
-            .directory
-            .default_tenant()
-            .await
-            .map_err(OAuthError::from),
-    };
-    match tenant {
-        Ok(tenant) => logout(&state, &req, tenant, params).await,
+    let hint = logout::hinted_tenant(&params);
+    match tenant::named_or_default(&state, hint.as_deref()).await {
+        Ok(tenant) => {
+            let authority = Authority::short(tenant, base_url(&state, &req));
+            logout(&state, &req, authority, params).await
+        }
         Err(e) => pages::error_page("localidp", &e),
     }
 }
 
+/// Entra's `/{tenant}/oauth2/v2.0/logout`, and B2C's with `?p={policy}`.
 pub async fn tenant_logout(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -50,8 +45,12 @@ pub async fn tenant_logout(
         Ok(p) => p,
         Err(e) => return pages::error_page("localidp", &e),
     };
-    match find_tenant(&state, &path).await {
-        Ok(tenant) => logout(&state, &req, tenant, params).await,
+    let policy = match PolicyQuery::of(&req) {
+        Ok(p) => p,
+        Err(e) => return pages::error_page("localidp", &e),
+    };
+    match tenant::resolve(&state, base_url(&state, &req), &path, policy.as_deref()).await {
+        Ok(authority) => logout(&state, &req, authority, params).await,
         Err(e) => pages::error_page("localidp", &e),
     }
 }
@@ -68,8 +67,8 @@ pub async fn policy_logout(
         Err(e) => return pages::error_page("localidp", &e),
     };
     let (tenant, policy) = path.into_inner();
-    match find_policy_tenant(&state, &tenant, &policy).await {
-        Ok(tenant) => logout(&state, &req, tenant, params).await,
+    match tenant::resolve(&state, base_url(&state, &req), &tenant, Some(&policy)).await {
+        Ok(authority) => logout(&state, &req, authority, params).await,
         Err(e) => pages::error_page("localidp", &e),
     }
 }
@@ -77,11 +76,12 @@ pub async fn policy_logout(
 async fn logout(
     state: &AppState,
     req: &HttpRequest,
-    tenant: Arc<TenantInfo>,
+    authority: Authority,
     params: LogoutParams,
 ) -> HttpResponse {
+    let Authority { tenant, base, .. } = authority;
     // Validate before ending anything: a bad request changes nothing.
-    let target = match logout::validate(state, &base_url(state, req), &tenant, &params).await {
+    let target = match logout::validate(state, &base, &tenant, &params).await {
         Ok(t) => t,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };

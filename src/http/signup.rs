@@ -11,8 +11,7 @@ use super::pages::{self, SignUpPage};
 use super::params::{flow_link, parse};
 use super::response_mode::{authorize_error, reply_error};
 use super::sign_in::complete_sign_in;
-use super::tenant::find_tenant;
-use super::{CANCEL_PATH, SIGN_UP_PATH, csrf};
+use super::{CANCEL_PATH, SIGN_UP_PATH, csrf, tenant};
 use crate::directory::service::TenantInfo;
 use crate::oauth::Reason;
 use crate::oauth::authorization_code::{self, AuthorizationParams, AuthorizationRequest};
@@ -33,11 +32,9 @@ async fn continued(
     tenant: Option<&str>,
     params: AuthorizationParams,
 ) -> Result<(std::sync::Arc<TenantInfo>, AuthorizationRequest), HttpResponse> {
-    let tenant = match tenant.filter(|t| !t.is_empty()) {
-        Some(t) => find_tenant(state, t).await,
-        None => state.directory.default_tenant().await.map_err(Into::into),
-    }
-    .map_err(|e| pages::error_page("localidp", &e))?;
+    let tenant = tenant::named_or_default(state, tenant)
+        .await
+        .map_err(|e| pages::error_page("localidp", &e))?;
     let request = authorization_code::validate(state, &tenant, base, params)
         .await
         .map_err(|e| authorize_error(&tenant, e))?;

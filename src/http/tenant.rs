@@ -1,11 +1,15 @@
-//! Resolving the authority a URL names: `{tenant}` (GUID, name, or Entra's
-//! `common`/`organizations`/`consumers`) and an optional B2C policy, from the path or
-//! from `?p=`. Tenant and policy match case-insensitively.
+//! The one tenant resolver. A URL names `{tenant}` (GUID, name, or Entra's
+//! `common`/`organizations`/`consumers`) and an optional B2C policy, in the path or
+//! in `?p=`; together with the base URL that is the request's `Authority`. Tenant
+//! and policy match case-insensitively. Each caller answers a failure in its own
+//! shape: JSON in the endpoint's flavour, or an error page.
 
 use std::sync::Arc;
 
+use actix_web::HttpRequest;
 use serde::Deserialize;
 
+use super::params;
 use crate::directory::service::TenantInfo;
 use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::{OAuthError, Reason};
@@ -17,8 +21,17 @@ pub struct PolicyQuery {
     pub p: Option<String>,
 }
 
+impl PolicyQuery {
+    /// `?p=` of a request whose query string also carries other parameters.
+    pub fn of(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
+        params::parse::<PolicyQuery>(req.query_string().as_bytes()).map(|q| q.p)
+    }
+}
+
 const ALIASES: [&str; 3] = ["common", "organizations", "consumers"];
 
+/// The authority a URL names. The aliases stand for the default tenant, except
+/// with a policy (B2C has no aliases).
 pub async fn resolve(
     state: &AppState,
     base: String,
@@ -28,15 +41,9 @@ pub async fn resolve(
     let lower = tenant.to_ascii_lowercase();
     let alias = ALIASES.iter().copied().find(|a| *a == lower);
     let info = match alias {
-        Some(_) if policy.is_none() => Some(state.directory.default_tenant().await?),
-        _ => state.directory.tenant(tenant).await?,
+        Some(_) if policy.is_none() => state.directory.default_tenant().await?,
+        _ => find(state, tenant).await?,
     };
-    let info = info.ok_or_else(|| {
-        OAuthError::invalid_request(
-            Reason::TenantNotFound,
-            format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
-        )
-    })?;
     let flavour = match policy.filter(|p| !p.is_empty()) {
         None => Flavour::Entra,
         Some(p) => {
@@ -59,33 +66,23 @@ pub async fn resolve(
     })
 }
 
-pub(super) async fn find_policy_tenant(
+/// The tenant a request names outside its path (the sign-in forms' hidden `tenant`
+/// field, an ID token hint's `tid`), or the default tenant when it names none.
+pub async fn named_or_default(
     state: &AppState,
-    name: &str,
-    policy: &str,
+    tenant: Option<&str>,
 ) -> Result<Arc<TenantInfo>, OAuthError> {
-    let tenant = find_tenant(state, name).await?;
-    if tenant.has_policy(policy) {
-        Ok(tenant)
-    } else {
-        Err(OAuthError::invalid_request(
-            Reason::PolicyNotFound,
-            format!(
-                "The policy '{policy}' does not exist in tenant '{}'.",
-                tenant.name
-            ),
-        ))
+    match tenant.filter(|t| !t.is_empty()) {
+        Some(t) => find(state, t).await,
+        None => Ok(state.directory.default_tenant().await?),
     }
 }
 
-pub(super) async fn find_tenant(
-    state: &AppState,
-    name: &str,
-) -> Result<Arc<TenantInfo>, OAuthError> {
-    state.directory.tenant(name).await?.ok_or_else(|| {
+async fn find(state: &AppState, tenant: &str) -> Result<Arc<TenantInfo>, OAuthError> {
+    state.directory.tenant(tenant).await?.ok_or_else(|| {
         OAuthError::invalid_request(
-            Reason::MalformedRequest,
-            format!("Tenant {name:?} not found."),
+            Reason::TenantNotFound,
+            format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
         )
     })
 }

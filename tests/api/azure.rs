@@ -558,3 +558,86 @@ async fn on_behalf_of_refuses_bad_assertions() {
         200
     );
 }
+
+/// Status and HTML of a browser endpoint (authorize or logout) under an authority.
+async fn page(app: &TestApp, path: &str, query: &[(&str, &str)]) -> (u16, String) {
+    let res = app
+        .http
+        .get(app.url(path))
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint() {
+    let app = spawn_app().await;
+    let request = |p: Option<&'static str>| {
+        let mut q = vec![
+            ("client_id", RP_WEB),
+            ("redirect_uri", RP_WEB_CALLBACK),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "st-1"),
+        ];
+        q.extend(p.map(|p| ("p", p)));
+        q
+    };
+    let (authorize, logout) = ("oauth2/v2.0/authorize", "oauth2/v2.0/logout");
+    // The sign-in form: by alias, by `?p=`, by policy in the path, in any case.
+    for (path, p) in [
+        (format!("/common/{authorize}"), None),
+        (format!("/Organizations/{authorize}"), None),
+        (
+            format!("/{CONTOSO_ID}/{authorize}"),
+            Some("B2C_1_signupsignin"),
+        ),
+        (
+            format!("/contoso.onmicrosoft.com/b2c_1_ropc/{authorize}"),
+            None,
+        ),
+        (format!("/tfp/{CONTOSO_ID}/B2C_1_ROPC/{authorize}"), None),
+    ] {
+        let (status, html) = page(&app, &path, &request(p)).await;
+        assert_eq!(status, 200, "{path} {p:?}: {html}");
+        assert!(html.contains("Contoso Web"), "{path} {p:?}");
+    }
+    // An unknown tenant or policy is a page, never a redirect.
+    for (path, p, expected) in [
+        (format!("/nowhere.example/{authorize}"), None, "not found"),
+        (
+            format!("/common/{authorize}"),
+            Some("B2C_1_signupsignin"),
+            "not found",
+        ),
+        (
+            format!("/{CONTOSO_ID}/{authorize}"),
+            Some("B2C_1_nope"),
+            "does not exist",
+        ),
+        (
+            format!("/{CONTOSO_ID}/B2C_1_nope/{authorize}"),
+            None,
+            "does not exist",
+        ),
+        (
+            format!("/{CONTOSO_ID}/{logout}"),
+            Some("B2C_1_nope"),
+            "does not exist",
+        ),
+        (
+            format!("/nowhere.example/B2C_1_x/{logout}"),
+            None,
+            "not found",
+        ),
+    ] {
+        let (status, html) = page(&app, &path, &request(p)).await;
+        assert_eq!(status, 400, "{path} {p:?}");
+        assert!(html.contains(expected), "{path} {p:?}: {html}");
+    }
+    let (status, html) = page(&app, &format!("/common/{logout}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Contoso"), "{html}");
+}
