@@ -5,14 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::base_url::base_url;
 use super::pages::{self, LoginPage};
-use super::params::{self, flow_link};
-use super::response_mode::authorize_error;
+use super::params::{self, continued, flow_link};
 use super::sign_in::complete_sign_in;
-use super::{FORGOT_PASSWORD_PATH, LOGIN_PATH, SIGN_UP_PATH, csrf, tenant};
+use super::{FORGOT_PASSWORD_PATH, LOGIN_PATH, SIGN_UP_PATH, csrf};
 use crate::directory::service::TenantInfo;
-use crate::oauth::authorization_code::{self, AuthorizationParams, AuthorizationRequest};
+use crate::oauth::authorization_code::{AuthorizationParams, AuthorizationRequest};
 use crate::oauth::{ErrorCode, sign_in, user_flows};
 use crate::state::AppState;
 
@@ -70,17 +68,11 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         Ok(f) => f,
         Err(e) => return pages::error_page("localidp", &e),
     };
-    let tenant = match tenant::named_or_default(&state, form.tenant.as_deref()).await {
-        Ok(t) => t,
-        Err(e) => return pages::error_page("localidp", &e),
+    let (tenant, request) = match continued(&state, &req, form.tenant.as_deref(), form.params).await
+    {
+        Ok(c) => c,
+        Err(page) => return page,
     };
-    let request =
-        match authorization_code::validate(&state, &tenant, &base_url(&state, &req), form.params)
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => return authorize_error(&tenant, e),
-        };
     let email = form.email.unwrap_or_default().trim().to_owned();
     let again = |status, message: &str| {
         show(

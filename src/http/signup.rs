@@ -6,15 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::base_url::base_url;
 use super::pages::{self, SignUpPage};
-use super::params::{flow_link, parse};
-use super::response_mode::{authorize_error, reply_error};
+use super::params::{continued, flow_link, parse};
+use super::response_mode::reply_error;
 use super::sign_in::complete_sign_in;
-use super::{CANCEL_PATH, SIGN_UP_PATH, csrf, tenant};
+use super::{CANCEL_PATH, SIGN_UP_PATH, csrf};
 use crate::directory::service::TenantInfo;
 use crate::oauth::Reason;
-use crate::oauth::authorization_code::{self, AuthorizationParams, AuthorizationRequest};
+use crate::oauth::authorization_code::{AuthorizationParams, AuthorizationRequest};
 use crate::oauth::user_flows::{self, SignUp, SignUpError};
 use crate::state::AppState;
 
@@ -25,35 +24,13 @@ pub struct FlowQuery {
     params: AuthorizationParams,
 }
 
-/// The tenant and the validated authorization request a flow page continues.
-async fn continued(
-    state: &AppState,
-    base: &str,
-    tenant: Option<&str>,
-    params: AuthorizationParams,
-) -> Result<(std::sync::Arc<TenantInfo>, AuthorizationRequest), HttpResponse> {
-    let tenant = tenant::named_or_default(state, tenant)
-        .await
-        .map_err(|e| pages::error_page("localidp", &e))?;
-    let request = authorization_code::validate(state, &tenant, base, params)
-        .await
-        .map_err(|e| authorize_error(&tenant, e))?;
-    Ok((tenant, request))
-}
-
 async fn flow_query(
     state: &AppState,
     req: &HttpRequest,
 ) -> Result<(std::sync::Arc<TenantInfo>, AuthorizationRequest), HttpResponse> {
     let query: FlowQuery =
         parse(req.query_string().as_bytes()).map_err(|e| pages::error_page("localidp", &e))?;
-    continued(
-        state,
-        &base_url(state, req),
-        query.tenant.as_deref(),
-        query.params,
-    )
-    .await
+    continued(state, req, query.tenant.as_deref(), query.params).await
 }
 
 pub async fn sign_up_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -139,13 +116,7 @@ pub async fn sign_up(
         Ok(f) => f,
         Err(e) => return pages::error_page("localidp", &e),
     };
-    let (tenant, request) = match continued(
-        &state,
-        &base_url(&state, &req),
-        form.tenant.as_deref(),
-        form.params,
-    )
-    .await
+    let (tenant, request) = match continued(&state, &req, form.tenant.as_deref(), form.params).await
     {
         Ok(c) => c,
         Err(page) => return page,
