@@ -5,14 +5,19 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::csrf;
+use super::flow::{continued, flow_link};
 use super::pages::{self, LoginPage};
-use super::params::{self, continued, flow_link};
+use super::params;
 use super::sign_in::complete_sign_in;
-use super::{FORGOT_PASSWORD_PATH, LOGIN_PATH, SIGN_UP_PATH, csrf};
+use super::signup::{FORGOT_PASSWORD_PATH, SIGN_UP_PATH};
 use crate::directory::service::TenantInfo;
 use crate::oauth::authorization_code::{AuthorizationParams, AuthorizationRequest};
 use crate::oauth::{ErrorCode, sign_in, user_flows};
 use crate::state::AppState;
+
+/// The sign-in form posts here.
+pub const LOGIN_PATH: &str = "/login";
 
 /// Renders the sign-in form, with a CSRF cookie (reused if the browser has one).
 pub async fn show(

@@ -8,6 +8,7 @@ mod cookies;
 mod csrf;
 mod discovery;
 mod error;
+mod flow;
 mod health;
 mod login_api;
 mod login_page;
@@ -29,13 +30,6 @@ pub use error::{form_config, json_config, not_found};
 
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// The sign-in form posts here.
-const LOGIN_PATH: &str = "/login";
-/// B2C-style self-service pages the sign-in form links to (behind tenant switches).
-const SIGN_UP_PATH: &str = "/signup";
-const FORGOT_PASSWORD_PATH: &str = "/forgot-password";
-const CANCEL_PATH: &str = "/cancel";
 
 /// Every endpoint, by URL. `{tenant}` is a GUID or name (or `common`,
 /// `organizations`, `consumers`), `{policy}` a B2C user flow; both any case.
@@ -105,7 +99,7 @@ fn interactive_routes(cfg: &mut web::ServiceConfig) {
     let logout = || web::route().to(logout::default_tenant_logout);
     let tenant_logout = || web::route().to(logout::tenant_logout);
     cfg.route("/authorize", get_or_post(authorize()))
-        .route(LOGIN_PATH, web::post().to(login_page::login))
+        .route(login_page::LOGIN_PATH, web::post().to(login_page::login))
         .route("/logout", get_or_post(logout()))
         .route(
             "/userinfo",
@@ -113,10 +107,13 @@ fn interactive_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/revoke", web::post().to(revocation::revoke))
         .route("/introspect", web::post().to(revocation::introspect))
-        .route(SIGN_UP_PATH, web::get().to(signup::sign_up_page))
-        .route(SIGN_UP_PATH, web::post().to(signup::sign_up))
-        .route(FORGOT_PASSWORD_PATH, web::get().to(signup::forgot_password))
-        .route(CANCEL_PATH, web::get().to(signup::cancel))
+        .route(signup::SIGN_UP_PATH, web::get().to(signup::sign_up_page))
+        .route(signup::SIGN_UP_PATH, web::post().to(signup::sign_up))
+        .route(
+            signup::FORGOT_PASSWORD_PATH,
+            web::get().to(signup::forgot_password),
+        )
+        .route(signup::CANCEL_PATH, web::get().to(signup::cancel))
         .route("/assets/localidp.css", web::get().to(pages::stylesheet))
         .route(
             "/{tenant}/oauth2/v2.0/authorize",

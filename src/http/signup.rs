@@ -6,16 +6,21 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::csrf;
+use super::flow::{continued, flow_link};
 use super::pages::{self, SignUpPage};
-use super::params::{continued, flow_link, parse};
+use super::params::parse;
 use super::response_mode::reply_error;
 use super::sign_in::complete_sign_in;
-use super::{CANCEL_PATH, SIGN_UP_PATH, csrf};
 use crate::directory::service::TenantInfo;
 use crate::oauth::Reason;
 use crate::oauth::authorization_code::{AuthorizationParams, AuthorizationRequest};
 use crate::oauth::user_flows::{self, SignUp, SignUpError};
 use crate::state::AppState;
+
+pub const SIGN_UP_PATH: &str = "/signup";
+pub const FORGOT_PASSWORD_PATH: &str = "/forgot-password";
+pub const CANCEL_PATH: &str = "/cancel";
 
 #[derive(Deserialize)]
 pub struct FlowQuery {
