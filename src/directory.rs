@@ -479,13 +479,8 @@ pub fn create_client(
         app_roles: encode_list(&new.app_roles),
         created_at: now,
     };
-    conn.transaction(|conn| {
-        clients::insert(conn, &client)?;
-        if tenant.default_client_id.is_none() {
-            tenants::set_default_client(conn, &tenant.id, Some(&client.client_id))?;
-        }
-        Ok::<_, DirectoryError>(())
-    })?;
+    // Not the tenant's default client unless made so (`admin::set_default_client`).
+    clients::insert(conn, &client)?;
     Ok((client, secret))
 }
 
@@ -560,6 +555,8 @@ pub fn bootstrap(
         },
         now,
     )?;
+    // The demo API is the audience of `/auth/login` and of forms without a client_id.
+    tenants::set_default_client(conn, &tenant.id, Some(&confidential.client_id))?;
     tenant.default_client_id = Some(confidential.client_id.clone());
     let (public, _) = create_client(
         conn,

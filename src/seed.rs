@@ -10,7 +10,7 @@ use crate::crypto::password::PasswordHasher;
 use crate::db::DbConnection;
 use crate::db::clients;
 use crate::db::users;
-use crate::directory::{self, DirectoryError, DirectoryResult, NewClient, NewUser};
+use crate::directory::{self, DirectoryError, DirectoryResult, NewClient, NewUser, admin};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +42,10 @@ pub struct SeedTenant {
     /// "Forgot your password?" returns B2C's AADB2C90118 error to the application.
     #[serde(default)]
     pub forgot_password: bool,
+    /// The client id of the tenant's default client: the application `/auth/login` and
+    /// `/auth/token` password forms without `client_id` sign users in to. Set on every
+    /// start when given; left as it is when not.
+    pub default_client: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,6 +116,7 @@ pub fn apply(
     now: i64,
 ) -> DirectoryResult<SeedReport> {
     let mut report = SeedReport::default();
+    let mut default_clients = Vec::new();
     for t in &seed.tenants {
         let existed = crate::db::tenants::find(conn, &t.name)?.is_some();
         let tenant = directory::ensure_tenant_with(
@@ -126,6 +131,9 @@ pub fn apply(
             now,
         )?;
         report.tenants += usize::from(!existed);
+        if let Some(client_id) = &t.default_client {
+            default_clients.push((tenant.clone(), client_id));
+        }
         // The switches follow the seed file on every start.
         crate::db::user_flows::set(
             conn,
@@ -185,11 +193,15 @@ pub fn apply(
             grant_types: c.grant_types.clone(),
             app_roles: c.app_roles.clone(),
         };
-        // Re-read: a client added earlier in this loop may have become the default.
-        let tenant = directory::tenant(conn, &tenant.id)?;
         directory::create_client(conn, &tenant, &new, now)
             .map_err(|e| DirectoryError::Invalid(format!("seed client {}: {e}", c.client_id)))?;
         report.clients += 1;
+    }
+    // After the clients: a tenant's default client is usually one of this file's.
+    for (tenant, client_id) in default_clients {
+        admin::set_default_client(conn, &tenant, Some(client_id)).map_err(|e| {
+            DirectoryError::Invalid(format!("seed tenant {}: default_client: {e}", tenant.name))
+        })?;
     }
     Ok(report)
 }

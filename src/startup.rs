@@ -44,6 +44,8 @@ pub enum StartError {
 pub struct StartReport {
     pub bootstrap: Option<Bootstrap>,
     pub seeded: Option<SeedReport>,
+    /// The default tenant's default client, when it names one that exists.
+    pub default_client: Option<crate::db::clients::Client>,
 }
 
 pub struct Application {
@@ -262,6 +264,10 @@ fn prepare(
         )?);
     }
     let default_tenant = directory::default_tenant(&mut conn, default_name.as_deref())?;
+    report.default_client = match &default_tenant.default_client_id {
+        Some(id) => db::clients::find(&mut conn, id)?,
+        None => None,
+    };
     let store = settings.key_store();
     store.ensure_active(&mut conn, now)?;
     let ring = store.load_ring(&mut conn, now, state::key_retention(settings))?;

@@ -4,8 +4,10 @@
 use super::shared::CliError;
 use crate::config::Settings;
 use crate::db::DatabaseTarget;
+use crate::db::clients::Client;
 use crate::directory;
 use crate::oauth::authority::entra_issuer;
+use crate::oauth::grant_type::GrantType;
 use crate::startup::{Application, StartReport};
 
 pub(super) fn run(settings: Settings) -> Result<(), CliError> {
@@ -48,6 +50,7 @@ fn print_banner(app: &Application, settings: &Settings) {
     println!("  issuer:    {}", entra_issuer(url, tenant_id));
     println!("  discovery: {url}/{tenant_id}/v2.0/.well-known/openid-configuration");
     println!("  endpoints: POST {url}/auth/token, POST {url}/auth/login, GET {url}/auth/verify");
+    print_default_client(app.report.default_client.as_ref());
     if let Some(ca) = &app.tls_ca {
         let ca = ca.display();
         println!("  TLS:       certificates from the development CA {ca}; trust it with");
@@ -59,6 +62,22 @@ fn print_banner(app: &Application, settings: &Settings) {
         );
     }
     print_start_report(&app.report);
+}
+
+/// The client that password forms without `client_id` sign in to, or how to name one.
+fn print_default_client(client: Option<&Client>) {
+    let set = "set one with `localidp client set-default CLIENT_ID` or default_client in the seed";
+    match client {
+        Some(c) if c.allows(GrantType::Password) => println!(
+            "  default client: {} ({}), for /auth/login and /auth/token forms without client_id",
+            c.client_id, c.name
+        ),
+        Some(c) => println!(
+            "  default client: {} ({}) is not allowed the password grant, so forms without client_id are refused; {set}",
+            c.client_id, c.name
+        ),
+        None => println!("  default client: none, so forms without client_id are refused; {set}"),
+    }
 }
 
 fn print_start_report(report: &StartReport) {

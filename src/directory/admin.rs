@@ -1,11 +1,12 @@
 //! What the admin commands do to the directory beyond creating things: pick the tenant,
-//! list users and clients, disable or delete a user.
+//! list users and clients, disable or delete a user, name the tenant's default client.
 
-use super::{DirectoryResult, default_tenant, tenant, user_by_email};
+use super::{DirectoryError, DirectoryResult, default_tenant, tenant, user_by_email};
 use crate::db::DbConnection;
 use crate::db::clients::{self, Client};
-use crate::db::tenants::Tenant;
+use crate::db::tenants::{self, Tenant};
 use crate::db::users::{self, User};
+use crate::oauth::grant_type::GrantType;
 
 /// The tenant named (GUID or name), else the configured default, else the oldest one.
 pub fn tenant_or_default(
@@ -46,4 +47,27 @@ pub fn delete_user(conn: &mut DbConnection, tenant: &Tenant, email: &str) -> Dir
 /// The tenant's clients, oldest first.
 pub fn list_clients(conn: &mut DbConnection, tenant: &Tenant) -> DirectoryResult<Vec<Client>> {
     Ok(clients::list(conn, &tenant.id)?)
+}
+
+/// Names the tenant's default client — the application `/auth/login` and `/auth/token`
+/// password forms without a `client_id` sign users in to — or clears it with `None`.
+/// It must be one of the tenant's clients and allowed the password grant.
+pub fn set_default_client(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    client_id: Option<&str>,
+) -> DirectoryResult<()> {
+    if let Some(id) = client_id {
+        let client = clients::find(conn, id)?
+            .filter(|c| c.tenant_id == tenant.id)
+            .ok_or_else(|| {
+                DirectoryError::NotFound(format!("client {id} in tenant {}", tenant.name))
+            })?;
+        if !client.allows(GrantType::Password) {
+            return Err(DirectoryError::Invalid(format!(
+                "client {id} is not allowed the password grant, which a default client signs users in with"
+            )));
+        }
+    }
+    Ok(tenants::set_default_client(conn, &tenant.id, client_id)?)
 }

@@ -105,9 +105,11 @@ pub async fn authenticate(
     Ok(AuthenticatedClient { client, method })
 }
 
-/// `/auth/login`'s rules: the client must be allowed the password grant; the
-/// tenant's default client is its first-party audience and needs no secret; any other confidential client must prove itself as it would
-/// at the token endpoint.
+/// The client of a password form that names none (`/auth/login`, and `/auth/token`
+/// without `client_id`): the tenant's default client, which needs no secret there, as
+/// the tenant's own first-party application. A confidential client named with
+/// `client_id` must prove itself as it would at the token endpoint; a secret sent with
+/// the default client must be its secret.
 pub async fn login_client(
     state: &AppState,
     tenant: &TenantInfo,
@@ -115,24 +117,19 @@ pub async fn login_client(
     client_secret: Option<String>,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let named = client_id.is_some();
-    let client_id = client_id
-        .or_else(|| tenant.default_client_id.clone())
-        .ok_or_else(|| {
-            OAuthError::invalid_request(
-                Reason::MissingClientId,
-                "The tenant has no default client; pass client_id in the request.",
-            )
-        })?;
-    let client = state
-        .directory
-        .tenant_client(&tenant.id, &client_id)
-        .await?
-        .ok_or_else(|| {
-            OAuthError::invalid_request(
-                Reason::UnknownClient,
-                format!("The client {client_id:?} is not registered in this tenant."),
-            )
-        })?;
+    let client = match client_id {
+        Some(client_id) => state
+            .directory
+            .tenant_client(&tenant.id, &client_id)
+            .await?
+            .ok_or_else(|| {
+                OAuthError::invalid_request(
+                    Reason::UnknownClient,
+                    format!("The client {client_id:?} is not registered in this tenant."),
+                )
+            })?,
+        None => default_client(state, tenant).await?,
+    };
     if !client.allows(GrantType::Password) {
         return Err(OAuthError::unauthorized_client(
             "The client is not allowed to sign users in with a password.",
@@ -157,4 +154,35 @@ pub async fn login_client(
         _ => ClientAuthMethod::None,
     };
     Ok(AuthenticatedClient { client, method })
+}
+
+/// The tenant's default client, usable for password sign-in; otherwise an error that
+/// says how to name one.
+async fn default_client(state: &AppState, tenant: &TenantInfo) -> Result<Client, OAuthError> {
+    let how = format!(
+        "Send client_id, or set the tenant's default client: `localidp client set-default CLIENT_ID --tenant {}`, or default_client in the seed file's [[tenants]] entry.",
+        tenant.name
+    );
+    let Some(client_id) = &tenant.default_client_id else {
+        return Err(OAuthError::invalid_request(
+            Reason::MissingClientId,
+            format!(
+                "The request has no client_id and the tenant '{}' has no default client. {how}",
+                tenant.name
+            ),
+        ));
+    };
+    let client = state.directory.tenant_client(&tenant.id, client_id).await?;
+    match client {
+        Some(client) if client.allows(GrantType::Password) => Ok(client),
+        Some(_) => Err(OAuthError::unauthorized_client(format!(
+            "The request has no client_id and the tenant's default client '{client_id}' is not allowed the password grant. {how}"
+        ))),
+        None => Err(OAuthError::invalid_request(
+            Reason::MissingClientId,
+            format!(
+                "The request has no client_id and the tenant's default client '{client_id}' no longer exists. {how}"
+            ),
+        )),
+    }
 }
