@@ -68,7 +68,7 @@ async fn respond(
 ) -> Result<HttpResponse, OAuthResponse> {
     let flavour = ErrorFlavour::of(authority);
     let result = async {
-        let request = TokenRequest::parse(form, basic_credentials(req)?)?;
+        let request = TokenRequest::parse(form, basic_credentials(req)?, &authority.flavour)?;
         grants::token(state, authority, request).await
     }
     .await;

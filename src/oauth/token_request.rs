@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::authority::Flavour;
 use super::grant_type::GrantType;
 use super::{ErrorCode, OAuthError, Reason};
 
@@ -119,10 +120,34 @@ pub struct TokenRequest {
     pub client_info: bool,
 }
 
+impl ClientCredentials {
+    /// Whether the request says which client it comes from: a `client_id` or a Basic
+    /// header.
+    pub fn names_client(&self) -> bool {
+        self.basic.is_some() || self.client_id.as_ref().is_some_and(|id| !id.is_empty())
+    }
+}
+
 impl TokenRequest {
-    /// Reads the form: `grant_type` must be present and one this server knows.
-    pub fn parse(form: TokenForm, basic: Option<BasicCredentials>) -> Result<Self, OAuthError> {
-        let name = required(form.grant_type, "grant_type")?;
+    /// Reads the form: `grant_type` must be present and one this server knows, except
+    /// on the short `/auth/token`, where a form with `username` and `password` and no
+    /// `grant_type` is a password grant (as scripts and FastAPI's
+    /// `OAuth2PasswordRequestForm` post it).
+    pub fn parse(
+        form: TokenForm,
+        basic: Option<BasicCredentials>,
+        flavour: &Flavour,
+    ) -> Result<Self, OAuthError> {
+        let grant_type = form.grant_type.filter(|g| !g.is_empty());
+        let name = match grant_type {
+            None if *flavour == Flavour::Short
+                && form.username.is_some()
+                && form.password.is_some() =>
+            {
+                GrantType::Password.as_str().to_owned()
+            }
+            given => required(given, "grant_type")?,
+        };
         let grant_type = GrantType::parse(&name).ok_or_else(|| unsupported(&name))?;
         let grant = match grant_type {
             GrantType::Password => GrantParams::Password(PasswordParams {

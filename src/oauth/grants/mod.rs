@@ -1,8 +1,9 @@
 //! The token endpoint (RFC 6749 §3.2): one dispatcher, one file per grant.
 //!
 //! Every grant runs the same steps first — the grant type is served by this
-//! authority, the scope parses, the client authenticates and is registered for the
-//! grant — then its own checks, then `issue` builds the response.
+//! authority, the scope parses, the client authenticates (or, for a password form on
+//! `/auth/token` that names none, is the tenant's default client) and is registered
+//! for the grant — then its own checks, then `issue` builds the response.
 
 mod authorization_code;
 mod client_credentials;
@@ -17,6 +18,7 @@ use self::context::GrantContext;
 use super::OAuthError;
 use super::authority::{Authority, Flavour};
 use super::client_auth;
+use super::grant_type::GrantType;
 use super::issue::Issued;
 use super::scope;
 use super::token_request::{GrantParams, TokenRequest, unsupported};
@@ -34,7 +36,18 @@ pub async fn token(
         return Err(unsupported(grant_type.as_str()));
     }
     let requested = scope::parse(&request.scope)?;
-    let client = client_auth::authenticate(state, &authority.tenant, request.credentials).await?;
+    let client = if authority.flavour == Flavour::Short
+        && grant_type == GrantType::Password
+        && !request.credentials.names_client()
+    {
+        // A password form naming no client (FastAPI, Swagger UI, scripts) signs in with
+        // the tenant's default client, as `/auth/login` does; only on `/auth/token`:
+        // Entra's paths require a client.
+        let secret = request.credentials.client_secret;
+        client_auth::login_client(state, &authority.tenant, None, secret).await?
+    } else {
+        client_auth::authenticate(state, &authority.tenant, request.credentials).await?
+    };
     tracing::Span::current().record("client_id", client.client.client_id.as_str());
     if !client.client.allows(grant_type) {
         return Err(OAuthError::unauthorized_client(format!(
