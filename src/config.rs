@@ -113,6 +113,11 @@ pub struct ConfigArgs {
     /// Accept PKCE `code_challenge_method=plain` from confidential clients.
     #[arg(long, env = "LOCALIDP_PKCE_ALLOW_PLAIN")]
     pub pkce_allow_plain: Option<bool>,
+    /// Tenants (GUIDs or names, comma separated) whose tokens /auth/verify accepts
+    /// besides the default tenant's; `*` for every tenant.
+    #[arg(long, env = "LOCALIDP_VERIFY_TENANTS", value_delimiter = ',')]
+    #[serde(default)]
+    pub verify_tenants: Vec<String>,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -203,6 +208,11 @@ impl ConfigArgs {
             session_idle_timeout: self.session_idle_timeout.or(file.session_idle_timeout),
             session_lifetime: self.session_lifetime.or(file.session_lifetime),
             pkce_allow_plain: self.pkce_allow_plain.or(file.pkce_allow_plain),
+            verify_tenants: if self.verify_tenants.is_empty() {
+                file.verify_tenants
+            } else {
+                self.verify_tenants
+            },
         }
     }
 }
@@ -245,6 +255,46 @@ pub struct Settings {
     pub session_idle_timeout: i64,
     pub session_lifetime: i64,
     pub pkce_allow_plain: bool,
+    pub verify_tenants: VerifyTenants,
+}
+
+/// Whose tokens `/auth/verify` accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyTenants {
+    /// The default tenant's, and these tenants' (GUIDs or names, lower-case).
+    DefaultAnd(Vec<String>),
+    /// `*`: every tenant's.
+    Any,
+}
+
+impl VerifyTenants {
+    fn parse(given: &[String]) -> Result<Self, ConfigError> {
+        let mut listed = Vec::new();
+        for t in given {
+            let t = t.trim().to_ascii_lowercase();
+            match t.as_str() {
+                "*" => return Ok(VerifyTenants::Any),
+                "" => {
+                    return Err(ConfigError::Invalid {
+                        name: "verify_tenants",
+                        reason: "an entry is empty".into(),
+                    });
+                }
+                _ => listed.push(t),
+            }
+        }
+        Ok(VerifyTenants::DefaultAnd(listed))
+    }
+
+    /// Whether a tenant other than the default one is listed (by GUID or name).
+    pub fn lists(&self, tenant_id: &str, tenant_name: &str) -> bool {
+        match self {
+            VerifyTenants::Any => true,
+            VerifyTenants::DefaultAnd(listed) => listed
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(tenant_id) || t.eq_ignore_ascii_case(tenant_name)),
+        }
+    }
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -425,6 +475,7 @@ impl Settings {
                 args.session_lifetime.unwrap_or(10 * 3600),
             )?,
             pkce_allow_plain: args.pkce_allow_plain.unwrap_or(false),
+            verify_tenants: VerifyTenants::parse(&args.verify_tenants)?,
         })
     }
 

@@ -8,7 +8,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{ConfigError, Settings, VerifyTenants};
 use crate::crypto::keys::KeyError;
 use crate::db::{self, DbError};
 use crate::directory::{self, Bootstrap, DirectoryError};
@@ -264,6 +264,16 @@ fn prepare(
         )?);
     }
     let default_tenant = directory::default_tenant(&mut conn, default_name.as_deref())?;
+    if let VerifyTenants::DefaultAnd(listed) = &settings.verify_tenants {
+        for t in listed {
+            if db::tenants::find(&mut conn, t)?.is_none() {
+                return Err(StartError::Config(ConfigError::Invalid {
+                    name: "verify_tenants",
+                    reason: format!("there is no tenant {t:?}"),
+                }));
+            }
+        }
+    }
     report.default_client = match &default_tenant.default_client_id {
         Some(id) => db::clients::find(&mut conn, id)?,
         None => None,

@@ -163,6 +163,8 @@ impl ResponseError for OAuthResponse {
 pub enum BearerError {
     Missing,
     Invalid(String),
+    /// §3.1 `invalid_request`: the request's own parameters are wrong (400).
+    BadRequest(String),
     Unavailable,
 }
 
@@ -182,7 +184,7 @@ impl std::fmt::Display for BearerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BearerError::Missing => f.write_str("no bearer token"),
-            BearerError::Invalid(m) => f.write_str(m),
+            BearerError::Invalid(m) | BearerError::BadRequest(m) => f.write_str(m),
             BearerError::Unavailable => f.write_str("verification unavailable"),
         }
     }
@@ -196,6 +198,7 @@ impl ResponseError for BearerError {
     fn status_code(&self) -> StatusCode {
         match self {
             BearerError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            BearerError::BadRequest(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -216,6 +219,14 @@ impl ResponseError for BearerError {
                 "invalid_token",
                 msg.clone(),
             ),
+            BearerError::BadRequest(msg) => {
+                return HttpResponse::BadRequest()
+                    .insert_header((
+                        header::WWW_AUTHENTICATE,
+                        r#"Bearer realm="localidp", error="invalid_request""#,
+                    ))
+                    .json(json!({ "error": "invalid_request", "error_description": msg }));
+            }
             BearerError::Unavailable => {
                 return HttpResponse::ServiceUnavailable()
                     .insert_header((header::RETRY_AFTER, "1"))

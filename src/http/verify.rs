@@ -2,11 +2,12 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::base_url::base_url;
 use super::bearer::bearer_token;
 use super::error::BearerError;
+use super::params;
 use crate::oauth::verify::{self, Verified};
 use crate::state::AppState;
 
@@ -49,12 +50,30 @@ impl From<Verified> for VerifyResponse {
     }
 }
 
+/// `?audience=`: the application the caller expects the token to be for.
+#[derive(Deserialize)]
+struct VerifyQuery {
+    audience: Option<String>,
+}
+
 pub async fn verify(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, BearerError> {
+    let query: VerifyQuery = params::parse(req.query_string().as_bytes())
+        .map_err(|e| BearerError::BadRequest(e.description))?;
+    if query
+        .audience
+        .as_deref()
+        .is_some_and(|a| a.trim().is_empty())
+    {
+        return Err(BearerError::BadRequest(
+            "The audience parameter is empty.".into(),
+        ));
+    }
     let token = bearer_token(&req)?;
     let verified = verify::verify_access_token(&state, &base_url(&state, &req), token).await?;
+    verify::check_served(&state, &verified, query.audience.as_deref().map(str::trim))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(VerifyResponse::from(verified)))

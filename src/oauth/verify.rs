@@ -152,3 +152,36 @@ async fn verify_uncached(
         policy,
     })
 }
+
+/// `/auth/verify`'s own rules on top of a verified token: it serves the default
+/// tenant's tokens, and other tenants' only when `verify_tenants` lists them; with an
+/// expected audience (`?audience=`), `aud` must be that application (a client id and
+/// `api://{client id}` name the same one).
+pub fn check_served(
+    state: &AppState,
+    verified: &Verified,
+    audience: Option<&str>,
+) -> Result<(), VerifyError> {
+    let tenant = &verified.tenant;
+    let served = tenant.id == state.directory.default_tenant_id()
+        || state
+            .settings
+            .verify_tenants
+            .lists(&tenant.id, &tenant.name);
+    if !served {
+        return Err(invalid(
+            "The token belongs to a tenant this endpoint does not serve (see verify_tenants).",
+        ));
+    }
+    let same = |a: &str, b: &str| {
+        super::scope::resource_client_id(a) == super::scope::resource_client_id(b)
+    };
+    if let Some(expected) = audience
+        && !same(expected, &verified.claims.aud)
+    {
+        return Err(invalid(
+            "The token is for another audience than the expected one.",
+        ));
+    }
+    Ok(())
+}
