@@ -74,7 +74,8 @@ async fn b2c_password_flow_has_b2c_claims_and_response_shape() {
             "{path}"
         );
         assert_eq!(c["ver"], "1.0");
-        assert_eq!(c["tfp"], "b2c_1_ropc");
+        // The user flow as the tenant registered it, whatever the URL's case.
+        assert_eq!(c["tfp"], "B2C_1_ROPC", "{path}");
         assert_eq!(c["sub"], ALICE_OID);
         assert_eq!(c["oid"], ALICE_OID);
         assert_eq!(c["emails"], json!([ALICE]));
@@ -82,7 +83,7 @@ async fn b2c_password_flow_has_b2c_claims_and_response_shape() {
         assert_eq!(c["azp"], PUBLIC_APP);
         assert!(c.get("tid").is_none());
         let id = claims(body["id_token"].as_str().unwrap());
-        assert_eq!(id["tfp"], "b2c_1_ropc");
+        assert_eq!(id["tfp"], "B2C_1_ROPC", "{path}");
         assert_eq!(id["iss"], c["iss"]);
         assert_eq!(id["ver"], "1.0");
 
@@ -92,7 +93,7 @@ async fn b2c_password_flow_has_b2c_claims_and_response_shape() {
         assert_eq!(who["user_id"], ALICE_OID);
         assert_eq!(who["email"], ALICE);
         assert_eq!(who["tid"], CONTOSO_ID);
-        assert_eq!(who["policy"], "b2c_1_ropc");
+        assert_eq!(who["policy"], "B2C_1_ROPC");
     }
 }
 
