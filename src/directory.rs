@@ -1,18 +1,18 @@
-//! Managing tenants, users, groups and clients: shared by the CLI, the seed file and
-//! first-start bootstrap. Blocking: call it from a blocking thread.
+//! Managing tenants, groups and clients (users in `users`, first start in
+//! `bootstrap`): shared by the CLI, the seed file and the request paths. Blocking: call it from a blocking thread.
 
 pub mod admin;
+pub mod bootstrap;
 pub mod service;
+pub mod users;
 
 use diesel::Connection;
-use secrecy::SecretString;
 
-use crate::crypto::password::{HashError, PasswordHasher, is_importable_hash};
+use crate::crypto::password::HashError;
 use crate::crypto::secrets;
 use crate::db::clients::{self, Client};
 use crate::db::groups::{self, Group};
 use crate::db::tenants::{self, Tenant};
-use crate::db::users::{self, User, normalize_email};
 use crate::db::{DbConnection, DbError, encode_list};
 use crate::oauth::grant_type::GrantType;
 
@@ -47,7 +47,7 @@ impl From<DbError> for DirectoryError {
 
 pub type DirectoryResult<T> = Result<T, DirectoryError>;
 
-fn invalid<T>(msg: impl Into<String>) -> DirectoryResult<T> {
+pub(crate) fn invalid<T>(msg: impl Into<String>) -> DirectoryResult<T> {
     Err(DirectoryError::Invalid(msg.into()))
 }
 
@@ -65,7 +65,24 @@ pub fn validate_email(email: &str) -> DirectoryResult<()> {
     }
 }
 
-fn validate_uuid(what: &str, id: &str) -> DirectoryResult<String> {
+/// A user name: 1 to 128 characters of letters, digits and `. _ - @ +`, like an
+/// Entra user principal name or a plain `admin`.
+pub fn validate_username(username: &str) -> DirectoryResult<()> {
+    let name = username.trim();
+    let ok = (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '+'));
+    if ok {
+        Ok(())
+    } else {
+        invalid(format!(
+            "{name:?} is not a user name (1 to 128 letters, digits or . _ - @ +)"
+        ))
+    }
+}
+
+pub(crate) fn validate_uuid(what: &str, id: &str) -> DirectoryResult<String> {
     uuid::Uuid::parse_str(id)
         .map(|u| u.to_string())
         .map_err(|_| DirectoryError::Invalid(format!("{what} {id:?} is not a GUID")))
@@ -89,7 +106,6 @@ pub fn default_tenant(
     }
 }
 
-/// Creates the tenant unless one with this name (or id) exists; returns it either way.
 /// How a tenant is created: name and optional fixed GUID, B2C user flows and issuer form.
 #[derive(Debug, Default, Clone)]
 pub struct NewTenant {
@@ -197,162 +213,6 @@ pub fn ensure_tenant(
     Ok(tenant)
 }
 
-#[derive(Debug, Default)]
-pub struct NewUser {
-    pub email: String,
-    pub password: Option<SecretString>,
-    /// An existing bcrypt or argon2 hash, imported as is.
-    pub password_hash: Option<String>,
-    pub display_name: Option<String>,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub roles: Vec<String>,
-    pub groups: Vec<String>,
-    pub oid: Option<String>,
-    pub disabled: bool,
-}
-
-/// Builds the row for a new user; hashes the password on this thread.
-pub fn new_user_row(
-    hasher: &PasswordHasher,
-    tenant: &Tenant,
-    new: &NewUser,
-    now: i64,
-) -> DirectoryResult<User> {
-    validate_email(&new.email)?;
-    let password_hash = match (&new.password, &new.password_hash) {
-        (Some(_), Some(_)) => return invalid("give a password or a password hash, not both"),
-        (Some(pw), None) => {
-            use secrecy::ExposeSecret;
-            if pw.expose_secret().is_empty() {
-                return invalid("the password is empty");
-            }
-            Some(hasher.hash_blocking(pw)?)
-        }
-        (None, Some(hash)) => {
-            if !is_importable_hash(hash) {
-                return invalid(
-                    "the password hash is neither bcrypt ($2a/$2b/$2y) nor argon2 (PHC)",
-                );
-            }
-            Some(hash.clone())
-        }
-        (None, None) => None,
-    };
-    let id = match &new.oid {
-        Some(oid) => validate_uuid("oid", oid)?,
-        None => uuid::Uuid::new_v4().to_string(),
-    };
-    let email = new.email.trim().to_owned();
-    let display_name =
-        new.display_name
-            .clone()
-            .unwrap_or_else(|| match (&new.given_name, &new.family_name) {
-                (Some(g), Some(f)) => format!("{g} {f}"),
-                _ => email.split('@').next().unwrap_or(&email).to_owned(),
-            });
-    let ts = now;
-    Ok(User {
-        id,
-        tenant_id: tenant.id.clone(),
-        email_normalized: normalize_email(&email),
-        email,
-        display_name,
-        given_name: new.given_name.clone(),
-        family_name: new.family_name.clone(),
-        password_hash,
-        roles: encode_list(&new.roles),
-        disabled: i32::from(new.disabled),
-        created_at: ts,
-        updated_at: ts,
-    })
-}
-
-pub fn create_user(
-    conn: &mut DbConnection,
-    hasher: &PasswordHasher,
-    tenant: &Tenant,
-    new: &NewUser,
-    now: i64,
-) -> DirectoryResult<User> {
-    let row = new_user_row(hasher, tenant, new, now)?;
-    conn.transaction(|conn| {
-        users::insert(conn, &row)?;
-        for group in &new.groups {
-            let g = ensure_group(conn, tenant, group, None, now)?;
-            groups::add_member(conn, &g.id, &row.id)?;
-        }
-        Ok::<_, DirectoryError>(())
-    })?;
-    Ok(row)
-}
-
-/// One line of a `user import` file.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImportedUser {
-    email: String,
-    password: Option<String>,
-    password_hash: Option<String>,
-    name: Option<String>,
-    given_name: Option<String>,
-    family_name: Option<String>,
-    oid: Option<String>,
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    disabled: bool,
-}
-
-/// Bulk import from JSON Lines, all or nothing: a bad line or an email that exists
-/// aborts the import with its line number and nothing is written.
-pub fn import_users(
-    conn: &mut DbConnection,
-    hasher: &PasswordHasher,
-    tenant: &Tenant,
-    path: &std::path::Path,
-    now: i64,
-) -> DirectoryResult<usize> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path)
-        .map_err(|e| DirectoryError::Invalid(format!("cannot open {}: {e}", path.display())))?;
-    let mut rows = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line_no = i + 1;
-        let line = line.map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let u: ImportedUser = serde_json::from_str(&line)
-            .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
-        let new = NewUser {
-            email: u.email,
-            password: u.password.map(SecretString::from),
-            password_hash: u.password_hash,
-            display_name: u.name,
-            given_name: u.given_name,
-            family_name: u.family_name,
-            roles: u.roles,
-            groups: Vec::new(),
-            oid: u.oid,
-            disabled: u.disabled,
-        };
-        let row = new_user_row(hasher, tenant, &new, now)
-            .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
-        if !seen.insert(row.email_normalized.clone()) {
-            return invalid(format!("line {line_no}: {} appears twice", row.email));
-        }
-        rows.push(row);
-    }
-    users::insert_many(conn, &rows).map_err(|e| match e {
-        DbError::Conflict(_) => {
-            DirectoryError::Conflict("a user of this file (same email or oid)".to_owned())
-        }
-        other => other.into(),
-    })
-}
-
 pub fn ensure_group(
     conn: &mut DbConnection,
     tenant: &Tenant,
@@ -377,33 +237,6 @@ pub fn ensure_group(
     };
     groups::insert(conn, &group)?;
     Ok(group)
-}
-
-pub fn user_by_email(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    email: &str,
-) -> DirectoryResult<User> {
-    users::find_by_email(conn, &tenant.id, email)?
-        .ok_or_else(|| DirectoryError::NotFound(format!("user {email}")))
-}
-
-pub fn set_password(
-    conn: &mut DbConnection,
-    hasher: &PasswordHasher,
-    tenant: &Tenant,
-    email: &str,
-    password: &SecretString,
-    now: i64,
-) -> DirectoryResult<()> {
-    use secrecy::ExposeSecret;
-    if password.expose_secret().is_empty() {
-        return invalid("the password is empty");
-    }
-    let user = user_by_email(conn, tenant, email)?;
-    let hash = hasher.hash_blocking(password)?;
-    users::set_password_hash(conn, &user.id, &hash, now)?;
-    Ok(())
 }
 
 #[derive(Debug, Default, Clone)]
@@ -498,99 +331,4 @@ pub fn delete_client(conn: &mut DbConnection, client_id: &str) -> DirectoryResul
         }
         Ok::<_, DirectoryError>(())
     })
-}
-
-/// Well-known demo values, so the README's walk-through works verbatim.
-pub const BOOTSTRAP_TENANT: &str = "localidp";
-pub const DEMO_EMAIL: &str = "demo@localidp.test";
-pub const DEMO_PASSWORD: &str = "demo-password";
-/// B2C user flows every bootstrap tenant serves.
-pub const DEMO_POLICIES: [&str; 2] = ["B2C_1_signupsignin", "B2C_1_ROPC"];
-pub const DEMO_PUBLIC_CLIENT_ID: &str = "00000000-0000-4000-8000-00000000d3e0";
-
-/// What first start created, for the banner.
-#[derive(Debug)]
-pub struct Bootstrap {
-    pub tenant: Tenant,
-    pub demo_user: Option<User>,
-    pub demo_public_client: Option<Client>,
-    pub demo_confidential_client: Option<(Client, String)>,
-}
-
-/// In an empty database: create the first tenant and, unless `demo` is off, the demo
-/// user and clients. Returns `None` when the database already has a tenant.
-pub fn bootstrap(
-    conn: &mut DbConnection,
-    hasher: &PasswordHasher,
-    demo: bool,
-    now: i64,
-) -> DirectoryResult<Option<Bootstrap>> {
-    if tenants::oldest(conn)?.is_some() {
-        return Ok(None);
-    }
-    let mut tenant = ensure_tenant_with(
-        conn,
-        &NewTenant {
-            name: BOOTSTRAP_TENANT.into(),
-            display_name: Some("localidp".into()),
-            policies: DEMO_POLICIES.iter().map(|p| (*p).to_owned()).collect(),
-            ..Default::default()
-        },
-        now,
-    )?;
-    if !demo {
-        return Ok(Some(Bootstrap {
-            tenant,
-            demo_user: None,
-            demo_public_client: None,
-            demo_confidential_client: None,
-        }));
-    }
-    let (confidential, secret) = create_client(
-        conn,
-        &tenant,
-        &NewClient {
-            name: "demo-api".into(),
-            app_roles: vec!["Tasks.Read.All".into()],
-            ..Default::default()
-        },
-        now,
-    )?;
-    // The demo API is the audience of `/auth/login` and of forms without a client_id.
-    tenants::set_default_client(conn, &tenant.id, Some(&confidential.client_id))?;
-    tenant.default_client_id = Some(confidential.client_id.clone());
-    let (public, _) = create_client(
-        conn,
-        &tenant,
-        &NewClient {
-            client_id: Some(DEMO_PUBLIC_CLIENT_ID.into()),
-            name: "demo-public".into(),
-            public: true,
-            redirect_uris: vec!["http://localhost:3000/callback".into()],
-            ..Default::default()
-        },
-        now,
-    )?;
-    let user = create_user(
-        conn,
-        hasher,
-        &tenant,
-        &NewUser {
-            email: DEMO_EMAIL.into(),
-            password: Some(SecretString::from(DEMO_PASSWORD)),
-            display_name: Some("Demo User".into()),
-            given_name: Some("Demo".into()),
-            family_name: Some("User".into()),
-            roles: vec!["Admin".into()],
-            groups: vec!["demo-users".into()],
-            ..Default::default()
-        },
-        now,
-    )?;
-    Ok(Some(Bootstrap {
-        tenant,
-        demo_user: Some(user),
-        demo_public_client: Some(public),
-        demo_confidential_client: Some((confidential, secret.unwrap_or_default())),
-    }))
 }

@@ -10,7 +10,7 @@ use crate::crypto::password::PasswordHasher;
 use crate::db::DbConnection;
 use crate::db::clients;
 use crate::db::users;
-use crate::directory::{self, DirectoryError, DirectoryResult, NewClient, NewUser, admin};
+use crate::directory::{self, DirectoryError, DirectoryResult, NewClient, admin, users::NewUser};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,7 +59,9 @@ pub struct SeedGroup {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedUser {
-    pub email: String,
+    /// Email address and/or user name (at least one); either signs in.
+    pub email: Option<String>,
+    pub username: Option<String>,
     pub password: Option<String>,
     pub password_hash: Option<String>,
     pub name: Option<String>,
@@ -154,11 +156,18 @@ pub fn apply(
     }
     for u in &seed.users {
         let tenant = tenant_of(conn, &u.tenant)?;
-        if users::find_by_email(conn, &tenant.id, &u.email)?.is_some() {
+        let names = [&u.username, &u.email];
+        let mut known = false;
+        for name in names.into_iter().flatten() {
+            known |= users::find_by_sign_in_name(conn, &tenant.id, name)?.is_some();
+        }
+        if known {
             continue;
         }
+        let label = u.username.clone().or(u.email.clone()).unwrap_or_default();
         let new = NewUser {
             email: u.email.clone(),
+            username: u.username.clone(),
             password: u.password.clone().map(SecretString::from),
             password_hash: u.password_hash.clone(),
             display_name: u.name.clone(),
@@ -169,8 +178,8 @@ pub fn apply(
             oid: u.oid.clone(),
             disabled: u.disabled,
         };
-        directory::create_user(conn, hasher, &tenant, &new, now)
-            .map_err(|e| DirectoryError::Invalid(format!("seed user {}: {e}", u.email)))?;
+        directory::users::create_user(conn, hasher, &tenant, &new, now)
+            .map_err(|e| DirectoryError::Invalid(format!("seed user {label}: {e}")))?;
         report.users += 1;
     }
     for c in &seed.clients {

@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::config::{ConfigError, Settings, VerifyTenants};
 use crate::crypto::keys::KeyError;
 use crate::db::{self, DbError};
-use crate::directory::{self, Bootstrap, DirectoryError};
+use crate::directory::{self, DirectoryError, bootstrap::Bootstrap};
 use crate::http;
 use crate::seed::{self, SeedReport};
 use crate::state::{self, AppState, StateParts};
@@ -245,8 +245,12 @@ fn prepare(
     // bootstrap tenant, with the demo user and clients unless seeding or told not to.
     let seed_has_tenants = seed.as_ref().is_some_and(|s| !s.tenants.is_empty());
     if !seed_has_tenants {
-        report.bootstrap =
-            directory::bootstrap(&mut conn, hasher, settings.demo && seed.is_none(), now)?;
+        report.bootstrap = directory::bootstrap::bootstrap(
+            &mut conn,
+            hasher,
+            settings.demo && seed.is_none(),
+            now,
+        )?;
     }
     // The configured default tenant; else a seed's first tenant; else the oldest.
     let default_name = settings.default_tenant.clone().or_else(|| {

@@ -86,8 +86,8 @@ fn print_start_report(report: &StartReport) {
         if let Some(user) = &b.demo_user {
             println!(
                 "  demo user:           {} / {}   (oid {})",
-                user.email,
-                directory::DEMO_PASSWORD,
+                user.sign_in_name(),
+                directory::bootstrap::DEMO_PASSWORD,
                 user.id
             );
         }

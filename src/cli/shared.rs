@@ -94,6 +94,6 @@ pub(super) fn with_database(
     let pool = db::connect(&settings.database, 1)?;
     let mut conn = pool.get().map_err(DbError::from)?;
     // An empty database gets its first tenant (without the demo data).
-    directory::bootstrap(&mut conn, &hasher, false, Clock::system().now())?;
+    directory::bootstrap::bootstrap(&mut conn, &hasher, false, Clock::system().now())?;
     command(&mut conn, &hasher)
 }

@@ -7,15 +7,18 @@ use clap::Subcommand;
 use super::shared::{CliError, PasswordArgs, TenantArg, with_database};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::directory::{self, NewUser, admin};
+use crate::directory::{self, admin, users::NewUser};
 
 #[derive(Subcommand)]
 pub(super) enum UserCommand {
     /// Add a user with a password or an imported bcrypt/argon2 hash.
     Add {
-        /// Email address, the user's sign-in name.
+        /// Email address; signs in (give it, --username, or both).
+        #[arg(long, required_unless_present = "username")]
+        email: Option<String>,
+        /// User name that is not an email address (an Entra UPN, `admin`); signs in.
         #[arg(long)]
-        email: String,
+        username: Option<String>,
         #[command(flatten)]
         password: PasswordArgs,
         /// An existing bcrypt ($2a/$2b/$2y) or argon2 hash to import.
@@ -58,8 +61,8 @@ pub(super) enum UserCommand {
     },
     /// Set a user's password.
     SetPassword {
-        /// The user's email address.
-        #[arg(long)]
+        /// The user's email address or user name.
+        #[arg(long, visible_alias = "username")]
         email: String,
         #[command(flatten)]
         password: PasswordArgs,
@@ -68,24 +71,24 @@ pub(super) enum UserCommand {
     },
     /// Disable a user (sign-in and refresh are refused).
     Disable {
-        /// The user's email address.
-        #[arg(long)]
+        /// The user's email address or user name.
+        #[arg(long, visible_alias = "username")]
         email: String,
         #[command(flatten)]
         tenant: TenantArg,
     },
     /// Enable a disabled user.
     Enable {
-        /// The user's email address.
-        #[arg(long)]
+        /// The user's email address or user name.
+        #[arg(long, visible_alias = "username")]
         email: String,
         #[command(flatten)]
         tenant: TenantArg,
     },
     /// Delete a user and their refresh tokens.
     Delete {
-        /// The user's email address.
-        #[arg(long)]
+        /// The user's email address or user name.
+        #[arg(long, visible_alias = "username")]
         email: String,
         #[command(flatten)]
         tenant: TenantArg,
@@ -98,6 +101,7 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
         match cmd {
             UserCommand::Add {
                 email,
+                username,
                 password,
                 password_hash,
                 name,
@@ -115,12 +119,13 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                         "give --password, --password-stdin or --password-hash".into(),
                     ));
                 }
-                let user = directory::create_user(
+                let user = directory::users::create_user(
                     conn,
                     hasher,
                     &tenant,
                     &NewUser {
                         email,
+                        username,
                         password,
                         password_hash,
                         display_name: name,
@@ -133,12 +138,17 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                     },
                     now,
                 )?;
-                println!("{}\t{}\t{}", user.id, user.email, user.display_name);
+                println!(
+                    "{}\t{}\t{}",
+                    user.id,
+                    user.sign_in_name(),
+                    user.display_name
+                );
             }
             UserCommand::Import { file, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
                 let started = std::time::Instant::now();
-                let n = directory::import_users(conn, hasher, &tenant, &file, now)?;
+                let n = directory::users::import_users(conn, hasher, &tenant, &file, now)?;
                 let secs = started.elapsed().as_secs_f64();
                 println!(
                     "imported {n} users in {secs:.2}s ({:.0} rows/s)",
@@ -147,12 +157,13 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
             }
             UserCommand::List { tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                println!("oid\temail\tname\troles\tdisabled");
+                println!("oid\temail\tusername\tname\troles\tdisabled");
                 for u in admin::list_users(conn, &tenant)? {
                     println!(
-                        "{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}",
                         u.id,
-                        u.email,
+                        u.email.as_deref().unwrap_or("-"),
+                        u.username.as_deref().unwrap_or("-"),
                         u.display_name,
                         u.role_list()?.join(","),
                         u.is_disabled()
@@ -168,7 +179,7 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                 let password = password.read()?.ok_or_else(|| {
                     CliError::Invalid("give --password or --password-stdin".into())
                 })?;
-                directory::set_password(conn, hasher, &tenant, &email, &password, now)?;
+                directory::users::set_password(conn, hasher, &tenant, &email, &password, now)?;
                 println!("password set for {email}");
             }
             UserCommand::Disable { email, tenant } => {

@@ -16,8 +16,8 @@ diesel::table! {
     users (id) {
         id -> Text,
         tenant_id -> Text,
-        email -> Text,
-        email_normalized -> Text,
+        email -> Nullable<Text>,
+        email_normalized -> Nullable<Text>,
         display_name -> Text,
         given_name -> Nullable<Text>,
         family_name -> Nullable<Text>,
@@ -26,6 +26,8 @@ diesel::table! {
         disabled -> Integer,
         created_at -> BigInt,
         updated_at -> BigInt,
+        username -> Nullable<Text>,
+        username_normalized -> Nullable<Text>,
     }
 }
 

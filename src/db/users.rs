@@ -8,8 +8,8 @@ use super::{DbConnection, DbError, DbResult, decode_list};
 pub struct User {
     pub id: String,
     pub tenant_id: String,
-    pub email: String,
-    pub email_normalized: String,
+    pub email: Option<String>,
+    pub email_normalized: Option<String>,
     pub display_name: String,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
@@ -18,6 +18,10 @@ pub struct User {
     pub disabled: i32,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A sign-in name that is not an email address (Entra's `userPrincipalName`,
+    /// B2C's `userName` identity, or a plain `admin`).
+    pub username: Option<String>,
+    pub username_normalized: Option<String>,
 }
 
 impl User {
@@ -28,6 +32,14 @@ impl User {
     pub fn role_list(&self) -> DbResult<Vec<String>> {
         decode_list(&self.roles)
     }
+
+    /// The name the user signs in with: the user name, else the email address.
+    pub fn sign_in_name(&self) -> &str {
+        self.username
+            .as_deref()
+            .or(self.email.as_deref())
+            .unwrap_or_default()
+    }
 }
 
 /// Emails compare case-insensitively within a tenant.
@@ -35,12 +47,17 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// User names compare case-insensitively within a tenant, as Entra's UPNs do.
+pub fn normalize_username(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
 pub fn insert(conn: &mut DbConnection, user: &User) -> DbResult<()> {
     diesel::insert_into(users::table)
         .values(user)
         .execute(conn)
         .map_err(|e| match DbError::from(e) {
-            DbError::Conflict(_) => DbError::Conflict(format!("user {}", user.email)),
+            DbError::Conflict(_) => DbError::Conflict(format!("user {}", user.sign_in_name())),
             other => other,
         })?;
     Ok(())
@@ -63,10 +80,10 @@ pub fn insert_many(conn: &mut DbConnection, batch: &[User]) -> DbResult<usize> {
             })?
         };
     }
-    // SQLite allows 32766 bound parameters per statement, PostgreSQL 65535; 12 per row.
+    // SQLite allows 32766 bound parameters per statement, PostgreSQL 65535; 14 per row.
     let n = match conn {
         DbConnection::Sqlite(c) => insert_chunks!(c, 2000),
-        DbConnection::Postgresql(c) => insert_chunks!(c, 5000),
+        DbConnection::Postgresql(c) => insert_chunks!(c, 4000),
     };
     Ok(n)
 }
@@ -84,6 +101,25 @@ pub fn find_by_email(
         .optional()?)
 }
 
+/// The user who signs in with this name: their user name or their email address.
+/// A user name is preferred when one user's name is another's address.
+pub fn find_by_sign_in_name(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    name: &str,
+) -> DbResult<Option<User>> {
+    let by_name = users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::username_normalized.eq(normalize_username(name)))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?;
+    match by_name {
+        Some(user) => Ok(Some(user)),
+        None => find_by_email(conn, tenant_id, name),
+    }
+}
+
 pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<User>> {
     Ok(users::table
         .find(id)
@@ -95,7 +131,10 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<User>> {
 pub fn list(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Vec<User>> {
     Ok(users::table
         .filter(users::tenant_id.eq(tenant_id))
-        .order(users::email_normalized.asc())
+        .order((
+            users::email_normalized.asc(),
+            users::username_normalized.asc(),
+        ))
         .select(User::as_select())
         .load(conn)?)
 }

@@ -1,7 +1,8 @@
 //! What the admin commands do to the directory beyond creating things: pick the tenant,
 //! list users and clients, disable or delete a user, name the tenant's default client.
 
-use super::{DirectoryError, DirectoryResult, default_tenant, tenant, user_by_email};
+use super::users::user_by_sign_in_name;
+use super::{DirectoryError, DirectoryResult, default_tenant, tenant};
 use crate::db::DbConnection;
 use crate::db::clients::{self, Client};
 use crate::db::tenants::{self, Tenant};
@@ -33,14 +34,14 @@ pub fn set_user_disabled(
     disabled: bool,
     now: i64,
 ) -> DirectoryResult<()> {
-    let user = user_by_email(conn, tenant, email)?;
+    let user = user_by_sign_in_name(conn, tenant, email)?;
     Ok(users::set_disabled(conn, &user.id, disabled, now)?)
 }
 
 /// Deletes the user; group memberships, refresh tokens, SSO sessions and authorization
 /// codes go with them (foreign keys `ON DELETE CASCADE`).
 pub fn delete_user(conn: &mut DbConnection, tenant: &Tenant, email: &str) -> DirectoryResult<()> {
-    let user = user_by_email(conn, tenant, email)?;
+    let user = user_by_sign_in_name(conn, tenant, email)?;
     Ok(users::delete(conn, &user.id)?)
 }
 

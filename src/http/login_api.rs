@@ -14,6 +14,8 @@ use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct LoginRequest {
+    /// The sign-in name: an email address or a user name (`username` is accepted too).
+    #[serde(alias = "username")]
     email: String,
     password: String,
     /// The application the token is for; default: the tenant's default client.

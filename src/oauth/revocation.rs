@@ -41,7 +41,8 @@ pub struct UserInfo {
     pub given_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family_name: Option<String>,
-    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub preferred_username: String,
 }
 
@@ -63,13 +64,13 @@ pub async fn userinfo(state: &AppState, base: &str, token: &str) -> Result<UserI
         .filter(|u| !u.is_disabled() && u.tenant_id == tid)
         .ok_or_else(|| VerifyError::Invalid("The user no longer exists or is disabled.".into()))?;
     Ok(UserInfo {
+        preferred_username: user.sign_in_name().to_owned(),
         sub: user.id.clone(),
         oid: user.id,
         tid,
         name: user.display_name,
         given_name: user.given_name,
         family_name: user.family_name,
-        preferred_username: user.email.clone(),
         email: user.email,
     })
 }
@@ -184,7 +185,7 @@ pub(crate) async fn introspect(
                 "token_type": "refresh_token",
                 "scope": t.scope,
                 "client_id": t.client_id,
-                "username": user.email,
+                "username": user.sign_in_name(),
                 "sub": user.id,
                 "iss": crate::oauth::authority::entra_issuer(base, &tenant.id),
                 "exp": t.expires_at,

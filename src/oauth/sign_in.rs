@@ -39,19 +39,19 @@ pub fn active_profile(conn: &mut DbConnection, user_id: &str) -> DbResult<Option
 
 const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
 
-/// Checks an email and password in the tenant: the shared core of the password grant,
-/// `/auth/login` and the login page. An unknown email costs the same time as a wrong
+/// Checks a sign-in name (user name or email address) and password in the tenant:
+/// the shared core of the password grant, `/auth/login` and the login page. An unknown email costs the same time as a wrong
 /// password.
 pub async fn authenticate_user(
     state: &AppState,
     tenant_id: &str,
-    email: &str,
+    sign_in_name: &str,
     password: SecretString,
 ) -> Result<UserProfile, OAuthError> {
     let tid = tenant_id.to_owned();
-    let lookup = email.to_owned();
+    let lookup = sign_in_name.to_owned();
     let user = state
-        .db(move |c| db::users::find_by_email(c, &tid, &lookup))
+        .db(move |c| db::users::find_by_sign_in_name(c, &tid, &lookup))
         .await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let check = state.hasher.verify(password, stored.clone()).await?;

@@ -8,7 +8,7 @@ use super::OAuthError;
 use super::sign_in::{self, UserProfile};
 use crate::db;
 use crate::directory::service::TenantInfo;
-use crate::directory::{self, DirectoryError, NewUser};
+use crate::directory::{self, DirectoryError, users::NewUser};
 use crate::state::AppState;
 
 /// B2C: the user chose "Forgot your password?" in a sign-up-or-sign-in flow; the
@@ -96,7 +96,7 @@ pub async fn sign_up(
     let hasher = state.hasher.clone();
     let now = state.clock.now();
     let new = NewUser {
-        email,
+        email: Some(email),
         password_hash: Some(hash),
         display_name: form
             .display_name
@@ -112,7 +112,7 @@ pub async fn sign_up(
             };
             // No password in `new`: nothing is hashed on this thread.
             Ok(
-                match directory::create_user(c, &hasher, &tenant, &new, now) {
+                match directory::users::create_user(c, &hasher, &tenant, &new, now) {
                     Ok(user) => sign_in::load_profile(c, user).map_err(DirectoryError::from),
                     Err(e) => Err(e),
                 },

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use localidp::config::TrustedIssuer;
-use localidp::directory::{self, NewUser};
+use localidp::directory::{self, users::NewUser};
 use serde_json::Value;
 
 const EXTERNAL: &str = "http://external-idp.test";
@@ -16,13 +16,13 @@ async fn add_user(app: &TestApp, email: &'static str, oid: &'static str) {
         .db(move |c| {
             let tenant = directory::tenant(c, CONTOSO_ID).unwrap();
             let new = NewUser {
-                email: email.into(),
+                email: Some(email.into()),
                 password: Some("pw-of-their-own".to_owned().into()),
                 display_name: Some(format!("User {email}")),
                 oid: Some(oid.into()),
                 ..Default::default()
             };
-            directory::create_user(c, &hasher, &tenant, &new, 0).unwrap();
+            directory::users::create_user(c, &hasher, &tenant, &new, 0).unwrap();
             Ok(())
         })
         .await

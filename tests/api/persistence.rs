@@ -159,8 +159,8 @@ async fn ephemeral_server_writes_nothing_to_disk() {
         .http
         .post(app.url("/auth/login"))
         .json(&serde_json::json!({
-            "email": localidp::directory::DEMO_EMAIL,
-            "password": localidp::directory::DEMO_PASSWORD,
+            "email": localidp::directory::bootstrap::DEMO_EMAIL,
+            "password": localidp::directory::bootstrap::DEMO_PASSWORD,
         }))
         .send()
         .await

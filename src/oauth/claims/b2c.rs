@@ -16,7 +16,7 @@ pub fn user_access_token(
     AccessTokenClaims {
         auth_time: Some(at.now),
         tfp: at.policy.map(str::to_owned),
-        emails: vec![user.email.clone()],
+        emails: user.email.iter().cloned().collect(),
         name: Some(user.display_name.clone()),
         given_name: user.given_name.clone(),
         family_name: user.family_name.clone(),
@@ -53,7 +53,7 @@ pub fn id_token(
     IdTokenClaims {
         tfp: at.policy.map(str::to_owned),
         nonce,
-        emails: vec![user.email.clone()],
+        emails: user.email.iter().cloned().collect(),
         ..IdTokenClaims::base(at, client_id, user, auth_time, VERSION)
     }
 }

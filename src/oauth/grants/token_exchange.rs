@@ -4,7 +4,7 @@
 
 use super::context::{GrantContext, user_scope_or_default};
 use crate::db;
-use crate::directory::{self, NewUser};
+use crate::directory::{self, users::NewUser};
 use crate::oauth::issue::{Issued, RefreshPlan};
 use crate::oauth::scope::RequestedScope;
 use crate::oauth::token_request::{TokenExchangeParams, required};
@@ -71,14 +71,14 @@ pub(super) async fn grant(
                         _ => None,
                     };
                     let new = NewUser {
-                        email: email.clone(),
+                        email: Some(email.clone()),
                         display_name: subject.name.clone(),
                         given_name: subject.given_name.clone(),
                         family_name: subject.family_name.clone(),
                         oid,
                         ..Default::default()
                     };
-                    directory::create_user(c, &hasher, &tenant, &new, now)
+                    directory::users::create_user(c, &hasher, &tenant, &new, now)
                         .map_err(|e| db::DbError::Corrupt(e.to_string()))?
                 }
                 _ => return Ok(None),

@@ -1,0 +1,232 @@
+//! Users: creation (one, or many from a JSON Lines file), look-up by the name they
+//! sign in with, and password changes. Blocking: call from a blocking thread.
+
+use diesel::Connection;
+use secrecy::SecretString;
+
+use super::{
+    DirectoryError, DirectoryResult, ensure_group, invalid, validate_email, validate_username,
+    validate_uuid,
+};
+use crate::crypto::password::{PasswordHasher, is_importable_hash};
+use crate::db::groups;
+use crate::db::tenants::Tenant;
+use crate::db::users::{self, User, normalize_email, normalize_username};
+use crate::db::{DbConnection, DbError, encode_list};
+
+#[derive(Debug, Default)]
+pub struct NewUser {
+    /// At least one of `email` and `username`; either signs in.
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// An existing bcrypt or argon2 hash, imported as is.
+    pub password_hash: Option<String>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub roles: Vec<String>,
+    pub groups: Vec<String>,
+    pub oid: Option<String>,
+    pub disabled: bool,
+}
+
+/// Builds the row for a new user; hashes the password on this thread.
+pub fn new_user_row(
+    hasher: &PasswordHasher,
+    tenant: &Tenant,
+    new: &NewUser,
+    now: i64,
+) -> DirectoryResult<User> {
+    let email = new
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    let username = new
+        .username
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
+    match (email, username) {
+        (None, None) => return invalid("a user needs an email address or a user name"),
+        (e, u) => {
+            if let Some(e) = e {
+                validate_email(e)?;
+            }
+            if let Some(u) = u {
+                validate_username(u)?;
+            }
+        }
+    }
+    let password_hash = match (&new.password, &new.password_hash) {
+        (Some(_), Some(_)) => return invalid("give a password or a password hash, not both"),
+        (Some(pw), None) => {
+            use secrecy::ExposeSecret;
+            if pw.expose_secret().is_empty() {
+                return invalid("the password is empty");
+            }
+            Some(hasher.hash_blocking(pw)?)
+        }
+        (None, Some(hash)) => {
+            if !is_importable_hash(hash) {
+                return invalid(
+                    "the password hash is neither bcrypt ($2a/$2b/$2y) nor argon2 (PHC)",
+                );
+            }
+            Some(hash.clone())
+        }
+        (None, None) => None,
+    };
+    let id = match &new.oid {
+        Some(oid) => validate_uuid("oid", oid)?,
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let sign_in_name = username.or(email).unwrap_or_default();
+    let display_name =
+        new.display_name
+            .clone()
+            .unwrap_or_else(|| match (&new.given_name, &new.family_name) {
+                (Some(g), Some(f)) => format!("{g} {f}"),
+                _ => sign_in_name
+                    .split('@')
+                    .next()
+                    .unwrap_or(sign_in_name)
+                    .to_owned(),
+            });
+    let ts = now;
+    Ok(User {
+        id,
+        tenant_id: tenant.id.clone(),
+        email_normalized: email.map(normalize_email),
+        email: email.map(str::to_owned),
+        username_normalized: username.map(normalize_username),
+        username: username.map(str::to_owned),
+        display_name,
+        given_name: new.given_name.clone(),
+        family_name: new.family_name.clone(),
+        password_hash,
+        roles: encode_list(&new.roles),
+        disabled: i32::from(new.disabled),
+        created_at: ts,
+        updated_at: ts,
+    })
+}
+
+pub fn create_user(
+    conn: &mut DbConnection,
+    hasher: &PasswordHasher,
+    tenant: &Tenant,
+    new: &NewUser,
+    now: i64,
+) -> DirectoryResult<User> {
+    let row = new_user_row(hasher, tenant, new, now)?;
+    conn.transaction(|conn| {
+        users::insert(conn, &row)?;
+        for group in &new.groups {
+            let g = ensure_group(conn, tenant, group, None, now)?;
+            groups::add_member(conn, &g.id, &row.id)?;
+        }
+        Ok::<_, DirectoryError>(())
+    })?;
+    Ok(row)
+}
+
+/// One line of a `user import` file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportedUser {
+    email: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    password_hash: Option<String>,
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    oid: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    disabled: bool,
+}
+
+/// Bulk import from JSON Lines, all or nothing: a bad line or an email that exists
+/// aborts the import with its line number and nothing is written.
+pub fn import_users(
+    conn: &mut DbConnection,
+    hasher: &PasswordHasher,
+    tenant: &Tenant,
+    path: &std::path::Path,
+    now: i64,
+) -> DirectoryResult<usize> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path)
+        .map_err(|e| DirectoryError::Invalid(format!("cannot open {}: {e}", path.display())))?;
+    let mut rows = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line_no = i + 1;
+        let line = line.map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let u: ImportedUser = serde_json::from_str(&line)
+            .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
+        let new = NewUser {
+            email: u.email,
+            username: u.username,
+            password: u.password.map(SecretString::from),
+            password_hash: u.password_hash,
+            display_name: u.name,
+            given_name: u.given_name,
+            family_name: u.family_name,
+            roles: u.roles,
+            groups: Vec::new(),
+            oid: u.oid,
+            disabled: u.disabled,
+        };
+        let row = new_user_row(hasher, tenant, &new, now)
+            .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
+        let names = [&row.email_normalized, &row.username_normalized];
+        for name in names.into_iter().flatten() {
+            if !seen.insert(name.clone()) {
+                return invalid(format!("line {line_no}: {name} appears twice"));
+            }
+        }
+        rows.push(row);
+    }
+    users::insert_many(conn, &rows).map_err(|e| match e {
+        DbError::Conflict(_) => {
+            DirectoryError::Conflict("a user of this file (same email or oid)".to_owned())
+        }
+        other => other.into(),
+    })
+}
+
+/// A user by the name they sign in with: user name or email address.
+pub fn user_by_sign_in_name(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    name: &str,
+) -> DirectoryResult<User> {
+    users::find_by_sign_in_name(conn, &tenant.id, name)?
+        .ok_or_else(|| DirectoryError::NotFound(format!("user {name}")))
+}
+
+pub fn set_password(
+    conn: &mut DbConnection,
+    hasher: &PasswordHasher,
+    tenant: &Tenant,
+    email: &str,
+    password: &SecretString,
+    now: i64,
+) -> DirectoryResult<()> {
+    use secrecy::ExposeSecret;
+    if password.expose_secret().is_empty() {
+        return invalid("the password is empty");
+    }
+    let user = user_by_sign_in_name(conn, tenant, email)?;
+    let hash = hasher.hash_blocking(password)?;
+    users::set_password_hash(conn, &user.id, &hash, now)?;
+    Ok(())
+}
