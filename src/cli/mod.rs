@@ -115,12 +115,12 @@ impl Cli {
     }
 }
 
+/// `LOCALIDP_LOG`, else `RUST_LOG`, else `info`: the start, warnings and one line per
+/// request (`localidp::request=off` drops those).
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LOCALIDP_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new("info,actix_web::middleware::logger=warn")
-        });
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -408,3 +408,117 @@ fn without_a_command_localidp_serves_with_the_flags_given() {
         "{first}"
     );
 }
+
+/// A `localidp` child process whose stdout and stderr are collected as they come;
+/// killed on drop.
+struct Running {
+    child: Child,
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    /// Starts `localidp ARGS` in `cwd` with `env` added and LOCALIDP_LOG/RUST_LOG unset.
+    fn start(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let mut child = Command::new(BIN)
+            .current_dir(cwd)
+            .args(args)
+            .env_remove("LOCALIDP_LOG")
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start localidp");
+        let collect = |stream: Box<dyn std::io::Read + Send>| {
+            let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+            let sink = text.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let mut text = sink.lock().unwrap();
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            });
+            text
+        };
+        let stdout = collect(Box::new(child.stdout.take().unwrap()));
+        let stderr = collect(Box::new(child.stderr.take().unwrap()));
+        Running {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Waits until stdout (or stderr) contains `needle`; returns all of it so far.
+    fn wait_for(&self, from_stderr: bool, needle: &str) -> String {
+        let text = if from_stderr {
+            &self.stderr
+        } else {
+            &self.stdout
+        };
+        for _ in 0..300 {
+            let now = text.lock().unwrap().clone();
+            if now.contains(needle) {
+                return now;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "no {needle:?} within 15 s; stdout:\n{}\nstderr:\n{}",
+            self.stdout.lock().unwrap(),
+            self.stderr.lock().unwrap()
+        );
+    }
+
+    /// The base URL from the banner's first line.
+    fn base(&self) -> String {
+        let banner = self.wait_for(false, "endpoints:");
+        let rest = banner.split("listening on ").nth(1).unwrap();
+        rest.split_whitespace().next().unwrap().to_owned()
+    }
+}
+
+#[test]
+fn each_request_is_logged_by_default_with_method_path_status_and_no_query_string() {
+    let cwd = tempfile::tempdir().unwrap();
+    let server = Running::start(cwd.path(), &["serve", "--ephemeral", "--port", "0"], &[]);
+    let base = server.base();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let res = http
+            .get(format!(
+                "{base}/.well-known/openid-configuration?client_secret=hunter2"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let res = http
+            .post(format!("{base}/auth/token?password=hunter3"))
+            .form(&[("grant_type", "password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+    });
+    let log = server.wait_for(true, "\"POST /auth/token\" 400 ");
+    assert!(
+        log.contains("\"GET /.well-known/openid-configuration\" 200 "),
+        "{log}"
+    );
+    assert!(log.contains("localidp::request"), "{log}");
+    assert!(!log.contains("hunter"), "a query string was logged:\n{log}");
+}
