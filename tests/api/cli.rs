@@ -487,6 +487,27 @@ impl Running {
     }
 }
 
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_sqlite_database_is_created_readable_by_its_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    localidp(d, &["user", "list"]);
+    let db = d.join("db.sqlite");
+    assert_eq!(mode(&db), 0o600, "{}", db.display());
+    // SQLite gives its journal files the database's mode.
+    for suffix in ["-wal", "-shm"] {
+        let side = d.join(format!("db.sqlite{suffix}"));
+        if side.exists() {
+            assert_eq!(mode(&side), 0o600, "{}", side.display());
+        }
+    }
+}
+
 #[test]
 fn each_request_is_logged_by_default_with_method_path_status_and_no_query_string() {
     let cwd = tempfile::tempdir().unwrap();
