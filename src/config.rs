@@ -111,7 +111,10 @@ pub struct ConfigArgs {
     #[arg(long, env = "LOCALIDP_SESSION_LIFETIME")]
     pub session_lifetime: Option<i64>,
     /// Accept PKCE `code_challenge_method=plain` from confidential clients.
-    #[arg(long, env = "LOCALIDP_PKCE_ALLOW_PLAIN")]
+    #[arg(long = "pkce-allow-plain", env = "LOCALIDP_PKCE_ALLOW_PLAIN")]
+    #[serde(skip)]
+    pub pkce_allow_plain_flag: bool,
+    #[arg(skip)]
     pub pkce_allow_plain: Option<bool>,
 }
 
@@ -202,7 +205,12 @@ impl ConfigArgs {
                 .or(file.authorization_code_lifetime),
             session_idle_timeout: self.session_idle_timeout.or(file.session_idle_timeout),
             session_lifetime: self.session_lifetime.or(file.session_lifetime),
-            pkce_allow_plain: self.pkce_allow_plain.or(file.pkce_allow_plain),
+            pkce_allow_plain_flag: false,
+            pkce_allow_plain: if self.pkce_allow_plain_flag {
+                Some(true)
+            } else {
+                file.pkce_allow_plain
+            },
         }
     }
 }

@@ -543,3 +543,82 @@ fn each_request_is_logged_by_default_with_method_path_status_and_no_query_string
     assert!(log.contains("localidp::request"), "{log}");
     assert!(!log.contains("hunter"), "a query string was logged:\n{log}");
 }
+
+#[test]
+fn pkce_allow_plain_is_an_on_off_flag_also_set_by_env_or_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.toml");
+    std::fs::write(
+        &seed,
+        r#"[[tenants]]
+name = "pkce.example"
+
+[[clients]]
+client_id = "web"
+secret = "a-long-random-secret-for-the-web-app"
+redirect_uris = ["http://localhost:3000/cb"]
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("on.toml"), "pkce_allow_plain = true\n").unwrap();
+    let seed = seed.to_str().unwrap();
+    let on_toml = dir.path().join("on.toml");
+    let authorize_plain = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["serve", "--ephemeral", "--port", "0", "--seed", seed];
+        args.extend_from_slice(extra);
+        let server = Running::start(dir.path(), &args, env);
+        let base = server.base();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let status = rt.block_on(async {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .get(format!("{base}/authorize"))
+                .query(&[
+                    ("client_id", "web"),
+                    ("redirect_uri", "http://localhost:3000/cb"),
+                    ("response_type", "code"),
+                    ("scope", "openid"),
+                    ("state", "s"),
+                    (
+                        "code_challenge",
+                        "plain-verifier-plain-verifier-plain-verifier-0",
+                    ),
+                    ("code_challenge_method", "plain"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        status.as_u16()
+    };
+    // Refused (an error redirect to the app) unless turned on; the login page when on.
+    assert_eq!(authorize_plain(&[], &[]), 302);
+    assert_eq!(authorize_plain(&["--pkce-allow-plain"], &[]), 200);
+    assert_eq!(
+        authorize_plain(&[], &[("LOCALIDP_PKCE_ALLOW_PLAIN", "true")]),
+        200
+    );
+    assert_eq!(
+        authorize_plain(&["-c", on_toml.to_str().unwrap()], &[]),
+        200
+    );
+    // A flag without a value: `--pkce-allow-plain true` is not its syntax any more.
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--ephemeral",
+            "--port",
+            "0",
+            "--pkce-allow-plain",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
