@@ -79,12 +79,16 @@ pub struct ConfigArgs {
     /// Database connections in the pool.
     #[arg(long, env = "LOCALIDP_DB_POOL_SIZE")]
     pub db_pool_size: Option<u32>,
-    /// Serve HTTPS with a development CA generated into `{keys_dir}/tls/`.
+    /// Serve HTTPS with a development CA generated into `{keys_dir}/tls/` (kept in memory
+    /// with --ephemeral).
     #[arg(long = "tls", env = "LOCALIDP_TLS")]
     #[serde(skip)]
     pub tls_flag: bool,
     #[arg(skip)]
     pub tls: Option<bool>,
+    /// Also write the development CA's certificate (not its key) to this file at start.
+    #[arg(long, env = "LOCALIDP_TLS_CA_OUT")]
+    pub tls_ca_out: Option<PathBuf>,
     /// Extra names (host names or IPs) for the TLS certificate, comma separated.
     #[arg(long, env = "LOCALIDP_TLS_NAMES", value_delimiter = ',')]
     #[serde(default)]
@@ -184,6 +188,7 @@ impl ConfigArgs {
             db_pool_size: self.db_pool_size.or(file.db_pool_size),
             tls_flag: false,
             tls: if self.tls_flag { Some(true) } else { file.tls },
+            tls_ca_out: self.tls_ca_out.or(file.tls_ca_out),
             tls_names: if self.tls_names.is_empty() {
                 file.tls_names
             } else {
@@ -246,6 +251,7 @@ pub struct Settings {
     pub db_pool_size: u32,
     pub tls: bool,
     pub tls_names: Vec<String>,
+    pub tls_ca_out: Option<PathBuf>,
     pub also_listen: Option<String>,
     pub trusted_proxies: Vec<IpRange>,
     pub trusted_issuers: Vec<TrustedIssuer>,
@@ -389,6 +395,13 @@ impl Settings {
                 reason: format!("{p:?} is not an IP address or CIDR range"),
             })?);
         }
+        let tls = args.tls.unwrap_or(false);
+        if args.tls_ca_out.is_some() && !tls {
+            return Err(ConfigError::Invalid {
+                name: "tls_ca_out",
+                reason: "applies only with tls".into(),
+            });
+        }
         Ok(Settings {
             host: args.host.unwrap_or_else(|| "127.0.0.1".into()),
             port: args.port.unwrap_or(8080),
@@ -419,8 +432,9 @@ impl Settings {
             workers: args.workers.unwrap_or_else(cpus).max(1),
             db_pool_size: args.db_pool_size.unwrap_or(pool_default).max(1),
             trusted_issuers: args.trusted_issuers,
-            tls: args.tls.unwrap_or(false),
+            tls,
             tls_names: args.tls_names,
+            tls_ca_out: args.tls_ca_out,
             also_listen: args.also_listen,
             trusted_proxies,
             authorization_code_lifetime: code_lifetime(args.authorization_code_lifetime)?,

@@ -487,6 +487,23 @@ impl Running {
     }
 }
 
+/// Every file and folder under `dir`, relative to it, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            out.push(path.strip_prefix(dir).unwrap().display().to_string());
+            if path.is_dir() {
+                todo.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -506,6 +523,86 @@ fn the_sqlite_database_is_created_readable_by_its_owner_only() {
             assert_eq!(mode(&side), 0o600, "{}", side.display());
         }
     }
+}
+
+/// One HTTPS GET of `path` on localhost:`port`, trusting only `ca_pem`; the status line.
+fn https_get_trusting(ca_pem: &str, port: u16, path: &str) -> String {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut conn =
+        rustls::ClientConnection::new(std::sync::Arc::new(config), "localhost".try_into().unwrap())
+            .unwrap();
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
+    write!(
+        tls,
+        "GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    let _ = tls.read_to_end(&mut response);
+    String::from_utf8_lossy(&response)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn ephemeral_with_tls_writes_nothing_and_prints_its_ca_or_saves_it_where_asked() {
+    let cwd = tempfile::tempdir().unwrap();
+    let server = Running::start(
+        cwd.path(),
+        &["serve", "--ephemeral", "--tls", "--port", "0"],
+        &[],
+    );
+    let banner = server.wait_for(false, "-----END CERTIFICATE-----");
+    let pem = &banner[banner.find("-----BEGIN CERTIFICATE-----").unwrap()..];
+    let port: u16 = server.base().rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(https_get_trusting(pem, port, "/healthz"), "HTTP/1.1 200 OK");
+    drop(server);
+    assert!(
+        tree(cwd.path()).is_empty(),
+        "--ephemeral --tls wrote {:?}",
+        tree(cwd.path())
+    );
+
+    // --tls-ca-out: the certificate (not the key) where asked, and nothing else.
+    let server = Running::start(
+        cwd.path(),
+        &[
+            "serve",
+            "--ephemeral",
+            "--tls",
+            "--tls-ca-out",
+            "dev-ca.pem",
+            "--port",
+            "0",
+        ],
+        &[],
+    );
+    let banner = server.wait_for(false, "endpoints:");
+    assert!(banner.contains("dev-ca.pem"), "{banner}");
+    let port: u16 = server.base().rsplit(':').next().unwrap().parse().unwrap();
+    let saved = std::fs::read_to_string(cwd.path().join("dev-ca.pem")).unwrap();
+    assert!(!saved.contains("PRIVATE KEY"));
+    assert_eq!(
+        https_get_trusting(&saved, port, "/healthz"),
+        "HTTP/1.1 200 OK"
+    );
+    drop(server);
+    assert_eq!(tree(cwd.path()), ["dev-ca.pem"]);
 }
 
 #[test]
