@@ -1,7 +1,7 @@
 //! Settings from command-line flags, `LOCALIDP_*` environment variables and an optional
 //! TOML file, in that order of precedence; validated once at start.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde::Deserialize;
@@ -220,6 +220,32 @@ impl ConfigArgs {
     }
 }
 
+impl ConfigArgs {
+    /// The relative paths of a config file in `dir` (keys, seed, SQLite file, CA
+    /// output, JWKS files), rebased so they no longer depend on the working directory.
+    fn relative_to(mut self, dir: &Path) -> ConfigArgs {
+        let rebase = |p: PathBuf| if p.is_relative() { dir.join(p) } else { p };
+        self.keys_dir = self.keys_dir.map(rebase);
+        self.seed = self.seed.map(rebase);
+        self.tls_ca_out = self.tls_ca_out.map(rebase);
+        for issuer in &mut self.trusted_issuers {
+            issuer.jwks_file = rebase(std::mem::take(&mut issuer.jwks_file));
+        }
+        self.database_url = self
+            .database_url
+            .map(|url| match DatabaseTarget::parse(&url) {
+                // `file:` names are SQLite URIs, left as written.
+                DatabaseTarget::SqliteFile(file)
+                    if Path::new(&file).is_relative() && !file.starts_with("file:") =>
+                {
+                    format!("sqlite://{}", dir.join(file).display())
+                }
+                _ => url,
+            });
+        self
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {reason}")]
@@ -346,14 +372,19 @@ fn code_lifetime(given: Option<i64>) -> Result<i64, ConfigError> {
 }
 
 impl Settings {
-    pub fn load_file(path: &std::path::Path) -> Result<ConfigArgs, ConfigError> {
+    /// Reads a config file; the paths in it are relative to its folder.
+    pub fn load_file(path: &Path) -> Result<ConfigArgs, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::File {
+        let args: ConfigArgs = toml::from_str(&text).map_err(|e| ConfigError::File {
             path: path.to_owned(),
             reason: e.to_string(),
+        })?;
+        Ok(match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => args.relative_to(dir),
+            None => args,
         })
     }
 

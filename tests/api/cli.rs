@@ -525,6 +525,100 @@ fn the_sqlite_database_is_created_readable_by_its_owner_only() {
     }
 }
 
+#[test]
+fn relative_paths_in_a_config_file_are_taken_from_its_folder_and_flags_from_the_working_directory()
+{
+    let conf = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(
+        conf.path().join("localidp.toml"),
+        r#"
+database_url = "sqlite://state/idp.db"
+keys_dir = "state/keys"
+seed = "seed.toml"
+
+[[trusted_issuers]]
+issuer = "https://login.example.com/v2.0"
+jwks_file = "issuer-keys.json"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        conf.path().join("seed.toml"),
+        "[[tenants]]\nname = \"paths.example\"\n\n[[groups]]\nname = \"seeded-group\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        conf.path().join("issuer-keys.json"),
+        r#"{"keys":[{"kty":"RSA","kid":"k1","use":"sig","alg":"RS256","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw","e":"AQAB"}]}"#,
+    )
+    .unwrap();
+    let config = conf.path().join("localidp.toml");
+    let config = config.to_str().unwrap();
+
+    // serve: the database, keys and seed come from the config file's folder; the
+    // trusted issuer's JWKS file is found there too, or the start would fail.
+    let server = Running::start(cwd.path(), &["-c", config, "serve", "--port", "0"], &[]);
+    let banner = server.wait_for(false, "Seed applied");
+    drop(server);
+    assert!(
+        conf.path().join("state/idp.db").is_file(),
+        "{banner}\n{:?}",
+        tree(conf.path())
+    );
+    assert!(
+        std::fs::read_dir(conf.path().join("state/keys"))
+            .unwrap()
+            .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "pem")),
+        "{:?}",
+        tree(conf.path())
+    );
+    assert!(
+        tree(cwd.path()).is_empty(),
+        "nothing in the working directory: {:?}",
+        tree(cwd.path())
+    );
+
+    // An admin command finds the same database from elsewhere.
+    let out = Command::new(BIN)
+        .current_dir(cwd.path())
+        .args(["-c", config, "group", "list"])
+        .env("LOCALIDP_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("seeded-group"));
+
+    // A path given as a flag is relative to the working directory.
+    let out = Command::new(BIN)
+        .current_dir(cwd.path())
+        .args([
+            "-c",
+            config,
+            "--database-url",
+            "sqlite://flag.db",
+            "user",
+            "list",
+        ])
+        .env("LOCALIDP_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        cwd.path().join("flag.db").is_file(),
+        "{:?}",
+        tree(cwd.path())
+    );
+}
+
 /// One HTTPS GET of `path` on localhost:`port`, trusting only `ca_pem`; the status line.
 fn https_get_trusting(ca_pem: &str, port: u16, path: &str) -> String {
     use rustls::pki_types::CertificateDer;
