@@ -510,6 +510,83 @@ fn mode(path: &Path) -> u32 {
 }
 
 #[test]
+fn group_list_shows_ids_and_names_and_user_show_a_users_fields_roles_and_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let added = localidp(
+        d,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Ann@Example.com",
+            "--password",
+            "ann-pw",
+            "--name",
+            "Ann Example",
+            "--given-name",
+            "Ann",
+            "--roles",
+            "Reader,Writer",
+            "--groups",
+            "staff,admins",
+        ],
+    );
+    let oid = added.split('\t').next().unwrap();
+    let groups = localidp(d, &["group", "list"]);
+    let mut lines = groups.lines();
+    assert_eq!(lines.next(), Some("id\tname"), "{groups}");
+    let listed: Vec<(String, String)> = lines
+        .map(|l| {
+            let (id, name) = l.split_once('\t').unwrap();
+            (id.to_owned(), name.to_owned())
+        })
+        .collect();
+    let names: Vec<&str> = listed.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["admins", "staff"], "{groups}");
+    for (id, _) in &listed {
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{groups}");
+    }
+
+    let shown = localidp(d, &["user", "show", "ann@example.com"]);
+    let field = |name: &str| {
+        shown
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no {name}: in\n{shown}"))
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(field("oid"), oid);
+    assert_eq!(field("email"), "Ann@Example.com");
+    assert_eq!(field("name"), "Ann Example");
+    assert_eq!(field("given_name"), "Ann");
+    assert_eq!(field("disabled"), "false");
+    assert_eq!(field("password"), "set");
+    assert_eq!(field("roles"), "Reader,Writer");
+    // Each group with the id `group list` shows (the `groups` claim's value).
+    for (id, name) in &listed {
+        assert!(
+            shown.lines().any(|l| l.ends_with(&format!("{id} {name}"))),
+            "{name} ({id}) missing:\n{shown}"
+        );
+    }
+    assert!(!shown.contains("$argon2"), "no hash is printed:\n{shown}");
+
+    // An unknown user is an error, not an empty answer.
+    let out = Command::new(BIN)
+        .args([
+            "--database-url",
+            &format!("sqlite://{}/db.sqlite", d.display()),
+        ])
+        .args(["user", "show", "nobody@example.com"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody@example.com not found"));
+}
+
+#[test]
 fn the_sqlite_database_is_created_readable_by_its_owner_only() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
