@@ -1,5 +1,10 @@
 //! Test fixture: the real server on port 0 over a fresh database, talked to over HTTP.
 
+mod browser;
+pub mod clients;
+
+pub use browser::*;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -231,50 +236,94 @@ impl TestApp {
         (self.settings, self.fixture)
     }
 
-    pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+    /// POSTs a form to a path.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http
-            .post(self.url("/auth/token"))
+            .post(self.url(path))
             .form(form)
             .send()
             .await
-            .expect("token request")
+            .expect("POST")
+    }
+
+    pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form("/auth/token", form).await
     }
 
     pub async fn tenant_token(&self, tenant: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.http
-            .post(self.url(&format!("/{tenant}/oauth2/v2.0/token")))
-            .form(form)
-            .send()
+        self.post_form(&format!("/{tenant}/oauth2/v2.0/token"), form)
             .await
-            .expect("token request")
     }
 
-    /// A password-grant token response for alice via the web app.
-    pub async fn alice_tokens(&self, scope: &str) -> Value {
+    /// A password-grant token response for a user via the web app.
+    pub async fn password_tokens(&self, user: &str, password: &str, scope: &str) -> Value {
         let res = self
             .token(&[
                 ("grant_type", "password"),
                 ("client_id", WEB_APP),
                 ("client_secret", WEB_APP_SECRET),
-                ("username", ALICE),
-                ("password", ALICE_PASSWORD),
+                ("username", user),
+                ("password", password),
                 ("scope", scope),
             ])
             .await;
-        assert_eq!(res.status(), 200);
+        assert_eq!(res.status(), 200, "password grant for {user}");
         res.json().await.unwrap()
+    }
+
+    /// A password-grant token response for alice via the web app.
+    pub async fn alice_tokens(&self, scope: &str) -> Value {
+        self.password_tokens(ALICE, ALICE_PASSWORD, scope).await
+    }
+
+    /// Redeems a refresh token as the web app, with extra form fields.
+    pub async fn refresh(&self, token: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+        self.refresh_as(WEB_APP, WEB_APP_SECRET, token, extra).await
+    }
+
+    /// Redeems a refresh token as the given confidential client.
+    pub async fn refresh_as(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        token: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("client_secret", client_secret),
+            ("refresh_token", token),
+        ];
+        form.extend_from_slice(extra);
+        self.token(&form).await
+    }
+
+    /// Redeems an authorization code as the Contoso web relying party.
+    pub async fn redeem_code(&self, code: &str, verifier: Option<&str>) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("client_id", RP_WEB),
+            ("client_secret", RP_WEB_SECRET),
+            ("code", code),
+            ("redirect_uri", RP_WEB_CALLBACK),
+        ];
+        if let Some(v) = verifier {
+            form.push(("code_verifier", v));
+        }
+        self.token(&form).await
     }
 
     /// GET a path and parse its JSON body.
     pub async fn get_json(&self, path: &str) -> Value {
-        self.http
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("GET")
-            .json()
-            .await
-            .expect("JSON body")
+        self.get_status_and_json(path).await.1
+    }
+
+    /// GET a path: its status and JSON body.
+    pub async fn get_status_and_json(&self, path: &str) -> (u16, Value) {
+        let res = self.http.get(self.url(path)).send().await.expect("GET");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("JSON body"))
     }
 
     pub async fn verify(&self, token: &str) -> reqwest::Response {
@@ -285,7 +334,60 @@ impl TestApp {
             .await
             .expect("verify request")
     }
+
+    pub async fn userinfo(&self, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url("/userinfo"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("userinfo request")
+    }
+
+    /// What /introspect says of a token, asked by the Contoso web relying party.
+    pub async fn introspect(&self, token: &str) -> Value {
+        let res = self
+            .http
+            .post(self.url("/introspect"))
+            .basic_auth(RP_WEB, Some(RP_WEB_SECRET))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("introspect request");
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// Signs arbitrary claims with the server's active key: tokens that are well
+    /// signed but wrong in one respect.
+    pub fn sign(&self, claims: &Value) -> String {
+        localidp::crypto::jwt::sign(self.state.key_ring().active(), claims).unwrap()
+    }
+
+    /// Adds a Contoso user with a password of their own and the given object id.
+    pub async fn add_user(&self, email: &'static str, oid: &'static str) {
+        use localidp::directory::{self, NewUser};
+        let hasher = self.state.hasher.clone();
+        self.state
+            .db(move |c| {
+                let tenant = directory::tenant(c, CONTOSO_ID).unwrap();
+                let new = NewUser {
+                    email: email.into(),
+                    password: Some(OWN_PASSWORD.to_owned().into()),
+                    display_name: Some(format!("User {email}")),
+                    oid: Some(oid.into()),
+                    ..Default::default()
+                };
+                directory::create_user(c, &hasher, &tenant, &new).unwrap();
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
 }
+
+/// The password of users made by [`TestApp::add_user`].
+pub const OWN_PASSWORD: &str = "pw-of-their-own";
 
 /// A fixture and settings for a test server: fixed public URL, temp keys dir, seed,
 /// and the given database.
@@ -351,15 +453,24 @@ pub async fn spawn_with(settings: Settings, fixture: Arc<Fixture>) -> TestApp {
     }
 }
 
-/// The claims of a JWT, without verifying it.
-pub fn claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).expect("three parts");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+/// JSON in unpadded base64url: a JWT part, MSAL's client_info.
+pub fn decode_b64_json(s: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s).expect("base64url")).expect("JSON")
 }
 
+/// JSON as unpadded base64url: a JWT part.
+pub fn encode_b64_json(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+/// The claims of a JWT, without verifying it.
+pub fn claims(jwt: &str) -> Value {
+    decode_b64_json(jwt.split('.').nth(1).expect("three parts"))
+}
+
+/// The header of a JWT.
 pub fn header(jwt: &str) -> Value {
-    let h = jwt.split('.').next().unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
+    decode_b64_json(jwt.split('.').next().unwrap())
 }
 
 /// Asserts an RFC 6749 §5.2 error body and returns its description.

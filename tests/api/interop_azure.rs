@@ -6,29 +6,9 @@
 
 use std::process::Command;
 
+use crate::helpers::clients::{interop_dir, node_modules, python, run_json};
 use crate::helpers::*;
-use crate::interop::{interop_dir, node_modules, python};
-use serde_json::{Value, json};
-
-/// Runs a client script off the test's runtime thread, which also drives the server.
-async fn run_json(mut cmd: Command, what: &'static str) -> Value {
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
-        panic!(
-            "{what} printed no JSON:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn msal_openid_client_jose_mastra_over_https() {
