@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-async fn full_flow(app: &TestApp) {
+on_every_backend!(authorization_code_flow_end_to_end);
+async fn authorization_code_flow_end_to_end(backend: Backend) {
+    let app = &spawn_app(&backend).await;
     let browser = Browser::new(app);
     // 1. The login page, before any session exists.
     let query = authorize_query(&web_request(&[("login_hint", ALICE)]));
@@ -157,17 +159,9 @@ async fn full_flow(app: &TestApp) {
     assert!(!params.contains_key("code"));
 }
 
-#[tokio::test]
-async fn authorization_code_flow_end_to_end_on_every_backend() {
-    for backend in Backend::all() {
-        let app = spawn_on(&backend).await;
-        full_flow(&app).await;
-    }
-}
-
-#[tokio::test]
-async fn public_client_flow_requires_s256_and_the_right_verifier() {
-    let app = spawn_app().await;
+on_every_backend!(public_client_flow_requires_s256_and_the_right_verifier);
+async fn public_client_flow_requires_s256_and_the_right_verifier(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let base = [
         ("client_id", RP_SPA),
@@ -231,9 +225,9 @@ async fn public_client_flow_requires_s256_and_the_right_verifier() {
     );
 }
 
-#[tokio::test]
-async fn a_reused_code_is_refused_and_revokes_what_it_issued() {
-    let app = spawn_app().await;
+on_every_backend!(a_reused_code_is_refused_and_revokes_what_it_issued);
+async fn a_reused_code_is_refused_and_revokes_what_it_issued(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let code = browser.code_for_alice(&[]).await;
     let first: Value = app
@@ -264,9 +258,11 @@ async fn a_reused_code_is_refused_and_revokes_what_it_issued() {
     assert_oauth_error(res, 400, "invalid_grant").await;
 }
 
-#[tokio::test]
-async fn token_request_must_repeat_the_redirect_uri_and_come_from_the_same_client() {
-    let app = spawn_app().await;
+on_every_backend!(token_request_must_repeat_the_redirect_uri_and_come_from_the_same_client);
+async fn token_request_must_repeat_the_redirect_uri_and_come_from_the_same_client(
+    backend: Backend,
+) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let code = browser.code_for_alice(&[]).await;
     let res = app
@@ -306,9 +302,11 @@ async fn token_request_must_repeat_the_redirect_uri_and_come_from_the_same_clien
     assert_oauth_error(res, 400, "invalid_grant").await;
 }
 
-#[tokio::test]
-async fn unknown_clients_and_unregistered_redirect_uris_get_a_page_never_a_redirect() {
-    let app = spawn_app().await;
+on_every_backend!(unknown_clients_and_unregistered_redirect_uris_get_a_page_never_a_redirect);
+async fn unknown_clients_and_unregistered_redirect_uris_get_a_page_never_a_redirect(
+    backend: Backend,
+) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     for (extra, expected) in [
         (
@@ -364,9 +362,9 @@ async fn unknown_clients_and_unregistered_redirect_uris_get_a_page_never_a_redir
     }
 }
 
-#[tokio::test]
-async fn login_form_needs_its_csrf_token_and_the_right_password() {
-    let app = spawn_app().await;
+on_every_backend!(login_form_needs_its_csrf_token_and_the_right_password);
+async fn login_form_needs_its_csrf_token_and_the_right_password(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let query = authorize_query(&web_request(&[]));
     let html = browser.get(&query).await.text().await.unwrap();
@@ -421,9 +419,9 @@ async fn login_form_needs_its_csrf_token_and_the_right_password() {
     assert!(redirect_params(&res, RP_WEB_CALLBACK).contains_key("code"));
 }
 
-#[tokio::test]
-async fn prompt_none_without_a_session_is_login_required() {
-    let app = spawn_app().await;
+on_every_backend!(prompt_none_without_a_session_is_login_required);
+async fn prompt_none_without_a_session_is_login_required(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let res = browser
         .get(&authorize_query(&web_request(&[("prompt", "none")])))
@@ -462,9 +460,9 @@ async fn prompt_none_without_a_session_is_login_required() {
     assert!(html.contains(&format!(r#"<script nonce="{nonce}">"#)));
 }
 
-#[tokio::test]
-async fn form_post_delivers_the_code() {
-    let app = spawn_app().await;
+on_every_backend!(form_post_delivers_the_code);
+async fn form_post_delivers_the_code(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let query = authorize_query(&web_request(&[("response_mode", "form_post")]));
     let res = browser.sign_in(&query, ALICE, ALICE_PASSWORD).await;
@@ -475,9 +473,9 @@ async fn form_post_delivers_the_code() {
     assert_eq!(res.status(), 200);
 }
 
-#[tokio::test]
-async fn logout_checks_the_post_logout_redirect_uri() {
-    let app = spawn_app().await;
+on_every_backend!(logout_checks_the_post_logout_redirect_uri);
+async fn logout_checks_the_post_logout_redirect_uri(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let code = browser.code_for_alice(&[]).await;
     let tokens: Value = app
@@ -531,9 +529,9 @@ async fn logout_checks_the_post_logout_redirect_uri() {
     assert!(res.text().await.unwrap().contains("You have signed out"));
 }
 
-#[tokio::test]
-async fn revocation_and_introspection() {
-    let app = spawn_app().await;
+on_every_backend!(revocation_and_introspection);
+async fn revocation_and_introspection(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let code = browser.code_for_alice(&[]).await;
     let tokens: Value = app
@@ -606,9 +604,9 @@ async fn revocation_and_introspection() {
     assert_oauth_error(res, 400, "invalid_request").await;
 }
 
-#[tokio::test]
-async fn discovery_advertises_the_interactive_endpoints() {
-    let app = spawn_app().await;
+on_every_backend!(discovery_advertises_the_interactive_endpoints);
+async fn discovery_advertises_the_interactive_endpoints(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let doc: Value = app
         .get_json(&format!(
             "/{CONTOSO_ID}/v2.0/.well-known/openid-configuration"
@@ -642,9 +640,9 @@ async fn discovery_advertises_the_interactive_endpoints() {
     assert_eq!(root["end_session_endpoint"], format!("{PUBLIC_URL}/logout"));
 }
 
-#[tokio::test]
-async fn an_expired_code_is_refused() {
-    let app = spawn_app().await;
+on_every_backend!(an_expired_code_is_refused);
+async fn an_expired_code_is_refused(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let code = browser.code_for_alice(&[]).await;
     // Age the code past its lifetime in the database rather than waiting minutes.
@@ -668,9 +666,9 @@ async fn an_expired_code_is_refused() {
     assert!(desc.contains("expired"), "{desc}");
 }
 
-#[tokio::test]
-async fn sign_up_is_offered_only_where_the_tenant_allows_it() {
-    let app = spawn_app().await;
+on_every_backend!(sign_up_is_offered_only_where_the_tenant_allows_it);
+async fn sign_up_is_offered_only_where_the_tenant_allows_it(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let html = browser
         .get(&authorize_query(&web_request(&[])))
@@ -689,9 +687,9 @@ async fn sign_up_is_offered_only_where_the_tenant_allows_it() {
     assert!(res.text().await.unwrap().contains("Sign-up is not enabled"));
 }
 
-#[tokio::test]
-async fn a_new_user_signs_up_and_lands_signed_in() {
-    let app = spawn_app().await;
+on_every_backend!(a_new_user_signs_up_and_lands_signed_in);
+async fn a_new_user_signs_up_and_lands_signed_in(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let html = browser
         .get(&fabrikam_request(&[]))
@@ -778,9 +776,9 @@ async fn a_new_user_signs_up_and_lands_signed_in() {
     assert_eq!(res.status(), 303);
 }
 
-#[tokio::test]
-async fn forgot_password_and_cancel_answer_with_b2c_error_codes() {
-    let app = spawn_app().await;
+on_every_backend!(forgot_password_and_cancel_answer_with_b2c_error_codes);
+async fn forgot_password_and_cancel_answer_with_b2c_error_codes(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let html = browser
         .get(&fabrikam_request(&[]))
@@ -819,9 +817,9 @@ async fn forgot_password_and_cancel_answer_with_b2c_error_codes() {
     assert!(res.headers().get("location").is_none());
 }
 
-#[tokio::test]
-async fn an_idle_session_ends_and_https_cookies_are_secure() {
-    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+on_every_backend!(an_idle_session_ends_and_https_cookies_are_secure);
+async fn an_idle_session_ends_and_https_cookies_are_secure(backend: Backend) {
+    let (mut settings, fixture) = test_fixture(&backend);
     settings.session_idle_timeout = 1;
     let app = spawn_with(settings, fixture).await;
     let browser = Browser::new(&app);
@@ -837,7 +835,7 @@ async fn an_idle_session_ends_and_https_cookies_are_secure() {
         "idle for longer than session_idle_timeout"
     );
 
-    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    let (mut settings, fixture) = test_fixture(&backend);
     settings.public_url = Some("https://localidp.test".into());
     let app = spawn_with(settings, fixture).await;
     let browser = Browser::new(&app);

@@ -18,9 +18,9 @@ fn ropc<'a>(user: &'a str, pw: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-#[tokio::test]
-async fn b2c_password_flow_has_b2c_claims_and_response_shape() {
-    let app = spawn_app().await;
+on_every_backend!(b2c_password_flow_has_b2c_claims_and_response_shape);
+async fn b2c_password_flow_has_b2c_claims_and_response_shape(backend: Backend) {
+    let app = spawn_app(&backend).await;
     // msal-node lower-cases the authority; B2C matches tenant and policy in any case.
     for path in [
         "/contoso.onmicrosoft.com/B2C_1_ROPC/oauth2/v2.0/token",
@@ -71,9 +71,9 @@ async fn b2c_password_flow_has_b2c_claims_and_response_shape() {
     }
 }
 
-#[tokio::test]
-async fn b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints() {
-    let app = spawn_app().await;
+on_every_backend!(b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints);
+async fn b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let issuer = format!("{PUBLIC_URL}/{CONTOSO_ID}/v2.0/");
     let (s, doc) = app
         .get_status_and_json(
@@ -146,9 +146,9 @@ async fn b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints() {
     );
 }
 
-#[tokio::test]
-async fn tenant_with_tfp_issuer_format() {
-    let app = spawn_app().await;
+on_every_backend!(tenant_with_tfp_issuer_format);
+async fn tenant_with_tfp_issuer_format(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app
         .post_form(
             "/fabrikam.onmicrosoft.com/B2C_1_signin/oauth2/v2.0/token",
@@ -182,9 +182,9 @@ async fn tenant_with_tfp_issuer_format() {
     );
 }
 
-#[tokio::test]
-async fn b2c_and_entra_errors_carry_their_codes() {
-    let app = spawn_app().await;
+on_every_backend!(b2c_and_entra_errors_carry_their_codes);
+async fn b2c_and_entra_errors_carry_their_codes(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let correlation = "0b7f4c1a-1d8e-4b6f-9f1e-5a3c2d1e0f9a";
 
     let res = app
@@ -352,9 +352,9 @@ async fn b2c_and_entra_errors_carry_their_codes() {
     assert_oauth_error(res, 400, "unsupported_grant_type").await;
 }
 
-#[tokio::test]
-async fn entra_client_info_and_aliases() {
-    let app = spawn_app().await;
+on_every_backend!(entra_client_info_and_aliases);
+async fn entra_client_info_and_aliases(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app
         .post_form(
             &format!("/{CONTOSO_ID}/oauth2/v2.0/token"),
@@ -430,9 +430,9 @@ fn obo<'a>(assertion: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-#[tokio::test]
-async fn on_behalf_of_keeps_the_user_and_changes_the_audience() {
-    let app = spawn_app().await;
+on_every_backend!(on_behalf_of_keeps_the_user_and_changes_the_audience);
+async fn on_behalf_of_keeps_the_user_and_changes_the_audience(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let incoming = alice_token_for_web_app(&app).await;
     assert_eq!(claims(&incoming)["aud"], WEB_APP);
     let scope = format!("api://{API_APP}/Tasks.Read offline_access");
@@ -460,9 +460,9 @@ async fn on_behalf_of_keeps_the_user_and_changes_the_audience() {
     );
 }
 
-#[tokio::test]
-async fn on_behalf_of_refuses_bad_assertions() {
-    let app = spawn_app().await;
+on_every_backend!(on_behalf_of_refuses_bad_assertions);
+async fn on_behalf_of_refuses_bad_assertions(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let scope = format!("api://{API_APP}/Tasks.Read");
     let path = format!("/{CONTOSO_ID}/oauth2/v2.0/token");
     let incoming = alice_token_for_web_app(&app).await;
@@ -486,7 +486,7 @@ async fn on_behalf_of_refuses_bad_assertions() {
     assert_eq!(body["error_codes"], json!([50013]), "{body}");
 
     // Foreign: signed by another localidp.
-    let other = spawn_app().await;
+    let other = spawn_app(&backend).await;
     let foreign = alice_token_for_web_app(&other).await;
     let res = app.post_form(&path, &obo(&foreign, &scope)).await;
     let body: Value = res.json().await.unwrap();

@@ -29,9 +29,9 @@ async fn exchange(app: &TestApp, subject: &str, token_type: &str) -> reqwest::Re
     .await
 }
 
-#[tokio::test]
-async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned() {
-    let (mut ext_settings, ext_fixture) = test_fixture(&Backend::Sqlite);
+on_every_backend!(external_tokens_become_ours_matched_by_oid_email_or_provisioned);
+async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned(backend: Backend) {
+    let (mut ext_settings, ext_fixture) = test_fixture(&backend);
     ext_settings.public_url = Some(EXTERNAL.into());
     let external = spawn_with(ext_settings, ext_fixture).await;
     let jwks = external
@@ -44,7 +44,7 @@ async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned() {
         .await
         .unwrap();
 
-    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    let (mut settings, fixture) = test_fixture(&backend);
     let jwks_file = settings.keys_dir.with_file_name("external-jwks.json");
     std::fs::write(&jwks_file, jwks).unwrap();
     settings.trusted_issuers = vec![TrustedIssuer {

@@ -39,16 +39,26 @@ pub enum Backend {
     Postgres(String),
 }
 
-impl Backend {
-    /// SQLite always; PostgreSQL too when LOCALIDP_TEST_POSTGRES_URL is set.
-    pub fn all() -> Vec<Backend> {
-        let mut v = vec![Backend::Sqlite];
-        if let Some(pg) = postgres_url() {
-            v.push(Backend::Postgres(pg));
+/// Makes each named `async fn(Backend)` two tests, `NAME::sqlite` and `NAME::postgres`;
+/// the PostgreSQL one passes without running when LOCALIDP_TEST_POSTGRES_URL is unset.
+macro_rules! on_every_backend {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(url) = $crate::helpers::postgres_url() {
+                    super::$test($crate::helpers::Backend::Postgres(url)).await
+                }
+            }
         }
-        v
-    }
+    )+};
 }
+pub(crate) use on_every_backend;
 
 pub fn postgres_url() -> Option<String> {
     std::env::var("LOCALIDP_TEST_POSTGRES_URL")
@@ -426,11 +436,8 @@ pub fn test_fixture(backend: &Backend) -> (Settings, Arc<Fixture>) {
     )
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_on(&Backend::Sqlite).await
-}
-
-pub async fn spawn_on(backend: &Backend) -> TestApp {
+/// A server with the standard seed on the given database.
+pub async fn spawn_app(backend: &Backend) -> TestApp {
     let (settings, fixture) = test_fixture(backend);
     spawn_with(settings, fixture).await
 }

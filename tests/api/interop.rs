@@ -8,11 +8,11 @@ use crate::helpers::clients::{node_modules, python, verify_with};
 use crate::helpers::*;
 use serde_json::Value;
 
-#[tokio::test]
-async fn pyjwt_and_jose_verify_tokens_from_the_jwks_url_alone() {
+on_every_backend!(pyjwt_and_jose_verify_tokens_from_the_jwks_url_alone);
+async fn pyjwt_and_jose_verify_tokens_from_the_jwks_url_alone(backend: Backend) {
     let python = python().to_owned();
     node_modules();
-    let app = spawn_app().await;
+    let app = spawn_app(&backend).await;
     let jwks_url = app.url("/.well-known/jwks.json");
     let issuer = format!("{PUBLIC_URL}/{CONTOSO_ID}/v2.0");
     let user = app.alice_tokens("openid").await;

@@ -10,11 +10,15 @@ use crate::helpers::clients::{interop_dir, node_modules, python, run_json};
 use crate::helpers::*;
 use serde_json::json;
 
-#[tokio::test]
-async fn msal_openid_client_jose_mastra_over_https() {
+/// Held while a server listens on port 443, which the two backends' runs share.
+static PORT_443: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+on_every_backend!(msal_openid_client_jose_mastra_over_https);
+async fn msal_openid_client_jose_mastra_over_https(backend: Backend) {
     let python = python().to_owned();
     node_modules();
-    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    let _port_443 = PORT_443.lock().await;
+    let (mut settings, fixture) = test_fixture(&backend);
     settings.public_url = None;
     settings.tls = true;
     settings.also_listen = Some("127.0.0.1:443".into());
@@ -137,4 +141,5 @@ async fn msal_openid_client_jose_mastra_over_https() {
     assert_eq!(js["jose"]["oid"], WEB_APP);
     assert_eq!(js["mastra"]["ok"], true, "@mastra/auth: {}", js["mastra"]);
     assert_eq!(js["mastra"]["oid"], WEB_APP);
+    app.stop().await;
 }

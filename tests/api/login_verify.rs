@@ -1,9 +1,9 @@
 use crate::helpers::*;
 use serde_json::{Value, json};
 
-#[tokio::test]
-async fn login_returns_token_and_claims_and_verify_accepts_it() {
-    let app = spawn_app().await;
+on_every_backend!(login_returns_token_and_claims_and_verify_accepts_it);
+async fn login_returns_token_and_claims_and_verify_accepts_it(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app
         .http
         .post(app.url("/auth/login"))
@@ -33,9 +33,9 @@ async fn login_returns_token_and_claims_and_verify_accepts_it() {
     assert_eq!(v["tid"], CONTOSO_ID);
 }
 
-#[tokio::test]
-async fn login_failures() {
-    let app = spawn_app().await;
+on_every_backend!(login_failures);
+async fn login_failures(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let post = |body: Value| app.http.post(app.url("/auth/login")).json(&body).send();
     let res = post(json!({"email": ALICE, "password": "wrong"}))
         .await
@@ -75,9 +75,9 @@ async fn assert_rejected(app: &TestApp, token: &str, why: &str) {
     assert_eq!(body["error"], "invalid_token", "{why}");
 }
 
-#[tokio::test]
-async fn verify_rejects_bad_tokens() {
-    let app = spawn_app().await;
+on_every_backend!(verify_rejects_bad_tokens);
+async fn verify_rejects_bad_tokens(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let good = app.alice_tokens("openid").await;
     let at = good["access_token"].as_str().unwrap();
     let base = claims(at);
@@ -202,10 +202,10 @@ async fn verify_rejects_bad_tokens() {
     assert_rejected(&app, "not-a-jwt", "garbage").await;
 }
 
-#[tokio::test]
-async fn verify_rejects_tokens_of_another_localidp() {
-    let app = spawn_app().await;
-    let other = spawn_app().await;
+on_every_backend!(verify_rejects_tokens_of_another_localidp);
+async fn verify_rejects_tokens_of_another_localidp(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let other = spawn_app(&backend).await;
     let foreign = other.alice_tokens("openid").await;
     assert_rejected(
         &app,
@@ -215,9 +215,9 @@ async fn verify_rejects_tokens_of_another_localidp() {
     .await;
 }
 
-#[tokio::test]
-async fn verify_without_or_with_malformed_authorization() {
-    let app = spawn_app().await;
+on_every_backend!(verify_without_or_with_malformed_authorization);
+async fn verify_without_or_with_malformed_authorization(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app.http.get(app.url("/auth/verify")).send().await.unwrap();
     assert_eq!(res.status(), 401);
     let challenge = res.headers()["www-authenticate"]

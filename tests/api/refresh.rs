@@ -1,9 +1,9 @@
 use crate::helpers::*;
 use serde_json::Value;
 
-#[tokio::test]
-async fn refresh_tokens_rotate_and_keep_the_user() {
-    let app = spawn_app().await;
+on_every_backend!(refresh_tokens_rotate_and_keep_the_user);
+async fn refresh_tokens_rotate_and_keep_the_user(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let first = app.alice_tokens("openid offline_access").await;
     let rt1 = first["refresh_token"].as_str().unwrap();
 
@@ -28,9 +28,9 @@ async fn refresh_tokens_rotate_and_keep_the_user() {
     assert_oauth_error(res, 400, "invalid_scope").await;
 }
 
-#[tokio::test]
-async fn reusing_a_refresh_token_revokes_its_family() {
-    let app = spawn_app().await;
+on_every_backend!(reusing_a_refresh_token_revokes_its_family);
+async fn reusing_a_refresh_token_revokes_its_family(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let first = app.alice_tokens("offline_access").await;
     let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
     let res = app.refresh(&rt1, &[]).await;
@@ -54,9 +54,9 @@ async fn reusing_a_refresh_token_revokes_its_family() {
     assert_eq!(res.status(), 200);
 }
 
-#[tokio::test]
-async fn refresh_token_errors() {
-    let app = spawn_app().await;
+on_every_backend!(refresh_token_errors);
+async fn refresh_token_errors(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let tokens = app.alice_tokens("offline_access").await;
     let rt = tokens["refresh_token"].as_str().unwrap();
 
@@ -84,9 +84,9 @@ async fn refresh_token_errors() {
     assert_eq!(app.refresh(rt, &[]).await.status(), 200);
 }
 
-#[tokio::test]
-async fn disabled_user_cannot_refresh() {
-    let app = spawn_app().await;
+on_every_backend!(disabled_user_cannot_refresh);
+async fn disabled_user_cannot_refresh(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let tokens = app.alice_tokens("offline_access").await;
     let rt = tokens["refresh_token"].as_str().unwrap();
     app.state
@@ -97,11 +97,11 @@ async fn disabled_user_cannot_refresh() {
     assert!(d.contains("disabled"), "{d}");
 }
 
-#[tokio::test]
-async fn expired_refresh_token_is_invalid_grant() {
+on_every_backend!(expired_refresh_token_is_invalid_grant);
+async fn expired_refresh_token_is_invalid_grant(backend: Backend) {
     use diesel::prelude::*;
     use localidp::db::schema::refresh_tokens;
-    let app = spawn_app().await;
+    let app = spawn_app(&backend).await;
     let tokens = app.alice_tokens("offline_access").await;
     app.state
         .db(|c| {
@@ -122,9 +122,9 @@ async fn expired_refresh_token_is_invalid_grant() {
     assert!(d.contains("expired"), "{d}");
 }
 
-#[tokio::test]
-async fn a_refused_refresh_does_not_spend_the_token() {
-    let app = spawn_app().await;
+on_every_backend!(a_refused_refresh_does_not_spend_the_token);
+async fn a_refused_refresh_does_not_spend_the_token(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let tokens = app.alice_tokens("openid offline_access").await;
     let rt = tokens["refresh_token"].as_str().unwrap();
     // RFC 6749 §6: an error leaves the refresh token as it was.
@@ -137,10 +137,10 @@ async fn a_refused_refresh_does_not_spend_the_token() {
     assert_eq!(app.refresh(rt, &[]).await.status(), 200);
 }
 
-#[tokio::test]
-async fn concurrent_replays_leave_no_live_token_behind() {
+on_every_backend!(concurrent_replays_leave_no_live_token_behind);
+async fn concurrent_replays_leave_no_live_token_behind(backend: Backend) {
     for _ in 0..5 {
-        let app = spawn_app().await;
+        let app = spawn_app(&backend).await;
         let tokens = app.alice_tokens("offline_access").await;
         let rt = tokens["refresh_token"].as_str().unwrap().to_owned();
         let attempts: Vec<_> = (0..4)
@@ -180,9 +180,9 @@ async fn concurrent_replays_leave_no_live_token_behind() {
     }
 }
 
-#[tokio::test]
-async fn refresh_keeps_auth_time_and_its_user_flow() {
-    let app = spawn_app().await;
+on_every_backend!(refresh_keeps_auth_time_and_its_user_flow);
+async fn refresh_keeps_auth_time_and_its_user_flow(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let first = app.alice_tokens("openid offline_access").await;
     let auth_time = claims(first["id_token"].as_str().unwrap())["auth_time"].clone();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
