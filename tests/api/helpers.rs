@@ -1,4 +1,5 @@
-//! Test fixture: the real server on port 0 over a fresh database, talked to over HTTP.
+//! Test fixture: the real server on port 0 over a fresh database (a SQLite file, or a
+//! schema of its own in PostgreSQL), talked to over HTTP.
 
 mod browser;
 pub mod clients;
@@ -66,11 +67,12 @@ pub fn postgres_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// What a test server lives on: a temp dir, and maybe its own PostgreSQL database,
+/// What a test server lives on: a temp dir, and maybe its own PostgreSQL schema,
 /// dropped when the last server using them is gone.
 pub struct Fixture {
     /// Kept for its Drop, which removes the directory.
     _dir: tempfile::TempDir,
+    /// The server URL and the schema's name.
     postgres: Option<(String, String)>,
 }
 
@@ -81,23 +83,29 @@ impl Drop for Fixture {
         if let Some((base, name)) = &self.postgres
             && let Ok(mut admin) = diesel::PgConnection::establish(base)
         {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
         }
     }
 }
 
-/// A fresh PostgreSQL database on the test server, named uniquely; returns its URL and name.
-pub fn fresh_postgres_database(base_url: &str) -> (String, String) {
+/// A fresh schema, named uniquely, in the PostgreSQL database at `base_url`; returns
+/// a URL whose connections see only that schema (libpq's `options` sets their
+/// `search_path`), and the schema's name. A schema rather than a database per test:
+/// CREATE DATABASE copies a template and takes up to a second.
+pub fn fresh_postgres_schema(base_url: &str) -> (String, String) {
     use diesel::Connection;
     use diesel::connection::SimpleConnection;
     let mut admin = diesel::PgConnection::establish(base_url)
         .unwrap_or_else(|e| panic!("cannot reach {base_url}: {e}"));
     let name = format!("localidp_test_{}", uuid::Uuid::new_v4().simple());
     admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create test database");
-    let (prefix, _) = base_url.rsplit_once('/').expect("URL with a database name");
-    (format!("{prefix}/{name}"), name)
+        .batch_execute(&format!("CREATE SCHEMA {name}"))
+        .expect("create test schema");
+    let separator = if base_url.contains('?') { '&' } else { '?' };
+    (
+        format!("{base_url}{separator}options=-csearch_path%3D{name}"),
+        name,
+    )
 }
 
 pub fn bcrypt_hash(password: &str) -> String {
@@ -409,7 +417,7 @@ pub fn test_fixture(backend: &Backend) -> (Settings, Arc<Fixture>) {
             None,
         ),
         Backend::Postgres(base) => {
-            let (url, name) = fresh_postgres_database(base);
+            let (url, name) = fresh_postgres_schema(base);
             (url, Some((base.clone(), name)))
         }
     };
