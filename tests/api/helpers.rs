@@ -7,7 +7,7 @@ pub mod clients;
 pub use browser::*;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -451,6 +451,7 @@ pub async fn spawn_app(backend: &Backend) -> TestApp {
 }
 
 pub async fn spawn_with(settings: Settings, fixture: Arc<Fixture>) -> TestApp {
+    init_test_log();
     let app = Application::build(settings.clone())
         .await
         .expect("server starts");
@@ -466,6 +467,31 @@ pub async fn spawn_with(settings: Settings, fixture: Arc<Fixture>) -> TestApp {
         state,
         fixture,
     }
+}
+
+/// Whether TEST_LOG asks for the server's logs.
+fn test_log() -> bool {
+    std::env::var("TEST_LOG").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// With TEST_LOG set, the server's logs (tracing, and `log` records such as the access
+/// log) go to the test writer, so `cargo test` shows them for a failing test; without
+/// it, tests are silent. The filter is LOCALIDP_LOG or RUST_LOG, else `info`.
+pub fn init_test_log() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if !test_log() {
+            return;
+        }
+        let filter = tracing_subscriber::EnvFilter::try_from_env("LOCALIDP_LOG")
+            .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .with_ansi(false)
+            .try_init();
+    });
 }
 
 /// JSON in unpadded base64url: a JWT part, MSAL's client_info.
