@@ -9,100 +9,92 @@ use serde::Deserialize;
 use crate::db::DatabaseTarget;
 
 /// Every setting, as given on the command line / environment or in the config file.
-/// `None` means "not given here".
+/// `None` means "not given here". As command-line arguments these are the server's
+/// flags (`serve`); the few that every command takes are [`StorageArgs`].
 #[derive(Debug, Clone, Default, Args, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConfigArgs {
     /// Address to listen on.
-    #[arg(long, env = "LOCALIDP_HOST", global = true)]
+    #[arg(long, env = "LOCALIDP_HOST")]
     pub host: Option<String>,
     /// Port to listen on; 0 picks a free port (printed on start).
-    #[arg(long, env = "LOCALIDP_PORT", global = true)]
+    #[arg(long, env = "LOCALIDP_PORT")]
     pub port: Option<u16>,
     /// Base URL clients use to reach this server; issuers and endpoints are built from it.
     /// Default: http://localhost:{port}.
-    #[arg(long, env = "LOCALIDP_PUBLIC_URL", global = true)]
+    #[arg(long, env = "LOCALIDP_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// sqlite://path, a file path, or postgres://user@host/db.
-    #[arg(long, env = "LOCALIDP_DATABASE_URL", global = true)]
+    /// On the command line: [`StorageArgs::database_url`].
+    #[arg(skip)]
     pub database_url: Option<String>,
-    /// Directory holding the signing keys (PKCS#8 PEM, mode 0600).
-    #[arg(long, env = "LOCALIDP_KEYS_DIR", global = true)]
+    /// On the command line: [`StorageArgs::keys_dir`].
+    #[arg(skip)]
     pub keys_dir: Option<PathBuf>,
-    /// Keep private keys in the database instead of `keys_dir` (replicas sharing PostgreSQL).
-    #[arg(
-        long = "keys-in-database",
-        env = "LOCALIDP_KEYS_IN_DATABASE",
-        global = true
-    )]
+    /// On the command line: [`StorageArgs::keys_in_database`].
+    #[arg(skip)]
     #[serde(skip)]
     pub keys_in_database_flag: bool,
     #[arg(skip)]
     pub keys_in_database: Option<bool>,
     /// In-memory database and fresh keys; nothing is written to disk.
-    #[arg(long, env = "LOCALIDP_EPHEMERAL", global = true)]
+    #[arg(long, env = "LOCALIDP_EPHEMERAL")]
     #[serde(skip)]
     pub ephemeral: bool,
     #[arg(skip)]
     #[serde(rename = "ephemeral")]
     pub ephemeral_setting: Option<bool>,
     /// TOML file of tenants, users, groups and clients to create at start (idempotent).
-    #[arg(long, env = "LOCALIDP_SEED", global = true)]
+    #[arg(long, env = "LOCALIDP_SEED")]
     pub seed: Option<PathBuf>,
     /// Do not create the demo user and client in an empty database.
-    #[arg(long = "no-demo", env = "LOCALIDP_NO_DEMO", global = true)]
+    #[arg(long = "no-demo", env = "LOCALIDP_NO_DEMO")]
     #[serde(skip)]
     pub no_demo_flag: bool,
     #[arg(skip)]
     pub demo: Option<bool>,
     /// Tenant (GUID or name) served by /auth/* and the root discovery document.
-    #[arg(long, env = "LOCALIDP_DEFAULT_TENANT", global = true)]
+    #[arg(long, env = "LOCALIDP_DEFAULT_TENANT")]
     pub default_tenant: Option<String>,
     /// Access and ID token lifetime, seconds.
-    #[arg(long, env = "LOCALIDP_ACCESS_TOKEN_LIFETIME", global = true)]
+    #[arg(long, env = "LOCALIDP_ACCESS_TOKEN_LIFETIME")]
     pub access_token_lifetime: Option<i64>,
     /// Refresh token lifetime, seconds.
-    #[arg(long, env = "LOCALIDP_REFRESH_TOKEN_LIFETIME", global = true)]
+    #[arg(long, env = "LOCALIDP_REFRESH_TOKEN_LIFETIME")]
     pub refresh_token_lifetime: Option<i64>,
     /// Password hashes computed at once (default: number of CPUs).
-    #[arg(long, env = "LOCALIDP_HASH_CONCURRENCY", global = true)]
+    #[arg(long, env = "LOCALIDP_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
     /// Password checks allowed to wait; more are refused with 503.
-    #[arg(long, env = "LOCALIDP_HASH_QUEUE", global = true)]
+    #[arg(long, env = "LOCALIDP_HASH_QUEUE")]
     pub hash_queue: Option<usize>,
     /// argon2id memory cost, KiB.
-    #[arg(long, env = "LOCALIDP_ARGON2_MEMORY_KIB", global = true)]
+    #[arg(long, env = "LOCALIDP_ARGON2_MEMORY_KIB")]
     pub argon2_memory_kib: Option<u32>,
     /// argon2id passes.
-    #[arg(long, env = "LOCALIDP_ARGON2_ITERATIONS", global = true)]
+    #[arg(long, env = "LOCALIDP_ARGON2_ITERATIONS")]
     pub argon2_iterations: Option<u32>,
     /// HTTP worker threads (default: number of CPUs).
-    #[arg(long, env = "LOCALIDP_WORKERS", global = true)]
+    #[arg(long, env = "LOCALIDP_WORKERS")]
     pub workers: Option<usize>,
     /// Database connections in the pool.
-    #[arg(long, env = "LOCALIDP_DB_POOL_SIZE", global = true)]
+    #[arg(long, env = "LOCALIDP_DB_POOL_SIZE")]
     pub db_pool_size: Option<u32>,
     /// Serve HTTPS with a development CA generated into `{keys_dir}/tls/`.
-    #[arg(long = "tls", env = "LOCALIDP_TLS", global = true)]
+    #[arg(long = "tls", env = "LOCALIDP_TLS")]
     #[serde(skip)]
     pub tls_flag: bool,
     #[arg(skip)]
     pub tls: Option<bool>,
     /// Extra names (host names or IPs) for the TLS certificate, comma separated.
-    #[arg(long, env = "LOCALIDP_TLS_NAMES", value_delimiter = ',', global = true)]
+    #[arg(long, env = "LOCALIDP_TLS_NAMES", value_delimiter = ',')]
     #[serde(default)]
     pub tls_names: Vec<String>,
     /// A second address to serve on, e.g. 127.0.0.1:443 (MSAL Python's user-realm call).
-    #[arg(long, env = "LOCALIDP_ALSO_LISTEN", global = true)]
+    #[arg(long, env = "LOCALIDP_ALSO_LISTEN")]
     pub also_listen: Option<String>,
     /// Proxies (IPs or CIDRs, comma separated) whose X-Forwarded-Proto/Host are believed
     /// when no public URL is configured.
-    #[arg(
-        long,
-        env = "LOCALIDP_TRUSTED_PROXIES",
-        value_delimiter = ',',
-        global = true
-    )]
+    #[arg(long, env = "LOCALIDP_TRUSTED_PROXIES", value_delimiter = ',')]
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
     /// Other identity providers whose tokens may be exchanged for ours (config file only).
@@ -110,17 +102,48 @@ pub struct ConfigArgs {
     #[serde(default)]
     pub trusted_issuers: Vec<TrustedIssuer>,
     /// Authorization code lifetime, seconds (60 to 600).
-    #[arg(long, env = "LOCALIDP_AUTHORIZATION_CODE_LIFETIME", global = true)]
+    #[arg(long, env = "LOCALIDP_AUTHORIZATION_CODE_LIFETIME")]
     pub authorization_code_lifetime: Option<i64>,
     /// An SSO session unused for this long ends, seconds.
-    #[arg(long, env = "LOCALIDP_SESSION_IDLE_TIMEOUT", global = true)]
+    #[arg(long, env = "LOCALIDP_SESSION_IDLE_TIMEOUT")]
     pub session_idle_timeout: Option<i64>,
     /// An SSO session ends this long after sign-in whatever its use, seconds.
-    #[arg(long, env = "LOCALIDP_SESSION_LIFETIME", global = true)]
+    #[arg(long, env = "LOCALIDP_SESSION_LIFETIME")]
     pub session_lifetime: Option<i64>,
     /// Accept PKCE `code_challenge_method=plain` from confidential clients.
-    #[arg(long, env = "LOCALIDP_PKCE_ALLOW_PLAIN", global = true)]
+    #[arg(long, env = "LOCALIDP_PKCE_ALLOW_PLAIN")]
     pub pkce_allow_plain: Option<bool>,
+}
+
+/// The flags every command takes, `serve` and the admin commands alike: where the
+/// settings file, the database and the signing keys are.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Settings, database and keys (every command)")]
+pub struct StorageArgs {
+    /// TOML file with any of the settings (flags and LOCALIDP_* variables win).
+    #[arg(long, short, env = "LOCALIDP_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// sqlite://path, a file path, or postgres://user@host/db.
+    #[arg(long, env = "LOCALIDP_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Directory holding the signing keys (PKCS#8 PEM, mode 0600).
+    #[arg(long, env = "LOCALIDP_KEYS_DIR", global = true)]
+    pub keys_dir: Option<PathBuf>,
+    /// Keep private keys in the database, not in --keys-dir (replicas sharing PostgreSQL).
+    #[arg(long, env = "LOCALIDP_KEYS_IN_DATABASE", global = true)]
+    pub keys_in_database: bool,
+}
+
+impl StorageArgs {
+    /// The settings given on the command line: `flags` (the server's) with these.
+    pub fn with(self, flags: ConfigArgs) -> ConfigArgs {
+        ConfigArgs {
+            database_url: self.database_url,
+            keys_dir: self.keys_dir,
+            keys_in_database_flag: self.keys_in_database,
+            ..flags
+        }
+    }
 }
 
 impl ConfigArgs {

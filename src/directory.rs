@@ -1,6 +1,9 @@
 //! Managing tenants, users, groups and clients: shared by the CLI, the seed file and
 //! first-start bootstrap. Blocking: call it from a blocking thread.
 
+pub mod admin;
+pub mod service;
+
 use diesel::Connection;
 use secrecy::SecretString;
 
@@ -10,22 +13,8 @@ use crate::db::clients::{self, Client};
 use crate::db::groups::{self, Group};
 use crate::db::tenants::{self, Tenant};
 use crate::db::users::{self, User, normalize_email};
-use crate::db::{DbConnection, DbError, encode_list, now};
-
-pub const GRANT_PASSWORD: &str = "password";
-pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-pub const GRANT_TOKEN_EXCHANGE: &str = crate::oauth::exchange::GRANT_TOKEN_EXCHANGE;
-pub const KNOWN_GRANTS: [&str; 6] = [
-    GRANT_PASSWORD,
-    GRANT_CLIENT_CREDENTIALS,
-    GRANT_REFRESH_TOKEN,
-    GRANT_AUTHORIZATION_CODE,
-    GRANT_JWT_BEARER,
-    GRANT_TOKEN_EXCHANGE,
-];
+use crate::db::{DbConnection, DbError, encode_list};
+use crate::oauth::grant_type::GrantType;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -134,7 +123,11 @@ fn normalize_policies(policies: &[String]) -> DirectoryResult<Vec<String>> {
 
 /// Creates the tenant unless one with this name (or id) exists; returns it either way.
 /// An existing tenant gains the policies it lacks.
-pub fn ensure_tenant_with(conn: &mut DbConnection, new: &NewTenant) -> DirectoryResult<Tenant> {
+pub fn ensure_tenant_with(
+    conn: &mut DbConnection,
+    new: &NewTenant,
+    now: i64,
+) -> DirectoryResult<Tenant> {
     let policies = normalize_policies(&new.policies)?;
     let b2c_issuer = new.b2c_issuer.clone().unwrap_or_else(|| "default".into());
     if b2c_issuer != "default" && b2c_issuer != "tfp" {
@@ -147,6 +140,7 @@ pub fn ensure_tenant_with(conn: &mut DbConnection, new: &NewTenant) -> Directory
         &new.name,
         new.id.as_deref(),
         new.display_name.as_deref(),
+        now,
     )?;
     let mut merged = tenant.policy_list()?;
     let before = merged.len();
@@ -171,6 +165,7 @@ pub fn ensure_tenant(
     name: &str,
     id: Option<&str>,
     display_name: Option<&str>,
+    now: i64,
 ) -> DirectoryResult<Tenant> {
     let name = name.trim().to_ascii_lowercase();
     if name.is_empty() || name.contains('/') || name.chars().any(char::is_whitespace) {
@@ -193,7 +188,7 @@ pub fn ensure_tenant(
         display_name: display_name.unwrap_or(&name).to_owned(),
         name,
         default_client_id: None,
-        created_at: now(),
+        created_at: now,
         policies: "[]".into(),
         b2c_issuer: "default".into(),
     };
@@ -221,6 +216,7 @@ pub fn new_user_row(
     hasher: &PasswordHasher,
     tenant: &Tenant,
     new: &NewUser,
+    now: i64,
 ) -> DirectoryResult<User> {
     validate_email(&new.email)?;
     let password_hash = match (&new.password, &new.password_hash) {
@@ -254,7 +250,7 @@ pub fn new_user_row(
                 (Some(g), Some(f)) => format!("{g} {f}"),
                 _ => email.split('@').next().unwrap_or(&email).to_owned(),
             });
-    let ts = now();
+    let ts = now;
     Ok(User {
         id,
         tenant_id: tenant.id.clone(),
@@ -276,12 +272,13 @@ pub fn create_user(
     hasher: &PasswordHasher,
     tenant: &Tenant,
     new: &NewUser,
+    now: i64,
 ) -> DirectoryResult<User> {
-    let row = new_user_row(hasher, tenant, new)?;
+    let row = new_user_row(hasher, tenant, new, now)?;
     conn.transaction(|conn| {
         users::insert(conn, &row)?;
         for group in &new.groups {
-            let g = ensure_group(conn, tenant, group, None)?;
+            let g = ensure_group(conn, tenant, group, None, now)?;
             groups::add_member(conn, &g.id, &row.id)?;
         }
         Ok::<_, DirectoryError>(())
@@ -313,6 +310,7 @@ pub fn import_users(
     hasher: &PasswordHasher,
     tenant: &Tenant,
     path: &std::path::Path,
+    now: i64,
 ) -> DirectoryResult<usize> {
     use std::io::BufRead;
     let file = std::fs::File::open(path)
@@ -339,7 +337,7 @@ pub fn import_users(
             oid: u.oid,
             disabled: u.disabled,
         };
-        let row = new_user_row(hasher, tenant, &new)
+        let row = new_user_row(hasher, tenant, &new, now)
             .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
         if !seen.insert(row.email_normalized.clone()) {
             return invalid(format!("line {line_no}: {} appears twice", row.email));
@@ -359,6 +357,7 @@ pub fn ensure_group(
     tenant: &Tenant,
     name: &str,
     id: Option<&str>,
+    now: i64,
 ) -> DirectoryResult<Group> {
     if name.trim().is_empty() {
         return invalid("a group name is empty");
@@ -373,7 +372,7 @@ pub fn ensure_group(
         },
         tenant_id: tenant.id.clone(),
         name: name.to_owned(),
-        created_at: now(),
+        created_at: now,
     };
     groups::insert(conn, &group)?;
     Ok(group)
@@ -394,6 +393,7 @@ pub fn set_password(
     tenant: &Tenant,
     email: &str,
     password: &SecretString,
+    now: i64,
 ) -> DirectoryResult<()> {
     use secrecy::ExposeSecret;
     if password.expose_secret().is_empty() {
@@ -401,7 +401,7 @@ pub fn set_password(
     }
     let user = user_by_email(conn, tenant, email)?;
     let hash = hasher.hash_blocking(password)?;
-    users::set_password_hash(conn, &user.id, &hash)?;
+    users::set_password_hash(conn, &user.id, &hash, now)?;
     Ok(())
 }
 
@@ -423,6 +423,7 @@ pub fn create_client(
     conn: &mut DbConnection,
     tenant: &Tenant,
     new: &NewClient,
+    now: i64,
 ) -> DirectoryResult<(Client, Option<String>)> {
     let client_id = match &new.client_id {
         Some(id) if id.trim().is_empty() => return invalid("client_id is empty"),
@@ -432,28 +433,28 @@ pub fn create_client(
     if new.public && new.secret.is_some() {
         return invalid("a public client has no secret");
     }
-    let grant_types = match &new.grant_types {
+    let grant_types: Vec<GrantType> = match &new.grant_types {
         Some(list) => {
-            for g in list {
-                if !KNOWN_GRANTS.contains(&g.as_str()) {
-                    return invalid(format!(
-                        "unknown grant type {g:?} (known: {})",
-                        KNOWN_GRANTS.join(", ")
-                    ));
-                }
-            }
-            if new.public && list.iter().any(|g| g == GRANT_CLIENT_CREDENTIALS) {
+            let parsed = list
+                .iter()
+                .map(|g| {
+                    GrantType::parse(g).ok_or_else(|| {
+                        DirectoryError::Invalid(format!(
+                            "unknown grant type {g:?} (known: {})",
+                            GrantType::known_names()
+                        ))
+                    })
+                })
+                .collect::<DirectoryResult<Vec<_>>>()?;
+            if new.public && parsed.contains(&GrantType::ClientCredentials) {
                 return invalid("a public client cannot use client_credentials");
             }
-            list.clone()
+            parsed
         }
-        None if new.public => vec![
-            GRANT_PASSWORD.into(),
-            GRANT_REFRESH_TOKEN.into(),
-            GRANT_AUTHORIZATION_CODE.into(),
-        ],
-        None => KNOWN_GRANTS.iter().map(|g| (*g).to_owned()).collect(),
+        None if new.public => GrantType::PUBLIC_DEFAULT.to_vec(),
+        None => GrantType::ALL.to_vec(),
     };
+    let grant_types: Vec<&str> = grant_types.into_iter().map(GrantType::as_str).collect();
     for uri in &new.redirect_uris {
         if !(uri.starts_with("http://") || uri.starts_with("https://") || uri.contains(":/")) {
             return invalid(format!("redirect URI {uri:?} is not an absolute URI"));
@@ -476,7 +477,7 @@ pub fn create_client(
         redirect_uris: encode_list(&new.redirect_uris),
         grant_types: encode_list(&grant_types),
         app_roles: encode_list(&new.app_roles),
-        created_at: now(),
+        created_at: now,
     };
     conn.transaction(|conn| {
         clients::insert(conn, &client)?;
@@ -526,6 +527,7 @@ pub fn bootstrap(
     conn: &mut DbConnection,
     hasher: &PasswordHasher,
     demo: bool,
+    now: i64,
 ) -> DirectoryResult<Option<Bootstrap>> {
     if tenants::oldest(conn)?.is_some() {
         return Ok(None);
@@ -538,6 +540,7 @@ pub fn bootstrap(
             policies: DEMO_POLICIES.iter().map(|p| (*p).to_owned()).collect(),
             ..Default::default()
         },
+        now,
     )?;
     if !demo {
         return Ok(Some(Bootstrap {
@@ -555,6 +558,7 @@ pub fn bootstrap(
             app_roles: vec!["Tasks.Read.All".into()],
             ..Default::default()
         },
+        now,
     )?;
     tenant.default_client_id = Some(confidential.client_id.clone());
     let (public, _) = create_client(
@@ -567,6 +571,7 @@ pub fn bootstrap(
             redirect_uris: vec!["http://localhost:3000/callback".into()],
             ..Default::default()
         },
+        now,
     )?;
     let user = create_user(
         conn,
@@ -582,6 +587,7 @@ pub fn bootstrap(
             groups: vec!["demo-users".into()],
             ..Default::default()
         },
+        now,
     )?;
     Ok(Some(Bootstrap {
         tenant,

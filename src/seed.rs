@@ -109,6 +109,7 @@ pub fn apply(
     hasher: &PasswordHasher,
     seed: &SeedFile,
     default_tenant: Option<&str>,
+    now: i64,
 ) -> DirectoryResult<SeedReport> {
     let mut report = SeedReport::default();
     for t in &seed.tenants {
@@ -122,6 +123,7 @@ pub fn apply(
                 policies: t.policies.clone(),
                 b2c_issuer: t.b2c_issuer.clone(),
             },
+            now,
         )?;
         report.tenants += usize::from(!existed);
         // The switches follow the seed file on every start.
@@ -140,7 +142,7 @@ pub fn apply(
     };
     for g in &seed.groups {
         let tenant = tenant_of(conn, &g.tenant)?;
-        directory::ensure_group(conn, &tenant, &g.name, g.id.as_deref())?;
+        directory::ensure_group(conn, &tenant, &g.name, g.id.as_deref(), now)?;
     }
     for u in &seed.users {
         let tenant = tenant_of(conn, &u.tenant)?;
@@ -159,7 +161,7 @@ pub fn apply(
             oid: u.oid.clone(),
             disabled: u.disabled,
         };
-        directory::create_user(conn, hasher, &tenant, &new)
+        directory::create_user(conn, hasher, &tenant, &new, now)
             .map_err(|e| DirectoryError::Invalid(format!("seed user {}: {e}", u.email)))?;
         report.users += 1;
     }
@@ -185,7 +187,7 @@ pub fn apply(
         };
         // Re-read: a client added earlier in this loop may have become the default.
         let tenant = directory::tenant(conn, &tenant.id)?;
-        directory::create_client(conn, &tenant, &new)
+        directory::create_client(conn, &tenant, &new, now)
             .map_err(|e| DirectoryError::Invalid(format!("seed client {}: {e}", c.client_id)))?;
         report.clients += 1;
     }

@@ -7,13 +7,14 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keys::KeyError;
 use crate::db::{self, DbError};
 use crate::directory::{self, Bootstrap, DirectoryError};
 use crate::http;
 use crate::seed::{self, SeedReport};
-use crate::state::{self, AppState};
+use crate::state::{self, AppState, StateParts};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -74,20 +75,21 @@ pub fn install_crypto_provider() {
 /// buffers (argon2's, when a hash of other parameters is checked) come from arenas
 /// that keep the memory: fix the threshold so they go back to the system when freed.
 fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            // SAFETY: mallopt only adjusts allocator parameters.
-            unsafe {
-                libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-            }
-        });
-    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| crate::sys::set_mmap_threshold(1 << 20));
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// [`Application::build`] with the clock every expiry check reads: tests pass
+    /// [`Clock::adjustable`] and move it instead of sleeping.
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Clock,
+    ) -> Result<Application, StartError> {
         install_crypto_provider();
         tune_allocator();
         let addr = format!("{}:{}", settings.host, settings.port);
@@ -126,7 +128,8 @@ impl Application {
         let prepared = {
             let settings = settings.clone();
             let hasher = hasher.clone();
-            tokio::task::spawn_blocking(move || prepare(&settings, &hasher))
+            let now = clock.now();
+            tokio::task::spawn_blocking(move || prepare(&settings, &hasher, now))
                 .await
                 .map_err(|e| StartError::Join(e.to_string()))??
         };
@@ -134,21 +137,22 @@ impl Application {
         self_test(&prepared.ring)?;
 
         let external =
-            crate::oauth::exchange::load(&settings.trusted_issuers).map_err(|reason| {
+            crate::oauth::external::load(&settings.trusted_issuers).map_err(|reason| {
                 StartError::Config(crate::config::ConfigError::Invalid {
                     name: "trusted_issuers",
                     reason,
                 })
             })?;
-        let state = AppState::new(
-            settings.clone(),
+        let state = AppState::new(StateParts {
+            settings: settings.clone(),
+            clock,
             public_url,
-            prepared.pool,
+            pool: prepared.pool,
             hasher,
-            prepared.default_tenant_id,
-            prepared.ring,
-            external,
-        );
+            default_tenant_id: prepared.default_tenant_id,
+            ring: prepared.ring,
+            external_issuers: external,
+        });
         let data = web::Data::new(state.clone());
         let mut server = HttpServer::new(move || {
             App::new()
@@ -226,6 +230,7 @@ struct Prepared {
 fn prepare(
     settings: &Settings,
     hasher: &crate::crypto::password::PasswordHasher,
+    now: i64,
 ) -> Result<Prepared, StartError> {
     let pool = db::connect(&settings.database, settings.db_pool_size)?;
     let mut conn = pool.get().map_err(DbError::from)?;
@@ -239,7 +244,7 @@ fn prepare(
     let seed_has_tenants = seed.as_ref().is_some_and(|s| !s.tenants.is_empty());
     if !seed_has_tenants {
         report.bootstrap =
-            directory::bootstrap(&mut conn, hasher, settings.demo && seed.is_none())?;
+            directory::bootstrap(&mut conn, hasher, settings.demo && seed.is_none(), now)?;
     }
     // The configured default tenant; else a seed's first tenant; else the oldest.
     let default_name = settings.default_tenant.clone().or_else(|| {
@@ -253,11 +258,11 @@ fn prepare(
             hasher,
             seed,
             default_name.as_deref(),
+            now,
         )?);
     }
     let default_tenant = directory::default_tenant(&mut conn, default_name.as_deref())?;
     let store = settings.key_store();
-    let now = db::now();
     store.ensure_active(&mut conn, now)?;
     let ring = store.load_ring(&mut conn, now, state::key_retention(settings))?;
     Ok(Prepared {
@@ -289,12 +294,13 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         n += 1;
-        if let Err(e) = state.reload_keys(false).await {
+        if let Err(e) = state.keys.reload(false).await {
             tracing::warn!(error = %e, "key reload failed");
         }
         if n.is_multiple_of(60) {
+            let now = state.clock.now();
             match state
-                .db(|c| db::refresh_tokens::purge_expired(c, db::now()))
+                .db(move |c| db::refresh_tokens::purge_expired(c, now))
                 .await
             {
                 Ok(purged) if purged > 0 => {
@@ -305,7 +311,7 @@ async fn housekeeping(state: AppState) {
             }
             let settings = state.settings.clone();
             if let Err(e) = state
-                .db(move |c| crate::oauth::session::purge(c, &settings))
+                .db(move |c| crate::oauth::session::purge(c, &settings, now))
                 .await
             {
                 tracing::warn!(error = %e, "session and code purge failed");

@@ -43,7 +43,8 @@ fn ca_params() -> CertificateParams {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    let now = time_from_unix(crate::db::now());
+    // Clients check certificates against their own wall clock, not ours.
+    let now = time_from_unix(crate::clock::Clock::system().now());
     params.not_before = now - time::Duration::days(1);
     params.not_after = now + time::Duration::days(3650);
     params
@@ -120,7 +121,8 @@ fn server_params(extra: &[String]) -> Result<CertificateParams, TlsError> {
     params.distinguished_name = dn;
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let now = time_from_unix(crate::db::now());
+    // Clients check certificates against their own wall clock, not ours.
+    let now = time_from_unix(crate::clock::Clock::system().now());
     params.not_before = now - time::Duration::hours(1);
     // Well under the 398 days browsers accept.
     params.not_after = now + time::Duration::days(365);

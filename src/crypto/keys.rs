@@ -305,6 +305,48 @@ impl KeyStore {
     }
 }
 
+/// Where a stored key stands: it signs, it only verifies, or it is no longer published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    Active,
+    /// Retired; stays in the JWKS until `until` for the tokens it signed.
+    Previous {
+        until: i64,
+    },
+    Expired,
+}
+
+/// A stored key as `localidp keys list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub created_at: i64,
+    pub status: KeyStatus,
+}
+
+/// Every key ever stored, newest first; retired keys stay published for `retention`
+/// seconds, as in [`KeyStore::load_ring`].
+pub fn list_keys(
+    conn: &mut DbConnection,
+    now: i64,
+    retention: i64,
+) -> Result<Vec<KeyInfo>, KeyError> {
+    Ok(signing_keys::all(conn)?
+        .into_iter()
+        .map(|row| KeyInfo {
+            status: match row.retired_at {
+                None => KeyStatus::Active,
+                Some(t) if t + retention > now => KeyStatus::Previous {
+                    until: t + retention,
+                },
+                Some(_) => KeyStatus::Expired,
+            },
+            kid: row.kid,
+            created_at: row.created_at,
+        })
+        .collect())
+}
+
 /// The keys in memory: the newest active one signs; all of them verify.
 #[derive(Debug, Clone)]
 pub struct KeyRing {

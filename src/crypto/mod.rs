@@ -1,6 +1,7 @@
 //! Password hashing, signing keys, JWT signing and opaque secrets.
 
 pub mod jwt;
+pub mod key_service;
 pub mod keys;
 pub mod password;
 pub mod secrets;

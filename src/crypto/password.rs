@@ -77,15 +77,6 @@ struct Inner {
 /// Niceness of hashing threads: the scheduler favours request handling over them.
 const HASHING_NICE: i32 = 10;
 
-fn lower_thread_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: plain syscalls on the calling thread; failure only leaves the priority as is.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, HASHING_NICE);
-    }
-}
-
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordHasher")
@@ -253,7 +244,7 @@ impl PasswordHasher {
                 let spawned = std::thread::Builder::new()
                     .name(format!("password-hash-{i}"))
                     .spawn(move || {
-                        lower_thread_priority();
+                        crate::sys::lower_thread_priority(HASHING_NICE);
                         loop {
                             let job = match rx.lock() {
                                 Ok(guard) => guard.recv(),

@@ -2,6 +2,7 @@ use diesel::prelude::*;
 
 use super::schema::clients;
 use super::{DbConnection, DbError, DbResult, decode_list};
+use crate::oauth::grant_type::GrantType;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = clients)]
@@ -24,6 +25,18 @@ impl Client {
 
     pub fn grant_type_list(&self) -> DbResult<Vec<String>> {
         decode_list(&self.grant_types)
+    }
+
+    /// Whether the client is registered for this grant. A list that does not decode
+    /// allows nothing.
+    pub fn allows(&self, grant: GrantType) -> bool {
+        match self.grant_type_list() {
+            Ok(list) => list.iter().any(|g| g == grant.as_str()),
+            Err(e) => {
+                tracing::error!(client = %self.client_id, error = %e, "client grant list unreadable");
+                false
+            }
+        }
     }
 
     pub fn app_role_list(&self) -> DbResult<Vec<String>> {

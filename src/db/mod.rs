@@ -178,14 +178,28 @@ fn migrate(conn: &mut DbConnection) -> DbResult<()> {
     result.map_err(|e| DbError::Unavailable(format!("migration failed: {e}")))
 }
 
+/// Runs a diesel closure on a blocking thread with a pooled connection, in the
+/// caller's tracing span: never on an actix worker.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> DbResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> DbResult<T> + Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| DbError::Unavailable(format!("blocking task failed: {e}")))?
+}
+
 /// Cheap round trip for `/readyz`.
 pub fn ping(conn: &mut DbConnection) -> DbResult<()> {
     conn.batch_execute("SELECT 1")?;
     Ok(())
-}
-
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 /// JSON-array text columns (redirect URIs, grant types, roles).
@@ -193,6 +207,6 @@ pub(crate) fn decode_list(raw: &str) -> DbResult<Vec<String>> {
     serde_json::from_str(raw).map_err(|e| DbError::Corrupt(format!("list column: {e}")))
 }
 
-pub(crate) fn encode_list(items: &[String]) -> String {
+pub(crate) fn encode_list<S: AsRef<str> + serde::Serialize>(items: &[S]) -> String {
     serde_json::to_string(items).expect("a list of strings always serialises")
 }

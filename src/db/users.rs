@@ -104,12 +104,9 @@ pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
     Ok(users::table.count().get_result(conn)?)
 }
 
-pub fn set_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> DbResult<()> {
+pub fn set_password_hash(conn: &mut DbConnection, id: &str, hash: &str, now: i64) -> DbResult<()> {
     let n = diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(hash),
-            users::updated_at.eq(super::now()),
-        ))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)?;
     if n == 0 {
         return Err(DbError::NotFound);
@@ -135,11 +132,11 @@ pub fn upgrade_password_hash(
     Ok(n == 1)
 }
 
-pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> DbResult<()> {
+pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool, now: i64) -> DbResult<()> {
     let n = diesel::update(users::table.find(id))
         .set((
             users::disabled.eq(i32::from(disabled)),
-            users::updated_at.eq(super::now()),
+            users::updated_at.eq(now),
         ))
         .execute(conn)?;
     if n == 0 {

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::authority::base_url;
 use super::error::{BearerError, OAuthResponse};
 use crate::oauth::authority::Authority;
+use crate::oauth::grants::login;
+use crate::oauth::verify;
 use crate::oauth::verify::Verified;
 use crate::oauth::{OAuthError, Reason};
-use crate::oauth::{grants, verify};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -63,18 +64,21 @@ pub async fn login(
         )
         .into());
     }
-    let tenant = state.default_tenant().await.map_err(OAuthError::from)?;
+    let tenant = state
+        .directory
+        .default_tenant()
+        .await
+        .map_err(OAuthError::from)?;
     let authority = Authority::short(tenant, base_url(&state, &req));
-    let issued = grants::login(
-        &state,
-        &authority,
-        &email,
-        SecretString::from(password),
+    let request = login::LoginRequest {
+        email,
+        password: SecretString::from(password),
         client_id,
         client_secret,
-    )
-    .await
-    .map_err(as_401)?;
+    };
+    let issued = login::login(&state, &authority, request)
+        .await
+        .map_err(as_401)?;
     let c = issued.claims;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -68,8 +68,8 @@ pub async fn resolve(
     let lower = tenant.to_ascii_lowercase();
     let alias = ALIASES.iter().copied().find(|a| *a == lower);
     let info = match alias {
-        Some(_) if policy.is_none() => Some(state.default_tenant().await?),
-        _ => state.tenant(tenant).await?,
+        Some(_) if policy.is_none() => Some(state.directory.default_tenant().await?),
+        _ => state.directory.tenant(tenant).await?,
     };
     let info = info.ok_or_else(|| {
         OAuthError::invalid_request(

@@ -13,13 +13,13 @@ use serde::Deserialize;
 
 use super::pages::{self, FormPostPage, LoginPage};
 use crate::crypto::secrets;
-use crate::db;
+use crate::directory::service::TenantInfo;
 use crate::oauth::authorization_code::{
     self, AuthorizationParams, AuthorizationRequest, AuthorizeError, Prompt, ReplyTo, ResponseMode,
 };
 use crate::oauth::session::{self, CSRF_COOKIE};
-use crate::oauth::{ErrorCode, OAuthError, grants, user_flows};
-use crate::state::{AppState, TenantInfo};
+use crate::oauth::{ErrorCode, OAuthError, sign_in, user_flows};
+use crate::state::AppState;
 
 /// The path the login form posts to.
 pub const LOGIN_PATH: &str = "/login";
@@ -42,7 +42,7 @@ pub async fn default_tenant_authorize(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    match state.default_tenant().await {
+    match state.directory.default_tenant().await {
         Ok(tenant) => authorize(&state, &req, tenant, &body).await,
         Err(e) => pages::error_page("localidp", &e.into()),
     }
@@ -98,7 +98,7 @@ pub(super) async fn find_tenant(
     state: &AppState,
     name: &str,
 ) -> Result<Arc<TenantInfo>, OAuthError> {
-    state.tenant(name).await?.ok_or_else(|| {
+    state.directory.tenant(name).await?.ok_or_else(|| {
         OAuthError::invalid_request(
             Reason::MalformedRequest,
             format!("Tenant {name:?} not found."),
@@ -135,7 +135,7 @@ async fn authorize(
         Ok(s) => s,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
-    let now = db::now();
+    let now = state.clock.now();
     if let Some(session) = session.filter(|s| request.accepts_session(s, now)) {
         return match authorization_code::issue_code(state, &request, &session).await {
             Ok(code) => reply_code(&request.reply, &code, HttpResponse::Found()),
@@ -278,7 +278,11 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     };
     let tenant = match form.tenant.as_deref() {
         Some(t) if !t.is_empty() => find_tenant(&state, t).await,
-        _ => state.default_tenant().await.map_err(OAuthError::from),
+        _ => state
+            .directory
+            .default_tenant()
+            .await
+            .map_err(OAuthError::from),
     };
     let tenant = match tenant {
         Ok(t) => t,
@@ -317,7 +321,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         .await;
     }
     let profile =
-        match grants::authenticate_user(&state, &tenant.id, &email, SecretString::from(password))
+        match sign_in::authenticate_user(&state, &tenant.id, &email, SecretString::from(password))
             .await
         {
             Ok(p) => p,
@@ -337,7 +341,7 @@ pub(super) async fn complete_sign_in(
     req: &HttpRequest,
     tenant: &TenantInfo,
     request: &AuthorizationRequest,
-    profile: &grants::UserProfile,
+    profile: &sign_in::UserProfile,
 ) -> HttpResponse {
     // A new sign-in replaces whatever session this browser had in the tenant.
     if let Some(old) = sso_cookie(req, tenant)

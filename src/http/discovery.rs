@@ -71,7 +71,11 @@ pub async fn default_tenant_configuration(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, OAuthResponse> {
-    let tenant = state.default_tenant().await.map_err(OAuthError::from)?;
+    let tenant = state
+        .directory
+        .default_tenant()
+        .await
+        .map_err(OAuthError::from)?;
     let base = base_url(&state, &req);
     let mut doc = entra_document(
         &entra_issuer(&base, &tenant.id),
@@ -196,7 +200,7 @@ fn b2c_document(authority: &Authority, base: &str, query: &str) -> Value {
 /// Every key that may still verify a live token. One key set serves every tenant
 /// and policy.
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
-    metadata(state.key_ring().jwks())
+    metadata(state.keys.ring().jwks())
 }
 
 /// `GET /common/userrealm/{user}`: MSAL Python asks this before a password grant.

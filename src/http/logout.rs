@@ -10,9 +10,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::authorize::find_tenant;
 use super::pages::{self, SignedOutPage};
+use crate::directory::service::TenantInfo;
 use crate::oauth::logout::{self, LogoutParams};
 use crate::oauth::{OAuthError, session};
-use crate::state::{AppState, TenantInfo};
+use crate::state::AppState;
 
 fn params(req: &HttpRequest, body: &[u8]) -> Result<LogoutParams, OAuthError> {
     let raw = if req.method() == actix_web::http::Method::POST {
@@ -43,7 +44,11 @@ pub async fn default_tenant_logout(
     // The short path serves every tenant: the hint says which one.
     let tenant = match logout::hinted_tenant(&params) {
         Some(tid) => find_tenant(&state, &tid).await,
-        None => state.default_tenant().await.map_err(OAuthError::from),
+        None => state
+            .directory
+            .default_tenant()
+            .await
+            .map_err(OAuthError::from),
     };
     match tenant {
         Ok(tenant) => logout(&state, &req, tenant, params).await,

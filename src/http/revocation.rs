@@ -11,9 +11,11 @@ use serde::Deserialize;
 
 use super::error::OAuthResponse;
 use super::token::basic_credentials;
-use crate::oauth::grants::{self, AuthenticatedClient, TokenRequest};
+use crate::directory::service::TenantInfo;
+use crate::oauth::client_auth::{self, AuthenticatedClient};
+use crate::oauth::token_request::ClientCredentials;
 use crate::oauth::{OAuthError, revocation};
-use crate::state::{AppState, TenantInfo};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct TokenStatusRequest {
@@ -41,6 +43,7 @@ async fn client_of(
             OAuthError::invalid_client(Reason::UnknownClient, "Client authentication is required.")
         })?;
     let tenant_id = state
+        .directory
         .client(&client_id)
         .await?
         .map(|c| c.tenant_id.clone())
@@ -50,18 +53,18 @@ async fn client_of(
                 format!("The client {client_id:?} is not registered."),
             )
         })?;
-    let tenant = state.tenant(&tenant_id).await?.ok_or_else(|| {
+    let tenant = state.directory.tenant(&tenant_id).await?.ok_or_else(|| {
         OAuthError::invalid_client(
             Reason::UnknownClient,
             "The client's tenant no longer exists.",
         )
     })?;
-    let as_token_request = TokenRequest {
+    let credentials = ClientCredentials {
         client_id: form.client_id.clone(),
         client_secret: form.client_secret.clone(),
-        ..Default::default()
+        basic,
     };
-    let client = grants::authenticate_client(state, &tenant, &as_token_request, basic).await?;
+    let client = client_auth::authenticate(state, &tenant, credentials).await?;
     Ok((tenant, client))
 }
 

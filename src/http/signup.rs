@@ -13,9 +13,10 @@ use super::authorize::{
     csrf_for_form, find_tenant, flow_link, parse, reply_error,
 };
 use super::pages::{self, SignUpPage};
+use crate::directory::service::TenantInfo;
 use crate::oauth::authorization_code::{self, AuthorizationParams, AuthorizationRequest};
 use crate::oauth::user_flows::{self, SignUp, SignUpError};
-use crate::state::{AppState, TenantInfo};
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct FlowQuery {
@@ -33,7 +34,7 @@ async fn continued(
 ) -> Result<(std::sync::Arc<TenantInfo>, AuthorizationRequest), HttpResponse> {
     let tenant = match tenant.filter(|t| !t.is_empty()) {
         Some(t) => find_tenant(state, t).await,
-        None => state.default_tenant().await.map_err(Into::into),
+        None => state.directory.default_tenant().await.map_err(Into::into),
     }
     .map_err(|e| pages::error_page("localidp", &e))?;
     let request = authorization_code::validate(state, &tenant, base, params)

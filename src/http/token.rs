@@ -11,16 +11,18 @@ use serde_json::Value;
 use super::authority::{PolicyQuery, base_url, resolve};
 use super::error::{ErrorFlavour, OAuthResponse};
 use crate::oauth::authority::{Authority, Flavour};
-use crate::oauth::grants::{self, BasicCredentials, TokenRequest};
+use crate::oauth::grants;
+use crate::oauth::token_request::{BasicCredentials, TokenForm, TokenRequest};
 use crate::oauth::{OAuthError, Reason};
 use crate::state::AppState;
 
 pub async fn default_tenant_token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<TokenRequest>,
+    form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, OAuthResponse> {
     let tenant = state
+        .directory
         .default_tenant()
         .await
         .map_err(|e| OAuthResponse::plain(e.into()))?;
@@ -33,7 +35,7 @@ pub async fn tenant_token(
     req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<PolicyQuery>,
-    form: web::Form<TokenRequest>,
+    form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, OAuthResponse> {
     let policy = query.into_inner().p;
     let authority = resolve(&state, base_url(&state, &req), &path, policy.as_deref())
@@ -48,7 +50,7 @@ pub async fn policy_token(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    form: web::Form<TokenRequest>,
+    form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, OAuthResponse> {
     let (tenant, policy) = path.into_inner();
     let authority = resolve(&state, base_url(&state, &req), &tenant, Some(&policy))
@@ -61,12 +63,12 @@ async fn respond(
     state: &AppState,
     authority: &Authority,
     req: &HttpRequest,
-    form: TokenRequest,
+    form: TokenForm,
 ) -> Result<HttpResponse, OAuthResponse> {
     let flavour = ErrorFlavour::of(authority);
     let result = async {
-        let basic = basic_credentials(req)?;
-        grants::token(state, authority, form, basic).await
+        let request = TokenRequest::parse(form, basic_credentials(req)?)?;
+        grants::token(state, authority, request).await
     }
     .await;
     let issued = result.map_err(|e| OAuthResponse::flavoured(e, flavour, req))?;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::state::TenantInfo;
+use crate::directory::service::TenantInfo;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flavour {

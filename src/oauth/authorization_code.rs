@@ -1,25 +1,19 @@
 //! The authorization code grant (RFC 6749 §4.1) with PKCE (RFC 7636): validating the
-//! authorization request, issuing codes, and redeeming them at the token endpoint.
+//! authorization request and issuing codes. Codes are redeemed by
+//! `grants::authorization_code`.
 
-use crate::oauth::Reason;
-use aws_lc_rs::digest::{SHA256, digest};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use super::OAuthError;
-use super::claims::IdTokenClaims;
-use super::grants::{self, AuthenticatedClient, Issued, TokenRequest};
+use super::grant_type::GrantType;
+use super::grants::context::resolve_audience;
 use super::scope::{self, RequestedScope};
-use super::verify;
+use super::{OAuthError, Reason, pkce};
 use crate::crypto::secrets;
 use crate::db::auth_codes::{self, AuthorizationCode};
 use crate::db::clients::Client;
 use crate::db::sessions::SsoSession;
-use crate::db::{self, refresh_tokens};
-use crate::directory::GRANT_AUTHORIZATION_CODE;
-use crate::oauth::authority::Authority;
-use crate::state::{AppState, TenantInfo};
+use crate::directory::service::TenantInfo;
+use crate::state::AppState;
 
 /// The parameters of an authorization request (query or form), as sent. They travel
 /// through the login form as hidden fields and are validated again on every step.
@@ -127,13 +121,6 @@ fn present(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
-fn valid_pkce_value(v: &str) -> bool {
-    (43..=128).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-}
-
 /// Checks an authorization request against the tenant's registered clients.
 pub async fn validate(
     state: &AppState,
@@ -148,6 +135,7 @@ pub async fn validate(
         return Err(page("The request has no client_id.".into()));
     };
     let client = state
+        .directory
         .tenant_client(&tenant.id, &client_id)
         .await?
         .ok_or_else(|| {
@@ -207,11 +195,7 @@ pub async fn validate(
             );
         }
     }
-    if !client
-        .grant_type_list()?
-        .iter()
-        .any(|g| g == GRANT_AUTHORIZATION_CODE)
-    {
+    if !client.allows(GrantType::AuthorizationCode) {
         return fail(
             &reply,
             "unauthorized_client",
@@ -225,7 +209,7 @@ pub async fn validate(
         Ok(s) => s,
         Err(e) => return fail(&reply, "invalid_scope", e.description),
     };
-    if let Err(e) = grants::resolve_audience(state, &tenant.id, &client, &scope).await {
+    if let Err(e) = resolve_audience(state, &tenant.id, &client, &scope).await {
         return fail(&reply, "invalid_scope", e.description);
     }
     let code_challenge = match (
@@ -270,7 +254,7 @@ pub async fn validate(
                     );
                 }
             }
-            if !valid_pkce_value(challenge) {
+            if !pkce::valid_value(challenge) {
                 return fail(
                     &reply,
                     "invalid_request",
@@ -332,7 +316,7 @@ pub async fn issue_code(
     session: &SsoSession,
 ) -> Result<String, OAuthError> {
     let plain = secrets::generate();
-    let now = db::now();
+    let now = state.clock.now();
     let (code_challenge, code_challenge_method) = request.code_challenge.clone().unzip();
     let row = AuthorizationCode {
         id: uuid::Uuid::new_v4().to_string(),
@@ -354,196 +338,4 @@ pub async fn issue_code(
     };
     state.db(move |c| auth_codes::insert(c, &row)).await?;
     Ok(plain)
-}
-
-/// What an interactive sign-in adds to an ID token (OIDC Core §2, §3.1.3.6).
-#[derive(Debug, Default)]
-pub struct IdTokenContext {
-    pub nonce: Option<String>,
-    pub auth_time: Option<i64>,
-    /// The SSO session, as Entra's `sid`.
-    pub sid: Option<String>,
-    /// The authorization code the tokens were redeemed with, for `c_hash`.
-    pub code: Option<String>,
-}
-
-/// OIDC Core §3.1.3.6: base64url of the left half of the SHA-256 of the value (RS256).
-pub fn half_hash(value: &str) -> String {
-    let d = digest(&SHA256, value.as_bytes());
-    URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
-}
-
-impl IdTokenContext {
-    /// Adds `at_hash` (always), `c_hash` and `sid` (when a code and session exist).
-    pub fn extend(&self, mut claims: IdTokenClaims, access_token: &str) -> IdTokenClaims {
-        claims.at_hash = Some(half_hash(access_token));
-        claims.c_hash = self.code.as_deref().map(half_hash);
-        claims.sid = self.sid.clone();
-        claims
-    }
-}
-
-/// RFC 7636 §4.6.
-fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
-    let computed = match method {
-        "S256" => URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes())),
-        _ => verifier.to_owned(),
-    };
-    aws_lc_rs::constant_time::verify_slices_are_equal(computed.as_bytes(), challenge.as_bytes())
-        .is_ok()
-}
-
-enum Redemption {
-    Redeemed(Box<(AuthorizationCode, grants::UserProfile)>),
-    Rejected(&'static str),
-}
-
-/// `grant_type=authorization_code` at the token endpoint (RFC 6749 §4.1.3).
-pub(crate) async fn grant(
-    state: &AppState,
-    authority: &Authority,
-    client: &AuthenticatedClient,
-    req: TokenRequest,
-) -> Result<Issued, OAuthError> {
-    let with_client_info = req.client_info.as_deref() == Some("1");
-    let code = grants::required(req.code, "code")?;
-    let redirect_uri = grants::required(req.redirect_uri, "redirect_uri")?;
-    let hash = secrets::sha256_hex(&code);
-    let client_id = client.client.client_id.clone();
-    // The deny-list entry must outlive the access token issued at redemption.
-    let access_lifetime = state.settings.access_token_lifetime + verify::LEEWAY as i64;
-    let outcome = state
-        .db(move |c| {
-            let now = db::now();
-            let Some(row) = auth_codes::find_by_hash(c, &hash)? else {
-                return Ok(Redemption::Rejected("The authorization code is invalid."));
-            };
-            if row.client_id != client_id {
-                return Ok(Redemption::Rejected(
-                    "The authorization code was issued to another client.",
-                ));
-            }
-            // §4.1.2: a second use revokes every token issued from the code.
-            if row.used_at.is_some() || !auth_codes::claim(c, &row.id, now)? {
-                refresh_tokens::revoke_family(c, &row.refresh_family_id, now)?;
-                if let (Some(jti), Some(used)) = (&row.access_token_jti, row.used_at) {
-                    auth_codes::revoke_access_token(c, jti, used + access_lifetime, now)?;
-                }
-                tracing::warn!(client = %row.client_id, "authorization code reused; its tokens are revoked");
-                return Ok(Redemption::Rejected(
-                    "The authorization code was already redeemed; tokens issued from it are revoked.",
-                ));
-            }
-            if row.expires_at <= now {
-                return Ok(Redemption::Rejected("The authorization code has expired."));
-            }
-            if row.redirect_uri != redirect_uri {
-                return Ok(Redemption::Rejected(
-                    "redirect_uri differs from the one in the authorization request.",
-                ));
-            }
-            let user = match db::users::find(c, &row.user_id)? {
-                Some(u) if !u.is_disabled() => u,
-                _ => {
-                    return Ok(Redemption::Rejected(
-                        "The user no longer exists or is disabled.",
-                    ));
-                }
-            };
-            let profile = grants::load_profile(c, user)?;
-            Ok(Redemption::Redeemed(Box::new((row, profile))))
-        })
-        .await?;
-    let (row, profile) = match outcome {
-        Redemption::Redeemed(redeemed) => *redeemed,
-        Redemption::Rejected(why) => {
-            return Err(OAuthError::invalid_grant(Reason::InvalidGrant, why));
-        }
-    };
-    // The code is spent whether or not the verifier matches: no second guess.
-    match (
-        &row.code_challenge,
-        &row.code_challenge_method,
-        req.code_verifier,
-    ) {
-        (None, _, None) => {}
-        (None, _, Some(_)) => {
-            return Err(OAuthError::invalid_grant(
-                Reason::InvalidGrant,
-                "code_verifier was sent but the authorization request had no code_challenge.",
-            ));
-        }
-        (Some(_), _, None) => {
-            return Err(OAuthError::invalid_grant(
-                Reason::InvalidGrant,
-                "The authorization request used PKCE: code_verifier is required.",
-            ));
-        }
-        (Some(challenge), method, Some(verifier)) => {
-            let method = method.as_deref().unwrap_or("plain");
-            if !valid_pkce_value(&verifier) || !pkce_matches(method, challenge, &verifier) {
-                return Err(OAuthError::invalid_grant(
-                    Reason::InvalidGrant,
-                    "The code_verifier does not match the code_challenge.",
-                ));
-            }
-        }
-    }
-    let scope = scope::parse(&row.scope)?;
-    let audience =
-        grants::resolve_audience(state, &authority.tenant.id, &client.client, &scope).await?;
-    let context = IdTokenContext {
-        nonce: row.nonce.clone(),
-        auth_time: Some(row.auth_time),
-        sid: row.session_id.clone(),
-        code: Some(code),
-    };
-    let issued = grants::issue_user_tokens_with(
-        state,
-        authority,
-        client,
-        audience,
-        &profile,
-        scope,
-        grants::RefreshPlan::Family(row.refresh_family_id.clone()),
-        with_client_info,
-        &context,
-    )
-    .await?;
-    let (id, jti) = (row.id, issued.claims.jti.clone());
-    state
-        .db(move |c| auth_codes::record_access_token(c, &id, &jti))
-        .await?;
-    Ok(issued)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn s256_matches_rfc_7636_appendix_b() {
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-        assert!(pkce_matches("S256", challenge, verifier));
-        assert!(!pkce_matches("S256", challenge, "x".repeat(43).as_str()));
-        assert!(!pkce_matches("plain", challenge, verifier));
-    }
-
-    #[test]
-    fn pkce_values_are_checked_for_length_and_alphabet() {
-        assert!(valid_pkce_value(&"a".repeat(43)));
-        assert!(!valid_pkce_value(&"a".repeat(42)));
-        assert!(!valid_pkce_value(&"a".repeat(129)));
-        assert!(!valid_pkce_value(&format!("{}+", "a".repeat(43))));
-    }
-
-    #[test]
-    fn half_hash_is_left_half_of_sha256() {
-        // OIDC Core's at_hash example token hashes to this value.
-        assert_eq!(
-            half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
-            "77QmUPtjPfzWtF2AnpK9RQ"
-        );
-    }
 }

@@ -6,7 +6,8 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
 use super::OAuthError;
-use crate::state::{AppState, TenantInfo};
+use crate::directory::service::TenantInfo;
+use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LogoutParams {
@@ -85,6 +86,7 @@ pub async fn validate(
         ));
     };
     let client = state
+        .directory
         .tenant_client(&tenant.id, &client_id)
         .await?
         .ok_or_else(|| {
@@ -125,14 +127,12 @@ async fn verify_hint(state: &AppState, token: &str) -> Result<HintClaims, OAuthE
         return Err(bad());
     }
     let kid = header.kid.ok_or_else(bad)?;
-    let mut ring = state.key_ring();
-    if ring.get(&kid).is_none() {
-        ring = state
-            .reload_keys(true)
-            .await
-            .map_err(|e| OAuthError::unavailable(e.to_string()))?;
-    }
-    let key = ring.get(&kid).ok_or_else(bad)?;
+    let key = state
+        .keys
+        .find(&kid)
+        .await
+        .map_err(|e| OAuthError::unavailable(e.to_string()))?
+        .ok_or_else(bad)?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_required_spec_claims(&["iss", "aud"]);
     validation.validate_exp = false;

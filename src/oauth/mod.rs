@@ -4,13 +4,21 @@
 pub mod authority;
 pub mod authorization_code;
 pub mod claims;
+pub mod client_auth;
 pub mod error;
-pub mod exchange;
+pub mod external;
+pub mod grant_type;
 pub mod grants;
+pub mod issue;
 pub mod logout;
+pub mod pkce;
 pub mod revocation;
 pub mod scope;
+pub mod services;
 pub mod session;
+pub mod sign_in;
+pub mod token_request;
+pub mod token_time;
 pub mod user_flows;
 pub mod verify;
 

@@ -6,11 +6,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::OAuthError;
-use super::grants::{AuthenticatedClient, ClientAuthMethod};
+use super::client_auth::{AuthenticatedClient, ClientAuthMethod};
 use super::verify::{self, VerifyError};
 use crate::crypto::secrets;
 use crate::db::{self, auth_codes, refresh_tokens};
-use crate::state::{AppState, TenantInfo};
+use crate::directory::service::TenantInfo;
+use crate::state::AppState;
 
 /// A verified access token that is not on the deny list.
 pub async fn active_access_token(
@@ -95,18 +96,20 @@ pub(crate) async fn revoke(
         if claims.azp != client_id {
             return Ok(());
         }
+        let now = state.clock.now();
         state
-            .db(move |c| auth_codes::revoke_access_token(c, &claims.jti, claims.exp, db::now()))
+            .db(move |c| auth_codes::revoke_access_token(c, &claims.jti, claims.exp, now))
             .await?;
         return Ok(());
     }
     let hash = secrets::sha256_hex(token);
+    let now = state.clock.now();
     state
         .db(move |c| {
             if let Some(t) = refresh_tokens::find_by_hash(c, &hash)?
                 && t.client_id == client_id
             {
-                refresh_tokens::revoke_family(c, &t.family_id, db::now())?;
+                refresh_tokens::revoke_family(c, &t.family_id, now)?;
             }
             Ok(())
         })
@@ -167,7 +170,7 @@ pub(crate) async fn introspect(
             Ok(Some((t, user)))
         })
         .await?;
-    let now = db::now();
+    let now = state.clock.now();
     match found {
         Some((t, Some(user)))
             if t.tenant_id == tenant.id

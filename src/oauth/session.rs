@@ -5,21 +5,13 @@
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use tokio::sync::OnceCell;
 
 use super::OAuthError;
-use super::grants::UserProfile;
+use super::sign_in::UserProfile;
 use crate::crypto::secrets;
 use crate::db::sessions::{self, SsoSession};
 use crate::db::{self, auth_codes, refresh_tokens, server_secrets};
 use crate::state::AppState;
-
-/// Per-process cache of the CSRF MAC key; the key itself lives in the database so
-/// replicas agree on it.
-#[derive(Default)]
-pub struct SessionKeys {
-    csrf: OnceCell<hmac::Key>,
-}
 
 /// The cookie holding a tenant's SSO session: one per tenant, so signing in to one
 /// tenant does not sign the browser out of another.
@@ -37,7 +29,7 @@ pub async fn start(
     profile: &UserProfile,
 ) -> Result<(SsoSession, String), OAuthError> {
     let secret = secrets::generate();
-    let now = db::now();
+    let now = state.clock.now();
     let session = SsoSession {
         id: uuid::Uuid::new_v4().to_string(),
         token_hash: secrets::sha256_hex(&secret),
@@ -64,9 +56,9 @@ pub async fn current(
     let hash = secrets::sha256_hex(cookie);
     let tenant_id = tenant_id.to_owned();
     let idle = state.settings.session_idle_timeout;
+    let now = state.clock.now();
     let found = state
         .db(move |c| {
-            let now = db::now();
             let Some(s) = sessions::find_by_hash(c, &hash)? else {
                 return Ok(None);
             };
@@ -91,9 +83,9 @@ pub async fn current(
 /// through it. Returns the ended session, if there was one.
 pub async fn end(state: &AppState, cookie: &str) -> Result<Option<SsoSession>, OAuthError> {
     let hash = secrets::sha256_hex(cookie);
+    let now = state.clock.now();
     let ended = state
         .db(move |c| {
-            let now = db::now();
             let Some(s) = sessions::find_by_hash(c, &hash)? else {
                 return Ok(None);
             };
@@ -109,12 +101,14 @@ pub async fn end(state: &AppState, cookie: &str) -> Result<Option<SsoSession>, O
 
 async fn csrf_key(state: &AppState) -> Result<&hmac::Key, OAuthError> {
     state
+        .tokens
         .session_keys
         .csrf
         .get_or_try_init(|| async {
             let fresh = secrets::generate();
+            let now = state.clock.now();
             let secret = state
-                .db(move |c| server_secrets::get_or_create(c, "csrf", &fresh, db::now()))
+                .db(move |c| server_secrets::get_or_create(c, "csrf", &fresh, now))
                 .await?;
             Ok::<_, OAuthError>(hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes()))
         })
@@ -150,8 +144,11 @@ pub async fn csrf_valid(
 }
 
 /// Drops ended and expired sessions, old codes and expired deny-list entries.
-pub fn purge(conn: &mut db::DbConnection, settings: &crate::Settings) -> db::DbResult<usize> {
-    let now = db::now();
+pub fn purge(
+    conn: &mut db::DbConnection,
+    settings: &crate::config::Settings,
+    now: i64,
+) -> db::DbResult<usize> {
     // Codes outlive their expiry as long as a session can: a late replay and a logout
     // still find the tokens issued from them.
     let keep_codes = settings.session_lifetime.max(86_400);

@@ -5,10 +5,11 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::OAuthError;
-use super::grants::{self, UserProfile};
+use super::sign_in::{self, UserProfile};
 use crate::db;
+use crate::directory::service::TenantInfo;
 use crate::directory::{self, DirectoryError, NewUser};
-use crate::state::{AppState, TenantInfo};
+use crate::state::AppState;
 
 /// B2C: the user chose "Forgot your password?" in a sign-up-or-sign-in flow; the
 /// application is expected to start its password-reset flow.
@@ -93,6 +94,7 @@ pub async fn sign_up(
         .map_err(OAuthError::from)?;
     let tid = tenant.id.clone();
     let hasher = state.hasher.clone();
+    let now = state.clock.now();
     let new = NewUser {
         email,
         password_hash: Some(hash),
@@ -109,10 +111,12 @@ pub async fn sign_up(
                 Err(e) => return Ok(Err(e)),
             };
             // No password in `new`: nothing is hashed on this thread.
-            Ok(match directory::create_user(c, &hasher, &tenant, &new) {
-                Ok(user) => grants::load_profile(c, user).map_err(DirectoryError::from),
-                Err(e) => Err(e),
-            })
+            Ok(
+                match directory::create_user(c, &hasher, &tenant, &new, now) {
+                    Ok(user) => sign_in::load_profile(c, user).map_err(DirectoryError::from),
+                    Err(e) => Err(e),
+                },
+            )
         })
         .await
         .map_err(OAuthError::from)?;

@@ -651,7 +651,7 @@ async fn an_expired_code_is_refused(backend: Backend) {
             use diesel::prelude::*;
             use localidp::db::schema::authorization_codes::dsl::*;
             diesel::update(authorization_codes)
-                .set(expires_at.eq(localidp::db::now() - 1))
+                .set(expires_at.eq(localidp::clock::Clock::system().now() - 1))
                 .execute(c)?;
             Ok(())
         })

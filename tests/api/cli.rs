@@ -346,3 +346,65 @@ fn cli_errors_are_clear_and_nonzero() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither bcrypt"));
 }
+
+fn help(args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).arg("--help").output().unwrap();
+    assert!(out.status.success(), "localidp {args:?} --help failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn each_command_lists_its_own_flags_and_only_serve_the_servers() {
+    let server_flags = ["--port", "--public-url", "--tls", "--workers", "--seed"];
+    for (command, own) in [
+        (["user", "add"], "--email"),
+        (["client", "add"], "--redirect-uri"),
+        (["keys", "rotate"], "--keys-dir"),
+    ] {
+        let text = help(&command);
+        assert!(
+            text.contains(own) && text.contains("--database-url"),
+            "{text}"
+        );
+        for flag in server_flags {
+            assert!(!text.contains(flag), "{command:?} lists {flag}:\n{text}");
+        }
+    }
+    let text = help(&["serve"]);
+    for flag in server_flags.iter().chain(&["--database-url", "--keys-dir"]) {
+        assert!(text.contains(flag), "serve lacks {flag}:\n{text}");
+    }
+}
+
+#[test]
+fn a_server_flag_before_an_admin_command_is_refused() {
+    let out = Command::new(BIN)
+        .args(["--port", "0", "user", "list"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--port is a flag of serve"), "{stderr}");
+}
+
+#[test]
+fn without_a_command_localidp_serves_with_the_flags_given() {
+    let mut child = Command::new(BIN)
+        .args(["--port", "0", "--ephemeral"])
+        .env("LOCALIDP_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        first.contains("listening on http://127.0.0.1:") && !first.contains(":8080 "),
+        "{first}"
+    );
+}

@@ -379,7 +379,7 @@ impl TestApp {
     /// Signs arbitrary claims with the server's active key: tokens that are well
     /// signed but wrong in one respect.
     pub fn sign(&self, claims: &Value) -> String {
-        localidp::crypto::jwt::sign(self.state.key_ring().active(), claims).unwrap()
+        localidp::crypto::jwt::sign(self.state.keys.ring().active(), claims).unwrap()
     }
 
     /// Adds a Contoso user with a password of their own and the given object id.
@@ -396,7 +396,7 @@ impl TestApp {
                     oid: Some(oid.into()),
                     ..Default::default()
                 };
-                directory::create_user(c, &hasher, &tenant, &new).unwrap();
+                directory::create_user(c, &hasher, &tenant, &new, 0).unwrap();
                 Ok(())
             })
             .await

@@ -56,7 +56,7 @@ async fn key_rotation_keeps_old_tokens_valid(backend: Backend) {
     let mut conn = pool.get().unwrap();
     let new_kid = settings
         .key_store()
-        .create_active(&mut conn, localidp::db::now())
+        .create_active(&mut conn, localidp::clock::Clock::system().now())
         .unwrap();
     drop(conn);
     assert_ne!(Value::from(new_kid.clone()), old_kid);
@@ -99,13 +99,13 @@ async fn running_server_picks_up_a_rotation_on_unknown_kid(backend: Backend) {
         .state
         .db(move |c| {
             store
-                .create_active(c, localidp::db::now())
+                .create_active(c, localidp::clock::Clock::system().now())
                 .map_err(|e| localidp::db::DbError::Unavailable(e.to_string()))
         })
         .await
         .unwrap();
     // Simulate a token signed elsewhere with the new key.
-    app.state.reload_keys(false).await.unwrap();
+    app.state.keys.reload(false).await.unwrap();
     let new = app.alice_tokens("openid").await;
     assert_eq!(
         header(new["access_token"].as_str().unwrap())["kid"],
@@ -188,7 +188,7 @@ public = true
     assert_eq!(doc["tenant_id"], "ffffffff-0000-4000-8000-000000000000");
     // Names that cannot be tenants are not looked up (nor cached).
     let junk = "x".repeat(300);
-    assert!(app.state.tenant(&junk).await.unwrap().is_none());
+    assert!(app.state.directory.tenant(&junk).await.unwrap().is_none());
     let res = app
         .http
         .get(app.url(&format!("/{junk}/v2.0/.well-known/openid-configuration")))

@@ -90,7 +90,7 @@ async fn disabled_user_cannot_refresh(backend: Backend) {
     let tokens = app.alice_tokens("offline_access").await;
     let rt = tokens["refresh_token"].as_str().unwrap();
     app.state
-        .db(|c| localidp::db::users::set_disabled(c, ALICE_OID, true))
+        .db(|c| localidp::db::users::set_disabled(c, ALICE_OID, true, 0))
         .await
         .unwrap();
     let d = assert_oauth_error(app.refresh(rt, &[]).await, 400, "invalid_grant").await;
@@ -106,7 +106,7 @@ async fn expired_refresh_token_is_invalid_grant(backend: Backend) {
     app.state
         .db(|c| {
             diesel::update(refresh_tokens::table)
-                .set(refresh_tokens::expires_at.eq(localidp::db::now() - 1))
+                .set(refresh_tokens::expires_at.eq(localidp::clock::Clock::system().now() - 1))
                 .execute(c)?;
             Ok(())
         })

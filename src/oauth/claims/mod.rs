@@ -1,7 +1,13 @@
 //! Token claims: Entra ID v2 (`ver` "2.0") or Azure AD B2C (`ver` "1.0") shapes.
-//! Fields that only one flavour carries are optional and left out when absent.
+//! Fields that only one flavour carries are optional and left out when absent; `entra`
+//! and `b2c` build each flavour's tokens.
+
+pub mod b2c;
+pub mod entra;
 
 use serde::{Deserialize, Serialize};
+
+use crate::db::users::User;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AccessTokenClaims {
@@ -105,4 +111,78 @@ pub struct IdTokenClaims {
     pub roles: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+}
+
+/// What every token of one response shares.
+#[derive(Debug, Clone)]
+pub struct Issuance<'a> {
+    pub issuer: String,
+    pub tenant_id: &'a str,
+    /// The B2C user flow, for B2C tokens.
+    pub policy: Option<&'a str>,
+    pub now: i64,
+    pub lifetime: i64,
+}
+
+/// Who a user's access token goes to, and with which delegated permissions.
+#[derive(Debug, Clone)]
+pub struct AccessGrant<'a> {
+    pub audience: String,
+    pub client_id: &'a str,
+    /// Entra's `azpacr`: "0" public client, "1" client secret.
+    pub azpacr: &'static str,
+    pub scp: Option<String>,
+}
+
+impl AccessTokenClaims {
+    /// What every access token carries: times, issuer, audience, and the subject
+    /// (a user, or the client itself for an app token) as `sub` and `oid`.
+    pub fn base(at: &Issuance<'_>, aud: String, subject: &str, azp: &str, ver: &str) -> Self {
+        AccessTokenClaims {
+            aud,
+            iss: at.issuer.clone(),
+            iat: at.now,
+            nbf: at.now,
+            exp: at.now + at.lifetime,
+            sub: subject.to_owned(),
+            oid: subject.to_owned(),
+            azp: azp.to_owned(),
+            ver: ver.to_owned(),
+            jti: opaque_id(),
+            ..Default::default()
+        }
+    }
+}
+
+impl IdTokenClaims {
+    /// What every ID token carries: times, issuer, the client as audience, and the
+    /// user's id and names.
+    pub fn base(
+        at: &Issuance<'_>,
+        client_id: &str,
+        user: &User,
+        auth_time: i64,
+        ver: &str,
+    ) -> Self {
+        IdTokenClaims {
+            aud: client_id.to_owned(),
+            iss: at.issuer.clone(),
+            iat: at.now,
+            nbf: at.now,
+            exp: at.now + at.lifetime,
+            auth_time,
+            sub: user.id.clone(),
+            oid: user.id.clone(),
+            ver: ver.to_owned(),
+            name: user.display_name.clone(),
+            given_name: user.given_name.clone(),
+            family_name: user.family_name.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// 16 random bytes, base64url: `uti`, `jti`, `aio`, `rh`.
+pub fn opaque_id() -> String {
+    crate::crypto::secrets::generate()[..22].to_owned()
 }

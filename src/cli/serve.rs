@@ -1,0 +1,91 @@
+//! `localidp serve`: start the server and print where it listens and what its first
+//! start created.
+
+use super::shared::CliError;
+use crate::config::Settings;
+use crate::db::DatabaseTarget;
+use crate::directory;
+use crate::oauth::authority::entra_issuer;
+use crate::startup::{Application, StartReport};
+
+pub(super) fn run(settings: Settings) -> Result<(), CliError> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings.clone()).await?;
+        print_banner(&app, &settings);
+        Ok(app.run_until_stopped().await?)
+    })
+}
+
+fn print_banner(app: &Application, settings: &Settings) {
+    let url = app.public_url();
+    let state = app.state();
+    let tenant_id = &state.directory.default_tenant_id();
+    let storage = match &settings.database {
+        DatabaseTarget::Postgres(_) => "PostgreSQL".to_owned(),
+        DatabaseTarget::SqliteFile(p) => format!("SQLite {p}"),
+        DatabaseTarget::SqliteMemory => "in memory (ephemeral)".to_owned(),
+    };
+    let keys = if settings.keys_in_database {
+        "in the database".to_owned()
+    } else {
+        format!("{}/", settings.keys_dir.display())
+    };
+    let scheme = if settings.tls { "https" } else { "http" };
+    println!(
+        "localidp {} listening on {scheme}://{}:{} ({} workers)",
+        env!("CARGO_PKG_VERSION"),
+        settings.host,
+        app.port(),
+        settings.workers
+    );
+    if let Some(also) = &settings.also_listen {
+        println!("  also on:   {scheme}://{also}");
+    }
+    println!(
+        "  storage:   {storage}; signing keys {keys} (kid {})",
+        state.keys.ring().active().kid
+    );
+    println!("  issuer:    {}", entra_issuer(url, tenant_id));
+    println!("  discovery: {url}/{tenant_id}/v2.0/.well-known/openid-configuration");
+    println!("  endpoints: POST {url}/auth/token, POST {url}/auth/login, GET {url}/auth/verify");
+    if let Some(ca) = &app.tls_ca {
+        let ca = ca.display();
+        println!("  TLS:       certificates from the development CA {ca}; trust it with");
+        println!(
+            "             export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca} NODE_EXTRA_CA_CERTS={ca}"
+        );
+        println!(
+            "             or system-wide: cp {ca} /usr/local/share/ca-certificates/localidp.crt && update-ca-certificates"
+        );
+    }
+    print_start_report(&app.report);
+}
+
+fn print_start_report(report: &StartReport) {
+    if let Some(b) = &report.bootstrap {
+        println!("Created tenant {} ({}).", b.tenant.name, b.tenant.id);
+        if let Some(user) = &b.demo_user {
+            println!(
+                "  demo user:           {} / {}   (oid {})",
+                user.email,
+                directory::DEMO_PASSWORD,
+                user.id
+            );
+        }
+        if let Some(c) = &b.demo_public_client {
+            println!("  demo public client:  {}", c.client_id);
+        }
+        if let Some((c, secret)) = &b.demo_confidential_client {
+            println!(
+                "  demo API client:     {} secret {}   (shown once)",
+                c.client_id, secret
+            );
+        }
+    }
+    if let Some(s) = &report.seeded {
+        println!(
+            "Seed applied: {} tenants, {} users, {} clients created.",
+            s.tenants, s.users, s.clients
+        );
+    }
+}

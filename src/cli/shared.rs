@@ -1,0 +1,99 @@
+//! What several commands share: the error they report, the tenant argument, the
+//! password arguments, and a connection to the configured database.
+
+use std::io::Read;
+
+use secrecy::SecretString;
+
+use crate::clock::Clock;
+use crate::config::{ConfigError, Settings};
+use crate::crypto::keys::KeyError;
+use crate::crypto::password::PasswordHasher;
+use crate::db::tenants::Tenant;
+use crate::db::{self, DbConnection, DbError};
+use crate::directory::{self, DirectoryError, DirectoryResult, admin};
+use crate::startup::StartError;
+
+/// Why a command failed; printed as `error: {it}`.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+}
+
+#[derive(clap::Args)]
+pub(super) struct TenantArg {
+    /// Tenant GUID or name (default: the default tenant).
+    #[arg(long)]
+    tenant: Option<String>,
+}
+
+impl TenantArg {
+    /// The tenant named here, else the configured default, else the oldest one.
+    pub(super) fn resolve(
+        &self,
+        conn: &mut DbConnection,
+        settings: &Settings,
+    ) -> DirectoryResult<Tenant> {
+        admin::tenant_or_default(
+            conn,
+            self.tenant.as_deref(),
+            settings.default_tenant.as_deref(),
+        )
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct PasswordArgs {
+    /// The password (visible to other local users in the process list; see --password-stdin).
+    #[arg(long, env = "LOCALIDP_USER_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long, conflicts_with = "password")]
+    password_stdin: bool,
+}
+
+impl PasswordArgs {
+    pub(super) fn read(&self) -> Result<Option<SecretString>, CliError> {
+        if self.password_stdin {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                CliError::Invalid(format!("cannot read the password from stdin: {e}"))
+            })?;
+            return Ok(Some(SecretString::from(
+                s.trim_end_matches(['\r', '\n']).to_owned(),
+            )));
+        }
+        Ok(self.password.clone().map(SecretString::from))
+    }
+}
+
+/// Runs an admin command on one connection to the configured database.
+pub(super) fn with_database(
+    settings: &Settings,
+    command: impl FnOnce(&mut DbConnection, &PasswordHasher) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    if settings.ephemeral {
+        return Err(CliError::Invalid(
+            "ephemeral (LOCALIDP_EPHEMERAL or the config file) applies to serve only".into(),
+        ));
+    }
+    let hasher = settings.password_hasher()?;
+    let pool = db::connect(&settings.database, 1)?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    // An empty database gets its first tenant (without the demo data).
+    directory::bootstrap(&mut conn, &hasher, false, Clock::system().now())?;
+    command(&mut conn, &hasher)
+}

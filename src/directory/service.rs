@@ -1,0 +1,157 @@
+//! The directory as the request paths see it: tenants, their registered clients and
+//! audiences, read through short-lived caches.
+//!
+//! Staleness bound: a change made with the CLI or on another replica is seen within
+//! `DIRECTORY_TTL`; changes made through this process call `invalidate`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::TtlCache;
+use crate::db::clients::Client;
+use crate::db::tenants::Tenant;
+use crate::db::{self, DbError, DbPool, DbResult};
+
+/// How long a tenant, client or audience lookup is reused.
+pub const DIRECTORY_TTL: Duration = Duration::from_secs(5);
+
+/// A tenant as requests need it.
+#[derive(Debug, Clone)]
+pub struct TenantInfo {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+    pub default_client_id: Option<String>,
+    /// B2C user flows served, lower-case.
+    pub policies: Vec<String>,
+    /// B2C tokens use the `tfp` issuer format.
+    pub b2c_tfp_issuer: bool,
+}
+
+impl TenantInfo {
+    pub fn has_policy(&self, policy: &str) -> bool {
+        self.policies.iter().any(|p| p.eq_ignore_ascii_case(policy))
+    }
+}
+
+impl From<Tenant> for TenantInfo {
+    fn from(t: Tenant) -> Self {
+        TenantInfo {
+            policies: t.policy_list().unwrap_or_default(),
+            b2c_tfp_issuer: t.b2c_issuer == "tfp",
+            id: t.id,
+            name: t.name,
+            display_name: t.display_name,
+            default_client_id: t.default_client_id,
+        }
+    }
+}
+
+pub struct DirectoryService {
+    pool: DbPool,
+    default_tenant_id: String,
+    tenants: TtlCache<Option<Arc<TenantInfo>>>,
+    audiences: TtlCache<Arc<HashSet<String>>>,
+    clients: TtlCache<Option<Arc<Client>>>,
+}
+
+impl DirectoryService {
+    pub fn new(pool: DbPool, default_tenant_id: String) -> Self {
+        DirectoryService {
+            pool,
+            default_tenant_id,
+            tenants: TtlCache::new(DIRECTORY_TTL),
+            audiences: TtlCache::new(DIRECTORY_TTL),
+            clients: TtlCache::new(DIRECTORY_TTL),
+        }
+    }
+
+    /// The tenant served by `/auth/*` and the root discovery document.
+    pub fn default_tenant_id(&self) -> &str {
+        &self.default_tenant_id
+    }
+
+    /// A tenant by GUID or name, case-insensitively.
+    pub async fn tenant(&self, id_or_name: &str) -> DbResult<Option<Arc<TenantInfo>>> {
+        let key = id_or_name.trim().to_ascii_lowercase();
+        // Names come from URLs: anything that cannot be a tenant is not looked up or
+        // cached, so requests cannot grow the cache with junk keys.
+        let plausible = !key.is_empty()
+            && key.len() <= 255
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !plausible {
+            return Ok(None);
+        }
+        if let Some(hit) = self.tenants.get(&key) {
+            return Ok(hit);
+        }
+        let lookup = key.clone();
+        let found = db::run(&self.pool, move |c| db::tenants::find(c, &lookup))
+            .await?
+            .map(|t| Arc::new(TenantInfo::from(t)));
+        self.tenants.put(key, found.clone());
+        Ok(found)
+    }
+
+    pub async fn default_tenant(&self) -> DbResult<Arc<TenantInfo>> {
+        let id = &self.default_tenant_id;
+        self.tenant(id)
+            .await?
+            .ok_or_else(|| DbError::Corrupt(format!("the default tenant {id} was removed")))
+    }
+
+    /// Client ids registered in the tenant: the audiences its tokens may carry.
+    pub async fn audiences(&self, tenant_id: &str) -> DbResult<Arc<HashSet<String>>> {
+        if let Some(hit) = self.audiences.get(tenant_id) {
+            return Ok(hit);
+        }
+        let tid = tenant_id.to_owned();
+        let ids: HashSet<String> = db::run(&self.pool, move |c| db::clients::ids(c, &tid))
+            .await?
+            .into_iter()
+            .collect();
+        let ids = Arc::new(ids);
+        self.audiences.put(tenant_id.to_owned(), ids.clone());
+        Ok(ids)
+    }
+
+    /// A client application by id: secret changes and deletions apply within
+    /// `DIRECTORY_TTL`.
+    pub async fn client(&self, client_id: &str) -> DbResult<Option<Arc<Client>>> {
+        if client_id.len() > 255 {
+            return Ok(None);
+        }
+        if let Some(hit) = self.clients.get(client_id) {
+            return Ok(hit);
+        }
+        let lookup = client_id.to_owned();
+        let found = db::run(&self.pool, move |c| db::clients::find(c, &lookup))
+            .await?
+            .map(Arc::new);
+        self.clients.put(client_id.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// A client registered in the given tenant (a client of another tenant is `None`).
+    pub async fn tenant_client(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+    ) -> DbResult<Option<Client>> {
+        Ok(self
+            .client(client_id)
+            .await?
+            .filter(|c| c.tenant_id == tenant_id)
+            .map(|c| (*c).clone()))
+    }
+
+    /// Forgets cached tenants, clients and audiences.
+    pub fn invalidate(&self) {
+        self.tenants.clear();
+        self.audiences.clear();
+        self.clients.clear();
+    }
+}

@@ -1,0 +1,160 @@
+//! Client authentication (RFC 6749 §2.3): which registered client a request comes
+//! from and how it proved it — a secret, or nothing for a public client.
+
+use super::grant_type::GrantType;
+use super::token_request::{ClientCredentials, required};
+use super::{OAuthError, Reason};
+use crate::crypto::secrets;
+use crate::db::clients::Client;
+use crate::directory::service::TenantInfo;
+use crate::state::AppState;
+
+/// How the client proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthMethod {
+    None,
+    Secret,
+}
+
+impl ClientAuthMethod {
+    /// Entra's `azpacr`: "0" public client, "1" client secret.
+    pub fn azpacr(self) -> &'static str {
+        match self {
+            ClientAuthMethod::None => "0",
+            ClientAuthMethod::Secret => "1",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct AuthenticatedClient {
+    pub client: Client,
+    pub method: ClientAuthMethod,
+}
+
+/// The client a token, revocation or introspection request comes from, in `tenant`.
+pub async fn authenticate(
+    state: &AppState,
+    tenant: &TenantInfo,
+    credentials: ClientCredentials,
+) -> Result<AuthenticatedClient, OAuthError> {
+    let ClientCredentials {
+        client_id,
+        client_secret,
+        basic,
+    } = credentials;
+    // RFC 6749 §2.3: one authentication method per request.
+    let (client_id, secret) = match (basic, client_secret) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                Reason::MalformedRequest,
+                "Use client_secret_basic or client_secret_post, not both.",
+            ));
+        }
+        (Some(b), None) => {
+            if client_id.as_ref().is_some_and(|id| id != &b.client_id) {
+                return Err(OAuthError::invalid_request(
+                    Reason::MalformedRequest,
+                    "The client_id parameter differs from the one in the Authorization header.",
+                ));
+            }
+            (b.client_id, Some(b.client_secret))
+        }
+        (None, secret) => (required(client_id, "client_id")?, secret),
+    };
+    let client = state
+        .directory
+        .tenant_client(&tenant.id, &client_id)
+        .await?
+        .ok_or_else(|| {
+            OAuthError::invalid_client(
+                Reason::UnknownClient,
+                format!(
+                    "Application with identifier '{client_id}' was not found in the directory '{}'.",
+                    tenant.name
+                ),
+            )
+        })?;
+    let method = match (&client.secret_hash, secret) {
+        (None, None) => ClientAuthMethod::None,
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_client(
+                Reason::PublicClientWithSecret,
+                "The client is public: neither client_assertion nor client_secret should be presented.",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(OAuthError::invalid_client(
+                Reason::MissingClientSecret,
+                "The request body must contain the following parameter: 'client_secret'.",
+            ));
+        }
+        (Some(hash), Some(secret)) => {
+            if !secrets::matches_hash(&secret, hash) {
+                return Err(OAuthError::invalid_client(
+                    Reason::InvalidClientSecret,
+                    format!(
+                        "Invalid client secret provided for app '{}'.",
+                        client.client_id
+                    ),
+                ));
+            }
+            ClientAuthMethod::Secret
+        }
+    };
+    Ok(AuthenticatedClient { client, method })
+}
+
+/// `/auth/login`'s rules: the client must be allowed the password grant; the
+/// tenant's default client is its first-party audience and needs no secret; any other confidential client must prove itself as it would
+/// at the token endpoint.
+pub async fn login_client(
+    state: &AppState,
+    tenant: &TenantInfo,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> Result<AuthenticatedClient, OAuthError> {
+    let named = client_id.is_some();
+    let client_id = client_id
+        .or_else(|| tenant.default_client_id.clone())
+        .ok_or_else(|| {
+            OAuthError::invalid_request(
+                Reason::MissingClientId,
+                "The tenant has no default client; pass client_id in the request.",
+            )
+        })?;
+    let client = state
+        .directory
+        .tenant_client(&tenant.id, &client_id)
+        .await?
+        .ok_or_else(|| {
+            OAuthError::invalid_request(
+                Reason::UnknownClient,
+                format!("The client {client_id:?} is not registered in this tenant."),
+            )
+        })?;
+    if !client.allows(GrantType::Password) {
+        return Err(OAuthError::unauthorized_client(
+            "The client is not allowed to sign users in with a password.",
+        ));
+    }
+    let method = match (&client.secret_hash, client_secret) {
+        (Some(hash), Some(secret)) if secrets::matches_hash(&secret, hash) => {
+            ClientAuthMethod::Secret
+        }
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_client(
+                Reason::InvalidClientSecret,
+                "The client secret is invalid.",
+            ));
+        }
+        (Some(_), None) if named => {
+            return Err(OAuthError::invalid_client(
+                Reason::MissingClientSecret,
+                "The client is confidential: client_secret is required.",
+            ));
+        }
+        _ => ClientAuthMethod::None,
+    };
+    Ok(AuthenticatedClient { client, method })
+}

@@ -1,0 +1,48 @@
+//! `/auth/login`: an email and password for a token to the tenant's default client
+//! (or the one named), with that client's own rules (`client_auth::login_client`).
+
+use secrecy::SecretString;
+
+use crate::oauth::OAuthError;
+use crate::oauth::authority::Authority;
+use crate::oauth::client_auth;
+use crate::oauth::issue::{self, Issued, RefreshPlan, UserTokens};
+use crate::oauth::scope;
+use crate::oauth::sign_in;
+use crate::state::AppState;
+
+/// The credentials `/auth/login` takes.
+#[derive(Debug)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: SecretString,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+pub async fn login(
+    state: &AppState,
+    authority: &Authority,
+    request: LoginRequest,
+) -> Result<Issued, OAuthError> {
+    let tenant = &authority.tenant;
+    let client =
+        client_auth::login_client(state, tenant, request.client_id, request.client_secret).await?;
+    let profile =
+        sign_in::authenticate_user(state, &tenant.id, &request.email, request.password).await?;
+    let audience = client.client.client_id.clone();
+    issue::user_tokens(
+        state,
+        UserTokens {
+            authority,
+            client: &client,
+            audience,
+            profile: &profile,
+            scope: scope::parse("profile")?,
+            refresh: RefreshPlan::NewFamily,
+            client_info: false,
+            context: Default::default(),
+        },
+    )
+    .await
+}

@@ -1,0 +1,62 @@
+//! The token endpoint (RFC 6749 §3.2): one dispatcher, one file per grant.
+//!
+//! Every grant runs the same steps first — the grant type is served by this
+//! authority, the scope parses, the client authenticates and is registered for the
+//! grant — then its own checks, then `issue` builds the response.
+
+mod authorization_code;
+mod client_credentials;
+pub(crate) mod context;
+pub mod login;
+mod on_behalf_of;
+mod password;
+mod refresh_token;
+mod token_exchange;
+
+use self::context::GrantContext;
+use super::OAuthError;
+use super::authority::{Authority, Flavour};
+use super::client_auth;
+use super::issue::Issued;
+use super::scope;
+use super::token_request::{GrantParams, TokenRequest, unsupported};
+use crate::state::AppState;
+
+#[tracing::instrument(skip_all, fields(grant_type = %request.grant.grant_type(), client_id))]
+pub async fn token(
+    state: &AppState,
+    authority: &Authority,
+    request: TokenRequest,
+) -> Result<Issued, OAuthError> {
+    let grant_type = request.grant.grant_type();
+    // B2C has no on-behalf-of flow and no token exchange.
+    if matches!(authority.flavour, Flavour::B2c { .. }) && !grant_type.offered_by_b2c() {
+        return Err(unsupported(grant_type.as_str()));
+    }
+    let requested = scope::parse(&request.scope)?;
+    let client = client_auth::authenticate(state, &authority.tenant, request.credentials).await?;
+    tracing::Span::current().record("client_id", client.client.client_id.as_str());
+    if !client.client.allows(grant_type) {
+        return Err(OAuthError::unauthorized_client(format!(
+            "The client is not allowed to use the {grant_type} grant."
+        )));
+    }
+    let cx = GrantContext {
+        state,
+        authority,
+        client: &client,
+        client_info: request.client_info,
+    };
+    let mut issued = match request.grant {
+        GrantParams::Password(p) => password::grant(&cx, p, requested).await?,
+        GrantParams::ClientCredentials => client_credentials::grant(&cx, requested).await?,
+        GrantParams::RefreshToken(p) => refresh_token::grant(&cx, p, requested).await?,
+        GrantParams::AuthorizationCode(p) => authorization_code::grant(&cx, p).await?,
+        GrantParams::OnBehalfOf(p) => on_behalf_of::grant(&cx, p, requested).await?,
+        GrantParams::TokenExchange(p) => token_exchange::grant(&cx, p, requested).await?,
+    };
+    if issued.claims.idtyp.as_deref() == Some("app") {
+        issued.response.client_info = None;
+    }
+    Ok(issued)
+}

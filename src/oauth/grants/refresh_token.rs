@@ -1,0 +1,161 @@
+//! The refresh token grant (RFC 6749 §6) with rotation: the presented token is
+//! checked, the new scope and audience decided, and only then is it spent — in the
+//! same transaction that stores its successor, so a concurrent replay can never leave
+//! a live token behind. A second use of a spent token revokes its whole family.
+
+use super::context::GrantContext;
+use crate::crypto::secrets;
+use crate::db::refresh_tokens::{self, RefreshToken};
+use crate::oauth::issue::{self, IdTokenContext, Issued, NewRefreshToken, RefreshPlan};
+use crate::oauth::scope::{self, RequestedScope};
+use crate::oauth::sign_in::{self, UserProfile};
+use crate::oauth::token_request::{RefreshTokenParams, required};
+use crate::oauth::{OAuthError, Reason};
+
+const REUSED: &str = "The refresh token was already used; its sessions are revoked.";
+
+enum Check {
+    Valid(Box<RefreshToken>),
+    Rejected(Reason, &'static str),
+}
+
+enum Outcome {
+    Redeemed(Box<UserProfile>),
+    Rejected(Reason, &'static str),
+}
+
+/// Finds the presented token and refuses it unless it is live and this client's.
+fn check(
+    c: &mut crate::db::DbConnection,
+    hash: &str,
+    client_id: &str,
+    tenant_id: &str,
+    policy: Option<&str>,
+    now: i64,
+) -> crate::db::DbResult<Check> {
+    let Some(token) = refresh_tokens::find_by_hash(c, hash)? else {
+        return Ok(Check::Rejected(
+            Reason::InvalidGrant,
+            "The refresh token is invalid.",
+        ));
+    };
+    if token.client_id != client_id || token.tenant_id != tenant_id {
+        return Ok(Check::Rejected(
+            Reason::InvalidGrant,
+            "The refresh token was issued to another client.",
+        ));
+    }
+    if token.policy.as_deref() != policy {
+        return Ok(Check::Rejected(
+            Reason::InvalidGrant,
+            "The refresh token was issued under another user flow.",
+        ));
+    }
+    if token.revoked_at.is_some() {
+        return Ok(Check::Rejected(
+            Reason::RevokedGrant,
+            "The refresh token has been revoked.",
+        ));
+    }
+    if token.expires_at <= now {
+        return Ok(Check::Rejected(
+            Reason::ExpiredGrant,
+            "The refresh token has expired.",
+        ));
+    }
+    // A second use means the token leaked or was replayed: end the family.
+    if token.used_at.is_some() {
+        refresh_tokens::revoke_family(c, &token.family_id, now)?;
+        tracing::warn!(family = %token.family_id, "refresh token reused; family revoked");
+        return Ok(Check::Rejected(Reason::RevokedGrant, REUSED));
+    }
+    Ok(Check::Valid(Box::new(token)))
+}
+
+pub(super) async fn grant(
+    cx: &GrantContext<'_>,
+    params: RefreshTokenParams,
+    requested: RequestedScope,
+) -> Result<Issued, OAuthError> {
+    let (state, authority) = (cx.state, cx.authority);
+    let presented = required(params.refresh_token, "refresh_token")?;
+    let hash = secrets::sha256_hex(&presented);
+    let client_id = cx.client.client.client_id.clone();
+    let tenant_id = authority.tenant.id.clone();
+    let policy = authority.policy().map(str::to_owned);
+    let now = state.clock.now();
+    let checked = state
+        .db(move |c| check(c, &hash, &client_id, &tenant_id, policy.as_deref(), now))
+        .await?;
+    let token = match checked {
+        Check::Valid(token) => *token,
+        Check::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
+    };
+    // Everything that can refuse the request is decided before the token is spent.
+    let granted = scope::parse(&token.scope)?;
+    let scope = if requested.tokens.is_empty() {
+        granted
+    } else if requested.is_subset_of(&granted) {
+        requested
+    } else {
+        return Err(OAuthError::invalid_scope(
+            "The requested scope exceeds the scope originally granted.",
+        ));
+    };
+    let audience = cx.audience_for(&scope).await?;
+    let auth_time = token.auth_time.unwrap_or(token.created_at);
+    let successor = scope.offline_access.then(|| {
+        issue::new_refresh_token(
+            state,
+            authority,
+            NewRefreshToken {
+                client_id: &token.client_id,
+                user_id: &token.user_id,
+                scope: &scope,
+                family_id: token.family_id.clone(),
+                auth_time,
+            },
+        )
+    });
+    let (plain, successor_row) = successor.unzip();
+    let outcome = state
+        .db(move |c| {
+            use diesel::Connection;
+            c.transaction(|c| {
+                // The spend is the transaction's first statement: a write, so SQLite
+                // takes its lock up front and concurrent redemptions queue.
+                if !refresh_tokens::claim(c, &token.id, now)? {
+                    refresh_tokens::revoke_family(c, &token.family_id, now)?;
+                    return Ok(Outcome::Rejected(Reason::RevokedGrant, REUSED));
+                }
+                let Some(profile) = sign_in::active_profile(c, &token.user_id)? else {
+                    refresh_tokens::revoke_family(c, &token.family_id, now)?;
+                    return Ok(Outcome::Rejected(
+                        Reason::RevokedGrant,
+                        "The user no longer exists or is disabled.",
+                    ));
+                };
+                if let Some(row) = &successor_row {
+                    refresh_tokens::insert(c, row)?;
+                }
+                Ok(Outcome::Redeemed(Box::new(profile)))
+            })
+        })
+        .await?;
+    let profile = match outcome {
+        Outcome::Redeemed(profile) => *profile,
+        Outcome::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
+    };
+    let context = IdTokenContext {
+        auth_time: Some(auth_time),
+        ..Default::default()
+    };
+    cx.user_tokens(
+        audience,
+        &profile,
+        scope,
+        RefreshPlan::Stored(plain),
+        context,
+    )
+    .await
+}

@@ -1,0 +1,283 @@
+//! One place that assembles a token response: the access token, and the ID and
+//! refresh tokens the scope asks for, signed with the active key.
+
+use serde::Serialize;
+
+use super::authority::Authority;
+use super::claims::{self, AccessGrant, AccessTokenClaims, IdTokenClaims, Issuance};
+use super::client_auth::AuthenticatedClient;
+use super::scope::RequestedScope;
+use super::sign_in::UserProfile;
+use super::{ErrorCode, OAuthError, Reason};
+use crate::crypto::{jwt, secrets};
+use crate::db::refresh_tokens::{self, RefreshToken};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub ext_expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_in: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// base64url of `{"uid","utid"}`, when the request asked with `client_info=1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_info: Option<String>,
+}
+
+/// A token response together with the claims of its access token.
+#[derive(Debug)]
+pub struct Issued {
+    pub response: TokenResponse,
+    pub claims: AccessTokenClaims,
+}
+
+/// Where a user's refresh token comes from, if the scope asks for one.
+#[derive(Debug)]
+pub enum RefreshPlan {
+    /// A new family (password, on-behalf-of, token exchange).
+    NewFamily,
+    /// A family fixed in advance (an authorization code knows its family, so that a
+    /// reused code can revoke what it issued).
+    Family(String),
+    /// Already stored with the redemption of its predecessor (refresh grant).
+    Stored(Option<String>),
+}
+
+/// What an interactive sign-in adds to an ID token (OIDC Core §2, §3.1.3.6).
+#[derive(Debug, Default)]
+pub struct IdTokenContext {
+    pub nonce: Option<String>,
+    pub auth_time: Option<i64>,
+    /// The SSO session, as Entra's `sid`.
+    pub sid: Option<String>,
+    /// The authorization code the tokens were redeemed with, for `c_hash`.
+    pub code: Option<String>,
+}
+
+impl IdTokenContext {
+    /// Adds `at_hash` (always), `c_hash` and `sid` (when a code and session exist).
+    fn extend(&self, mut claims: IdTokenClaims, access_token: &str) -> IdTokenClaims {
+        claims.at_hash = Some(half_hash(access_token));
+        claims.c_hash = self.code.as_deref().map(half_hash);
+        claims.sid = self.sid.clone();
+        claims
+    }
+}
+
+/// OIDC Core §3.1.3.6: base64url of the left half of the SHA-256 of the value (RS256).
+pub fn half_hash(value: &str) -> String {
+    use aws_lc_rs::digest::{SHA256, digest};
+    use base64::Engine;
+    let d = digest(&SHA256, value.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
+}
+
+/// Everything a user's token response is made from.
+#[derive(Debug)]
+pub struct UserTokens<'a> {
+    pub authority: &'a Authority,
+    pub client: &'a AuthenticatedClient,
+    /// The access token's `aud`.
+    pub audience: String,
+    pub profile: &'a UserProfile,
+    pub scope: RequestedScope,
+    pub refresh: RefreshPlan,
+    /// Add MSAL's `client_info` to the response.
+    pub client_info: bool,
+    pub context: IdTokenContext,
+}
+
+fn issuance<'a>(state: &AppState, authority: &'a Authority) -> Issuance<'a> {
+    Issuance {
+        issuer: authority.issuer(),
+        tenant_id: &authority.tenant.id,
+        policy: authority.policy(),
+        now: state.clock.now(),
+        lifetime: state.settings.access_token_lifetime,
+    }
+}
+
+fn response(access_token: String, lifetime: i64, scope: String) -> TokenResponse {
+    TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: lifetime,
+        ext_expires_in: lifetime,
+        scope,
+        refresh_token: None,
+        refresh_token_expires_in: None,
+        id_token: None,
+        client_info: None,
+    }
+}
+
+/// The access token (and ID and refresh tokens as the scope asks) for a user.
+pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, OAuthError> {
+    let at = issuance(state, t.authority);
+    let b2c = t.authority.is_b2c();
+    let client_id = t.client.client.client_id.as_str();
+    let scp = if t.scope.permissions.is_empty() {
+        t.scope.oidc_tokens().join(" ")
+    } else {
+        t.scope.permissions.join(" ")
+    };
+    let grant = AccessGrant {
+        audience: t.audience,
+        client_id,
+        azpacr: t.client.method.azpacr(),
+        scp: (!scp.is_empty()).then_some(scp),
+    };
+    let claims = if b2c {
+        claims::b2c::user_access_token(&at, grant, t.profile)
+    } else {
+        claims::entra::user_access_token(&at, grant, t.profile)
+    };
+    let access_token = sign(state, &claims)?;
+    let mut response = response(access_token, at.lifetime, t.scope.as_string());
+    let auth_time = t.context.auth_time.unwrap_or(at.now);
+    if t.scope.openid {
+        let nonce = t.context.nonce.clone();
+        let id = if b2c {
+            claims::b2c::id_token(&at, client_id, t.profile, auth_time, nonce)
+        } else {
+            claims::entra::id_token(&at, client_id, t.profile, auth_time, nonce)
+        };
+        let id = t.context.extend(id, &response.access_token);
+        response.id_token = Some(sign(state, &id)?);
+    }
+    response.refresh_token = match t.refresh {
+        RefreshPlan::Stored(plain) => plain,
+        _ if !t.scope.offline_access => None,
+        plan @ (RefreshPlan::NewFamily | RefreshPlan::Family(_)) => {
+            let family_id = match plan {
+                RefreshPlan::Family(f) => f,
+                _ => uuid::Uuid::new_v4().to_string(),
+            };
+            let (plain, row) = new_refresh_token(
+                state,
+                t.authority,
+                NewRefreshToken {
+                    client_id,
+                    user_id: &t.profile.user.id,
+                    scope: &t.scope,
+                    family_id,
+                    auth_time,
+                },
+            );
+            state.db(move |c| refresh_tokens::insert(c, &row)).await?;
+            Some(plain)
+        }
+    };
+    response.refresh_token_expires_in = response
+        .refresh_token
+        .as_ref()
+        .map(|_| state.settings.refresh_token_lifetime);
+    response.client_info = t
+        .client_info
+        .then(|| client_info(t.authority, &t.profile.user.id));
+    Ok(Issued { response, claims })
+}
+
+/// An app-only access token for a client authenticated with its secret.
+pub fn app_token(
+    state: &AppState,
+    authority: &Authority,
+    client: &AuthenticatedClient,
+    audience: String,
+    scope: &RequestedScope,
+) -> Result<Issued, OAuthError> {
+    let at = issuance(state, authority);
+    let client_id = &client.client.client_id;
+    let roles = client.client.app_role_list()?;
+    let claims = if authority.is_b2c() {
+        claims::b2c::app_access_token(&at, audience, client_id, roles)
+    } else {
+        claims::entra::app_access_token(&at, audience, client_id, roles)
+    };
+    let access_token = sign(state, &claims)?;
+    Ok(Issued {
+        response: response(access_token, at.lifetime, scope.as_string()),
+        claims,
+    })
+}
+
+/// The refresh token to mint: for whom, with what scope, in which family.
+#[derive(Debug)]
+pub struct NewRefreshToken<'a> {
+    pub client_id: &'a str,
+    pub user_id: &'a str,
+    pub scope: &'a RequestedScope,
+    pub family_id: String,
+    pub auth_time: i64,
+}
+
+/// A fresh refresh token: the value to hand out, and the row that remembers its hash.
+pub fn new_refresh_token(
+    state: &AppState,
+    authority: &Authority,
+    new: NewRefreshToken<'_>,
+) -> (String, RefreshToken) {
+    let now = state.clock.now();
+    let plain = secrets::generate();
+    let row = RefreshToken {
+        id: uuid::Uuid::new_v4().to_string(),
+        token_hash: secrets::sha256_hex(&plain),
+        family_id: new.family_id,
+        tenant_id: authority.tenant.id.clone(),
+        user_id: new.user_id.to_owned(),
+        client_id: new.client_id.to_owned(),
+        scope: new.scope.as_string(),
+        created_at: now,
+        expires_at: now + state.settings.refresh_token_lifetime,
+        used_at: None,
+        revoked_at: None,
+        policy: authority.policy().map(str::to_owned),
+        auth_time: Some(new.auth_time),
+    };
+    (plain, row)
+}
+
+/// Signs claims with the active key.
+pub fn sign<C: Serialize>(state: &AppState, claims: &C) -> Result<String, OAuthError> {
+    let ring = state.keys.ring();
+    jwt::sign(ring.active(), claims).map_err(|e| {
+        tracing::error!(error = %e, "signing failed");
+        OAuthError::new(
+            ErrorCode::ServerError,
+            Reason::Internal,
+            "The token could not be signed.",
+        )
+    })
+}
+
+/// MSAL's `client_info`: who the account is in the shape the flavour uses.
+fn client_info(authority: &Authority, oid: &str) -> String {
+    use base64::Engine;
+    let uid = match authority.policy() {
+        Some(policy) => format!("{oid}-{policy}"),
+        None => oid.to_owned(),
+    };
+    let json = serde_json::json!({"uid": uid, "utid": authority.tenant.id});
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::half_hash;
+
+    #[test]
+    fn half_hash_is_left_half_of_sha256() {
+        // OIDC Core's at_hash example token hashes to this value.
+        assert_eq!(
+            half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! What the token layer keeps in memory between requests: recently verified access
+//! tokens, the CSRF key, and the trusted external issuers.
+//!
+//! Staleness bound: a verified token is reused for at most `VERIFIED_TTL` (and never
+//! past its expiry).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::hmac;
+use tokio::sync::OnceCell;
+
+use super::claims::AccessTokenClaims;
+use super::external::ExternalIssuer;
+use crate::cache::TtlCache;
+use crate::directory::service::TenantInfo;
+
+/// How long a verified access token is served from memory.
+pub const VERIFIED_TTL: Duration = Duration::from_secs(5);
+
+/// A token that passed every check, with the tenant (and B2C user flow) it belongs to.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub claims: AccessTokenClaims,
+    pub tenant: Arc<TenantInfo>,
+    pub policy: Option<String>,
+}
+
+/// Per-process cache of the CSRF MAC key; the key itself lives in the database so
+/// replicas agree on it.
+#[derive(Default)]
+pub struct SessionKeys {
+    pub csrf: OnceCell<hmac::Key>,
+}
+
+pub struct TokenServices {
+    /// Access tokens verified recently, by SHA-256 of base URL and token.
+    pub verified: TtlCache<Arc<Verified>>,
+    pub session_keys: SessionKeys,
+    /// Issuers whose tokens the token-exchange grant accepts.
+    pub external_issuers: Vec<ExternalIssuer>,
+}
+
+impl TokenServices {
+    pub fn new(external_issuers: Vec<ExternalIssuer>) -> Self {
+        TokenServices {
+            verified: TtlCache::new(VERIFIED_TTL),
+            session_keys: SessionKeys::default(),
+            external_issuers,
+        }
+    }
+}
