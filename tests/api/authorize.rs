@@ -3,6 +3,7 @@
 //! each way it must fail.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -645,18 +646,8 @@ async fn an_expired_code_is_refused(backend: Backend) {
     let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let code = browser.code_for_alice(&[]).await;
-    // Age the code past its lifetime in the database rather than waiting minutes.
-    app.state
-        .db(|c| {
-            use diesel::prelude::*;
-            use localidp::db::schema::authorization_codes::dsl::*;
-            diesel::update(authorization_codes)
-                .set(expires_at.eq(localidp::clock::Clock::system().now() - 1))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let lifetime = app.settings.authorization_code_lifetime as u64;
+    app.advance(Duration::from_secs(lifetime + 1));
     let desc = assert_oauth_error(
         app.redeem_code(&code, Some(VERIFIER)).await,
         400,
@@ -819,15 +810,14 @@ async fn forgot_password_and_cancel_answer_with_b2c_error_codes(backend: Backend
 
 on_every_backend!(an_idle_session_ends_and_https_cookies_are_secure);
 async fn an_idle_session_ends_and_https_cookies_are_secure(backend: Backend) {
-    let (mut settings, fixture) = test_fixture(&backend);
-    settings.session_idle_timeout = 1;
-    let app = spawn_with(settings, fixture).await;
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     browser.code_for_alice(&[]).await;
     let prompt_none = authorize_query(&web_request(&[("prompt", "none")]));
     let res = browser.get(&prompt_none).await;
     assert!(redirect_params(&res, RP_WEB_CALLBACK).contains_key("code"));
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let idle = app.settings.session_idle_timeout as u64;
+    app.advance(Duration::from_secs(idle + 1));
     let res = browser.get(&prompt_none).await;
     assert_eq!(
         redirect_params(&res, RP_WEB_CALLBACK)["error"],

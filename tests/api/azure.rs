@@ -479,7 +479,7 @@ async fn on_behalf_of_refuses_bad_assertions(backend: Backend) {
 
     // Expired.
     let mut expired = for_api.clone();
-    expired["exp"] = json!(localidp::clock::Clock::system().now() - 600);
+    expired["exp"] = json!(app.now() - 600);
     let expired = app.sign(&expired);
     let res = app.post_form(&path, &obo(&expired, &scope)).await;
     let body: Value = res.json().await.unwrap();

@@ -1,5 +1,5 @@
 //! Test fixture: the real server on port 0 over a fresh database (a SQLite file, or a
-//! schema of its own in PostgreSQL), talked to over HTTP.
+//! schema of its own in PostgreSQL), talked to over HTTP, on a clock the test moves.
 
 mod browser;
 pub mod clients;
@@ -8,9 +8,11 @@ pub use browser::*;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Once};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use localidp::clock::Clock;
 use localidp::config::{ConfigArgs, Settings};
 use localidp::startup::Application;
 use serde_json::Value;
@@ -249,6 +251,17 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// The server's time, unix seconds.
+    pub fn now(&self) -> i64 {
+        self.state.clock.now()
+    }
+
+    /// Moves the server's clock forward, so tokens, codes and sessions expire without
+    /// the test waiting for them.
+    pub fn advance(&self, by: Duration) {
+        self.state.clock.advance(by);
+    }
+
     pub async fn stop(self) -> (Settings, Arc<Fixture>) {
         self.handle.stop(true).await;
         (self.settings, self.fixture)
@@ -386,6 +399,7 @@ impl TestApp {
     pub async fn add_user(&self, email: &'static str, oid: &'static str) {
         use localidp::directory::{self, NewUser};
         let hasher = self.state.hasher.clone();
+        let now = self.now();
         self.state
             .db(move |c| {
                 let tenant = directory::tenant(c, CONTOSO_ID).unwrap();
@@ -396,7 +410,7 @@ impl TestApp {
                     oid: Some(oid.into()),
                     ..Default::default()
                 };
-                directory::create_user(c, &hasher, &tenant, &new, 0).unwrap();
+                directory::create_user(c, &hasher, &tenant, &new, now).unwrap();
                 Ok(())
             })
             .await
@@ -452,7 +466,7 @@ pub async fn spawn_app(backend: &Backend) -> TestApp {
 
 pub async fn spawn_with(settings: Settings, fixture: Arc<Fixture>) -> TestApp {
     init_test_log();
-    let app = Application::build(settings.clone())
+    let app = Application::build_with_clock(settings.clone(), Clock::adjustable())
         .await
         .expect("server starts");
     let base = format!("http://127.0.0.1:{}", app.port());

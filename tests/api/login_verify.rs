@@ -81,7 +81,7 @@ async fn verify_rejects_bad_tokens(backend: Backend) {
     let good = app.alice_tokens("openid").await;
     let at = good["access_token"].as_str().unwrap();
     let base = claims(at);
-    let now = localidp::clock::Clock::system().now();
+    let now = app.now();
     let with = |k: &str, v: Value| {
         let mut c = base.clone();
         c[k] = v;

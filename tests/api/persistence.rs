@@ -95,11 +95,12 @@ async fn running_server_picks_up_a_rotation_on_unknown_kid(backend: Backend) {
     let old = app.alice_tokens("openid").await;
     // Rotate behind the running server's back (another replica, or the CLI).
     let store = app.settings.key_store();
+    let now = app.now();
     let new_kid = app
         .state
         .db(move |c| {
             store
-                .create_active(c, localidp::clock::Clock::system().now())
+                .create_active(c, now)
                 .map_err(|e| localidp::db::DbError::Unavailable(e.to_string()))
         })
         .await

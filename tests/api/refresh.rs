@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use crate::helpers::*;
 use serde_json::Value;
 
@@ -89,8 +91,9 @@ async fn disabled_user_cannot_refresh(backend: Backend) {
     let app = spawn_app(&backend).await;
     let tokens = app.alice_tokens("offline_access").await;
     let rt = tokens["refresh_token"].as_str().unwrap();
+    let now = app.now();
     app.state
-        .db(|c| localidp::db::users::set_disabled(c, ALICE_OID, true, 0))
+        .db(move |c| localidp::db::users::set_disabled(c, ALICE_OID, true, now))
         .await
         .unwrap();
     let d = assert_oauth_error(app.refresh(rt, &[]).await, 400, "invalid_grant").await;
@@ -99,19 +102,10 @@ async fn disabled_user_cannot_refresh(backend: Backend) {
 
 on_every_backend!(expired_refresh_token_is_invalid_grant);
 async fn expired_refresh_token_is_invalid_grant(backend: Backend) {
-    use diesel::prelude::*;
-    use localidp::db::schema::refresh_tokens;
     let app = spawn_app(&backend).await;
     let tokens = app.alice_tokens("offline_access").await;
-    app.state
-        .db(|c| {
-            diesel::update(refresh_tokens::table)
-                .set(refresh_tokens::expires_at.eq(localidp::clock::Clock::system().now() - 1))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let lifetime = app.settings.refresh_token_lifetime as u64;
+    app.advance(Duration::from_secs(lifetime + 1));
     let d = assert_oauth_error(
         app.refresh(tokens["refresh_token"].as_str().unwrap(), &[])
             .await,
@@ -184,7 +178,7 @@ async fn refresh_keeps_auth_time_and_its_user_flow(backend: Backend) {
     let app = spawn_app(&backend).await;
     let first = app.alice_tokens("openid offline_access").await;
     let auth_time = claims(first["id_token"].as_str().unwrap())["auth_time"].clone();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.advance(Duration::from_secs(60));
     let res = app
         .refresh(first["refresh_token"].as_str().unwrap(), &[])
         .await;
