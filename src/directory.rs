@@ -104,7 +104,8 @@ pub struct NewTenant {
 fn normalize_policies(policies: &[String]) -> DirectoryResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for p in policies {
-        let p = p.trim().to_ascii_lowercase();
+        // Kept as registered (B2C tokens' `tfp` spells it so); compared without case.
+        let p = p.trim().to_owned();
         if p.is_empty()
             || !p
                 .chars()
@@ -114,7 +115,7 @@ fn normalize_policies(policies: &[String]) -> DirectoryResult<Vec<String>> {
                 "policy name {p:?} must be letters, digits, '_' or '-'"
             ));
         }
-        if !out.contains(&p) {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(&p)) {
             out.push(p);
         }
     }
@@ -145,7 +146,7 @@ pub fn ensure_tenant_with(
     let mut merged = tenant.policy_list()?;
     let before = merged.len();
     for p in policies {
-        if !merged.contains(&p) {
+        if !merged.iter().any(|m| m.eq_ignore_ascii_case(&p)) {
             merged.push(p);
         }
     }

@@ -23,7 +23,7 @@ pub struct TenantInfo {
     pub name: String,
     pub display_name: String,
     pub default_client_id: Option<String>,
-    /// B2C user flows served, lower-case.
+    /// B2C user flows served, as registered (compare without case).
     pub policies: Vec<String>,
     /// B2C tokens use the `tfp` issuer format.
     pub b2c_tfp_issuer: bool,

@@ -6,9 +6,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::authority::{PolicyQuery, base_url, resolve};
-use super::authorize::InteractiveMetadata;
+use super::base_url::base_url;
 use super::error::{ErrorFlavour, OAuthResponse};
+use super::tenant::{PolicyQuery, resolve};
 use crate::oauth::OAuthError;
 use crate::oauth::authority::{Authority, entra_issuer};
 use crate::state::AppState;
@@ -214,4 +214,84 @@ pub async fn user_realm(path: web::Path<String>) -> HttpResponse {
         "cloud_instance_name": "localidp",
         "cloud_audience_urn": "urn:federation:MicrosoftOnline",
     }))
+}
+
+/// What the interactive flow adds to a discovery document (OIDC Discovery §3,
+/// RFC 8414, RFC 9207).
+struct InteractiveMetadata {
+    authorization_endpoint: String,
+    end_session_endpoint: String,
+    public_url: String,
+    plain_pkce: bool,
+}
+
+impl InteractiveMetadata {
+    /// `base` is the public base URL; `authorize_base` the prefix of `/authorize` and
+    /// `/logout` in the authority's form; `query` (B2C's `?p=`) follows both.
+    fn new(state: &AppState, base: &str, authorize_base: &str, query: &str) -> Self {
+        InteractiveMetadata {
+            authorization_endpoint: format!("{authorize_base}/authorize{query}"),
+            end_session_endpoint: format!("{authorize_base}/logout{query}"),
+            public_url: base.to_owned(),
+            plain_pkce: state.settings.pkce_allow_plain,
+        }
+    }
+
+    fn extend(self, mut doc: serde_json::Value) -> serde_json::Value {
+        use serde_json::{Value, json};
+        let Some(map) = doc.as_object_mut() else {
+            return doc;
+        };
+        let push = |map: &mut serde_json::Map<String, Value>, key: &str, items: &[&str]| {
+            if let Some(Value::Array(list)) = map.get_mut(key) {
+                for item in items {
+                    if !list.iter().any(|v| v == item) {
+                        list.push(json!(item));
+                    }
+                }
+            }
+        };
+        push(map, "grant_types_supported", &["authorization_code"]);
+        push(
+            map,
+            "claims_supported",
+            &["nonce", "at_hash", "c_hash", "sid"],
+        );
+        let url = &self.public_url;
+        let methods: &[&str] = if self.plain_pkce {
+            &["S256", "plain"]
+        } else {
+            &["S256"]
+        };
+        let client_auth = json!(["client_secret_post", "client_secret_basic"]);
+        for (key, value) in [
+            ("authorization_endpoint", json!(self.authorization_endpoint)),
+            ("end_session_endpoint", json!(self.end_session_endpoint)),
+            ("userinfo_endpoint", json!(format!("{url}/userinfo"))),
+            ("revocation_endpoint", json!(format!("{url}/revoke"))),
+            ("introspection_endpoint", json!(format!("{url}/introspect"))),
+            ("response_types_supported", json!(["code"])),
+            (
+                "response_modes_supported",
+                json!(["query", "fragment", "form_post"]),
+            ),
+            ("code_challenge_methods_supported", json!(methods)),
+            (
+                "prompt_values_supported",
+                json!(["none", "login", "consent", "select_account"]),
+            ),
+            (
+                "authorization_response_iss_parameter_supported",
+                json!(true),
+            ),
+            (
+                "revocation_endpoint_auth_methods_supported",
+                json!(["client_secret_post", "client_secret_basic", "none"]),
+            ),
+            ("introspection_endpoint_auth_methods_supported", client_auth),
+        ] {
+            map.insert(key.to_owned(), value);
+        }
+        doc
+    }
 }

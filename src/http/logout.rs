@@ -1,73 +1,56 @@
 //! `GET/POST /logout` and `/{tenant}/oauth2/v2.0/logout`: end the SSO session
 //! (OpenID Connect RP-Initiated Logout 1.0).
 
-use super::authority::base_url;
-use crate::oauth::Reason;
-use std::sync::Arc;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::authorize::find_tenant;
+use super::base_url::base_url;
+use super::cookies::{self, sso_cookie};
 use super::pages::{self, SignedOutPage};
-use crate::directory::service::TenantInfo;
+use super::params;
+use super::tenant::{self, PolicyQuery};
+use crate::oauth::authority::Authority;
 use crate::oauth::logout::{self, LogoutParams};
-use crate::oauth::{OAuthError, session};
+use crate::oauth::session;
 use crate::state::AppState;
-
-fn params(req: &HttpRequest, body: &[u8]) -> Result<LogoutParams, OAuthError> {
-    let raw = if req.method() == actix_web::http::Method::POST {
-        body
-    } else {
-        req.query_string().as_bytes()
-    };
-    let text = std::str::from_utf8(raw).map_err(|_| {
-        OAuthError::invalid_request(Reason::MalformedRequest, "The request is not valid UTF-8.")
-    })?;
-    serde_urlencoded::from_str(text).map_err(|e| {
-        OAuthError::invalid_request(
-            Reason::MalformedRequest,
-            format!("The logout parameters cannot be read: {e}."),
-        )
-    })
-}
 
 pub async fn default_tenant_logout(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let params = match params(&req, &body) {
+    let params: LogoutParams = match params::from_get_or_post(&req, &body) {
         Ok(p) => p,
         Err(e) => return pages::error_page("localidp", &e),
     };
     // The short path serves every tenant: the hint says which one.
-    let tenant = match logout::hinted_tenant(&params) {
-        Some(tid) => find_tenant(&state, &tid).await,
-        None => state
-            .directory
-            .default_tenant()
-            .await
-            .map_err(OAuthError::from),
-    };
-    match tenant {
-        Ok(tenant) => logout(&state, &req, tenant, params).await,
+    let hint = logout::hinted_tenant(&params);
+    match tenant::named_or_default(&state, hint.as_deref()).await {
+        Ok(tenant) => {
+            let authority = Authority::short(tenant, base_url(&state, &req));
+            logout(&state, &req, authority, params).await
+        }
         Err(e) => pages::error_page("localidp", &e),
     }
 }
 
+/// Entra's `/{tenant}/oauth2/v2.0/logout`, and B2C's with `?p={policy}`.
 pub async fn tenant_logout(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let params = match params(&req, &body) {
+    let params: LogoutParams = match params::from_get_or_post(&req, &body) {
         Ok(p) => p,
         Err(e) => return pages::error_page("localidp", &e),
     };
-    match find_tenant(&state, &path).await {
-        Ok(tenant) => logout(&state, &req, tenant, params).await,
+    let policy = match PolicyQuery::of(&req) {
+        Ok(p) => p,
+        Err(e) => return pages::error_page("localidp", &e),
+    };
+    match tenant::resolve(&state, base_url(&state, &req), &path, policy.as_deref()).await {
+        Ok(authority) => logout(&state, &req, authority, params).await,
         Err(e) => pages::error_page("localidp", &e),
     }
 }
@@ -79,13 +62,13 @@ pub async fn policy_logout(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let params = match params(&req, &body) {
+    let params: LogoutParams = match params::from_get_or_post(&req, &body) {
         Ok(p) => p,
         Err(e) => return pages::error_page("localidp", &e),
     };
     let (tenant, policy) = path.into_inner();
-    match super::authorize::find_policy_tenant(&state, &tenant, &policy).await {
-        Ok(tenant) => logout(&state, &req, tenant, params).await,
+    match tenant::resolve(&state, base_url(&state, &req), &tenant, Some(&policy)).await {
+        Ok(authority) => logout(&state, &req, authority, params).await,
         Err(e) => pages::error_page("localidp", &e),
     }
 }
@@ -93,21 +76,24 @@ pub async fn policy_logout(
 async fn logout(
     state: &AppState,
     req: &HttpRequest,
-    tenant: Arc<TenantInfo>,
+    authority: Authority,
     params: LogoutParams,
 ) -> HttpResponse {
+    let Authority { tenant, base, .. } = authority;
     // Validate before ending anything: a bad request changes nothing.
-    let target = match logout::validate(state, &base_url(state, req), &tenant, &params).await {
+    let target = match logout::validate(state, &base, &tenant, &params).await {
         Ok(t) => t,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
-    let name = session::cookie_name(&tenant.id);
-    if let Some(cookie) = req.cookie(&name).filter(|c| !c.value().is_empty())
-        && let Err(e) = session::end(state, cookie.value()).await
+    if let Some(cookie) = sso_cookie(req, &tenant)
+        && let Err(e) = session::end(state, &cookie).await
     {
         return pages::error_page(&tenant.display_name, &e);
     }
-    let removal = pages::removal(name, pages::is_secure(state, req));
+    let removal = cookies::removal(
+        session::cookie_name(&tenant.id),
+        cookies::is_secure(state, req),
+    );
     match target {
         Some(target) => {
             let mut location = target.redirect_uri;

@@ -1,18 +1,28 @@
 //! HTTP surface: the route table, and the mapping of errors to protocol shapes.
 //! Handlers parse the request, call one domain function, and map its result.
 
-mod auth;
-mod authority;
 mod authorize;
+mod base_url;
+mod bearer;
+mod cookies;
+mod csrf;
 mod discovery;
 mod error;
+mod flow;
 mod health;
+mod login_api;
+mod login_page;
 mod logout;
 mod pages;
+mod params;
+mod response_mode;
 mod revocation;
+mod sign_in;
 mod signup;
+mod tenant;
 mod token;
 mod userinfo;
+mod verify;
 
 use actix_web::web;
 
@@ -28,8 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz))
         // The short, default-tenant endpoints.
         .route("/auth/token", web::post().to(token::default_tenant_token))
-        .route("/auth/login", web::post().to(auth::login))
-        .route("/auth/verify", web::get().to(auth::verify))
+        .route("/auth/login", web::post().to(login_api::login))
+        .route("/auth/verify", web::get().to(verify::verify))
         .route(
             "/.well-known/openid-configuration",
             web::get().to(discovery::default_tenant_configuration),
@@ -89,7 +99,7 @@ fn interactive_routes(cfg: &mut web::ServiceConfig) {
     let logout = || web::route().to(logout::default_tenant_logout);
     let tenant_logout = || web::route().to(logout::tenant_logout);
     cfg.route("/authorize", get_or_post(authorize()))
-        .route("/login", web::post().to(authorize::login))
+        .route(login_page::LOGIN_PATH, web::post().to(login_page::login))
         .route("/logout", get_or_post(logout()))
         .route(
             "/userinfo",
@@ -97,13 +107,13 @@ fn interactive_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/revoke", web::post().to(revocation::revoke))
         .route("/introspect", web::post().to(revocation::introspect))
-        .route(authorize::SIGN_UP_PATH, web::get().to(signup::sign_up_page))
-        .route(authorize::SIGN_UP_PATH, web::post().to(signup::sign_up))
+        .route(signup::SIGN_UP_PATH, web::get().to(signup::sign_up_page))
+        .route(signup::SIGN_UP_PATH, web::post().to(signup::sign_up))
         .route(
-            authorize::FORGOT_PASSWORD_PATH,
+            signup::FORGOT_PASSWORD_PATH,
             web::get().to(signup::forgot_password),
         )
-        .route(authorize::CANCEL_PATH, web::get().to(signup::cancel))
+        .route(signup::CANCEL_PATH, web::get().to(signup::cancel))
         .route("/assets/localidp.css", web::get().to(pages::stylesheet))
         .route(
             "/{tenant}/oauth2/v2.0/authorize",

@@ -1,14 +1,12 @@
 //! HTML pages of the interactive flow (templates/), their stylesheet, and the
 //! headers every page carries.
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::{HttpResponse, HttpResponseBuilder};
 use askama::Template;
 
 use crate::oauth::{ErrorCode, OAuthError};
-use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -125,29 +123,4 @@ pub fn error_page(tenant_name: &str, error: &OAuthError) -> HttpResponse {
             code: Some(error.code.as_str().to_owned()),
         },
     )
-}
-
-/// Cookies set over TLS (or for an https public URL) are marked Secure.
-pub fn is_secure(state: &AppState, req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https" || state.public_url.starts_with("https://")
-}
-
-/// An httpOnly, SameSite=Lax cookie for the whole site.
-pub fn cookie(name: String, value: String, secure: bool, max_age: Option<i64>) -> Cookie<'static> {
-    let mut c = Cookie::build(name, value)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .finish();
-    if let Some(seconds) = max_age {
-        c.set_max_age(actix_web::cookie::time::Duration::seconds(seconds));
-    }
-    c
-}
-
-pub fn removal(name: String, secure: bool) -> Cookie<'static> {
-    let mut c = cookie(name, String::new(), secure, None);
-    c.make_removal();
-    c
 }

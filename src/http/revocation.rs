@@ -1,7 +1,7 @@
 //! `POST /revoke` (RFC 7009) and `POST /introspect` (RFC 7662), both
 //! client-authenticated like the token endpoint (RFC 6749 §2.3).
 
-use super::authority::base_url;
+use super::base_url::base_url;
 use crate::oauth::Reason;
 use std::sync::Arc;
 

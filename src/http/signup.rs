@@ -1,22 +1,26 @@
 //! `GET/POST /signup` (behind the tenant's switch), and `GET /forgot-password` and
 //! `GET /cancel`, which answer the application with B2C's error codes.
 
-use super::authority::base_url;
-use crate::oauth::Reason;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::authorize::{
-    CANCEL_PATH, CSRF_FAILED, SIGN_UP_PATH, authorize_error, complete_sign_in, csrf_checked,
-    csrf_for_form, find_tenant, flow_link, parse, reply_error,
-};
+use super::csrf;
+use super::flow::{continued, flow_link};
 use super::pages::{self, SignUpPage};
+use super::params::parse;
+use super::response_mode::reply_error;
+use super::sign_in::complete_sign_in;
 use crate::directory::service::TenantInfo;
-use crate::oauth::authorization_code::{self, AuthorizationParams, AuthorizationRequest};
+use crate::oauth::Reason;
+use crate::oauth::authorization_code::{AuthorizationParams, AuthorizationRequest};
 use crate::oauth::user_flows::{self, SignUp, SignUpError};
 use crate::state::AppState;
+
+pub const SIGN_UP_PATH: &str = "/signup";
+pub const FORGOT_PASSWORD_PATH: &str = "/forgot-password";
+pub const CANCEL_PATH: &str = "/cancel";
 
 #[derive(Deserialize)]
 pub struct FlowQuery {
@@ -25,37 +29,13 @@ pub struct FlowQuery {
     params: AuthorizationParams,
 }
 
-/// The tenant and the validated authorization request a flow page continues.
-async fn continued(
-    state: &AppState,
-    base: &str,
-    tenant: Option<&str>,
-    params: AuthorizationParams,
-) -> Result<(std::sync::Arc<TenantInfo>, AuthorizationRequest), HttpResponse> {
-    let tenant = match tenant.filter(|t| !t.is_empty()) {
-        Some(t) => find_tenant(state, t).await,
-        None => state.directory.default_tenant().await.map_err(Into::into),
-    }
-    .map_err(|e| pages::error_page("localidp", &e))?;
-    let request = authorization_code::validate(state, &tenant, base, params)
-        .await
-        .map_err(|e| authorize_error(&tenant, e))?;
-    Ok((tenant, request))
-}
-
 async fn flow_query(
     state: &AppState,
     req: &HttpRequest,
 ) -> Result<(std::sync::Arc<TenantInfo>, AuthorizationRequest), HttpResponse> {
     let query: FlowQuery =
         parse(req.query_string().as_bytes()).map_err(|e| pages::error_page("localidp", &e))?;
-    continued(
-        state,
-        &base_url(state, req),
-        query.tenant.as_deref(),
-        query.params,
-    )
-    .await
+    continued(state, req, query.tenant.as_deref(), query.params).await
 }
 
 pub async fn sign_up_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -101,7 +81,7 @@ async fn render(
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     }
     let mut res = HttpResponse::build(status);
-    let csrf_token = match csrf_for_form(state, req, &mut res).await {
+    let csrf_token = match csrf::form_token(state, req, &mut res).await {
         Ok(t) => t,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
@@ -141,13 +121,7 @@ pub async fn sign_up(
         Ok(f) => f,
         Err(e) => return pages::error_page("localidp", &e),
     };
-    let (tenant, request) = match continued(
-        &state,
-        &base_url(&state, &req),
-        form.tenant.as_deref(),
-        form.params,
-    )
-    .await
+    let (tenant, request) = match continued(&state, &req, form.tenant.as_deref(), form.params).await
     {
         Ok(c) => c,
         Err(page) => return page,
@@ -162,9 +136,9 @@ pub async fn sign_up(
         };
         render(&state, &req, &tenant, &request, status, entered)
     };
-    match csrf_checked(&state, &req, form.csrf_token.as_deref()).await {
+    match csrf::checked(&state, &req, form.csrf_token.as_deref()).await {
         Ok(true) => {}
-        Ok(false) => return again(StatusCode::FORBIDDEN, CSRF_FAILED.into()).await,
+        Ok(false) => return again(StatusCode::FORBIDDEN, csrf::FAILED.into()).await,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     }
     let password = form.password.unwrap_or_default();

@@ -8,8 +8,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use super::authority::{PolicyQuery, base_url, resolve};
+use super::base_url::base_url;
 use super::error::{ErrorFlavour, OAuthResponse};
+use super::tenant::{PolicyQuery, resolve};
 use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::grants;
 use crate::oauth::token_request::{BasicCredentials, TokenForm, TokenRequest};

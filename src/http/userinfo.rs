@@ -3,8 +3,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::auth::bearer_token;
-use super::authority::base_url;
+use super::base_url::base_url;
+use super::bearer::bearer_token;
 use super::error::BearerError;
 use crate::oauth::revocation;
 use crate::state::AppState;

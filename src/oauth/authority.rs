@@ -43,6 +43,19 @@ impl Authority {
         }
     }
 
+    /// The user flow as the tenant registered it (`B2C_1_ROPC`), for the `tfp`
+    /// claim; [`Authority::policy`] is its lower-case form, for URLs and issuers.
+    pub fn registered_policy(&self) -> Option<&str> {
+        let policy = self.policy()?;
+        Some(
+            self.tenant
+                .policies
+                .iter()
+                .find(|p| p.eq_ignore_ascii_case(policy))
+                .map_or(policy, String::as_str),
+        )
+    }
+
     pub fn is_b2c(&self) -> bool {
         matches!(self.flavour, Flavour::B2c { .. })
     }

@@ -98,7 +98,7 @@ fn issuance<'a>(state: &AppState, authority: &'a Authority) -> Issuance<'a> {
     Issuance {
         issuer: authority.issuer(),
         tenant_id: &authority.tenant.id,
-        policy: authority.policy(),
+        policy: authority.registered_policy(),
         now: state.clock.now(),
         lifetime: state.settings.access_token_lifetime,
     }

@@ -19,8 +19,6 @@ pub fn cookie_name(tenant_id: &str) -> String {
     format!("localidp_sso_{}", tenant_id.replace('-', ""))
 }
 
-pub const CSRF_COOKIE: &str = "localidp_csrf";
-
 /// Starts a session for a user who just proved their password; returns the session
 /// and the secret for the cookie.
 pub async fn start(
@@ -113,11 +111,6 @@ async fn csrf_key(state: &AppState) -> Result<&hmac::Key, OAuthError> {
             Ok::<_, OAuthError>(hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes()))
         })
         .await
-}
-
-/// A fresh random value for the CSRF cookie.
-pub fn new_csrf_cookie() -> String {
-    secrets::generate()
 }
 
 /// The form field that goes with a CSRF cookie value.

@@ -123,7 +123,7 @@ async fn verify_uncached(
             let policy = claims.tfp.clone().ok_or_else(foreign)?;
             let tfp_form = matches!(form, IssuerForm::B2cTfp { .. });
             let path_policy_matches = match &form {
-                IssuerForm::B2cTfp { policy: p, .. } => p == &policy,
+                IssuerForm::B2cTfp { policy: p, .. } => p.eq_ignore_ascii_case(&policy),
                 _ => true,
             };
             if claims.ver != "1.0"

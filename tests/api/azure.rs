@@ -49,7 +49,8 @@ async fn b2c_password_flow_has_b2c_claims_and_response_shape(backend: Backend) {
             "{path}"
         );
         assert_eq!(c["ver"], "1.0");
-        assert_eq!(c["tfp"], "b2c_1_ropc");
+        // The user flow as the tenant registered it, whatever the URL's case.
+        assert_eq!(c["tfp"], "B2C_1_ROPC", "{path}");
         assert_eq!(c["sub"], ALICE_OID);
         assert_eq!(c["oid"], ALICE_OID);
         assert_eq!(c["emails"], json!([ALICE]));
@@ -57,7 +58,7 @@ async fn b2c_password_flow_has_b2c_claims_and_response_shape(backend: Backend) {
         assert_eq!(c["azp"], PUBLIC_APP);
         assert!(c.get("tid").is_none());
         let id = claims(body["id_token"].as_str().unwrap());
-        assert_eq!(id["tfp"], "b2c_1_ropc");
+        assert_eq!(id["tfp"], "B2C_1_ROPC", "{path}");
         assert_eq!(id["iss"], c["iss"]);
         assert_eq!(id["ver"], "1.0");
 
@@ -67,7 +68,7 @@ async fn b2c_password_flow_has_b2c_claims_and_response_shape(backend: Backend) {
         assert_eq!(who["user_id"], ALICE_OID);
         assert_eq!(who["email"], ALICE);
         assert_eq!(who["tid"], CONTOSO_ID);
-        assert_eq!(who["policy"], "b2c_1_ropc");
+        assert_eq!(who["policy"], "B2C_1_ROPC");
     }
 }
 
@@ -534,4 +535,87 @@ async fn on_behalf_of_refuses_bad_assertions(backend: Backend) {
         app.post_form(&path, &obo(&incoming, &scope)).await.status(),
         200
     );
+}
+
+/// Status and HTML of a browser endpoint (authorize or logout) under an authority.
+async fn page(app: &TestApp, path: &str, query: &[(&str, &str)]) -> (u16, String) {
+    let res = app
+        .http
+        .get(app.url(path))
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+on_every_backend!(authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint);
+async fn authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let request = |p: Option<&'static str>| {
+        let mut q = vec![
+            ("client_id", RP_WEB),
+            ("redirect_uri", RP_WEB_CALLBACK),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "st-1"),
+        ];
+        q.extend(p.map(|p| ("p", p)));
+        q
+    };
+    let (authorize, logout) = ("oauth2/v2.0/authorize", "oauth2/v2.0/logout");
+    // The sign-in form: by alias, by `?p=`, by policy in the path, in any case.
+    for (path, p) in [
+        (format!("/common/{authorize}"), None),
+        (format!("/Organizations/{authorize}"), None),
+        (
+            format!("/{CONTOSO_ID}/{authorize}"),
+            Some("B2C_1_signupsignin"),
+        ),
+        (
+            format!("/contoso.onmicrosoft.com/b2c_1_ropc/{authorize}"),
+            None,
+        ),
+        (format!("/tfp/{CONTOSO_ID}/B2C_1_ROPC/{authorize}"), None),
+    ] {
+        let (status, html) = page(&app, &path, &request(p)).await;
+        assert_eq!(status, 200, "{path} {p:?}: {html}");
+        assert!(html.contains("Contoso Web"), "{path} {p:?}");
+    }
+    // An unknown tenant or policy is a page, never a redirect.
+    for (path, p, expected) in [
+        (format!("/nowhere.example/{authorize}"), None, "not found"),
+        (
+            format!("/common/{authorize}"),
+            Some("B2C_1_signupsignin"),
+            "not found",
+        ),
+        (
+            format!("/{CONTOSO_ID}/{authorize}"),
+            Some("B2C_1_nope"),
+            "does not exist",
+        ),
+        (
+            format!("/{CONTOSO_ID}/B2C_1_nope/{authorize}"),
+            None,
+            "does not exist",
+        ),
+        (
+            format!("/{CONTOSO_ID}/{logout}"),
+            Some("B2C_1_nope"),
+            "does not exist",
+        ),
+        (
+            format!("/nowhere.example/B2C_1_x/{logout}"),
+            None,
+            "not found",
+        ),
+    ] {
+        let (status, html) = page(&app, &path, &request(p)).await;
+        assert_eq!(status, 400, "{path} {p:?}");
+        assert!(html.contains(expected), "{path} {p:?}: {html}");
+    }
+    let (status, html) = page(&app, &format!("/common/{logout}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Contoso"), "{html}");
 }

@@ -70,7 +70,7 @@ async fn msal_openid_client_jose_mastra_over_https(backend: Backend) {
 
     let r = &py["b2c_password"];
     assert_eq!(r["ok"], true, "MSAL Python B2C password flow: {r}");
-    assert_eq!(r["claims"]["tfp"], "b2c_1_ropc");
+    assert_eq!(r["claims"]["tfp"], "B2C_1_ROPC");
     assert_eq!(r["claims"]["ver"], "1.0");
     assert_eq!(r["claims"]["emails"], json!([ALICE]));
     let d = py["b2c_wrong_password"]["error_description"]

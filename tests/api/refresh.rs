@@ -239,5 +239,5 @@ async fn refresh_keeps_auth_time_and_its_user_flow(backend: Backend) {
             .as_str()
             .unwrap(),
     );
-    assert_eq!(c["tfp"], "b2c_1_ropc");
+    assert_eq!(c["tfp"], "B2C_1_ROPC");
 }

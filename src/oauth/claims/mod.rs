@@ -118,7 +118,7 @@ pub struct IdTokenClaims {
 pub struct Issuance<'a> {
     pub issuer: String,
     pub tenant_id: &'a str,
-    /// The B2C user flow, for B2C tokens.
+    /// The B2C user flow as registered, for B2C tokens' `tfp`.
     pub policy: Option<&'a str>,
     pub now: i64,
     pub lifetime: i64,

@@ -45,7 +45,12 @@ fn check(
             "The refresh token was issued to another client.",
         ));
     }
-    if token.policy.as_deref() != policy {
+    // Rows store the lower-case form; compare without case all the same.
+    let same_flow = match (token.policy.as_deref(), policy) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        (a, b) => a == b,
+    };
+    if !same_flow {
         return Ok(Check::Rejected(
             Reason::InvalidGrant,
             "The refresh token was issued under another user flow.",

@@ -1,0 +1,40 @@
+//! The cookies of the browser flow: how they are built, and the tenant's SSO cookie.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite};
+
+use crate::directory::service::TenantInfo;
+use crate::oauth::session;
+use crate::state::AppState;
+
+/// Cookies set over TLS (or for an https public URL) are marked Secure.
+pub fn is_secure(state: &AppState, req: &HttpRequest) -> bool {
+    req.connection_info().scheme() == "https" || state.public_url.starts_with("https://")
+}
+
+/// An httpOnly, SameSite=Lax cookie for the whole site.
+pub fn cookie(name: String, value: String, secure: bool, max_age: Option<i64>) -> Cookie<'static> {
+    let mut c = Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .finish();
+    if let Some(seconds) = max_age {
+        c.set_max_age(actix_web::cookie::time::Duration::seconds(seconds));
+    }
+    c
+}
+
+pub fn removal(name: String, secure: bool) -> Cookie<'static> {
+    let mut c = cookie(name, String::new(), secure, None);
+    c.make_removal();
+    c
+}
+
+/// The value of this browser's SSO cookie for the tenant, if it has one.
+pub fn sso_cookie(req: &HttpRequest, tenant: &TenantInfo) -> Option<String> {
+    req.cookie(&session::cookie_name(&tenant.id))
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
