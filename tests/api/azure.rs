@@ -537,18 +537,6 @@ async fn on_behalf_of_refuses_bad_assertions(backend: Backend) {
     );
 }
 
-/// Status and HTML of a browser endpoint (authorize or logout) under an authority.
-async fn page(app: &TestApp, path: &str, query: &[(&str, &str)]) -> (u16, String) {
-    let res = app
-        .http
-        .get(app.url(path))
-        .query(query)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 on_every_backend!(authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint);
 async fn authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint(backend: Backend) {
     let app = spawn_app(&backend).await;
@@ -578,7 +566,7 @@ async fn authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint(
         ),
         (format!("/tfp/{CONTOSO_ID}/B2C_1_ROPC/{authorize}"), None),
     ] {
-        let (status, html) = page(&app, &path, &request(p)).await;
+        let (status, html) = app.get_page(&path, &request(p)).await;
         assert_eq!(status, 200, "{path} {p:?}: {html}");
         assert!(html.contains("Contoso Web"), "{path} {p:?}");
     }
@@ -611,11 +599,11 @@ async fn authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint(
             "not found",
         ),
     ] {
-        let (status, html) = page(&app, &path, &request(p)).await;
+        let (status, html) = app.get_page(&path, &request(p)).await;
         assert_eq!(status, 400, "{path} {p:?}");
         assert!(html.contains(expected), "{path} {p:?}: {html}");
     }
-    let (status, html) = page(&app, &format!("/common/{logout}"), &[]).await;
+    let (status, html) = app.get_page(&format!("/common/{logout}"), &[]).await;
     assert_eq!(status, 200);
     assert!(html.contains("Contoso"), "{html}");
 }

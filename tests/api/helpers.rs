@@ -357,6 +357,18 @@ impl TestApp {
         (status, res.json().await.expect("JSON body"))
     }
 
+    /// GET a path with a query: its status and body text (an HTML page).
+    pub async fn get_page(&self, path: &str, query: &[(&str, &str)]) -> (u16, String) {
+        let res = self
+            .http
+            .get(self.url(path))
+            .query(query)
+            .send()
+            .await
+            .expect("GET");
+        (res.status().as_u16(), res.text().await.expect("body text"))
+    }
+
     pub async fn verify(&self, token: &str) -> reqwest::Response {
         self.http
             .get(self.url("/auth/verify"))
