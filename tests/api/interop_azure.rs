@@ -26,6 +26,7 @@ async fn msal_openid_client_jose_mastra_over_https(backend: Backend) {
     let base = app.state.public_url.clone();
     assert!(base.starts_with("https://localhost:"), "{base}");
     let ca = app.settings.keys_dir.join("tls/ca.pem");
+    let admin_oid = crate::user_names::add_admin(&app).await;
     let cfg = json!({
         "base": base,
         "ca": ca,
@@ -38,6 +39,8 @@ async fn msal_openid_client_jose_mastra_over_https(backend: Backend) {
         "api_app": API_APP,
         "username": ALICE,
         "password": ALICE_PASSWORD,
+        "plain_username": "admin",
+        "plain_password": crate::user_names::ADMIN_PASSWORD,
         "foreign_tenant_id": FABRIKAM_ID,
         "foreign_app": FABRIKAM_APP,
         "foreign_secret": FABRIKAM_SECRET,
@@ -52,6 +55,11 @@ async fn msal_openid_client_jose_mastra_over_https(backend: Backend) {
         .env("REQUESTS_CA_BUNDLE", &ca)
         .env("SSL_CERT_FILE", &ca);
     let py = run_json(cmd, "msal_python.py").await;
+
+    let r = &py["entra_password_user_name"];
+    assert_eq!(r["ok"], true, "MSAL Python password flow by user name: {r}");
+    assert_eq!(r["claims"]["oid"], admin_oid);
+    assert_eq!(r["claims"]["preferred_username"], "admin");
 
     let r = &py["entra_password"];
     assert_eq!(r["ok"], true, "MSAL Python Entra password flow: {r}");
