@@ -80,6 +80,9 @@ mkdir -p "$RUN_DIR"
 TMP="$(mktemp -d -t localidp-bench.XXXXXX)"
 BIN="$ROOT/target/release/localidp"
 EX="$ROOT/target/release/examples"
+# The servers log as before the request log was on by default: a line per request
+# under load would be measured too.
+export LOCALIDP_LOG="${LOCALIDP_LOG:-info,localidp::request=off}"
 
 CLIENT_ID=bench-client
 CLIENT_SECRET=bench-secret-0123456789abcdefghijklmnopqrstuv

@@ -1,7 +1,7 @@
 //! Settings from command-line flags, `LOCALIDP_*` environment variables and an optional
 //! TOML file, in that order of precedence; validated once at start.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde::Deserialize;
@@ -79,12 +79,16 @@ pub struct ConfigArgs {
     /// Database connections in the pool.
     #[arg(long, env = "LOCALIDP_DB_POOL_SIZE")]
     pub db_pool_size: Option<u32>,
-    /// Serve HTTPS with a development CA generated into `{keys_dir}/tls/`.
+    /// Serve HTTPS with a development CA generated into `{keys_dir}/tls/` (kept in memory
+    /// with --ephemeral).
     #[arg(long = "tls", env = "LOCALIDP_TLS")]
     #[serde(skip)]
     pub tls_flag: bool,
     #[arg(skip)]
     pub tls: Option<bool>,
+    /// Also write the development CA's certificate (not its key) to this file at start.
+    #[arg(long, env = "LOCALIDP_TLS_CA_OUT")]
+    pub tls_ca_out: Option<PathBuf>,
     /// Extra names (host names or IPs) for the TLS certificate, comma separated.
     #[arg(long, env = "LOCALIDP_TLS_NAMES", value_delimiter = ',')]
     #[serde(default)]
@@ -111,7 +115,10 @@ pub struct ConfigArgs {
     #[arg(long, env = "LOCALIDP_SESSION_LIFETIME")]
     pub session_lifetime: Option<i64>,
     /// Accept PKCE `code_challenge_method=plain` from confidential clients.
-    #[arg(long, env = "LOCALIDP_PKCE_ALLOW_PLAIN")]
+    #[arg(long = "pkce-allow-plain", env = "LOCALIDP_PKCE_ALLOW_PLAIN")]
+    #[serde(skip)]
+    pub pkce_allow_plain_flag: bool,
+    #[arg(skip)]
     pub pkce_allow_plain: Option<bool>,
     /// Tenants (GUIDs or names, comma separated) whose tokens /auth/verify accepts
     /// besides the default tenant's; `*` for every tenant.
@@ -186,6 +193,7 @@ impl ConfigArgs {
             db_pool_size: self.db_pool_size.or(file.db_pool_size),
             tls_flag: false,
             tls: if self.tls_flag { Some(true) } else { file.tls },
+            tls_ca_out: self.tls_ca_out.or(file.tls_ca_out),
             tls_names: if self.tls_names.is_empty() {
                 file.tls_names
             } else {
@@ -207,13 +215,44 @@ impl ConfigArgs {
                 .or(file.authorization_code_lifetime),
             session_idle_timeout: self.session_idle_timeout.or(file.session_idle_timeout),
             session_lifetime: self.session_lifetime.or(file.session_lifetime),
-            pkce_allow_plain: self.pkce_allow_plain.or(file.pkce_allow_plain),
+            pkce_allow_plain_flag: false,
+            pkce_allow_plain: if self.pkce_allow_plain_flag {
+                Some(true)
+            } else {
+                file.pkce_allow_plain
+            },
             verify_tenants: if self.verify_tenants.is_empty() {
                 file.verify_tenants
             } else {
                 self.verify_tenants
             },
         }
+    }
+}
+
+impl ConfigArgs {
+    /// The relative paths of a config file in `dir` (keys, seed, SQLite file, CA
+    /// output, JWKS files), rebased so they no longer depend on the working directory.
+    fn relative_to(mut self, dir: &Path) -> ConfigArgs {
+        let rebase = |p: PathBuf| if p.is_relative() { dir.join(p) } else { p };
+        self.keys_dir = self.keys_dir.map(rebase);
+        self.seed = self.seed.map(rebase);
+        self.tls_ca_out = self.tls_ca_out.map(rebase);
+        for issuer in &mut self.trusted_issuers {
+            issuer.jwks_file = rebase(std::mem::take(&mut issuer.jwks_file));
+        }
+        self.database_url = self
+            .database_url
+            .map(|url| match DatabaseTarget::parse(&url) {
+                // `file:` names are SQLite URIs, left as written.
+                DatabaseTarget::SqliteFile(file)
+                    if Path::new(&file).is_relative() && !file.starts_with("file:") =>
+                {
+                    format!("sqlite://{}", dir.join(file).display())
+                }
+                _ => url,
+            });
+        self
     }
 }
 
@@ -248,6 +287,7 @@ pub struct Settings {
     pub db_pool_size: u32,
     pub tls: bool,
     pub tls_names: Vec<String>,
+    pub tls_ca_out: Option<PathBuf>,
     pub also_listen: Option<String>,
     pub trusted_proxies: Vec<IpRange>,
     pub trusted_issuers: Vec<TrustedIssuer>,
@@ -382,14 +422,19 @@ fn code_lifetime(given: Option<i64>) -> Result<i64, ConfigError> {
 }
 
 impl Settings {
-    pub fn load_file(path: &std::path::Path) -> Result<ConfigArgs, ConfigError> {
+    /// Reads a config file; the paths in it are relative to its folder.
+    pub fn load_file(path: &Path) -> Result<ConfigArgs, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::File {
+        let args: ConfigArgs = toml::from_str(&text).map_err(|e| ConfigError::File {
             path: path.to_owned(),
             reason: e.to_string(),
+        })?;
+        Ok(match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => args.relative_to(dir),
+            None => args,
         })
     }
 
@@ -431,6 +476,13 @@ impl Settings {
                 reason: format!("{p:?} is not an IP address or CIDR range"),
             })?);
         }
+        let tls = args.tls.unwrap_or(false);
+        if args.tls_ca_out.is_some() && !tls {
+            return Err(ConfigError::Invalid {
+                name: "tls_ca_out",
+                reason: "applies only with tls".into(),
+            });
+        }
         Ok(Settings {
             host: args.host.unwrap_or_else(|| "127.0.0.1".into()),
             port: args.port.unwrap_or(8080),
@@ -461,8 +513,9 @@ impl Settings {
             workers: args.workers.unwrap_or_else(cpus).max(1),
             db_pool_size: args.db_pool_size.unwrap_or(pool_default).max(1),
             trusted_issuers: args.trusted_issuers,
-            tls: args.tls.unwrap_or(false),
+            tls,
             tls_names: args.tls_names,
+            tls_ca_out: args.tls_ca_out,
             also_listen: args.also_listen,
             trusted_proxies,
             authorization_code_lifetime: code_lifetime(args.authorization_code_lifetime)?,

@@ -54,7 +54,7 @@ pub struct Application {
     server: Server,
     pub report: StartReport,
     /// The development CA to trust, when serving HTTPS.
-    pub tls_ca: Option<std::path::PathBuf>,
+    pub tls_ca: Option<crate::tls::DevCa>,
 }
 
 /// The host of a URL, without scheme, port or path.
@@ -120,11 +120,18 @@ impl Application {
             if let Some(host) = host_of(&public_url) {
                 names.push(host);
             }
-            Some(crate::tls::dev_tls(&settings.keys_dir.join("tls"), &names)?)
+            // An ephemeral server writes nothing: its CA lives in memory.
+            let ca_dir = (!settings.ephemeral).then(|| settings.keys_dir.join("tls"));
+            let mut tls = crate::tls::dev_tls(ca_dir.as_deref(), &names)?;
+            if let Some(out) = &settings.tls_ca_out {
+                crate::tls::write_ca_certificate(out, &tls.ca.pem)?;
+                tls.ca.path.get_or_insert_with(|| out.clone());
+            }
+            Some(tls)
         } else {
             None
         };
-        let tls_ca = tls.as_ref().map(|t| t.ca_path.clone());
+        let tls_ca = tls.as_ref().map(|t| t.ca.clone());
 
         let hasher = settings.password_hasher()?;
         let prepared = {
@@ -216,9 +223,14 @@ impl Application {
     }
 }
 
+/// One info line per request under the target `localidp::request`: client, method,
+/// path, status, body bytes, milliseconds. Never the query string (it can carry codes,
+/// tokens or passwords), bodies or headers.
 fn tracing_actix() -> actix_web::middleware::Logger {
-    // Paths and statuses only: never query strings, bodies or headers with secrets.
-    actix_web::middleware::Logger::new(r#"%{r}a "%m %U" %s %b %Dms"#)
+    // actix's format has no method placeholder: `%{method}xi` is ours.
+    actix_web::middleware::Logger::new(r#"%{r}a "%{method}xi %U" %s %b %Dms"#)
+        .custom_request_replace("method", |req| req.method().to_string())
+        .log_target("localidp::request")
 }
 
 struct Prepared {

@@ -1,6 +1,7 @@
 //! HTTPS for local development: a development CA generated once into
-//! `{keys_dir}/tls/` (users trust `ca.pem`), and a server certificate for localhost,
-//! 127.0.0.1, ::1 and the configured names, issued from it at every start.
+//! `{keys_dir}/tls/` (users trust `ca.pem`), or kept in memory for an ephemeral server,
+//! and a server certificate for localhost, 127.0.0.1, ::1 and the configured names,
+//! issued from it at every start.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,10 +26,17 @@ pub enum TlsError {
     Rustls(String),
 }
 
-/// The rustls configuration to serve with, and where the CA certificate is.
+/// The rustls configuration to serve with, and the CA clients must trust.
 pub struct DevTls {
     pub config: rustls::ServerConfig,
-    pub ca_path: PathBuf,
+    pub ca: DevCa,
+}
+
+/// The development CA's certificate, and the file holding it, if any.
+#[derive(Debug, Clone)]
+pub struct DevCa {
+    pub pem: String,
+    pub path: Option<PathBuf>,
 }
 
 fn ca_params() -> CertificateParams {
@@ -93,6 +101,11 @@ fn load_or_create_ca(dir: &Path) -> Result<(KeyPair, String, PathBuf), TlsError>
     Ok((key, cert.pem(), cert_path))
 }
 
+/// Writes the CA certificate (never its key) where the user asked for it.
+pub fn write_ca_certificate(path: &Path, pem: &str) -> Result<(), TlsError> {
+    write_private(path, pem, 0o644)
+}
+
 /// The server certificate's names: loopback plus `extra` (host names or IPs).
 fn server_params(extra: &[String]) -> Result<CertificateParams, TlsError> {
     let mut names = vec!["localhost".to_owned()];
@@ -129,9 +142,20 @@ fn server_params(extra: &[String]) -> Result<CertificateParams, TlsError> {
     Ok(params)
 }
 
-/// The CA (created once under `dir`) and a fresh server certificate for `names`.
-pub fn dev_tls(dir: &Path, names: &[String]) -> Result<DevTls, TlsError> {
-    let (ca_key, ca_pem, ca_path) = load_or_create_ca(dir)?;
+/// The CA (created once under `dir`, or in memory only without one) and a fresh
+/// server certificate for `names`.
+pub fn dev_tls(dir: Option<&Path>, names: &[String]) -> Result<DevTls, TlsError> {
+    let (ca_key, ca_pem, ca_path) = match dir {
+        Some(dir) => {
+            let (key, pem, path) = load_or_create_ca(dir)?;
+            (key, pem, Some(path))
+        }
+        None => {
+            let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+            let pem = ca_params().self_signed(&key)?.pem();
+            (key, pem, None)
+        }
+    };
     let issuer = Issuer::new(ca_params(), ca_key);
     let server_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let server_cert = server_params(names)?.signed_by(&server_key, &issuer)?;
@@ -146,7 +170,13 @@ pub fn dev_tls(dir: &Path, names: &[String]) -> Result<DevTls, TlsError> {
         .with_no_client_auth()
         .with_single_cert(vec![server_cert.der().clone(), ca_der], key_der)
         .map_err(|e| TlsError::Rustls(e.to_string()))?;
-    Ok(DevTls { config, ca_path })
+    Ok(DevTls {
+        config,
+        ca: DevCa {
+            pem: ca_pem,
+            path: ca_path,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -156,10 +186,11 @@ mod tests {
     #[test]
     fn ca_is_created_once_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let first = dev_tls(dir.path(), &["idp.test".into()]).unwrap();
-        let ca1 = std::fs::read(&first.ca_path).unwrap();
-        let second = dev_tls(dir.path(), &[]).unwrap();
-        assert_eq!(ca1, std::fs::read(&second.ca_path).unwrap());
+        let first = dev_tls(Some(dir.path()), &["idp.test".into()]).unwrap();
+        let ca1 = std::fs::read(first.ca.path.as_ref().unwrap()).unwrap();
+        assert_eq!(ca1, first.ca.pem.as_bytes());
+        let second = dev_tls(Some(dir.path()), &[]).unwrap();
+        assert_eq!(ca1, std::fs::read(second.ca.path.unwrap()).unwrap());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::shared::{CliError, with_database};
+use super::shared::{CliError, fmt_time, with_database};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keys::{self, KeyStatus};
@@ -41,10 +41,4 @@ pub(super) fn run(cmd: KeysCommand, settings: &Settings) -> Result<(), CliError>
         }
         Ok(())
     })
-}
-
-fn fmt_time(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|| unix.to_string())
 }

@@ -3,6 +3,7 @@
 //! ([`StorageArgs`]) to every command.
 
 mod client;
+mod group;
 mod keys;
 mod serve;
 mod shared;
@@ -40,6 +41,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// List groups.
+    #[command(subcommand)]
+    Group(group::GroupCommand),
     /// Manage client applications.
     #[command(subcommand)]
     Client(client::ClientCommand),
@@ -62,6 +66,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None | Some(Command::Serve(_)) => serve::run(settings),
         Some(Command::User(cmd)) => user::run(cmd, &settings),
+        Some(Command::Group(cmd)) => group::run(cmd, &settings),
         Some(Command::Client(cmd)) => client::run(cmd, &settings),
         Some(Command::Keys(cmd)) => keys::run(cmd, &settings),
     };
@@ -115,12 +120,12 @@ impl Cli {
     }
 }
 
+/// `LOCALIDP_LOG`, else `RUST_LOG`, else `info`: the start, warnings and one line per
+/// request (`localidp::request=off` drops those).
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LOCALIDP_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new("info,actix_web::middleware::logger=warn")
-        });
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -51,15 +51,27 @@ fn print_banner(app: &Application, settings: &Settings) {
     println!("  discovery: {url}/{tenant_id}/v2.0/.well-known/openid-configuration");
     println!("  endpoints: POST {url}/auth/token, POST {url}/auth/login, GET {url}/auth/verify");
     print_default_client(app.report.default_client.as_ref());
-    if let Some(ca) = &app.tls_ca {
-        let ca = ca.display();
-        println!("  TLS:       certificates from the development CA {ca}; trust it with");
-        println!(
-            "             export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca} NODE_EXTRA_CA_CERTS={ca}"
-        );
-        println!(
-            "             or system-wide: cp {ca} /usr/local/share/ca-certificates/localidp.crt && update-ca-certificates"
-        );
+    match app.tls_ca.as_ref().map(|ca| (ca.path.as_ref(), &ca.pem)) {
+        Some((Some(ca), _)) => {
+            let ca = ca.display();
+            println!("  TLS:       certificates from the development CA {ca}; trust it with");
+            println!(
+                "             export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca} NODE_EXTRA_CA_CERTS={ca}"
+            );
+            println!(
+                "             or system-wide: cp {ca} /usr/local/share/ca-certificates/localidp.crt && update-ca-certificates"
+            );
+        }
+        Some((None, pem)) => {
+            println!(
+                "  TLS:       certificates from a development CA that lives in memory until this"
+            );
+            println!(
+                "             server stops (--ephemeral); --tls-ca-out FILE saves it. Trust this:"
+            );
+            print!("{pem}");
+        }
+        None => {}
     }
     print_start_report(&app.report);
 }

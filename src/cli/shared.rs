@@ -1,5 +1,5 @@
 //! What several commands share: the error they report, the tenant argument, the
-//! password arguments, and a connection to the configured database.
+//! password arguments, a connection to the configured database, and how times print.
 
 use std::io::Read;
 
@@ -96,4 +96,11 @@ pub(super) fn with_database(
     // An empty database gets its first tenant (without the demo data).
     directory::bootstrap::bootstrap(&mut conn, &hasher, false, Clock::system().now())?;
     command(&mut conn, &hasher)
+}
+
+/// A Unix time as UTC RFC 3339, to the second.
+pub(super) fn fmt_time(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| unix.to_string())
 }

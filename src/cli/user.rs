@@ -1,12 +1,13 @@
-//! `localidp user …`: add, import, list, set a password, disable, enable, delete.
+//! `localidp user …`: add, import, list, show, set a password, disable, enable, delete.
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::shared::{CliError, PasswordArgs, TenantArg, with_database};
+use super::shared::{CliError, PasswordArgs, TenantArg, fmt_time, with_database};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::tenants::Tenant;
 use crate::directory::{self, admin, users::NewUser};
 
 #[derive(Subcommand)]
@@ -56,6 +57,13 @@ pub(super) enum UserCommand {
     },
     /// List users.
     List {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+    /// Show a user: fields, roles and groups (names and object ids).
+    Show {
+        /// The user's email address or user name.
+        email: String,
         #[command(flatten)]
         tenant: TenantArg,
     },
@@ -170,6 +178,10 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                     );
                 }
             }
+            UserCommand::Show { email, tenant } => {
+                let tenant = tenant.resolve(conn, settings)?;
+                print_user(&admin::show_user(conn, &tenant, &email)?, &tenant);
+            }
             UserCommand::SetPassword {
                 email,
                 password,
@@ -200,4 +212,36 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
         }
         Ok(())
     })
+}
+
+/// One `field: value` line each; one line per group, `id name`.
+fn print_user(details: &admin::UserDetails, tenant: &Tenant) {
+    let u = &details.user;
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    println!("oid:          {}", u.id);
+    println!("email:        {}", or_dash(&u.email));
+    println!("username:     {}", or_dash(&u.username));
+    println!("name:         {}", u.display_name);
+    println!("given_name:   {}", or_dash(&u.given_name));
+    println!("family_name:  {}", or_dash(&u.family_name));
+    println!("tenant:       {} ({})", tenant.name, tenant.id);
+    println!("disabled:     {}", u.is_disabled());
+    println!(
+        "password:     {}",
+        if u.password_hash.is_some() {
+            "set"
+        } else {
+            "none"
+        }
+    );
+    println!("created:      {}", fmt_time(u.created_at));
+    println!("updated:      {}", fmt_time(u.updated_at));
+    println!("roles:        {}", details.roles.join(","));
+    if details.groups.is_empty() {
+        println!("groups:");
+    }
+    for (i, g) in details.groups.iter().enumerate() {
+        let label = if i == 0 { "groups:" } else { "" };
+        println!("{label:<14}{} {}", g.id, g.name);
+    }
 }

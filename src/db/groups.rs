@@ -49,3 +49,22 @@ pub fn add_member(conn: &mut DbConnection, group_id: &str, user_id: &str) -> DbR
     }
     Ok(())
 }
+
+/// The tenant's groups, by name.
+pub fn list(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Vec<Group>> {
+    Ok(groups::table
+        .filter(groups::tenant_id.eq(tenant_id))
+        .order(groups::name.asc())
+        .select(Group::as_select())
+        .load(conn)?)
+}
+
+/// The groups the user belongs to, by name.
+pub fn of_member(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<Group>> {
+    Ok(group_members::table
+        .inner_join(groups::table)
+        .filter(group_members::user_id.eq(user_id))
+        .order(groups::name.asc())
+        .select(Group::as_select())
+        .load(conn)?)
+}

@@ -120,14 +120,7 @@ pub fn connect(target: &DatabaseTarget, max_size: u32) -> DbResult<DbPool> {
     let (url, max_size) = match target {
         DatabaseTarget::Postgres(url) => (url.clone(), max_size),
         DatabaseTarget::SqliteFile(path) => {
-            if let Some(parent) = Path::new(path)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    DbError::Unavailable(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
+            create_private_file(Path::new(path))?;
             (path.clone(), max_size)
         }
         // A named shared-cache memory database lives as long as one connection does;
@@ -159,6 +152,51 @@ pub fn connect(target: &DatabaseTarget, max_size: u32) -> DbResult<DbPool> {
     migrate(&mut conn)?;
     Ok(pool)
 }
+
+/// Creates a missing SQLite file (and its folder) with mode 0600 before SQLite opens
+/// it: it holds password hashes and server secrets. SQLite gives the `-wal` and `-shm`
+/// files it creates the database file's mode. An existing file keeps its mode.
+fn create_private_file(path: &Path) -> DbResult<()> {
+    let failed = |what: &Path, e: std::io::Error| {
+        DbError::Unavailable(format!("cannot create {}: {e}", what.display()))
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| failed(parent, e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            warn_if_readable_by_others(path);
+            Ok(())
+        }
+        Err(e) => Err(failed(path, e)),
+    }
+}
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.is_file()
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format!("{:o}", meta.permissions().mode() & 0o777),
+            "the database file is readable by other users; chmod 600 it"
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_path: &Path) {}
 
 fn migrate(conn: &mut DbConnection) -> DbResult<()> {
     let result = match conn {

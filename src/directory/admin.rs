@@ -1,13 +1,23 @@
 //! What the admin commands do to the directory beyond creating things: pick the tenant,
-//! list users and clients, disable or delete a user, name the tenant's default client.
+//! list users, groups and clients, show a user, disable or delete a user, name the
+//! tenant's default client.
 
 use super::users::user_by_sign_in_name;
 use super::{DirectoryError, DirectoryResult, default_tenant, tenant};
 use crate::db::DbConnection;
 use crate::db::clients::{self, Client};
+use crate::db::groups::{self, Group};
 use crate::db::tenants::{self, Tenant};
 use crate::db::users::{self, User};
 use crate::oauth::grant_type::GrantType;
+
+/// A user with what their tokens carry besides the user row: roles and groups.
+#[derive(Debug)]
+pub struct UserDetails {
+    pub user: User,
+    pub roles: Vec<String>,
+    pub groups: Vec<Group>,
+}
 
 /// The tenant named (GUID or name), else the configured default, else the oldest one.
 pub fn tenant_or_default(
@@ -24,6 +34,27 @@ pub fn tenant_or_default(
 /// The tenant's users, by email.
 pub fn list_users(conn: &mut DbConnection, tenant: &Tenant) -> DirectoryResult<Vec<User>> {
     Ok(users::list(conn, &tenant.id)?)
+}
+
+/// The user, their roles and their groups.
+pub fn show_user(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    email: &str,
+) -> DirectoryResult<UserDetails> {
+    let user = user_by_sign_in_name(conn, tenant, email)?;
+    let roles = user.role_list()?;
+    let groups = groups::of_member(conn, &user.id)?;
+    Ok(UserDetails {
+        user,
+        roles,
+        groups,
+    })
+}
+
+/// The tenant's groups, by name.
+pub fn list_groups(conn: &mut DbConnection, tenant: &Tenant) -> DirectoryResult<Vec<Group>> {
+    Ok(groups::list(conn, &tenant.id)?)
 }
 
 /// A disabled user's sign-in and refresh are refused.

@@ -3,232 +3,18 @@
 //! each way it must fail.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::cookie::{CookieStore, Jar};
 use reqwest::redirect::Policy;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::helpers::*;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-/// A user agent: keeps cookies, never follows redirects (the test reads them).
-struct Browser {
-    http: reqwest::Client,
-    jar: Arc<Jar>,
-    base: String,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        let jar = Arc::new(Jar::default());
-        let http = reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        Browser {
-            http,
-            jar,
-            base: app.base.clone(),
-        }
-    }
-
-    fn cookies(&self) -> String {
-        let url = self.base.parse().unwrap();
-        self.jar
-            .cookies(&url)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default()
-    }
-
-    async fn get(&self, path_and_query: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path_and_query}", self.base))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn post(&self, path: &str, form: &[(String, String)]) -> reqwest::Response {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .form(form)
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
-fn authorize_query(params: &[(&str, &str)]) -> String {
-    let encoded: Vec<String> = params
-        .iter()
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect();
-    format!("/authorize?{}", encoded.join("&"))
-}
-
-fn urlencode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn web_request<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut p = vec![
-        ("client_id", RP_WEB),
-        ("redirect_uri", RP_WEB_CALLBACK),
-        ("response_type", "code"),
-        ("scope", "openid profile email offline_access"),
-        ("state", "st-123"),
-        ("nonce", "n-456"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-    ];
-    for (k, v) in extra {
-        p.retain(|(key, _)| key != k);
-        if !v.is_empty() {
-            p.push((k, v));
-        }
-    }
-    p
-}
-
-/// Undoes HTML escaping: the named entities and decimal ones (`&#38;`).
-fn html_unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let end = rest[i..].find(';').map(|e| i + e).unwrap();
-        out.push(match &rest[i + 1..end] {
-            "quot" => '"',
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "apos" => '\'',
-            n => char::from_u32(n.trim_start_matches('#').parse().unwrap()).unwrap(),
-        });
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The form's fields: hidden inputs with their values (the test fills in the rest).
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for chunk in html.split("<input").skip(1) {
-        let tag = &chunk[..chunk.find('>').unwrap()];
-        if !tag.contains(r#"type="hidden""#) {
-            continue;
-        }
-        let attr = |name: &str| {
-            let start = tag.find(&format!(r#"{name}=""#))? + name.len() + 2;
-            let end = start + tag[start..].find('"')?;
-            Some(html_unescape(&tag[start..end]))
-        };
-        out.push((attr("name").unwrap(), attr("value").unwrap()));
-    }
-    out
-}
-
-/// Query parameters of a redirect's Location, which must start with `expected_base`.
-fn redirect_params(res: &reqwest::Response, expected_base: &str) -> HashMap<String, String> {
-    let location = res
-        .headers()
-        .get("location")
-        .unwrap_or_else(|| panic!("no Location on {}", res.status()))
-        .to_str()
-        .unwrap();
-    assert!(
-        location.starts_with(expected_base),
-        "{location} should start with {expected_base}"
-    );
-    let url = reqwest::Url::parse(location).unwrap();
-    url.query_pairs().into_owned().collect()
-}
-
-/// Opens the login page for `query`, submits the credentials, returns the response.
-async fn sign_in(browser: &Browser, query: &str, email: &str, password: &str) -> reqwest::Response {
-    let page = browser.get(query).await;
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
-    assert!(
-        html.contains(r#"<form method="post" action="/login""#),
-        "{html}"
-    );
-    let mut form = hidden_fields(&html);
-    form.push(("email".into(), email.into()));
-    form.push(("password".into(), password.into()));
-    browser.post("/login", &form).await
-}
-
-async fn exchange(app: &TestApp, code: &str, verifier: Option<&str>) -> reqwest::Response {
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("client_id", RP_WEB),
-        ("client_secret", RP_WEB_SECRET),
-        ("code", code),
-        ("redirect_uri", RP_WEB_CALLBACK),
-    ];
-    if let Some(v) = verifier {
-        form.push(("code_verifier", v));
-    }
-    app.token(&form).await
-}
-
-fn half_hash(value: &str) -> String {
-    URL_SAFE_NO_PAD.encode(&Sha256::digest(value.as_bytes())[..16])
-}
-
-async fn code_for_alice(browser: &Browser, extra: &[(&str, &str)]) -> String {
-    let res = sign_in(
-        browser,
-        &authorize_query(&web_request(extra)),
-        ALICE,
-        ALICE_PASSWORD,
-    )
-    .await;
-    assert_eq!(res.status(), 303);
-    let params = redirect_params(&res, RP_WEB_CALLBACK);
-    assert_eq!(params["state"], "st-123");
-    params["code"].clone()
-}
-
-async fn userinfo(app: &TestApp, token: &str) -> reqwest::Response {
-    app.http
-        .get(app.url("/userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn introspect(app: &TestApp, token: &str) -> Value {
-    let res = app
-        .http
-        .post(app.url("/introspect"))
-        .basic_auth(RP_WEB, Some(RP_WEB_SECRET))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
-
-async fn full_flow(app: &TestApp) {
+on_every_backend!(authorization_code_flow_end_to_end);
+async fn authorization_code_flow_end_to_end(backend: Backend) {
+    let app = &spawn_app(&backend).await;
     let browser = Browser::new(app);
     // 1. The login page, before any session exists.
     let query = authorize_query(&web_request(&[("login_hint", ALICE)]));
@@ -260,13 +46,11 @@ async fn full_flow(app: &TestApp) {
         html.contains(&format!(r#"value="{ALICE}""#)),
         "login_hint prefills"
     );
-    let mut form = hidden_fields(&html);
+    let form = login_form(&html, ALICE, ALICE_PASSWORD);
     assert!(
         form.iter()
             .any(|(k, v)| k == "redirect_uri" && v == RP_WEB_CALLBACK)
     );
-    form.push(("email".into(), ALICE.into()));
-    form.push(("password".into(), ALICE_PASSWORD.into()));
 
     // 2. Credentials → code at the registered redirect URI, SSO cookie set.
     let res = browser.post("/login", &form).await;
@@ -286,7 +70,7 @@ async fn full_flow(app: &TestApp) {
     let code = params["code"].clone();
 
     // 3. Code + verifier → tokens.
-    let res = exchange(app, &code, Some(VERIFIER)).await;
+    let res = app.redeem_code(&code, Some(VERIFIER)).await;
     assert_eq!(res.status(), 200);
     let tokens: Value = res.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap();
@@ -304,7 +88,7 @@ async fn full_flow(app: &TestApp) {
     assert_eq!(claims(access)["azpacr"], "1");
 
     // 4. userinfo with the access token.
-    let res = userinfo(app, access).await;
+    let res = app.userinfo(access).await;
     assert_eq!(res.status(), 200);
     let info: Value = res.json().await.unwrap();
     assert_eq!(info["sub"], ALICE_OID);
@@ -325,7 +109,8 @@ async fn full_flow(app: &TestApp) {
         .await;
     assert_eq!(res.status(), 302);
     let code2 = redirect_params(&res, RP_WEB_CALLBACK)["code"].clone();
-    let tokens2: Value = exchange(app, &code2, Some(VERIFIER))
+    let tokens2: Value = app
+        .redeem_code(&code2, Some(VERIFIER))
         .await
         .json()
         .await
@@ -361,14 +146,7 @@ async fn full_flow(app: &TestApp) {
     );
 
     // The refresh tokens issued through the session are revoked with it.
-    let res = app
-        .token(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", RP_WEB),
-            ("client_secret", RP_WEB_SECRET),
-            ("refresh_token", refresh),
-        ])
-        .await;
+    let res = app.refresh_as(RP_WEB, RP_WEB_SECRET, refresh, &[]).await;
     assert_oauth_error(res, 400, "invalid_grant").await;
 
     // prompt=none now has no session to use.
@@ -382,17 +160,9 @@ async fn full_flow(app: &TestApp) {
     assert!(!params.contains_key("code"));
 }
 
-#[tokio::test]
-async fn authorization_code_flow_end_to_end_on_every_backend() {
-    for backend in Backend::all() {
-        let app = spawn_on(&backend).await;
-        full_flow(&app).await;
-    }
-}
-
-#[tokio::test]
-async fn public_client_flow_requires_s256_and_the_right_verifier() {
-    let app = spawn_app().await;
+on_every_backend!(public_client_flow_requires_s256_and_the_right_verifier);
+async fn public_client_flow_requires_s256_and_the_right_verifier(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let base = [
         ("client_id", RP_SPA),
@@ -420,7 +190,9 @@ async fn public_client_flow_requires_s256_and_the_right_verifier() {
     let mut s256 = base.to_vec();
     s256.push(("code_challenge", CHALLENGE));
     s256.push(("code_challenge_method", "S256"));
-    let res = sign_in(&browser, &authorize_query(&s256), ALICE, ALICE_PASSWORD).await;
+    let res = browser
+        .sign_in(&authorize_query(&s256), ALICE, ALICE_PASSWORD)
+        .await;
     assert_eq!(res.status(), 303);
     let code = redirect_params(&res, RP_SPA_CALLBACK)["code"].clone();
     let redeem = |verifier: &'static str, code: String| {
@@ -454,50 +226,46 @@ async fn public_client_flow_requires_s256_and_the_right_verifier() {
     );
 }
 
-#[tokio::test]
-async fn a_reused_code_is_refused_and_revokes_what_it_issued() {
-    let app = spawn_app().await;
+on_every_backend!(a_reused_code_is_refused_and_revokes_what_it_issued);
+async fn a_reused_code_is_refused_and_revokes_what_it_issued(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
-    let code = code_for_alice(&browser, &[]).await;
-    let first: Value = exchange(&app, &code, Some(VERIFIER))
+    let code = browser.code_for_alice(&[]).await;
+    let first: Value = app
+        .redeem_code(&code, Some(VERIFIER))
         .await
         .json()
         .await
         .unwrap();
     let access = first["access_token"].as_str().unwrap();
     let refresh = first["refresh_token"].as_str().unwrap();
-    assert_eq!(introspect(&app, access).await["active"], true);
-    assert_eq!(introspect(&app, refresh).await["active"], true);
+    assert_eq!(app.introspect(access).await["active"], true);
+    assert_eq!(app.introspect(refresh).await["active"], true);
 
     let desc = assert_oauth_error(
-        exchange(&app, &code, Some(VERIFIER)).await,
+        app.redeem_code(&code, Some(VERIFIER)).await,
         400,
         "invalid_grant",
     )
     .await;
     assert!(desc.contains("already redeemed"), "{desc}");
-    assert_eq!(userinfo(&app, access).await.status(), 401);
+    assert_eq!(app.userinfo(access).await.status(), 401);
     assert_eq!(
-        introspect(&app, access).await,
+        app.introspect(access).await,
         serde_json::json!({"active": false})
     );
-    assert_eq!(introspect(&app, refresh).await["active"], false);
-    let res = app
-        .token(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", RP_WEB),
-            ("client_secret", RP_WEB_SECRET),
-            ("refresh_token", refresh),
-        ])
-        .await;
+    assert_eq!(app.introspect(refresh).await["active"], false);
+    let res = app.refresh_as(RP_WEB, RP_WEB_SECRET, refresh, &[]).await;
     assert_oauth_error(res, 400, "invalid_grant").await;
 }
 
-#[tokio::test]
-async fn token_request_must_repeat_the_redirect_uri_and_come_from_the_same_client() {
-    let app = spawn_app().await;
+on_every_backend!(token_request_must_repeat_the_redirect_uri_and_come_from_the_same_client);
+async fn token_request_must_repeat_the_redirect_uri_and_come_from_the_same_client(
+    backend: Backend,
+) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
-    let code = code_for_alice(&browser, &[]).await;
+    let code = browser.code_for_alice(&[]).await;
     let res = app
         .token(&[
             ("grant_type", "authorization_code"),
@@ -528,16 +296,18 @@ async fn token_request_must_repeat_the_redirect_uri_and_come_from_the_same_clien
     // Missing verifier when the request had a challenge.
     let res = browser.get(&authorize_query(&web_request(&[]))).await;
     let code = redirect_params(&res, RP_WEB_CALLBACK)["code"].clone();
-    let desc = assert_oauth_error(exchange(&app, &code, None).await, 400, "invalid_grant").await;
+    let desc = assert_oauth_error(app.redeem_code(&code, None).await, 400, "invalid_grant").await;
     assert!(desc.contains("code_verifier is required"), "{desc}");
     // A made-up code.
-    let res = exchange(&app, "made-up-code", Some(VERIFIER)).await;
+    let res = app.redeem_code("made-up-code", Some(VERIFIER)).await;
     assert_oauth_error(res, 400, "invalid_grant").await;
 }
 
-#[tokio::test]
-async fn unknown_clients_and_unregistered_redirect_uris_get_a_page_never_a_redirect() {
-    let app = spawn_app().await;
+on_every_backend!(unknown_clients_and_unregistered_redirect_uris_get_a_page_never_a_redirect);
+async fn unknown_clients_and_unregistered_redirect_uris_get_a_page_never_a_redirect(
+    backend: Backend,
+) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     for (extra, expected) in [
         (
@@ -593,15 +363,13 @@ async fn unknown_clients_and_unregistered_redirect_uris_get_a_page_never_a_redir
     }
 }
 
-#[tokio::test]
-async fn login_form_needs_its_csrf_token_and_the_right_password() {
-    let app = spawn_app().await;
+on_every_backend!(login_form_needs_its_csrf_token_and_the_right_password);
+async fn login_form_needs_its_csrf_token_and_the_right_password(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let query = authorize_query(&web_request(&[]));
     let html = browser.get(&query).await.text().await.unwrap();
-    let mut form = hidden_fields(&html);
-    form.push(("email".into(), ALICE.into()));
-    form.push(("password".into(), ALICE_PASSWORD.into()));
+    let form = login_form(&html, ALICE, ALICE_PASSWORD);
 
     // Without the token, or with a forged one: 403, form shown again, no session.
     let without: Vec<_> = form
@@ -652,9 +420,9 @@ async fn login_form_needs_its_csrf_token_and_the_right_password() {
     assert!(redirect_params(&res, RP_WEB_CALLBACK).contains_key("code"));
 }
 
-#[tokio::test]
-async fn prompt_none_without_a_session_is_login_required() {
-    let app = spawn_app().await;
+on_every_backend!(prompt_none_without_a_session_is_login_required);
+async fn prompt_none_without_a_session_is_login_required(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let res = browser
         .get(&authorize_query(&web_request(&[("prompt", "none")])))
@@ -693,25 +461,26 @@ async fn prompt_none_without_a_session_is_login_required() {
     assert!(html.contains(&format!(r#"<script nonce="{nonce}">"#)));
 }
 
-#[tokio::test]
-async fn form_post_delivers_the_code() {
-    let app = spawn_app().await;
+on_every_backend!(form_post_delivers_the_code);
+async fn form_post_delivers_the_code(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let query = authorize_query(&web_request(&[("response_mode", "form_post")]));
-    let res = sign_in(&browser, &query, ALICE, ALICE_PASSWORD).await;
+    let res = browser.sign_in(&query, ALICE, ALICE_PASSWORD).await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     let fields: HashMap<_, _> = hidden_fields(&html).into_iter().collect();
-    let res = exchange(&app, &fields["code"], Some(VERIFIER)).await;
+    let res = app.redeem_code(&fields["code"], Some(VERIFIER)).await;
     assert_eq!(res.status(), 200);
 }
 
-#[tokio::test]
-async fn logout_checks_the_post_logout_redirect_uri() {
-    let app = spawn_app().await;
+on_every_backend!(logout_checks_the_post_logout_redirect_uri);
+async fn logout_checks_the_post_logout_redirect_uri(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
-    let code = code_for_alice(&browser, &[]).await;
-    let tokens: Value = exchange(&app, &code, Some(VERIFIER))
+    let code = browser.code_for_alice(&[]).await;
+    let tokens: Value = app
+        .redeem_code(&code, Some(VERIFIER))
         .await
         .json()
         .await
@@ -761,12 +530,13 @@ async fn logout_checks_the_post_logout_redirect_uri() {
     assert!(res.text().await.unwrap().contains("You have signed out"));
 }
 
-#[tokio::test]
-async fn revocation_and_introspection() {
-    let app = spawn_app().await;
+on_every_backend!(revocation_and_introspection);
+async fn revocation_and_introspection(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
-    let code = code_for_alice(&browser, &[]).await;
-    let tokens: Value = exchange(&app, &code, Some(VERIFIER))
+    let code = browser.code_for_alice(&[]).await;
+    let tokens: Value = app
+        .redeem_code(&code, Some(VERIFIER))
         .await
         .json()
         .await
@@ -774,13 +544,13 @@ async fn revocation_and_introspection() {
     let access = tokens["access_token"].as_str().unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
 
-    let info = introspect(&app, access).await;
+    let info = app.introspect(access).await;
     assert_eq!(info["active"], true);
     assert_eq!(info["client_id"], RP_WEB);
     assert_eq!(info["sub"], ALICE_OID);
     assert_eq!(info["username"], ALICE);
     assert_eq!(
-        introspect(&app, "garbage").await,
+        app.introspect("garbage").await,
         serde_json::json!({"active": false})
     );
 
@@ -816,12 +586,12 @@ async fn revocation_and_introspection() {
     };
     // Another client's revocation is answered 200 and changes nothing (RFC 7009 §2.2).
     assert_eq!(revoke(refresh, WEB_APP, WEB_APP_SECRET).await.status(), 200);
-    assert_eq!(introspect(&app, refresh).await["active"], true);
+    assert_eq!(app.introspect(refresh).await["active"], true);
     assert_eq!(revoke(refresh, RP_WEB, RP_WEB_SECRET).await.status(), 200);
-    assert_eq!(introspect(&app, refresh).await["active"], false);
+    assert_eq!(app.introspect(refresh).await["active"], false);
     assert_eq!(revoke(access, RP_WEB, RP_WEB_SECRET).await.status(), 200);
-    assert_eq!(introspect(&app, access).await["active"], false);
-    let res = userinfo(&app, access).await;
+    assert_eq!(app.introspect(access).await["active"], false);
+    let res = app.userinfo(access).await;
     assert_eq!(res.status(), 401);
     assert!(res.headers().contains_key("www-authenticate"));
     assert_eq!(revoke("unknown", RP_WEB, RP_WEB_SECRET).await.status(), 200);
@@ -835,9 +605,9 @@ async fn revocation_and_introspection() {
     assert_oauth_error(res, 400, "invalid_request").await;
 }
 
-#[tokio::test]
-async fn discovery_advertises_the_interactive_endpoints() {
-    let app = spawn_app().await;
+on_every_backend!(discovery_advertises_the_interactive_endpoints);
+async fn discovery_advertises_the_interactive_endpoints(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let doc: Value = app
         .get_json(&format!(
             "/{CONTOSO_ID}/v2.0/.well-known/openid-configuration"
@@ -871,25 +641,15 @@ async fn discovery_advertises_the_interactive_endpoints() {
     assert_eq!(root["end_session_endpoint"], format!("{PUBLIC_URL}/logout"));
 }
 
-#[tokio::test]
-async fn an_expired_code_is_refused() {
-    let app = spawn_app().await;
+on_every_backend!(an_expired_code_is_refused);
+async fn an_expired_code_is_refused(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
-    let code = code_for_alice(&browser, &[]).await;
-    // Age the code past its lifetime in the database rather than waiting minutes.
-    app.state
-        .db(|c| {
-            use diesel::prelude::*;
-            use localidp::db::schema::authorization_codes::dsl::*;
-            diesel::update(authorization_codes)
-                .set(expires_at.eq(localidp::clock::Clock::system().now() - 1))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let code = browser.code_for_alice(&[]).await;
+    let lifetime = app.settings.authorization_code_lifetime as u64;
+    app.advance(Duration::from_secs(lifetime + 1));
     let desc = assert_oauth_error(
-        exchange(&app, &code, Some(VERIFIER)).await,
+        app.redeem_code(&code, Some(VERIFIER)).await,
         400,
         "invalid_grant",
     )
@@ -897,27 +657,9 @@ async fn an_expired_code_is_refused() {
     assert!(desc.contains("expired"), "{desc}");
 }
 
-fn fabrikam_request<'a>(extra: &[(&'a str, &'a str)]) -> String {
-    let mut params = web_request(&[("client_id", RP_FABRIKAM)]);
-    params.extend_from_slice(extra);
-    authorize_query(&params).replace(
-        "/authorize?",
-        "/fabrikam.onmicrosoft.com/oauth2/v2.0/authorize?",
-    )
-}
-
-/// The href of the link whose text is `text`, HTML-unescaped.
-fn link(html: &str, text: &str) -> String {
-    let end = html
-        .find(&format!(">{text}</a>"))
-        .unwrap_or_else(|| panic!("no {text} link"));
-    let start = html[..end].rfind("href=\"").unwrap() + 6;
-    html_unescape(&html[start..html[start..end].find('"').unwrap() + start])
-}
-
-#[tokio::test]
-async fn sign_up_is_offered_only_where_the_tenant_allows_it() {
-    let app = spawn_app().await;
+on_every_backend!(sign_up_is_offered_only_where_the_tenant_allows_it);
+async fn sign_up_is_offered_only_where_the_tenant_allows_it(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let html = browser
         .get(&authorize_query(&web_request(&[])))
@@ -936,9 +678,9 @@ async fn sign_up_is_offered_only_where_the_tenant_allows_it() {
     assert!(res.text().await.unwrap().contains("Sign-up is not enabled"));
 }
 
-#[tokio::test]
-async fn a_new_user_signs_up_and_lands_signed_in() {
-    let app = spawn_app().await;
+on_every_backend!(a_new_user_signs_up_and_lands_signed_in);
+async fn a_new_user_signs_up_and_lands_signed_in(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let html = browser
         .get(&fabrikam_request(&[]))
@@ -1019,13 +761,15 @@ async fn a_new_user_signs_up_and_lands_signed_in() {
     assert_eq!(id["tid"], FABRIKAM_ID);
     // The new password works at the next sign-in.
     let other = Browser::new(&app);
-    let res = sign_in(&other, &fabrikam_request(&[]), "frank@fabrikam.com", strong).await;
+    let res = other
+        .sign_in(&fabrikam_request(&[]), "frank@fabrikam.com", strong)
+        .await;
     assert_eq!(res.status(), 303);
 }
 
-#[tokio::test]
-async fn forgot_password_and_cancel_answer_with_b2c_error_codes() {
-    let app = spawn_app().await;
+on_every_backend!(forgot_password_and_cancel_answer_with_b2c_error_codes);
+async fn forgot_password_and_cancel_answer_with_b2c_error_codes(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
     let html = browser
         .get(&fabrikam_request(&[]))
@@ -1064,17 +808,16 @@ async fn forgot_password_and_cancel_answer_with_b2c_error_codes() {
     assert!(res.headers().get("location").is_none());
 }
 
-#[tokio::test]
-async fn an_idle_session_ends_and_https_cookies_are_secure() {
-    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
-    settings.session_idle_timeout = 1;
-    let app = spawn_with(settings, fixture).await;
+on_every_backend!(an_idle_session_ends_and_https_cookies_are_secure);
+async fn an_idle_session_ends_and_https_cookies_are_secure(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let browser = Browser::new(&app);
-    code_for_alice(&browser, &[]).await;
+    browser.code_for_alice(&[]).await;
     let prompt_none = authorize_query(&web_request(&[("prompt", "none")]));
     let res = browser.get(&prompt_none).await;
     assert!(redirect_params(&res, RP_WEB_CALLBACK).contains_key("code"));
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let idle = app.settings.session_idle_timeout as u64;
+    app.advance(Duration::from_secs(idle + 1));
     let res = browser.get(&prompt_none).await;
     assert_eq!(
         redirect_params(&res, RP_WEB_CALLBACK)["error"],
@@ -1082,7 +825,7 @@ async fn an_idle_session_ends_and_https_cookies_are_secure() {
         "idle for longer than session_idle_timeout"
     );
 
-    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    let (mut settings, fixture) = test_fixture(&backend);
     settings.public_url = Some("https://localidp.test".into());
     let app = spawn_with(settings, fixture).await;
     let browser = Browser::new(&app);
@@ -1095,9 +838,7 @@ async fn an_idle_session_ends_and_https_cookies_are_secure() {
     let html = res.text().await.unwrap();
     // The jar keeps Secure cookies off plain HTTP, so send the form's cookie by hand.
     let cookie = csrf.split(';').next().unwrap().to_owned();
-    let mut form = hidden_fields(&html);
-    form.push(("email".into(), ALICE.into()));
-    form.push(("password".into(), ALICE_PASSWORD.into()));
+    let form = login_form(&html, ALICE, ALICE_PASSWORD);
     let res = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()

@@ -2,23 +2,7 @@
 //! client_info, on-behalf-of.
 
 use crate::helpers::*;
-use base64::Engine;
 use serde_json::{Value, json};
-
-async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    app.http
-        .post(app.url(path))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
-    let res = app.http.get(app.url(path)).send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap())
-}
 
 /// A request form, the status and RFC code it fails with, its AADSTS and AADB2C codes.
 type ErrorCase<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str, u32, u32);
@@ -34,18 +18,9 @@ fn ropc<'a>(user: &'a str, pw: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-fn decode_client_info(s: &str) -> Value {
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
-#[tokio::test]
-async fn b2c_password_flow_has_b2c_claims_and_response_shape() {
-    let app = spawn_app().await;
+on_every_backend!(b2c_password_flow_has_b2c_claims_and_response_shape);
+async fn b2c_password_flow_has_b2c_claims_and_response_shape(backend: Backend) {
+    let app = spawn_app(&backend).await;
     // msal-node lower-cases the authority; B2C matches tenant and policy in any case.
     for path in [
         "/contoso.onmicrosoft.com/B2C_1_ROPC/oauth2/v2.0/token",
@@ -53,7 +28,7 @@ async fn b2c_password_flow_has_b2c_claims_and_response_shape() {
         "/tfp/Contoso.onmicrosoft.com/B2C_1_ROPC/oauth2/v2.0/token",
         "/contoso.onmicrosoft.com/oauth2/v2.0/token?p=B2C_1_ROPC",
     ] {
-        let res = post(&app, path, &ropc(ALICE, ALICE_PASSWORD)).await;
+        let res = app.post_form(path, &ropc(ALICE, ALICE_PASSWORD)).await;
         assert_eq!(res.status(), 200, "{path}");
         let body: Value = res.json().await.unwrap();
         assert_eq!(
@@ -62,7 +37,7 @@ async fn b2c_password_flow_has_b2c_claims_and_response_shape() {
         );
         assert!(body["not_before"].is_i64() && body["expires_on"].is_i64());
         assert!(body["refresh_token"].is_string());
-        let info = decode_client_info(body["client_info"].as_str().unwrap());
+        let info = decode_b64_json(body["client_info"].as_str().unwrap());
         assert_eq!(
             info,
             json!({"uid": format!("{ALICE_OID}-b2c_1_ropc"), "utid": CONTOSO_ID})
@@ -97,15 +72,15 @@ async fn b2c_password_flow_has_b2c_claims_and_response_shape() {
     }
 }
 
-#[tokio::test]
-async fn b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints() {
-    let app = spawn_app().await;
+on_every_backend!(b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints);
+async fn b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let issuer = format!("{PUBLIC_URL}/{CONTOSO_ID}/v2.0/");
-    let (s, doc) = get_json(
-        &app,
-        "/contoso.onmicrosoft.com/B2C_1_ROPC/v2.0/.well-known/openid-configuration",
-    )
-    .await;
+    let (s, doc) = app
+        .get_status_and_json(
+            "/contoso.onmicrosoft.com/B2C_1_ROPC/v2.0/.well-known/openid-configuration",
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(doc["issuer"], issuer);
     assert_eq!(
@@ -119,11 +94,11 @@ async fn b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints() {
     assert_eq!(doc["subject_types_supported"], json!(["pairwise"]));
     assert_eq!(doc["scopes_supported"], json!(["openid"]));
 
-    let (s, doc) = get_json(
-        &app,
-        "/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration?p=B2C_1_ROPC",
-    )
-    .await;
+    let (s, doc) = app
+        .get_status_and_json(
+            "/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration?p=B2C_1_ROPC",
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(doc["issuer"], issuer);
     assert_eq!(
@@ -135,11 +110,11 @@ async fn b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints() {
         format!("{PUBLIC_URL}/contoso.onmicrosoft.com/discovery/v2.0/keys?p=b2c_1_ropc")
     );
 
-    let (s, doc) = get_json(
-        &app,
-        "/tfp/contoso.onmicrosoft.com/B2C_1_ROPC/v2.0/.well-known/openid-configuration",
-    )
-    .await;
+    let (s, doc) = app
+        .get_status_and_json(
+            "/tfp/contoso.onmicrosoft.com/B2C_1_ROPC/v2.0/.well-known/openid-configuration",
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(doc["issuer"], issuer);
     assert_eq!(
@@ -152,16 +127,16 @@ async fn b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints() {
         "/contoso.onmicrosoft.com/discovery/v2.0/keys?p=b2c_1_ropc",
         "/tfp/contoso.onmicrosoft.com/B2C_1_ROPC/discovery/v2.0/keys",
     ] {
-        let (s, jwks) = get_json(&app, path).await;
+        let (s, jwks) = app.get_status_and_json(path).await;
         assert_eq!(s, 200, "{path}");
         assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
     }
 
-    let (s, body) = get_json(
-        &app,
-        "/contoso.onmicrosoft.com/B2C_1_nope/v2.0/.well-known/openid-configuration",
-    )
-    .await;
+    let (s, body) = app
+        .get_status_and_json(
+            "/contoso.onmicrosoft.com/B2C_1_nope/v2.0/.well-known/openid-configuration",
+        )
+        .await;
     assert_eq!(s, 404);
     assert!(
         body["error_description"]
@@ -172,21 +147,21 @@ async fn b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints() {
     );
 }
 
-#[tokio::test]
-async fn tenant_with_tfp_issuer_format() {
-    let app = spawn_app().await;
-    let res = post(
-        &app,
-        "/fabrikam.onmicrosoft.com/B2C_1_signin/oauth2/v2.0/token",
-        &[
-            ("grant_type", "password"),
-            ("client_id", FABRIKAM_APP),
-            ("client_secret", FABRIKAM_SECRET),
-            ("username", "erin@fabrikam.com"),
-            ("password", "erin-password"),
-        ],
-    )
-    .await;
+on_every_backend!(tenant_with_tfp_issuer_format);
+async fn tenant_with_tfp_issuer_format(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let res = app
+        .post_form(
+            "/fabrikam.onmicrosoft.com/B2C_1_signin/oauth2/v2.0/token",
+            &[
+                ("grant_type", "password"),
+                ("client_id", FABRIKAM_APP),
+                ("client_secret", FABRIKAM_SECRET),
+                ("username", "erin@fabrikam.com"),
+                ("password", "erin-password"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     let c = claims(body["access_token"].as_str().unwrap());
@@ -194,11 +169,11 @@ async fn tenant_with_tfp_issuer_format() {
         c["iss"],
         format!("{PUBLIC_URL}/tfp/{FABRIKAM_ID}/b2c_1_signin/v2.0/")
     );
-    let (_, doc) = get_json(
-        &app,
-        "/fabrikam.onmicrosoft.com/b2c_1_signin/v2.0/.well-known/openid-configuration",
-    )
-    .await;
+    let (_, doc) = app
+        .get_status_and_json(
+            "/fabrikam.onmicrosoft.com/b2c_1_signin/v2.0/.well-known/openid-configuration",
+        )
+        .await;
     assert_eq!(doc["issuer"], c["iss"]);
     assert_eq!(
         app.verify(body["access_token"].as_str().unwrap())
@@ -208,9 +183,9 @@ async fn tenant_with_tfp_issuer_format() {
     );
 }
 
-#[tokio::test]
-async fn b2c_and_entra_errors_carry_their_codes() {
-    let app = spawn_app().await;
+on_every_backend!(b2c_and_entra_errors_carry_their_codes);
+async fn b2c_and_entra_errors_carry_their_codes(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let correlation = "0b7f4c1a-1d8e-4b6f-9f1e-5a3c2d1e0f9a";
 
     let res = app
@@ -330,66 +305,68 @@ async fn b2c_and_entra_errors_carry_their_codes() {
         ),
     ];
     for (form, status, error, entra, b2c) in cases {
-        let res = post(&app, &format!("/{CONTOSO_ID}/oauth2/v2.0/token"), &form).await;
+        let res = app
+            .post_form(&format!("/{CONTOSO_ID}/oauth2/v2.0/token"), &form)
+            .await;
         assert_eq!(res.status(), status, "{form:?}");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"], error, "{form:?}");
         assert_eq!(body["error_codes"], json!([entra]), "{form:?}");
-        let res = post(
-            &app,
-            "/contoso.onmicrosoft.com/b2c_1_ropc/oauth2/v2.0/token",
-            &form,
-        )
-        .await;
+        let res = app
+            .post_form(
+                "/contoso.onmicrosoft.com/b2c_1_ropc/oauth2/v2.0/token",
+                &form,
+            )
+            .await;
         assert_eq!(res.status(), status, "{form:?}");
         let d = assert_oauth_error(res, status, error).await;
         assert!(d.starts_with(&format!("AADB2C{b2c}: ")), "{form:?}: {d}");
     }
 
     // Unknown tenant and policy.
-    let res = post(
-        &app,
-        "/nobody.onmicrosoft.com/oauth2/v2.0/token",
-        &ropc(ALICE, "x"),
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/nobody.onmicrosoft.com/oauth2/v2.0/token",
+            &ropc(ALICE, "x"),
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error_codes"], json!([90002]));
-    let res = post(
-        &app,
-        "/contoso.onmicrosoft.com/B2C_1_missing/oauth2/v2.0/token",
-        &ropc(ALICE, "x"),
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/contoso.onmicrosoft.com/B2C_1_missing/oauth2/v2.0/token",
+            &ropc(ALICE, "x"),
+        )
+        .await;
     let d = assert_oauth_error(res, 400, "invalid_request").await;
     assert!(d.starts_with("AADB2C"), "{d}");
     // B2C has no on-behalf-of.
-    let res = post(
-        &app,
-        "/contoso.onmicrosoft.com/b2c_1_ropc/oauth2/v2.0/token",
-        &[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-            ("client_id", WEB_APP),
-        ],
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/contoso.onmicrosoft.com/b2c_1_ropc/oauth2/v2.0/token",
+            &[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("client_id", WEB_APP),
+            ],
+        )
+        .await;
     assert_oauth_error(res, 400, "unsupported_grant_type").await;
 }
 
-#[tokio::test]
-async fn entra_client_info_and_aliases() {
-    let app = spawn_app().await;
-    let res = post(
-        &app,
-        &format!("/{CONTOSO_ID}/oauth2/v2.0/token"),
-        &ropc(ALICE, ALICE_PASSWORD),
-    )
-    .await;
+on_every_backend!(entra_client_info_and_aliases);
+async fn entra_client_info_and_aliases(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let res = app
+        .post_form(
+            &format!("/{CONTOSO_ID}/oauth2/v2.0/token"),
+            &ropc(ALICE, ALICE_PASSWORD),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["expires_in"], 3600);
     assert_eq!(body["ext_expires_in"], 3600);
-    let info = decode_client_info(body["client_info"].as_str().unwrap());
+    let info = decode_b64_json(body["client_info"].as_str().unwrap());
     assert_eq!(info, json!({"uid": ALICE_OID, "utid": CONTOSO_ID}));
     let c = claims(body["access_token"].as_str().unwrap());
     for k in ["aio", "rh", "uti", "azpacr"] {
@@ -399,44 +376,43 @@ async fn entra_client_info_and_aliases() {
     // /common and /consumers refuse the password grant; /organizations serves the
     // default tenant for app tokens.
     for alias in ["common", "consumers"] {
-        let res = post(
-            &app,
-            &format!("/{alias}/oauth2/v2.0/token"),
-            &ropc(ALICE, ALICE_PASSWORD),
-        )
-        .await;
+        let res = app
+            .post_form(
+                &format!("/{alias}/oauth2/v2.0/token"),
+                &ropc(ALICE, ALICE_PASSWORD),
+            )
+            .await;
         assert_oauth_error(res, 400, "invalid_request").await;
     }
-    let res = post(
-        &app,
-        "/organizations/oauth2/v2.0/token",
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", WEB_APP),
-            ("client_secret", WEB_APP_SECRET),
-        ],
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/organizations/oauth2/v2.0/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", WEB_APP),
+                ("client_secret", WEB_APP_SECRET),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 200);
-    let (_, doc) = get_json(&app, "/common/v2.0/.well-known/openid-configuration").await;
+    let (_, doc) = app
+        .get_status_and_json("/common/v2.0/.well-known/openid-configuration")
+        .await;
     assert_eq!(doc["issuer"], format!("{PUBLIC_URL}/{{tenantid}}/v2.0"));
 }
 
 /// Alice signs in to the web app; the web app (a middle tier) calls the tasks API
 /// on her behalf.
 async fn alice_token_for_web_app(app: &TestApp) -> String {
-    let res = post(
-        app,
-        "/auth/token",
-        &[
+    let res = app
+        .token(&[
             ("grant_type", "password"),
             ("client_id", PUBLIC_APP),
             ("username", ALICE),
             ("password", ALICE_PASSWORD),
             ("scope", &format!("api://{WEB_APP}/access_as_user")),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(res.status(), 200);
     res.json::<Value>().await.unwrap()["access_token"]
         .as_str()
@@ -455,18 +431,18 @@ fn obo<'a>(assertion: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-#[tokio::test]
-async fn on_behalf_of_keeps_the_user_and_changes_the_audience() {
-    let app = spawn_app().await;
+on_every_backend!(on_behalf_of_keeps_the_user_and_changes_the_audience);
+async fn on_behalf_of_keeps_the_user_and_changes_the_audience(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let incoming = alice_token_for_web_app(&app).await;
     assert_eq!(claims(&incoming)["aud"], WEB_APP);
     let scope = format!("api://{API_APP}/Tasks.Read offline_access");
-    let res = post(
-        &app,
-        &format!("/{CONTOSO_ID}/oauth2/v2.0/token"),
-        &obo(&incoming, &scope),
-    )
-    .await;
+    let res = app
+        .post_form(
+            &format!("/{CONTOSO_ID}/oauth2/v2.0/token"),
+            &obo(&incoming, &scope),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     let c = claims(body["access_token"].as_str().unwrap());
@@ -485,9 +461,9 @@ async fn on_behalf_of_keeps_the_user_and_changes_the_audience() {
     );
 }
 
-#[tokio::test]
-async fn on_behalf_of_refuses_bad_assertions() {
-    let app = spawn_app().await;
+on_every_backend!(on_behalf_of_refuses_bad_assertions);
+async fn on_behalf_of_refuses_bad_assertions(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let scope = format!("api://{API_APP}/Tasks.Read");
     let path = format!("/{CONTOSO_ID}/oauth2/v2.0/token");
     let incoming = alice_token_for_web_app(&app).await;
@@ -496,54 +472,50 @@ async fn on_behalf_of_refuses_bad_assertions() {
     let for_api = claims(&alice_token_for_web_app(&app).await);
     let mut other_aud = for_api.clone();
     other_aud["aud"] = json!(API_APP);
-    let other_aud =
-        localidp::crypto::jwt::sign(app.state.keys.ring().active(), &other_aud).unwrap();
-    let res = post(&app, &path, &obo(&other_aud, &scope)).await;
+    let other_aud = app.sign(&other_aud);
+    let res = app.post_form(&path, &obo(&other_aud, &scope)).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
     assert_eq!(body["error_codes"], json!([500131]));
 
     // Expired.
     let mut expired = for_api.clone();
-    expired["exp"] = json!(localidp::clock::Clock::system().now() - 600);
-    let expired = localidp::crypto::jwt::sign(app.state.keys.ring().active(), &expired).unwrap();
-    let res = post(&app, &path, &obo(&expired, &scope)).await;
+    expired["exp"] = json!(app.now() - 600);
+    let expired = app.sign(&expired);
+    let res = app.post_form(&path, &obo(&expired, &scope)).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error_codes"], json!([50013]), "{body}");
 
     // Foreign: signed by another localidp.
-    let other = spawn_app().await;
+    let other = spawn_app(&backend).await;
     let foreign = alice_token_for_web_app(&other).await;
-    let res = post(&app, &path, &obo(&foreign, &scope)).await;
+    let res = app.post_form(&path, &obo(&foreign, &scope)).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error_codes"], json!([50013]), "{body}");
 
     // An app-only token is no user's.
-    let res = post(
-        &app,
-        "/auth/token",
-        &[
+    let res = app
+        .token(&[
             ("grant_type", "client_credentials"),
             ("client_id", API_APP),
             ("client_secret", API_APP_SECRET),
             ("scope", &format!("api://{WEB_APP}/.default")),
-        ],
-    )
-    .await;
+        ])
+        .await;
     let app_token = res.json::<Value>().await.unwrap()["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
-    let res = post(&app, &path, &obo(&app_token, &scope)).await;
+    let res = app.post_form(&path, &obo(&app_token, &scope)).await;
     assert_oauth_error(res, 400, "invalid_grant").await;
 
     // Missing requested_token_use, missing assertion, public client.
     let mut form = obo(&incoming, &scope);
     form.retain(|(k, _)| *k != "requested_token_use");
-    assert_oauth_error(post(&app, &path, &form).await, 400, "invalid_request").await;
+    assert_oauth_error(app.post_form(&path, &form).await, 400, "invalid_request").await;
     let mut form = obo(&incoming, &scope);
     form.retain(|(k, _)| *k != "assertion");
-    assert_oauth_error(post(&app, &path, &form).await, 400, "invalid_request").await;
+    assert_oauth_error(app.post_form(&path, &form).await, 400, "invalid_request").await;
     let form = vec![
         ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
         ("client_id", PUBLIC_APP),
@@ -551,30 +523,23 @@ async fn on_behalf_of_refuses_bad_assertions() {
         ("scope", scope.as_str()),
         ("requested_token_use", "on_behalf_of"),
     ];
-    assert_oauth_error(post(&app, &path, &form).await, 400, "unauthorized_client").await;
+    assert_oauth_error(
+        app.post_form(&path, &form).await,
+        400,
+        "unauthorized_client",
+    )
+    .await;
 
     // The genuine assertion still works after all that.
     assert_eq!(
-        post(&app, &path, &obo(&incoming, &scope)).await.status(),
+        app.post_form(&path, &obo(&incoming, &scope)).await.status(),
         200
     );
 }
 
-/// Status and HTML of a browser endpoint (authorize or logout) under an authority.
-async fn page(app: &TestApp, path: &str, query: &[(&str, &str)]) -> (u16, String) {
-    let res = app
-        .http
-        .get(app.url(path))
-        .query(query)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
-#[tokio::test]
-async fn authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint() {
-    let app = spawn_app().await;
+on_every_backend!(authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint);
+async fn authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let request = |p: Option<&'static str>| {
         let mut q = vec![
             ("client_id", RP_WEB),
@@ -601,7 +566,7 @@ async fn authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint(
         ),
         (format!("/tfp/{CONTOSO_ID}/B2C_1_ROPC/{authorize}"), None),
     ] {
-        let (status, html) = page(&app, &path, &request(p)).await;
+        let (status, html) = app.get_page(&path, &request(p)).await;
         assert_eq!(status, 200, "{path} {p:?}: {html}");
         assert!(html.contains("Contoso Web"), "{path} {p:?}");
     }
@@ -634,11 +599,11 @@ async fn authorize_and_logout_resolve_tenant_and_policy_like_the_token_endpoint(
             "not found",
         ),
     ] {
-        let (status, html) = page(&app, &path, &request(p)).await;
+        let (status, html) = app.get_page(&path, &request(p)).await;
         assert_eq!(status, 400, "{path} {p:?}");
         assert!(html.contains(expected), "{path} {p:?}: {html}");
     }
-    let (status, html) = page(&app, &format!("/common/{logout}"), &[]).await;
+    let (status, html) = app.get_page(&format!("/common/{logout}"), &[]).await;
     assert_eq!(status, 200);
     assert!(html.contains("Contoso"), "{html}");
 }

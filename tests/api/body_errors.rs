@@ -17,9 +17,9 @@ async fn post_raw(
         .unwrap()
 }
 
-#[tokio::test]
-async fn malformed_bodies_get_protocol_errors_never_500() {
-    let app = spawn_app().await;
+on_every_backend!(malformed_bodies_get_protocol_errors_never_500);
+async fn malformed_bodies_get_protocol_errors_never_500(backend: Backend) {
+    let app = spawn_app(&backend).await;
     // Wrong content type on the token endpoint.
     let res = post_raw(
         &app,

@@ -408,3 +408,485 @@ fn without_a_command_localidp_serves_with_the_flags_given() {
         "{first}"
     );
 }
+
+/// A `localidp` child process whose stdout and stderr are collected as they come;
+/// killed on drop.
+struct Running {
+    child: Child,
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    /// Starts `localidp ARGS` in `cwd` with `env` added and LOCALIDP_LOG/RUST_LOG unset.
+    fn start(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let mut child = Command::new(BIN)
+            .current_dir(cwd)
+            .args(args)
+            .env_remove("LOCALIDP_LOG")
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start localidp");
+        let collect = |stream: Box<dyn std::io::Read + Send>| {
+            let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+            let sink = text.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let mut text = sink.lock().unwrap();
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            });
+            text
+        };
+        let stdout = collect(Box::new(child.stdout.take().unwrap()));
+        let stderr = collect(Box::new(child.stderr.take().unwrap()));
+        Running {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Waits until stdout (or stderr) contains `needle`; returns all of it so far.
+    fn wait_for(&self, from_stderr: bool, needle: &str) -> String {
+        let text = if from_stderr {
+            &self.stderr
+        } else {
+            &self.stdout
+        };
+        for _ in 0..300 {
+            let now = text.lock().unwrap().clone();
+            if now.contains(needle) {
+                return now;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "no {needle:?} within 15 s; stdout:\n{}\nstderr:\n{}",
+            self.stdout.lock().unwrap(),
+            self.stderr.lock().unwrap()
+        );
+    }
+
+    /// The base URL from the banner's first line.
+    fn base(&self) -> String {
+        let banner = self.wait_for(false, "endpoints:");
+        let rest = banner.split("listening on ").nth(1).unwrap();
+        rest.split_whitespace().next().unwrap().to_owned()
+    }
+}
+
+/// Every file and folder under `dir`, relative to it, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            out.push(path.strip_prefix(dir).unwrap().display().to_string());
+            if path.is_dir() {
+                todo.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn group_list_shows_ids_and_names_and_user_show_a_users_fields_roles_and_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let added = localidp(
+        d,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Ann@Example.com",
+            "--password",
+            "ann-pw",
+            "--name",
+            "Ann Example",
+            "--given-name",
+            "Ann",
+            "--roles",
+            "Reader,Writer",
+            "--groups",
+            "staff,admins",
+        ],
+    );
+    let oid = added.split('\t').next().unwrap();
+    let groups = localidp(d, &["group", "list"]);
+    let mut lines = groups.lines();
+    assert_eq!(lines.next(), Some("id\tname"), "{groups}");
+    let listed: Vec<(String, String)> = lines
+        .map(|l| {
+            let (id, name) = l.split_once('\t').unwrap();
+            (id.to_owned(), name.to_owned())
+        })
+        .collect();
+    let names: Vec<&str> = listed.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["admins", "staff"], "{groups}");
+    for (id, _) in &listed {
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{groups}");
+    }
+
+    let shown = localidp(d, &["user", "show", "ann@example.com"]);
+    let field = |name: &str| {
+        shown
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no {name}: in\n{shown}"))
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(field("oid"), oid);
+    assert_eq!(field("email"), "Ann@Example.com");
+    assert_eq!(field("name"), "Ann Example");
+    assert_eq!(field("given_name"), "Ann");
+    assert_eq!(field("disabled"), "false");
+    assert_eq!(field("password"), "set");
+    assert_eq!(field("roles"), "Reader,Writer");
+    // Each group with the id `group list` shows (the `groups` claim's value).
+    for (id, name) in &listed {
+        assert!(
+            shown.lines().any(|l| l.ends_with(&format!("{id} {name}"))),
+            "{name} ({id}) missing:\n{shown}"
+        );
+    }
+    assert!(!shown.contains("$argon2"), "no hash is printed:\n{shown}");
+
+    // An unknown user is an error, not an empty answer.
+    let out = Command::new(BIN)
+        .args([
+            "--database-url",
+            &format!("sqlite://{}/db.sqlite", d.display()),
+        ])
+        .args(["user", "show", "nobody@example.com"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody@example.com not found"));
+}
+
+#[test]
+fn the_sqlite_database_is_created_readable_by_its_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    localidp(d, &["user", "list"]);
+    let db = d.join("db.sqlite");
+    assert_eq!(mode(&db), 0o600, "{}", db.display());
+    // SQLite gives its journal files the database's mode.
+    for suffix in ["-wal", "-shm"] {
+        let side = d.join(format!("db.sqlite{suffix}"));
+        if side.exists() {
+            assert_eq!(mode(&side), 0o600, "{}", side.display());
+        }
+    }
+}
+
+#[test]
+fn relative_paths_in_a_config_file_are_taken_from_its_folder_and_flags_from_the_working_directory()
+{
+    let conf = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(
+        conf.path().join("localidp.toml"),
+        r#"
+database_url = "sqlite://state/idp.db"
+keys_dir = "state/keys"
+seed = "seed.toml"
+
+[[trusted_issuers]]
+issuer = "https://login.example.com/v2.0"
+jwks_file = "issuer-keys.json"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        conf.path().join("seed.toml"),
+        "[[tenants]]\nname = \"paths.example\"\n\n[[groups]]\nname = \"seeded-group\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        conf.path().join("issuer-keys.json"),
+        r#"{"keys":[{"kty":"RSA","kid":"k1","use":"sig","alg":"RS256","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw","e":"AQAB"}]}"#,
+    )
+    .unwrap();
+    let config = conf.path().join("localidp.toml");
+    let config = config.to_str().unwrap();
+
+    // serve: the database, keys and seed come from the config file's folder; the
+    // trusted issuer's JWKS file is found there too, or the start would fail.
+    let server = Running::start(cwd.path(), &["-c", config, "serve", "--port", "0"], &[]);
+    let banner = server.wait_for(false, "Seed applied");
+    drop(server);
+    assert!(
+        conf.path().join("state/idp.db").is_file(),
+        "{banner}\n{:?}",
+        tree(conf.path())
+    );
+    assert!(
+        std::fs::read_dir(conf.path().join("state/keys"))
+            .unwrap()
+            .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "pem")),
+        "{:?}",
+        tree(conf.path())
+    );
+    assert!(
+        tree(cwd.path()).is_empty(),
+        "nothing in the working directory: {:?}",
+        tree(cwd.path())
+    );
+
+    // An admin command finds the same database from elsewhere.
+    let out = Command::new(BIN)
+        .current_dir(cwd.path())
+        .args(["-c", config, "group", "list"])
+        .env("LOCALIDP_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("seeded-group"));
+
+    // A path given as a flag is relative to the working directory.
+    let out = Command::new(BIN)
+        .current_dir(cwd.path())
+        .args([
+            "-c",
+            config,
+            "--database-url",
+            "sqlite://flag.db",
+            "user",
+            "list",
+        ])
+        .env("LOCALIDP_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        cwd.path().join("flag.db").is_file(),
+        "{:?}",
+        tree(cwd.path())
+    );
+}
+
+/// One HTTPS GET of `path` on localhost:`port`, trusting only `ca_pem`; the status line.
+fn https_get_trusting(ca_pem: &str, port: u16, path: &str) -> String {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut conn =
+        rustls::ClientConnection::new(std::sync::Arc::new(config), "localhost".try_into().unwrap())
+            .unwrap();
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
+    write!(
+        tls,
+        "GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    let _ = tls.read_to_end(&mut response);
+    String::from_utf8_lossy(&response)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn ephemeral_with_tls_writes_nothing_and_prints_its_ca_or_saves_it_where_asked() {
+    let cwd = tempfile::tempdir().unwrap();
+    let server = Running::start(
+        cwd.path(),
+        &["serve", "--ephemeral", "--tls", "--port", "0"],
+        &[],
+    );
+    let banner = server.wait_for(false, "-----END CERTIFICATE-----");
+    let pem = &banner[banner.find("-----BEGIN CERTIFICATE-----").unwrap()..];
+    let port: u16 = server.base().rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(https_get_trusting(pem, port, "/healthz"), "HTTP/1.1 200 OK");
+    drop(server);
+    assert!(
+        tree(cwd.path()).is_empty(),
+        "--ephemeral --tls wrote {:?}",
+        tree(cwd.path())
+    );
+
+    // --tls-ca-out: the certificate (not the key) where asked, and nothing else.
+    let server = Running::start(
+        cwd.path(),
+        &[
+            "serve",
+            "--ephemeral",
+            "--tls",
+            "--tls-ca-out",
+            "dev-ca.pem",
+            "--port",
+            "0",
+        ],
+        &[],
+    );
+    let banner = server.wait_for(false, "endpoints:");
+    assert!(banner.contains("dev-ca.pem"), "{banner}");
+    let port: u16 = server.base().rsplit(':').next().unwrap().parse().unwrap();
+    let saved = std::fs::read_to_string(cwd.path().join("dev-ca.pem")).unwrap();
+    assert!(!saved.contains("PRIVATE KEY"));
+    assert_eq!(
+        https_get_trusting(&saved, port, "/healthz"),
+        "HTTP/1.1 200 OK"
+    );
+    drop(server);
+    assert_eq!(tree(cwd.path()), ["dev-ca.pem"]);
+}
+
+#[test]
+fn each_request_is_logged_by_default_with_method_path_status_and_no_query_string() {
+    let cwd = tempfile::tempdir().unwrap();
+    let server = Running::start(cwd.path(), &["serve", "--ephemeral", "--port", "0"], &[]);
+    let base = server.base();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let res = http
+            .get(format!(
+                "{base}/.well-known/openid-configuration?client_secret=hunter2"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let res = http
+            .post(format!("{base}/auth/token?password=hunter3"))
+            .form(&[("grant_type", "password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+    });
+    let log = server.wait_for(true, "\"POST /auth/token\" 400 ");
+    assert!(
+        log.contains("\"GET /.well-known/openid-configuration\" 200 "),
+        "{log}"
+    );
+    assert!(log.contains("localidp::request"), "{log}");
+    assert!(!log.contains("hunter"), "a query string was logged:\n{log}");
+}
+
+#[test]
+fn pkce_allow_plain_is_an_on_off_flag_also_set_by_env_or_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.toml");
+    std::fs::write(
+        &seed,
+        r#"[[tenants]]
+name = "pkce.example"
+
+[[clients]]
+client_id = "web"
+secret = "a-long-random-secret-for-the-web-app"
+redirect_uris = ["http://localhost:3000/cb"]
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("on.toml"), "pkce_allow_plain = true\n").unwrap();
+    let seed = seed.to_str().unwrap();
+    let on_toml = dir.path().join("on.toml");
+    let authorize_plain = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["serve", "--ephemeral", "--port", "0", "--seed", seed];
+        args.extend_from_slice(extra);
+        let server = Running::start(dir.path(), &args, env);
+        let base = server.base();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let status = rt.block_on(async {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .get(format!("{base}/authorize"))
+                .query(&[
+                    ("client_id", "web"),
+                    ("redirect_uri", "http://localhost:3000/cb"),
+                    ("response_type", "code"),
+                    ("scope", "openid"),
+                    ("state", "s"),
+                    (
+                        "code_challenge",
+                        "plain-verifier-plain-verifier-plain-verifier-0",
+                    ),
+                    ("code_challenge_method", "plain"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        status.as_u16()
+    };
+    // Refused (an error redirect to the app) unless turned on; the login page when on.
+    assert_eq!(authorize_plain(&[], &[]), 302);
+    assert_eq!(authorize_plain(&["--pkce-allow-plain"], &[]), 200);
+    assert_eq!(
+        authorize_plain(&[], &[("LOCALIDP_PKCE_ALLOW_PLAIN", "true")]),
+        200
+    );
+    assert_eq!(
+        authorize_plain(&["-c", on_toml.to_str().unwrap()], &[]),
+        200
+    );
+    // A flag without a value: `--pkce-allow-plain true` is not its syntax any more.
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--ephemeral",
+            "--port",
+            "0",
+            "--pkce-allow-plain",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

@@ -2,9 +2,9 @@ use crate::helpers::*;
 use base64::Engine;
 use serde_json::Value;
 
-#[tokio::test]
-async fn client_secret_post_issues_an_app_token() {
-    let app = spawn_app().await;
+on_every_backend!(client_secret_post_issues_an_app_token);
+async fn client_secret_post_issues_an_app_token(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let scope = format!("api://{API_APP}/.default");
     let res = app
         .token(&[
@@ -41,9 +41,9 @@ async fn client_secret_post_issues_an_app_token() {
     assert_eq!(v["roles"], serde_json::json!(["Tasks.Read.All"]));
 }
 
-#[tokio::test]
-async fn client_secret_basic_with_form_encoded_credentials() {
-    let app = spawn_app().await;
+on_every_backend!(client_secret_basic_with_form_encoded_credentials);
+async fn client_secret_basic_with_form_encoded_credentials(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app
         .http
         .post(app.url("/auth/token"))
@@ -77,9 +77,9 @@ async fn client_secret_basic_with_form_encoded_credentials() {
     assert_eq!(res.status(), 200);
 }
 
-#[tokio::test]
-async fn client_authentication_failures() {
-    let app = spawn_app().await;
+on_every_backend!(client_authentication_failures);
+async fn client_authentication_failures(backend: Backend) {
+    let app = spawn_app(&backend).await;
     // Wrong secret, post and basic.
     let res = app
         .token(&[
@@ -155,9 +155,9 @@ async fn client_authentication_failures() {
     assert_oauth_error(res, 401, "invalid_client").await;
 }
 
-#[tokio::test]
-async fn client_credentials_scope_must_be_dot_default() {
-    let app = spawn_app().await;
+on_every_backend!(client_credentials_scope_must_be_dot_default);
+async fn client_credentials_scope_must_be_dot_default(backend: Backend) {
+    let app = spawn_app(&backend).await;
     for scope in [
         format!("api://{API_APP}/Tasks.Read"),
         "openid".to_owned(),

@@ -1,9 +1,9 @@
 use crate::helpers::*;
 use serde_json::Value;
 
-#[tokio::test]
-async fn discovery_documents_and_jwks() {
-    let app = spawn_app().await;
+on_every_backend!(discovery_documents_and_jwks);
+async fn discovery_documents_and_jwks(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let root: Value = app.get_json("/.well-known/openid-configuration").await;
     assert_eq!(root["issuer"], format!("{PUBLIC_URL}/{CONTOSO_ID}/v2.0"));
     assert_eq!(root["token_endpoint"], format!("{PUBLIC_URL}/auth/token"));
@@ -75,9 +75,9 @@ async fn discovery_documents_and_jwks() {
     assert_eq!(tenant_keys, jwks);
 }
 
-#[tokio::test]
-async fn health_and_readiness() {
-    let app = spawn_app().await;
+on_every_backend!(health_and_readiness);
+async fn health_and_readiness(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let res = app.http.get(app.url("/readyz")).send().await.unwrap();

@@ -3,45 +3,15 @@
 
 use crate::helpers::*;
 use localidp::config::TrustedIssuer;
-use localidp::directory::{self, users::NewUser};
 use serde_json::Value;
 
 const EXTERNAL: &str = "http://external-idp.test";
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
 
-async fn add_user(app: &TestApp, email: &'static str, oid: &'static str) {
-    let hasher = app.state.hasher.clone();
-    app.state
-        .db(move |c| {
-            let tenant = directory::tenant(c, CONTOSO_ID).unwrap();
-            let new = NewUser {
-                email: Some(email.into()),
-                password: Some("pw-of-their-own".to_owned().into()),
-                display_name: Some(format!("User {email}")),
-                oid: Some(oid.into()),
-                ..Default::default()
-            };
-            directory::users::create_user(c, &hasher, &tenant, &new, 0).unwrap();
-            Ok(())
-        })
-        .await
-        .unwrap();
-}
-
-async fn password_token(app: &TestApp, user: &str, pw: &str, scope: &str) -> String {
-    let res = app
-        .token(&[
-            ("grant_type", "password"),
-            ("client_id", WEB_APP),
-            ("client_secret", WEB_APP_SECRET),
-            ("username", user),
-            ("password", pw),
-            ("scope", scope),
-        ])
-        .await;
-    assert_eq!(res.status(), 200);
-    res.json::<Value>().await.unwrap()["access_token"]
+/// The access token of a password grant via the web app.
+async fn access_token(app: &TestApp, user: &str, password: &str, scope: &str) -> String {
+    app.password_tokens(user, password, scope).await["access_token"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -59,9 +29,9 @@ async fn exchange(app: &TestApp, subject: &str, token_type: &str) -> reqwest::Re
     .await
 }
 
-#[tokio::test]
-async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned() {
-    let (mut ext_settings, ext_fixture) = test_fixture(&Backend::Sqlite);
+on_every_backend!(external_tokens_become_ours_matched_by_oid_email_or_provisioned);
+async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned(backend: Backend) {
+    let (mut ext_settings, ext_fixture) = test_fixture(&backend);
     ext_settings.public_url = Some(EXTERNAL.into());
     let external = spawn_with(ext_settings, ext_fixture).await;
     let jwks = external
@@ -74,7 +44,7 @@ async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned() {
         .await
         .unwrap();
 
-    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    let (mut settings, fixture) = test_fixture(&backend);
     let jwks_file = settings.keys_dir.with_file_name("external-jwks.json");
     std::fs::write(&jwks_file, jwks).unwrap();
     settings.trusted_issuers = vec![TrustedIssuer {
@@ -87,7 +57,7 @@ async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned() {
     let app = spawn_with(settings, fixture).await;
 
     // Matched by oid: the same person in both.
-    let alice = password_token(&external, ALICE, ALICE_PASSWORD, "openid").await;
+    let alice = access_token(&external, ALICE, ALICE_PASSWORD, "openid").await;
     let res = exchange(&app, &alice, ACCESS_TOKEN).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
@@ -103,19 +73,12 @@ async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned() {
     );
 
     // Matched by email: different object ids on each side.
-    add_user(
-        &external,
-        "dan@contoso.com",
-        "d0000000-0000-4000-8000-00000000000e",
-    )
-    .await;
-    add_user(
-        &app,
-        "dan@contoso.com",
-        "d0000000-0000-4000-8000-00000000000a",
-    )
-    .await;
-    let dan = password_token(&external, "dan@contoso.com", "pw-of-their-own", "openid").await;
+    external
+        .add_user("dan@contoso.com", "d0000000-0000-4000-8000-00000000000e")
+        .await;
+    app.add_user("dan@contoso.com", "d0000000-0000-4000-8000-00000000000a")
+        .await;
+    let dan = access_token(&external, "dan@contoso.com", OWN_PASSWORD, "openid").await;
     let res = exchange(&app, &dan, ACCESS_TOKEN).await;
     assert_eq!(res.status(), 200);
     let c = claims(
@@ -126,13 +89,10 @@ async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned() {
     assert_eq!(c["oid"], "d0000000-0000-4000-8000-00000000000a");
 
     // Unknown here: provisioned, keeping the external oid.
-    add_user(
-        &external,
-        "zoe@contoso.com",
-        "20e00000-0000-4000-8000-000000000001",
-    )
-    .await;
-    let zoe = password_token(&external, "zoe@contoso.com", "pw-of-their-own", "openid").await;
+    external
+        .add_user("zoe@contoso.com", "20e00000-0000-4000-8000-000000000001")
+        .await;
+    let zoe = access_token(&external, "zoe@contoso.com", OWN_PASSWORD, "openid").await;
     let res = exchange(&app, &zoe, ACCESS_TOKEN).await;
     assert_eq!(res.status(), 200);
     let c = claims(
@@ -151,14 +111,14 @@ async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned() {
 
     // Refused: our own token (issuer not trusted), the external issuer's token for
     // another audience, a tampered token, a wrong token type, no token.
-    let own = password_token(&app, ALICE, ALICE_PASSWORD, "openid").await;
+    let own = access_token(&app, ALICE, ALICE_PASSWORD, "openid").await;
     assert_oauth_error(
         exchange(&app, &own, ACCESS_TOKEN).await,
         400,
         "invalid_grant",
     )
     .await;
-    let other_aud = password_token(
+    let other_aud = access_token(
         &external,
         ALICE,
         ALICE_PASSWORD,

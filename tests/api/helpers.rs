@@ -1,10 +1,18 @@
-//! Test fixture: the real server on port 0 over a fresh database, talked to over HTTP.
+//! Test fixture: the real server on port 0 over a fresh database (a SQLite file, or a
+//! schema of its own in PostgreSQL), talked to over HTTP, on a clock the test moves.
+
+mod browser;
+pub mod clients;
+
+pub use browser::*;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use localidp::clock::Clock;
 use localidp::config::{ConfigArgs, Settings};
 use localidp::startup::Application;
 use serde_json::Value;
@@ -34,16 +42,26 @@ pub enum Backend {
     Postgres(String),
 }
 
-impl Backend {
-    /// SQLite always; PostgreSQL too when LOCALIDP_TEST_POSTGRES_URL is set.
-    pub fn all() -> Vec<Backend> {
-        let mut v = vec![Backend::Sqlite];
-        if let Some(pg) = postgres_url() {
-            v.push(Backend::Postgres(pg));
+/// Makes each named `async fn(Backend)` two tests, `NAME::sqlite` and `NAME::postgres`;
+/// the PostgreSQL one passes without running when LOCALIDP_TEST_POSTGRES_URL is unset.
+macro_rules! on_every_backend {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(url) = $crate::helpers::postgres_url() {
+                    super::$test($crate::helpers::Backend::Postgres(url)).await
+                }
+            }
         }
-        v
-    }
+    )+};
 }
+pub(crate) use on_every_backend;
 
 pub fn postgres_url() -> Option<String> {
     std::env::var("LOCALIDP_TEST_POSTGRES_URL")
@@ -51,11 +69,12 @@ pub fn postgres_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// What a test server lives on: a temp dir, and maybe its own PostgreSQL database,
+/// What a test server lives on: a temp dir, and maybe its own PostgreSQL schema,
 /// dropped when the last server using them is gone.
 pub struct Fixture {
     /// Kept for its Drop, which removes the directory.
     _dir: tempfile::TempDir,
+    /// The server URL and the schema's name.
     postgres: Option<(String, String)>,
 }
 
@@ -66,23 +85,29 @@ impl Drop for Fixture {
         if let Some((base, name)) = &self.postgres
             && let Ok(mut admin) = diesel::PgConnection::establish(base)
         {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
         }
     }
 }
 
-/// A fresh PostgreSQL database on the test server, named uniquely; returns its URL and name.
-pub fn fresh_postgres_database(base_url: &str) -> (String, String) {
+/// A fresh schema, named uniquely, in the PostgreSQL database at `base_url`; returns
+/// a URL whose connections see only that schema (libpq's `options` sets their
+/// `search_path`), and the schema's name. A schema rather than a database per test:
+/// CREATE DATABASE copies a template and takes up to a second.
+pub fn fresh_postgres_schema(base_url: &str) -> (String, String) {
     use diesel::Connection;
     use diesel::connection::SimpleConnection;
     let mut admin = diesel::PgConnection::establish(base_url)
         .unwrap_or_else(|e| panic!("cannot reach {base_url}: {e}"));
     let name = format!("localidp_test_{}", uuid::Uuid::new_v4().simple());
     admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create test database");
-    let (prefix, _) = base_url.rsplit_once('/').expect("URL with a database name");
-    (format!("{prefix}/{name}"), name)
+        .batch_execute(&format!("CREATE SCHEMA {name}"))
+        .expect("create test schema");
+    let separator = if base_url.contains('?') { '&' } else { '?' };
+    (
+        format!("{base_url}{separator}options=-csearch_path%3D{name}"),
+        name,
+    )
 }
 
 pub fn bcrypt_hash(password: &str) -> String {
@@ -226,55 +251,122 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// The server's time, unix seconds.
+    pub fn now(&self) -> i64 {
+        self.state.clock.now()
+    }
+
+    /// Moves the server's clock forward, so tokens, codes and sessions expire without
+    /// the test waiting for them.
+    pub fn advance(&self, by: Duration) {
+        self.state.clock.advance(by);
+    }
+
     pub async fn stop(self) -> (Settings, Arc<Fixture>) {
         self.handle.stop(true).await;
         (self.settings, self.fixture)
     }
 
-    pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+    /// POSTs a form to a path.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http
-            .post(self.url("/auth/token"))
+            .post(self.url(path))
             .form(form)
             .send()
             .await
-            .expect("token request")
+            .expect("POST")
+    }
+
+    pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form("/auth/token", form).await
     }
 
     pub async fn tenant_token(&self, tenant: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.http
-            .post(self.url(&format!("/{tenant}/oauth2/v2.0/token")))
-            .form(form)
-            .send()
+        self.post_form(&format!("/{tenant}/oauth2/v2.0/token"), form)
             .await
-            .expect("token request")
     }
 
-    /// A password-grant token response for alice via the web app.
-    pub async fn alice_tokens(&self, scope: &str) -> Value {
+    /// A password-grant token response for a user via the web app.
+    pub async fn password_tokens(&self, user: &str, password: &str, scope: &str) -> Value {
         let res = self
             .token(&[
                 ("grant_type", "password"),
                 ("client_id", WEB_APP),
                 ("client_secret", WEB_APP_SECRET),
-                ("username", ALICE),
-                ("password", ALICE_PASSWORD),
+                ("username", user),
+                ("password", password),
                 ("scope", scope),
             ])
             .await;
-        assert_eq!(res.status(), 200);
+        assert_eq!(res.status(), 200, "password grant for {user}");
         res.json().await.unwrap()
+    }
+
+    /// A password-grant token response for alice via the web app.
+    pub async fn alice_tokens(&self, scope: &str) -> Value {
+        self.password_tokens(ALICE, ALICE_PASSWORD, scope).await
+    }
+
+    /// Redeems a refresh token as the web app, with extra form fields.
+    pub async fn refresh(&self, token: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+        self.refresh_as(WEB_APP, WEB_APP_SECRET, token, extra).await
+    }
+
+    /// Redeems a refresh token as the given confidential client.
+    pub async fn refresh_as(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        token: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("client_secret", client_secret),
+            ("refresh_token", token),
+        ];
+        form.extend_from_slice(extra);
+        self.token(&form).await
+    }
+
+    /// Redeems an authorization code as the Contoso web relying party.
+    pub async fn redeem_code(&self, code: &str, verifier: Option<&str>) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("client_id", RP_WEB),
+            ("client_secret", RP_WEB_SECRET),
+            ("code", code),
+            ("redirect_uri", RP_WEB_CALLBACK),
+        ];
+        if let Some(v) = verifier {
+            form.push(("code_verifier", v));
+        }
+        self.token(&form).await
     }
 
     /// GET a path and parse its JSON body.
     pub async fn get_json(&self, path: &str) -> Value {
-        self.http
+        self.get_status_and_json(path).await.1
+    }
+
+    /// GET a path: its status and JSON body.
+    pub async fn get_status_and_json(&self, path: &str) -> (u16, Value) {
+        let res = self.http.get(self.url(path)).send().await.expect("GET");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("JSON body"))
+    }
+
+    /// GET a path with a query: its status and body text (an HTML page).
+    pub async fn get_page(&self, path: &str, query: &[(&str, &str)]) -> (u16, String) {
+        let res = self
+            .http
             .get(self.url(path))
+            .query(query)
             .send()
             .await
-            .expect("GET")
-            .json()
-            .await
-            .expect("JSON body")
+            .expect("GET");
+        (res.status().as_u16(), res.text().await.expect("body text"))
     }
 
     pub async fn verify(&self, token: &str) -> reqwest::Response {
@@ -285,7 +377,61 @@ impl TestApp {
             .await
             .expect("verify request")
     }
+
+    pub async fn userinfo(&self, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url("/userinfo"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("userinfo request")
+    }
+
+    /// What /introspect says of a token, asked by the Contoso web relying party.
+    pub async fn introspect(&self, token: &str) -> Value {
+        let res = self
+            .http
+            .post(self.url("/introspect"))
+            .basic_auth(RP_WEB, Some(RP_WEB_SECRET))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("introspect request");
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// Signs arbitrary claims with the server's active key: tokens that are well
+    /// signed but wrong in one respect.
+    pub fn sign(&self, claims: &Value) -> String {
+        localidp::crypto::jwt::sign(self.state.keys.ring().active(), claims).unwrap()
+    }
+
+    /// Adds a Contoso user with a password of their own and the given object id.
+    pub async fn add_user(&self, email: &'static str, oid: &'static str) {
+        use localidp::directory::{self, users::NewUser};
+        let hasher = self.state.hasher.clone();
+        let now = self.now();
+        self.state
+            .db(move |c| {
+                let tenant = directory::tenant(c, CONTOSO_ID).unwrap();
+                let new = NewUser {
+                    email: Some(email.into()),
+                    password: Some(OWN_PASSWORD.to_owned().into()),
+                    display_name: Some(format!("User {email}")),
+                    oid: Some(oid.into()),
+                    ..Default::default()
+                };
+                directory::users::create_user(c, &hasher, &tenant, &new, now).unwrap();
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
 }
+
+/// The password of users made by [`TestApp::add_user`].
+pub const OWN_PASSWORD: &str = "pw-of-their-own";
 
 /// A fixture and settings for a test server: fixed public URL, temp keys dir, seed,
 /// and the given database.
@@ -297,7 +443,7 @@ pub fn test_fixture(backend: &Backend) -> (Settings, Arc<Fixture>) {
             None,
         ),
         Backend::Postgres(base) => {
-            let (url, name) = fresh_postgres_database(base);
+            let (url, name) = fresh_postgres_schema(base);
             (url, Some((base.clone(), name)))
         }
     };
@@ -324,17 +470,15 @@ pub fn test_fixture(backend: &Backend) -> (Settings, Arc<Fixture>) {
     )
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_on(&Backend::Sqlite).await
-}
-
-pub async fn spawn_on(backend: &Backend) -> TestApp {
+/// A server with the standard seed on the given database.
+pub async fn spawn_app(backend: &Backend) -> TestApp {
     let (settings, fixture) = test_fixture(backend);
     spawn_with(settings, fixture).await
 }
 
 pub async fn spawn_with(settings: Settings, fixture: Arc<Fixture>) -> TestApp {
-    let app = Application::build(settings.clone())
+    init_test_log();
+    let app = Application::build_with_clock(settings.clone(), Clock::adjustable())
         .await
         .expect("server starts");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -351,15 +495,49 @@ pub async fn spawn_with(settings: Settings, fixture: Arc<Fixture>) -> TestApp {
     }
 }
 
-/// The claims of a JWT, without verifying it.
-pub fn claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).expect("three parts");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+/// Whether TEST_LOG asks for the server's logs.
+fn test_log() -> bool {
+    std::env::var("TEST_LOG").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
+/// With TEST_LOG set, the server's logs (tracing, and `log` records such as the access
+/// log) go to the test writer, so `cargo test` shows them for a failing test; without
+/// it, tests are silent. The filter is LOCALIDP_LOG or RUST_LOG, else `info`.
+pub fn init_test_log() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if !test_log() {
+            return;
+        }
+        let filter = tracing_subscriber::EnvFilter::try_from_env("LOCALIDP_LOG")
+            .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
+/// JSON in unpadded base64url: a JWT part, MSAL's client_info.
+pub fn decode_b64_json(s: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s).expect("base64url")).expect("JSON")
+}
+
+/// JSON as unpadded base64url: a JWT part.
+pub fn encode_b64_json(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+/// The claims of a JWT, without verifying it.
+pub fn claims(jwt: &str) -> Value {
+    decode_b64_json(jwt.split('.').nth(1).expect("three parts"))
+}
+
+/// The header of a JWT.
 pub fn header(jwt: &str) -> Value {
-    let h = jwt.split('.').next().unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
+    decode_b64_json(jwt.split('.').next().unwrap())
 }
 
 /// Asserts an RFC 6749 §5.2 error body and returns its description.

@@ -6,35 +6,19 @@
 
 use std::process::Command;
 
+use crate::helpers::clients::{interop_dir, node_modules, python, run_json};
 use crate::helpers::*;
-use crate::interop::{interop_dir, node_modules, python};
-use serde_json::{Value, json};
+use serde_json::json;
 
-/// Runs a client script off the test's runtime thread, which also drives the server.
-async fn run_json(mut cmd: Command, what: &'static str) -> Value {
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
-        panic!(
-            "{what} printed no JSON:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+/// Held while a server listens on port 443, which the two backends' runs share.
+static PORT_443: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-#[tokio::test]
-async fn msal_openid_client_jose_mastra_over_https() {
+on_every_backend!(msal_openid_client_jose_mastra_over_https);
+async fn msal_openid_client_jose_mastra_over_https(backend: Backend) {
     let python = python().to_owned();
     node_modules();
-    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    let _port_443 = PORT_443.lock().await;
+    let (mut settings, fixture) = test_fixture(&backend);
     settings.public_url = None;
     settings.tls = true;
     settings.also_listen = Some("127.0.0.1:443".into());
@@ -42,6 +26,7 @@ async fn msal_openid_client_jose_mastra_over_https() {
     let base = app.state.public_url.clone();
     assert!(base.starts_with("https://localhost:"), "{base}");
     let ca = app.settings.keys_dir.join("tls/ca.pem");
+    let admin_oid = crate::user_names::add_admin(&app).await;
     let cfg = json!({
         "base": base,
         "ca": ca,
@@ -54,6 +39,8 @@ async fn msal_openid_client_jose_mastra_over_https() {
         "api_app": API_APP,
         "username": ALICE,
         "password": ALICE_PASSWORD,
+        "plain_username": "admin",
+        "plain_password": crate::user_names::ADMIN_PASSWORD,
         "foreign_tenant_id": FABRIKAM_ID,
         "foreign_app": FABRIKAM_APP,
         "foreign_secret": FABRIKAM_SECRET,
@@ -68,6 +55,11 @@ async fn msal_openid_client_jose_mastra_over_https() {
         .env("REQUESTS_CA_BUNDLE", &ca)
         .env("SSL_CERT_FILE", &ca);
     let py = run_json(cmd, "msal_python.py").await;
+
+    let r = &py["entra_password_user_name"];
+    assert_eq!(r["ok"], true, "MSAL Python password flow by user name: {r}");
+    assert_eq!(r["claims"]["oid"], admin_oid);
+    assert_eq!(r["claims"]["preferred_username"], "admin");
 
     let r = &py["entra_password"];
     assert_eq!(r["ok"], true, "MSAL Python Entra password flow: {r}");
@@ -157,4 +149,5 @@ async fn msal_openid_client_jose_mastra_over_https() {
     assert_eq!(js["jose"]["oid"], WEB_APP);
     assert_eq!(js["mastra"]["ok"], true, "@mastra/auth: {}", js["mastra"]);
     assert_eq!(js["mastra"]["oid"], WEB_APP);
+    app.stop().await;
 }

@@ -1,10 +1,9 @@
 use crate::helpers::*;
-use localidp::crypto::jwt;
 use serde_json::{Value, json};
 
-#[tokio::test]
-async fn login_returns_token_and_claims_and_verify_accepts_it() {
-    let app = spawn_app().await;
+on_every_backend!(login_returns_token_and_claims_and_verify_accepts_it);
+async fn login_returns_token_and_claims_and_verify_accepts_it(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app
         .http
         .post(app.url("/auth/login"))
@@ -34,9 +33,9 @@ async fn login_returns_token_and_claims_and_verify_accepts_it() {
     assert_eq!(v["tid"], CONTOSO_ID);
 }
 
-#[tokio::test]
-async fn login_failures() {
-    let app = spawn_app().await;
+on_every_backend!(login_failures);
+async fn login_failures(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let post = |body: Value| app.http.post(app.url("/auth/login")).json(&body).send();
     let res = post(json!({"email": ALICE, "password": "wrong"}))
         .await
@@ -60,12 +59,6 @@ async fn login_failures() {
     assert_oauth_error(res, 400, "invalid_request").await;
 }
 
-/// Signs arbitrary claims with the server's active key, to build tokens that are
-/// well signed but wrong in one respect.
-fn forge(app: &TestApp, claims: &Value) -> String {
-    jwt::sign(app.state.keys.ring().active(), claims).unwrap()
-}
-
 async fn assert_rejected(app: &TestApp, token: &str, why: &str) {
     let res = app.verify(token).await;
     assert_eq!(res.status(), 401, "{why}");
@@ -82,13 +75,13 @@ async fn assert_rejected(app: &TestApp, token: &str, why: &str) {
     assert_eq!(body["error"], "invalid_token", "{why}");
 }
 
-#[tokio::test]
-async fn verify_rejects_bad_tokens() {
-    let app = spawn_app().await;
+on_every_backend!(verify_rejects_bad_tokens);
+async fn verify_rejects_bad_tokens(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let good = app.alice_tokens("openid").await;
     let at = good["access_token"].as_str().unwrap();
     let base = claims(at);
-    let now = localidp::clock::Clock::system().now();
+    let now = app.now();
     let with = |k: &str, v: Value| {
         let mut c = base.clone();
         c[k] = v;
@@ -97,73 +90,64 @@ async fn verify_rejects_bad_tokens() {
 
     assert_eq!(app.verify(at).await.status(), 200);
     assert_eq!(
-        app.verify(&forge(&app, &base)).await.status(),
+        app.verify(&app.sign(&base)).await.status(),
         200,
         "forge helper works"
     );
 
+    assert_rejected(&app, &app.sign(&with("exp", json!(now - 120))), "expired").await;
     assert_rejected(
         &app,
-        &forge(&app, &with("exp", json!(now - 120))),
-        "expired",
-    )
-    .await;
-    assert_rejected(
-        &app,
-        &forge(&app, &with("nbf", json!(now + 600))),
+        &app.sign(&with("nbf", json!(now + 600))),
         "not yet valid",
     )
     .await;
     assert_rejected(
         &app,
-        &forge(
-            &app,
-            &with("iss", json!("https://login.microsoftonline.com/x/v2.0")),
-        ),
+        &app.sign(&with(
+            "iss",
+            json!("https://login.microsoftonline.com/x/v2.0"),
+        )),
         "foreign issuer",
     )
     .await;
     assert_rejected(
         &app,
-        &forge(
-            &app,
-            &with("iss", json!(format!("{PUBLIC_URL}/{FABRIKAM_ID}/v2.0"))),
-        ),
+        &app.sign(&with(
+            "iss",
+            json!(format!("{PUBLIC_URL}/{FABRIKAM_ID}/v2.0")),
+        )),
         "issuer of another tenant",
     )
     .await;
     assert_rejected(
         &app,
-        &forge(&app, &with("tid", json!(FABRIKAM_ID))),
+        &app.sign(&with("tid", json!(FABRIKAM_ID))),
         "tid of another tenant",
     )
     .await;
     assert_rejected(
         &app,
-        &forge(&app, &with("aud", json!(FABRIKAM_APP))),
+        &app.sign(&with("aud", json!(FABRIKAM_APP))),
         "audience of another tenant",
     )
     .await;
     assert_rejected(
         &app,
-        &forge(&app, &with("aud", json!("https://graph.microsoft.com"))),
+        &app.sign(&with("aud", json!("https://graph.microsoft.com"))),
         "unknown audience",
     )
     .await;
     let mut no_sub = base.clone();
     no_sub.as_object_mut().unwrap().remove("sub");
-    assert_rejected(&app, &forge(&app, &no_sub), "no sub").await;
+    assert_rejected(&app, &app.sign(&no_sub), "no sub").await;
 
     // The ID token is not an access token.
     assert_rejected(&app, good["id_token"].as_str().unwrap(), "id token").await;
 
     // Tampered payload, stripped signature, alg=none, HS256 with the public key.
     let parts: Vec<&str> = at.split('.').collect();
-    let forged_payload = {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(with("roles", json!(["Owner"])).to_string())
-    };
+    let forged_payload = encode_b64_json(&with("roles", json!(["Owner"])));
     assert_rejected(
         &app,
         &format!("{}.{}.{}", parts[0], forged_payload, parts[2]),
@@ -171,14 +155,14 @@ async fn verify_rejects_bad_tokens() {
     )
     .await;
     assert_rejected(&app, &format!("{}.{}.", parts[0], parts[1]), "no signature").await;
-    let b64 = |v: Value| {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
-    };
     let kid = header(at)["kid"].clone();
     assert_rejected(
         &app,
-        &format!("{}.{}.", b64(json!({"alg": "none", "kid": kid})), parts[1]),
+        &format!(
+            "{}.{}.",
+            encode_b64_json(&json!({"alg": "none", "kid": kid})),
+            parts[1]
+        ),
         "alg none",
     )
     .await;
@@ -186,7 +170,7 @@ async fn verify_rejects_bad_tokens() {
         &app,
         &format!(
             "{}.{}.{}",
-            b64(json!({"alg": "HS256", "kid": kid})),
+            encode_b64_json(&json!({"alg": "HS256", "kid": kid})),
             parts[1],
             parts[2]
         ),
@@ -197,7 +181,7 @@ async fn verify_rejects_bad_tokens() {
         &app,
         &format!(
             "{}.{}.{}",
-            b64(json!({"alg": "RS256", "kid": "unknown"})),
+            encode_b64_json(&json!({"alg": "RS256", "kid": "unknown"})),
             parts[1],
             parts[2]
         ),
@@ -206,17 +190,22 @@ async fn verify_rejects_bad_tokens() {
     .await;
     assert_rejected(
         &app,
-        &format!("{}.{}.{}", b64(json!({"alg": "RS256"})), parts[1], parts[2]),
+        &format!(
+            "{}.{}.{}",
+            encode_b64_json(&json!({"alg": "RS256"})),
+            parts[1],
+            parts[2]
+        ),
         "no kid",
     )
     .await;
     assert_rejected(&app, "not-a-jwt", "garbage").await;
 }
 
-#[tokio::test]
-async fn verify_rejects_tokens_of_another_localidp() {
-    let app = spawn_app().await;
-    let other = spawn_app().await;
+on_every_backend!(verify_rejects_tokens_of_another_localidp);
+async fn verify_rejects_tokens_of_another_localidp(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let other = spawn_app(&backend).await;
     let foreign = other.alice_tokens("openid").await;
     assert_rejected(
         &app,
@@ -226,9 +215,9 @@ async fn verify_rejects_tokens_of_another_localidp() {
     .await;
 }
 
-#[tokio::test]
-async fn verify_without_or_with_malformed_authorization() {
-    let app = spawn_app().await;
+on_every_backend!(verify_without_or_with_malformed_authorization);
+async fn verify_without_or_with_malformed_authorization(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app.http.get(app.url("/auth/verify")).send().await.unwrap();
     assert_eq!(res.status(), 401);
     let challenge = res.headers()["www-authenticate"]

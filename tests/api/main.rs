@@ -15,3 +15,4 @@ mod overload;
 mod password_grant;
 mod persistence;
 mod refresh;
+mod user_names;

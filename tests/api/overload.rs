@@ -1,12 +1,12 @@
 use crate::helpers::*;
 use serde_json::Value;
 
+on_every_backend!(sign_in_burst_beyond_the_hash_queue_gets_503);
 /// With one hashing thread and room for one waiting check, a burst of sign-ins is partly refused with
 /// 503 `temporarily_unavailable` and `Retry-After`, never queued without bound, while
 /// cheap endpoints keep answering.
-#[tokio::test]
-async fn sign_in_burst_beyond_the_hash_queue_gets_503() {
-    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+async fn sign_in_burst_beyond_the_hash_queue_gets_503(backend: Backend) {
+    let (mut settings, fixture) = test_fixture(&backend);
     settings.hash_concurrency = 1;
     settings.hash_queue = 1;
     let app = spawn_with(settings, fixture).await;

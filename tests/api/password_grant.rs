@@ -1,9 +1,9 @@
 use crate::helpers::*;
 use serde_json::Value;
 
-#[tokio::test]
-async fn password_grant_issues_entra_shaped_tokens() {
-    let app = spawn_app().await;
+on_every_backend!(password_grant_issues_entra_shaped_tokens);
+async fn password_grant_issues_entra_shaped_tokens(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let body = app.alice_tokens("openid profile offline_access").await;
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
@@ -46,9 +46,9 @@ async fn password_grant_issues_entra_shaped_tokens() {
     assert!(id.get("azp").is_none());
 }
 
-#[tokio::test]
-async fn public_client_password_grant_and_resource_scopes() {
-    let app = spawn_app().await;
+on_every_backend!(public_client_password_grant_and_resource_scopes);
+async fn public_client_password_grant_and_resource_scopes(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app
         .token(&[
             ("grant_type", "password"),
@@ -76,9 +76,9 @@ async fn public_client_password_grant_and_resource_scopes() {
     assert_eq!(c["oid"], ALICE_OID);
 }
 
-#[tokio::test]
-async fn wrong_password_unknown_user_and_disabled_user_are_invalid_grant() {
-    let app = spawn_app().await;
+on_every_backend!(wrong_password_unknown_user_and_disabled_user_are_invalid_grant);
+async fn wrong_password_unknown_user_and_disabled_user_are_invalid_grant(backend: Backend) {
+    let app = spawn_app(&backend).await;
     for (user, pw) in [
         (ALICE, "not-her-password"),
         ("nobody@contoso.com", "whatever"),
@@ -98,9 +98,9 @@ async fn wrong_password_unknown_user_and_disabled_user_are_invalid_grant() {
     }
 }
 
-#[tokio::test]
-async fn missing_parameters_are_invalid_request() {
-    let app = spawn_app().await;
+on_every_backend!(missing_parameters_are_invalid_request);
+async fn missing_parameters_are_invalid_request(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app
         .token(&[
             ("grant_type", "password"),
@@ -124,9 +124,9 @@ async fn missing_parameters_are_invalid_request() {
     assert!(d.contains("client_id"), "{d}");
 }
 
-#[tokio::test]
-async fn unsupported_grant_and_bad_scopes() {
-    let app = spawn_app().await;
+on_every_backend!(unsupported_grant_and_bad_scopes);
+async fn unsupported_grant_and_bad_scopes(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app
         .token(&[
             ("grant_type", "urn:example:magic"),
@@ -155,9 +155,9 @@ async fn unsupported_grant_and_bad_scopes() {
     }
 }
 
-#[tokio::test]
-async fn client_not_allowed_the_grant_is_unauthorized_client() {
-    let app = spawn_app().await;
+on_every_backend!(client_not_allowed_the_grant_is_unauthorized_client);
+async fn client_not_allowed_the_grant_is_unauthorized_client(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app
         .token(&[
             ("grant_type", "password"),
@@ -170,11 +170,11 @@ async fn client_not_allowed_the_grant_is_unauthorized_client() {
     assert_oauth_error(res, 400, "unauthorized_client").await;
 }
 
-#[tokio::test]
-async fn bcrypt_hashes_verify_and_are_rehashed_to_argon2id() {
+on_every_backend!(bcrypt_hashes_verify_and_are_rehashed_to_argon2id);
+async fn bcrypt_hashes_verify_and_are_rehashed_to_argon2id(backend: Backend) {
     use diesel::prelude::*;
     use localidp::db::schema::users;
-    let app = spawn_app().await;
+    let app = spawn_app(&backend).await;
     let stored = |email: &'static str| {
         let state = app.state.clone();
         async move {
@@ -238,9 +238,9 @@ async fn bcrypt_hashes_verify_and_are_rehashed_to_argon2id() {
     }
 }
 
-#[tokio::test]
-async fn tenant_path_token_endpoint_is_bound_to_its_tenant() {
-    let app = spawn_app().await;
+on_every_backend!(tenant_path_token_endpoint_is_bound_to_its_tenant);
+async fn tenant_path_token_endpoint_is_bound_to_its_tenant(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let res = app
         .tenant_token(
             "FABRIKAM.onmicrosoft.com",

@@ -1,11 +1,12 @@
 //! Keys, users and tokens survive a restart; key rotation keeps old tokens valid.
-//! Each test runs on SQLite and, with LOCALIDP_TEST_POSTGRES_URL, on PostgreSQL.
+//! Ephemeral mode is SQLite in memory by definition, so its test runs once.
 
 use crate::helpers::*;
 use serde_json::Value;
 
+on_every_backend!(restart_keeps_keys_users_and_tokens);
 async fn restart_keeps_keys_users_and_tokens(backend: Backend) {
-    let app = spawn_on(&backend).await;
+    let app = spawn_app(&backend).await;
     let before = app.alice_tokens("openid offline_access").await;
     let jwks_before: Value = app.get_json("/.well-known/jwks.json").await;
     let (settings, dir) = app.stop().await;
@@ -42,15 +43,9 @@ async fn restart_keeps_keys_users_and_tokens(backend: Backend) {
     assert_eq!(count, 5, "{backend:?}: no duplicate users after re-seeding");
 }
 
-#[tokio::test]
-async fn restart_keeps_keys_users_and_tokens_on_every_backend() {
-    for backend in Backend::all() {
-        restart_keeps_keys_users_and_tokens(backend).await;
-    }
-}
-
+on_every_backend!(key_rotation_keeps_old_tokens_valid);
 async fn key_rotation_keeps_old_tokens_valid(backend: Backend) {
-    let app = spawn_on(&backend).await;
+    let app = spawn_app(&backend).await;
     let old = app.alice_tokens("openid").await;
     let old_at = old["access_token"].as_str().unwrap().to_owned();
     let old_kid = header(&old_at)["kid"].clone();
@@ -94,24 +89,18 @@ async fn key_rotation_keeps_old_tokens_valid(backend: Backend) {
     assert_eq!(app.verify(new_at).await.status(), 200);
 }
 
-#[tokio::test]
-async fn key_rotation_keeps_old_tokens_valid_on_every_backend() {
-    for backend in Backend::all() {
-        key_rotation_keeps_old_tokens_valid(backend).await;
-    }
-}
-
-#[tokio::test]
-async fn running_server_picks_up_a_rotation_on_unknown_kid() {
-    let app = spawn_app().await;
+on_every_backend!(running_server_picks_up_a_rotation_on_unknown_kid);
+async fn running_server_picks_up_a_rotation_on_unknown_kid(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let old = app.alice_tokens("openid").await;
     // Rotate behind the running server's back (another replica, or the CLI).
     let store = app.settings.key_store();
+    let now = app.now();
     let new_kid = app
         .state
         .db(move |c| {
             store
-                .create_active(c, localidp::clock::Clock::system().now())
+                .create_active(c, now)
                 .map_err(|e| localidp::db::DbError::Unavailable(e.to_string()))
         })
         .await
@@ -175,9 +164,9 @@ async fn ephemeral_server_writes_nothing_to_disk() {
     assert!(!dir.path().join("db.sqlite").exists(), "no database file");
 }
 
-#[tokio::test]
-async fn a_seeds_first_tenant_is_the_default() {
-    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+on_every_backend!(a_seeds_first_tenant_is_the_default);
+async fn a_seeds_first_tenant_is_the_default(backend: Backend) {
+    let (mut settings, fixture) = test_fixture(&backend);
     let seed = settings.seed.clone().unwrap();
     std::fs::write(
         &seed,

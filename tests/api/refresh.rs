@@ -1,24 +1,15 @@
+use std::time::Duration;
+
 use crate::helpers::*;
 use serde_json::Value;
 
-async fn refresh(app: &TestApp, token: &str, extra: &[(&str, &str)]) -> reqwest::Response {
-    let mut form = vec![
-        ("grant_type", "refresh_token"),
-        ("client_id", WEB_APP),
-        ("client_secret", WEB_APP_SECRET),
-        ("refresh_token", token),
-    ];
-    form.extend_from_slice(extra);
-    app.token(&form).await
-}
-
-#[tokio::test]
-async fn refresh_tokens_rotate_and_keep_the_user() {
-    let app = spawn_app().await;
+on_every_backend!(refresh_tokens_rotate_and_keep_the_user);
+async fn refresh_tokens_rotate_and_keep_the_user(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let first = app.alice_tokens("openid offline_access").await;
     let rt1 = first["refresh_token"].as_str().unwrap();
 
-    let res = refresh(&app, rt1, &[]).await;
+    let res = app.refresh(rt1, &[]).await;
     assert_eq!(res.status(), 200);
     let second: Value = res.json().await.unwrap();
     let rt2 = second["refresh_token"].as_str().unwrap();
@@ -30,21 +21,21 @@ async fn refresh_tokens_rotate_and_keep_the_user() {
     assert!(second["id_token"].is_string());
 
     // Narrowing the scope is allowed, widening is not.
-    let res = refresh(&app, rt2, &[("scope", "offline_access")]).await;
+    let res = app.refresh(rt2, &[("scope", "offline_access")]).await;
     assert_eq!(res.status(), 200);
     let third: Value = res.json().await.unwrap();
     assert!(third.get("id_token").is_none());
     let rt3 = third["refresh_token"].as_str().unwrap();
-    let res = refresh(&app, rt3, &[("scope", "offline_access email")]).await;
+    let res = app.refresh(rt3, &[("scope", "offline_access email")]).await;
     assert_oauth_error(res, 400, "invalid_scope").await;
 }
 
-#[tokio::test]
-async fn reusing_a_refresh_token_revokes_its_family() {
-    let app = spawn_app().await;
+on_every_backend!(reusing_a_refresh_token_revokes_its_family);
+async fn reusing_a_refresh_token_revokes_its_family(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let first = app.alice_tokens("offline_access").await;
     let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
-    let res = refresh(&app, &rt1, &[]).await;
+    let res = app.refresh(&rt1, &[]).await;
     assert_eq!(res.status(), 200);
     let rt2 = res.json::<Value>().await.unwrap()["refresh_token"]
         .as_str()
@@ -52,25 +43,27 @@ async fn reusing_a_refresh_token_revokes_its_family() {
         .to_owned();
 
     // An attacker replays rt1: refused, and the legitimate rt2 dies with it.
-    let d = assert_oauth_error(refresh(&app, &rt1, &[]).await, 400, "invalid_grant").await;
+    let d = assert_oauth_error(app.refresh(&rt1, &[]).await, 400, "invalid_grant").await;
     assert!(d.contains("already used"), "{d}");
-    let d = assert_oauth_error(refresh(&app, &rt2, &[]).await, 400, "invalid_grant").await;
+    let d = assert_oauth_error(app.refresh(&rt2, &[]).await, 400, "invalid_grant").await;
     assert!(d.contains("revoked"), "{d}");
 
     // Another sign-in starts an unrelated family that still works.
     let other = app.alice_tokens("offline_access").await;
-    let res = refresh(&app, other["refresh_token"].as_str().unwrap(), &[]).await;
+    let res = app
+        .refresh(other["refresh_token"].as_str().unwrap(), &[])
+        .await;
     assert_eq!(res.status(), 200);
 }
 
-#[tokio::test]
-async fn refresh_token_errors() {
-    let app = spawn_app().await;
+on_every_backend!(refresh_token_errors);
+async fn refresh_token_errors(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let tokens = app.alice_tokens("offline_access").await;
     let rt = tokens["refresh_token"].as_str().unwrap();
 
     // Made-up token.
-    assert_oauth_error(refresh(&app, "made-up", &[]).await, 400, "invalid_grant").await;
+    assert_oauth_error(app.refresh("made-up", &[]).await, 400, "invalid_grant").await;
     // Missing token.
     let res = app
         .token(&[
@@ -90,39 +83,32 @@ async fn refresh_token_errors() {
         ])
         .await;
     assert_oauth_error(res, 400, "invalid_grant").await;
-    assert_eq!(refresh(&app, rt, &[]).await.status(), 200);
+    assert_eq!(app.refresh(rt, &[]).await.status(), 200);
 }
 
-#[tokio::test]
-async fn disabled_user_cannot_refresh() {
-    let app = spawn_app().await;
+on_every_backend!(disabled_user_cannot_refresh);
+async fn disabled_user_cannot_refresh(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let tokens = app.alice_tokens("offline_access").await;
     let rt = tokens["refresh_token"].as_str().unwrap();
+    let now = app.now();
     app.state
-        .db(|c| localidp::db::users::set_disabled(c, ALICE_OID, true, 0))
+        .db(move |c| localidp::db::users::set_disabled(c, ALICE_OID, true, now))
         .await
         .unwrap();
-    let d = assert_oauth_error(refresh(&app, rt, &[]).await, 400, "invalid_grant").await;
+    let d = assert_oauth_error(app.refresh(rt, &[]).await, 400, "invalid_grant").await;
     assert!(d.contains("disabled"), "{d}");
 }
 
-#[tokio::test]
-async fn expired_refresh_token_is_invalid_grant() {
-    use diesel::prelude::*;
-    use localidp::db::schema::refresh_tokens;
-    let app = spawn_app().await;
+on_every_backend!(expired_refresh_token_is_invalid_grant);
+async fn expired_refresh_token_is_invalid_grant(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let tokens = app.alice_tokens("offline_access").await;
-    app.state
-        .db(|c| {
-            diesel::update(refresh_tokens::table)
-                .set(refresh_tokens::expires_at.eq(localidp::clock::Clock::system().now() - 1))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let lifetime = app.settings.refresh_token_lifetime as u64;
+    app.advance(Duration::from_secs(lifetime + 1));
     let d = assert_oauth_error(
-        refresh(&app, tokens["refresh_token"].as_str().unwrap(), &[]).await,
+        app.refresh(tokens["refresh_token"].as_str().unwrap(), &[])
+            .await,
         400,
         "invalid_grant",
     )
@@ -130,23 +116,26 @@ async fn expired_refresh_token_is_invalid_grant() {
     assert!(d.contains("expired"), "{d}");
 }
 
-#[tokio::test]
-async fn a_refused_refresh_does_not_spend_the_token() {
-    let app = spawn_app().await;
+on_every_backend!(a_refused_refresh_does_not_spend_the_token);
+async fn a_refused_refresh_does_not_spend_the_token(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let tokens = app.alice_tokens("openid offline_access").await;
     let rt = tokens["refresh_token"].as_str().unwrap();
     // RFC 6749 §6: an error leaves the refresh token as it was.
-    let res = refresh(&app, rt, &[("scope", "openid offline_access email")]).await;
+    let res = app
+        .refresh(rt, &[("scope", "openid offline_access email")])
+        .await;
     assert_oauth_error(res, 400, "invalid_scope").await;
-    let res = refresh(&app, rt, &[("scope", "api://unknown-app/x")]).await;
+    let res = app.refresh(rt, &[("scope", "api://unknown-app/x")]).await;
     assert_oauth_error(res, 400, "invalid_scope").await;
-    assert_eq!(refresh(&app, rt, &[]).await.status(), 200);
+    assert_eq!(app.refresh(rt, &[]).await.status(), 200);
 }
 
-#[tokio::test]
-async fn concurrent_replays_leave_no_live_token_behind() {
+on_every_backend!(concurrent_replays_redeem_once_and_leave_no_live_token_behind);
+async fn concurrent_replays_redeem_once_and_leave_no_live_token_behind(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    // Five rounds, each with a fresh token replayed four times at once.
     for _ in 0..5 {
-        let app = spawn_app().await;
         let tokens = app.alice_tokens("offline_access").await;
         let rt = tokens["refresh_token"].as_str().unwrap().to_owned();
         let attempts: Vec<_> = (0..4)
@@ -178,21 +167,21 @@ async fn concurrent_replays_leave_no_live_token_behind() {
                 assert_oauth_error(res, 400, "invalid_grant").await;
             }
         }
-        assert!(winners.len() <= 1, "one redemption at most");
-        // The replays revoked the family, including whatever the winner received.
-        for won in winners {
-            assert_oauth_error(refresh(&app, &won, &[]).await, 400, "invalid_grant").await;
-        }
+        assert_eq!(winners.len(), 1, "exactly one replay redeems the token");
+        // The other replays revoked the family, including what the winner received.
+        assert_oauth_error(app.refresh(&winners[0], &[]).await, 400, "invalid_grant").await;
     }
 }
 
-#[tokio::test]
-async fn refresh_keeps_auth_time_and_its_user_flow() {
-    let app = spawn_app().await;
+on_every_backend!(refresh_keeps_auth_time_and_its_user_flow);
+async fn refresh_keeps_auth_time_and_its_user_flow(backend: Backend) {
+    let app = spawn_app(&backend).await;
     let first = app.alice_tokens("openid offline_access").await;
     let auth_time = claims(first["id_token"].as_str().unwrap())["auth_time"].clone();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let res = refresh(&app, first["refresh_token"].as_str().unwrap(), &[]).await;
+    app.advance(Duration::from_secs(60));
+    let res = app
+        .refresh(first["refresh_token"].as_str().unwrap(), &[])
+        .await;
     assert_eq!(res.status(), 200);
     let second: Value = res.json().await.unwrap();
     let id = claims(second["id_token"].as_str().unwrap());

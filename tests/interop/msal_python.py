@@ -43,6 +43,13 @@ out = {}
 pca = msal.PublicClientApplication(cfg["public_app"], authority=entra, instance_discovery=False)
 first = pca.acquire_token_by_username_password(cfg["username"], cfg["password"], scopes=[api_scope])
 out["entra_password"] = summary(first)
+# A user who signs in with a plain user name, not an email address.
+by_name = msal.PublicClientApplication(cfg["public_app"], authority=entra, instance_discovery=False)
+out["entra_password_user_name"] = summary(
+    by_name.acquire_token_by_username_password(
+        cfg["plain_username"], cfg["plain_password"], scopes=[api_scope]
+    )
+)
 accounts = pca.get_accounts(username=cfg["username"])
 out["entra_accounts"] = len(accounts)
 if accounts:
