@@ -8,6 +8,9 @@ use serde::Deserialize;
 
 use crate::db::DatabaseTarget;
 
+mod verify_tenants;
+pub use verify_tenants::VerifyTenants;
+
 /// Every setting, as given on the command line / environment or in the config file.
 /// `None` means "not given here". As command-line arguments these are the server's
 /// flags (`serve`); the few that every command takes are [`StorageArgs`].
@@ -298,45 +301,6 @@ pub struct Settings {
     pub verify_tenants: VerifyTenants,
 }
 
-/// Whose tokens `/auth/verify` accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VerifyTenants {
-    /// The default tenant's, and these tenants' (GUIDs or names, lower-case).
-    DefaultAnd(Vec<String>),
-    /// `*`: every tenant's.
-    Any,
-}
-
-impl VerifyTenants {
-    fn parse(given: &[String]) -> Result<Self, ConfigError> {
-        let mut listed = Vec::new();
-        for t in given {
-            let t = t.trim().to_ascii_lowercase();
-            match t.as_str() {
-                "*" => return Ok(VerifyTenants::Any),
-                "" => {
-                    return Err(ConfigError::Invalid {
-                        name: "verify_tenants",
-                        reason: "an entry is empty".into(),
-                    });
-                }
-                _ => listed.push(t),
-            }
-        }
-        Ok(VerifyTenants::DefaultAnd(listed))
-    }
-
-    /// Whether a tenant other than the default one is listed (by GUID or name).
-    pub fn lists(&self, tenant_id: &str, tenant_name: &str) -> bool {
-        match self {
-            VerifyTenants::Any => true,
-            VerifyTenants::DefaultAnd(listed) => listed
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(tenant_id) || t.eq_ignore_ascii_case(tenant_name)),
-        }
-    }
-}
-
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
 /// the token-exchange grant (RFC 8693) turns into tokens of ours for the same person.
 #[derive(Debug, Clone, Deserialize)]
@@ -528,7 +492,12 @@ impl Settings {
                 args.session_lifetime.unwrap_or(10 * 3600),
             )?,
             pkce_allow_plain: args.pkce_allow_plain.unwrap_or(false),
-            verify_tenants: VerifyTenants::parse(&args.verify_tenants)?,
+            verify_tenants: VerifyTenants::parse(&args.verify_tenants).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "verify_tenants",
+                    reason,
+                }
+            })?,
         })
     }
 
@@ -561,11 +530,12 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
         assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database);
+        assert_eq!(s.verify_tenants, super::VerifyTenants::Any);
         assert_eq!(s.trusted_proxies.len(), 1);
         assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());
     }
