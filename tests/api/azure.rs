@@ -149,7 +149,11 @@ async fn b2c_metadata_in_every_form_names_its_own_issuer_and_endpoints(backend: 
 
 on_every_backend!(tenant_with_tfp_issuer_format);
 async fn tenant_with_tfp_issuer_format(backend: Backend) {
-    let app = spawn_app(&backend).await;
+    let (mut settings, fixture) = test_fixture(&backend);
+    // /auth/verify serves Fabrikam's tokens (not the default tenant's) only when told to.
+    settings.verify_tenants =
+        localidp::config::VerifyTenants::DefaultAnd(vec!["fabrikam.onmicrosoft.com".into()]);
+    let app = spawn_with(settings, fixture).await;
     let res = app
         .post_form(
             "/fabrikam.onmicrosoft.com/B2C_1_signin/oauth2/v2.0/token",

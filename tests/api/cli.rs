@@ -54,8 +54,8 @@ fn serve(args: &[&str]) -> Server {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut banner = String::new();
     let mut base = None;
-    // The banner ends with the demo/seed report; read until the endpoints line and
-    // whatever report lines follow within the first few.
+    // The banner ends with the demo/seed report; read until the default client line
+    // (after the endpoints) and whatever report lines follow within the first few.
     for _ in 0..12 {
         let Some(Ok(line)) = lines.next() else { break };
         if let Some(rest) = line.split("listening on ").nth(1) {
@@ -64,7 +64,7 @@ fn serve(args: &[&str]) -> Server {
         banner.push_str(&line);
         banner.push('\n');
         if line.contains("shown once")
-            || (line.contains("endpoints:") && !args.contains(&"--ephemeral"))
+            || (line.contains("default client:") && !args.contains(&"--ephemeral"))
         {
             break;
         }
@@ -118,6 +118,26 @@ async fn ephemeral_first_start_prints_demo_data_that_works_as_the_readme_says() 
     assert_eq!(res.status(), 200);
     let who: Value = res.json().await.unwrap();
     assert_eq!(who["email"], "demo@localidp.test");
+    assert_eq!(who["name"], "Demo User");
+    assert_eq!(who["aud"], "00000000-0000-4000-8000-00000000d3e0");
+    assert_eq!(who["scp"], "openid");
+    assert_eq!(who["roles"], serde_json::json!(["Admin"]));
+    assert_eq!(who["idtyp"], "user");
+    // Exactly the fields the README's table lists (`policy` only for B2C tokens).
+    let mut fields: Vec<&str> = who
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "aud", "azp", "email", "exp", "groups", "idtyp", "name", "roles", "scp", "tid",
+            "user_id"
+        ]
+    );
 
     // The confidential demo client's secret from the banner works too.
     let line = server
@@ -127,6 +147,33 @@ async fn ephemeral_first_start_prints_demo_data_that_works_as_the_readme_says() 
         .unwrap();
     let words: Vec<&str> = line.split_whitespace().collect();
     let (id, secret) = (words[3], words[5]);
+    // It is the default client, named in the banner: a form without client_id (and
+    // here without grant_type) gets a token for it.
+    assert!(
+        server
+            .banner
+            .contains(&format!("default client: {id} (demo-api)")),
+        "{}",
+        server.banner
+    );
+    let res = http
+        .post(format!("{}/auth/token", server.base))
+        .form(&[
+            ("username", "demo@localidp.test"),
+            ("password", "demo-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let res = http
+        .get(format!("{}/auth/verify?audience={id}", server.base))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     let res = http
         .post(format!("{}/auth/token", server.base))
         .basic_auth(id, Some(secret))
@@ -359,6 +406,7 @@ fn each_command_lists_its_own_flags_and_only_serve_the_servers() {
     for (command, own) in [
         (["user", "add"], "--email"),
         (["client", "add"], "--redirect-uri"),
+        (["client", "set-default"], "--none"),
         (["keys", "rotate"], "--keys-dir"),
     ] {
         let text = help(&command);
@@ -371,7 +419,10 @@ fn each_command_lists_its_own_flags_and_only_serve_the_servers() {
         }
     }
     let text = help(&["serve"]);
-    for flag in server_flags.iter().chain(&["--database-url", "--keys-dir"]) {
+    for flag in server_flags
+        .iter()
+        .chain(&["--database-url", "--keys-dir", "--verify-tenants"])
+    {
         assert!(text.contains(flag), "serve lacks {flag}:\n{text}");
     }
 }
@@ -889,4 +940,156 @@ redirect_uris = ["http://localhost:3000/cb"]
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+/// The value after `name` on the line of `client add`'s output that starts with it.
+fn printed(output: &str, name: &str) -> String {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .unwrap_or_else(|| panic!("no {name} in:\n{output}"))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The client ids `client list` marks as the default.
+fn listed_defaults(dir: &Path) -> Vec<String> {
+    localidp(dir, &["client", "list"])
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with("\tdefault"))
+        .map(|l| l.split('\t').next().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_default_client_is_named_with_the_cli_and_in_the_banner() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    localidp(
+        d,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@example.com",
+            "--password",
+            "ann-pw",
+        ],
+    );
+    // Being first does not make a client the default.
+    let first = printed(
+        &localidp(d, &["client", "add", "--name", "first", "--public"]),
+        "client_id",
+    );
+    assert!(listed_defaults(d).is_empty());
+    let added = localidp(d, &["client", "add", "--name", "second", "--default"]);
+    let second = printed(&added, "client_id");
+    assert!(
+        added.contains("the default client of tenant localidp"),
+        "{added}"
+    );
+    assert_eq!(listed_defaults(d), [second.as_str()]);
+
+    // A client that cannot sign users in with a password cannot be the default; `add`
+    // then creates nothing.
+    let out = Command::new(BIN)
+        .args([
+            "--database-url",
+            &format!("sqlite://{}/db.sqlite", d.display()),
+        ])
+        .args([
+            "client",
+            "add",
+            "--name",
+            "daemon",
+            "--grant",
+            "client_credentials",
+            "--default",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not allowed the password grant"),
+        "{stderr}"
+    );
+    assert!(!localidp(d, &["client", "list"]).contains("daemon"));
+    let out = Command::new(BIN)
+        .args([
+            "--database-url",
+            &format!("sqlite://{}/db.sqlite", d.display()),
+        ])
+        .args(["client", "set-default", "no-such-client"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-client"));
+
+    localidp(d, &["client", "set-default", &first]);
+    assert_eq!(listed_defaults(d), [first.as_str()]);
+    let db = format!("sqlite://{}/db.sqlite", d.display());
+    let keys = format!("{}/keys", d.display());
+    let http = reqwest::Client::new();
+    let form = [("username", "ann@example.com"), ("password", "ann-pw")];
+    {
+        let server = serve(&["--database-url", &db, "--keys-dir", &keys]);
+        assert!(
+            server
+                .banner
+                .contains(&format!("default client: {first} (first)")),
+            "{}",
+            server.banner
+        );
+        let res = http
+            .post(format!("{}/auth/token", server.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        let payload = body["access_token"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .unwrap();
+        let claims: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(claims["aud"], first.as_str());
+    }
+
+    let cleared = localidp(d, &["client", "set-default", "--none"]);
+    assert!(cleared.contains("has no default client"), "{cleared}");
+    assert!(listed_defaults(d).is_empty());
+    let server = serve(&["--database-url", &db, "--keys-dir", &keys]);
+    assert!(
+        server.banner.contains("default client: none")
+            && server
+                .banner
+                .contains("localidp client set-default CLIENT_ID"),
+        "{}",
+        server.banner
+    );
+    let res = http
+        .post(format!("{}/auth/token", server.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    let d = body["error_description"].as_str().unwrap();
+    assert!(
+        d.contains("localidp client set-default CLIENT_ID --tenant localidp"),
+        "{d}"
+    );
 }

@@ -126,6 +126,7 @@ name = "contoso.onmicrosoft.com"
 id = "{CONTOSO_ID}"
 display_name = "Contoso"
 policies = ["B2C_1_ROPC", "B2C_1_signupsignin"]
+default_client = "{WEB_APP}"
 
 [[tenants]]
 name = "fabrikam.onmicrosoft.com"

@@ -19,7 +19,7 @@ async fn login_returns_token_and_claims_and_verify_accepts_it(backend: Backend) 
     assert_eq!(body["claims"]["email"], ALICE);
     assert_eq!(body["claims"]["name"], "Alice Smith");
     let token = body["access_token"].as_str().unwrap();
-    // The tenant's first client is its default audience.
+    // The tenant's default client (the seed's default_client) is the audience.
     assert_eq!(claims(token)["aud"], WEB_APP);
 
     let res = app.verify(token).await;
