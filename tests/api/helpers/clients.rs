@@ -24,20 +24,19 @@ fn run(cmd: &mut Command) {
     );
 }
 
-/// A virtualenv with the pinned PyJWT and MSAL, made once per test run.
+/// A virtualenv with the Python packages pinned in tests/interop/requirements.txt
+/// (PyJWT, MSAL, FastAPI, httpx), made once and again when the pins change.
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
         let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-venv");
         let python = venv.join("bin/python");
-        let ready = python.exists()
-            && Command::new(&python)
-                .args([
-                    "-c",
-                    "import jwt, msal, sys; sys.exit(jwt.__version__ != '2.15.1' or msal.__version__ != '1.39.0')",
-                ])
-                .status()
-                .is_ok_and(|s| s.success());
+        let requirements = interop_dir().join("requirements.txt");
+        let wanted = std::fs::read_to_string(&requirements).expect("requirements.txt");
+        // The pins the venv was made from, written after a successful install.
+        let stamp = venv.join("requirements.installed");
+        let ready =
+            python.exists() && std::fs::read_to_string(&stamp).is_ok_and(|had| had == wanted);
         if !ready {
             run(Command::new("python3")
                 .args(["-m", "venv", "--clear"])
@@ -51,7 +50,8 @@ pub fn python() -> &'static Path {
                     "--disable-pip-version-check",
                     "-r",
                 ])
-                .arg(interop_dir().join("requirements.txt")));
+                .arg(&requirements));
+            std::fs::write(&stamp, &wanted).expect("write the venv's stamp");
         }
         python
     })
