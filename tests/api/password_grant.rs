@@ -113,12 +113,17 @@ async fn missing_parameters_are_invalid_request(backend: Backend) {
     let res = app.token(&[("client_id", PUBLIC_APP)]).await;
     let d = assert_oauth_error(res, 400, "invalid_request").await;
     assert!(d.contains("grant_type"), "{d}");
+    // Entra's path requires a client (on /auth/token the default client signs in:
+    // tests/api/password_forms.rs).
     let res = app
-        .token(&[
-            ("grant_type", "password"),
-            ("username", ALICE),
-            ("password", ALICE_PASSWORD),
-        ])
+        .tenant_token(
+            CONTOSO_ID,
+            &[
+                ("grant_type", "password"),
+                ("username", ALICE),
+                ("password", ALICE_PASSWORD),
+            ],
+        )
         .await;
     let d = assert_oauth_error(res, 400, "invalid_request").await;
     assert!(d.contains("client_id"), "{d}");
