@@ -14,6 +14,7 @@ use crate::db::clients::{self, Client};
 use crate::db::groups::{self, Group};
 use crate::db::tenants::{self, Tenant};
 use crate::db::{DbConnection, DbError, encode_list};
+use crate::oauth::claims::policy::ClaimsConfig;
 use crate::oauth::grant_type::GrantType;
 
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +250,8 @@ pub struct NewClient {
     pub redirect_uris: Vec<String>,
     pub grant_types: Option<Vec<String>>,
     pub app_roles: Vec<String>,
+    /// Optional claims and claims mapping; the default is today's tokens.
+    pub claims: ClaimsConfig,
 }
 
 /// Creates a client; returns it with its secret in clear, which is shown once and
@@ -294,6 +297,8 @@ pub fn create_client(
             return invalid(format!("redirect URI {uri:?} is not an absolute URI"));
         }
     }
+    new.claims.validate().map_err(DirectoryError::Invalid)?;
+    let (optional_claims, claims_mapping) = new.claims.to_columns();
     let secret = if new.public {
         None
     } else {
@@ -312,10 +317,26 @@ pub fn create_client(
         grant_types: encode_list(&grant_types),
         app_roles: encode_list(&new.app_roles),
         created_at: now,
+        optional_claims,
+        claims_mapping,
     };
     // Not the tenant's default client unless made so (`admin::set_default_client`).
     clients::insert(conn, &client)?;
     Ok((client, secret))
+}
+
+/// Replaces a client's optional claims and claims mapping.
+pub fn set_client_claims(
+    conn: &mut DbConnection,
+    client_id: &str,
+    claims: &ClaimsConfig,
+) -> DirectoryResult<()> {
+    claims.validate().map_err(DirectoryError::Invalid)?;
+    let (optional_claims, claims_mapping) = claims.to_columns();
+    clients::set_claims(conn, client_id, &optional_claims, &claims_mapping).map_err(|e| match e {
+        DbError::NotFound => DirectoryError::NotFound(format!("client {client_id}")),
+        other => other.into(),
+    })
 }
 
 pub fn delete_client(conn: &mut DbConnection, client_id: &str) -> DirectoryResult<()> {

@@ -11,6 +11,7 @@ use crate::db::DbConnection;
 use crate::db::clients;
 use crate::db::users;
 use crate::directory::{self, DirectoryError, DirectoryResult, NewClient, admin, users::NewUser};
+use crate::oauth::claims::policy::{ClaimsConfig, ClaimsMapping, OptionalClaims};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -91,6 +92,19 @@ pub struct SeedClient {
     #[serde(default)]
     pub app_roles: Vec<String>,
     pub tenant: Option<String>,
+    /// Entra's optionalClaims: `{ access_token = [...], id_token = [...] }`.
+    pub optional_claims: Option<OptionalClaims>,
+    /// `{ sub = "username", claims = [...], permissions = { Role = [...] } }`.
+    pub claims_mapping: Option<ClaimsMapping>,
+}
+
+impl SeedClient {
+    fn claims(&self) -> ClaimsConfig {
+        ClaimsConfig {
+            optional_claims: self.optional_claims.clone().unwrap_or_default(),
+            claims_mapping: self.claims_mapping.clone().unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -185,6 +199,12 @@ pub fn apply(
     for c in &seed.clients {
         let tenant = tenant_of(conn, &c.tenant)?;
         if clients::find(conn, &c.client_id)?.is_some() {
+            // Claims settings follow the seed file on every start when given.
+            if c.optional_claims.is_some() || c.claims_mapping.is_some() {
+                directory::set_client_claims(conn, &c.client_id, &c.claims()).map_err(|e| {
+                    DirectoryError::Invalid(format!("seed client {}: {e}", c.client_id))
+                })?;
+            }
             continue;
         }
         if !c.public && c.secret.is_none() {
@@ -201,6 +221,7 @@ pub fn apply(
             redirect_uris: c.redirect_uris.clone(),
             grant_types: c.grant_types.clone(),
             app_roles: c.app_roles.clone(),
+            claims: c.claims(),
         };
         directory::create_client(conn, &tenant, &new, now)
             .map_err(|e| DirectoryError::Invalid(format!("seed client {}: {e}", c.client_id)))?;

@@ -85,6 +85,7 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
                     redirect_uris,
                     grant_types: (!grants.is_empty()).then_some(grants),
                     app_roles,
+                    claims: Default::default(),
                 };
                 // A client that cannot be the default is not created either.
                 let (client, secret) = conn.transaction(|conn| {

@@ -2,6 +2,7 @@ use diesel::prelude::*;
 
 use super::schema::clients;
 use super::{DbConnection, DbError, DbResult, decode_list};
+use crate::oauth::claims::policy::{ClaimsMapping, OptionalClaims};
 use crate::oauth::grant_type::GrantType;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -16,6 +17,10 @@ pub struct Client {
     pub grant_types: String,
     pub app_roles: String,
     pub created_at: i64,
+    /// JSON of [`OptionalClaims`]; `{}` when none are configured.
+    pub optional_claims: String,
+    /// JSON of [`ClaimsMapping`]; `{}` when none is configured.
+    pub claims_mapping: String,
 }
 
 impl Client {
@@ -45,6 +50,16 @@ impl Client {
 
     pub fn redirect_uri_list(&self) -> DbResult<Vec<String>> {
         decode_list(&self.redirect_uris)
+    }
+
+    pub fn optional_claims(&self) -> DbResult<OptionalClaims> {
+        serde_json::from_str(&self.optional_claims)
+            .map_err(|e| DbError::Corrupt(format!("client optional_claims: {e}")))
+    }
+
+    pub fn claims_mapping(&self) -> DbResult<ClaimsMapping> {
+        serde_json::from_str(&self.claims_mapping)
+            .map_err(|e| DbError::Corrupt(format!("client claims_mapping: {e}")))
     }
 }
 
@@ -80,6 +95,25 @@ pub fn ids(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Vec<String>> {
         .filter(clients::tenant_id.eq(tenant_id))
         .select(clients::client_id)
         .load(conn)?)
+}
+
+/// Replaces the client's optional claims and claims mapping (JSON text).
+pub fn set_claims(
+    conn: &mut DbConnection,
+    client_id: &str,
+    optional_claims: &str,
+    claims_mapping: &str,
+) -> DbResult<()> {
+    let n = diesel::update(clients::table.find(client_id))
+        .set((
+            clients::optional_claims.eq(optional_claims),
+            clients::claims_mapping.eq(claims_mapping),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
 }
 
 pub fn delete(conn: &mut DbConnection, client_id: &str) -> DbResult<()> {

@@ -41,6 +41,8 @@ diesel::table! {
         grant_types -> Text,
         app_roles -> Text,
         created_at -> BigInt,
+        optional_claims -> Text,
+        claims_mapping -> Text,
     }
 }
 

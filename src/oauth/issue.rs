@@ -2,14 +2,19 @@
 //! refresh tokens the scope asks for, signed with the active key.
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use super::authority::Authority;
+use super::claims::mapping::{self, TokenUser};
+use super::claims::policy::{ClaimsMapping, OptionalClaims};
 use super::claims::{self, AccessGrant, AccessTokenClaims, IdTokenClaims, Issuance};
 use super::client_auth::AuthenticatedClient;
 use super::scope::RequestedScope;
 use super::sign_in::UserProfile;
 use super::{ErrorCode, OAuthError, Reason};
 use crate::crypto::{jwt, secrets};
+use crate::db::clients::Client;
 use crate::db::refresh_tokens::{self, RefreshToken};
 use crate::state::AppState;
 
@@ -118,6 +123,38 @@ fn response(access_token: String, lifetime: i64, scope: String) -> TokenResponse
     }
 }
 
+/// An application's claims configuration; a client that is not registered (or not
+/// found) has none.
+fn claims_config(client: Option<&Client>) -> Result<(OptionalClaims, ClaimsMapping), OAuthError> {
+    match client {
+        Some(c) => Ok((c.optional_claims()?, c.claims_mapping()?)),
+        None => Ok(Default::default()),
+    }
+}
+
+/// The claims as signed after `shape` edits them, and the typed claims read back from
+/// them (so that what the server reports equals what the token says).
+fn shaped<C: Serialize + DeserializeOwned>(
+    claims: &C,
+    shape: impl FnOnce(&mut Map<String, Value>),
+) -> Result<(C, Map<String, Value>), OAuthError> {
+    let internal = |e: serde_json::Error| {
+        tracing::error!(error = %e, "claims do not round-trip");
+        OAuthError::new(
+            ErrorCode::ServerError,
+            Reason::Internal,
+            "The token claims could not be built.",
+        )
+    };
+    let mut map = match serde_json::to_value(claims).map_err(internal)? {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    shape(&mut map);
+    let typed = serde_json::from_value(Value::Object(map.clone())).map_err(internal)?;
+    Ok((typed, map))
+}
+
 /// The access token (and ID and refresh tokens as the scope asks) for a user.
 pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, OAuthError> {
     let at = issuance(state, t.authority);
@@ -127,6 +164,34 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
         t.scope.oidc_tokens().join(" ")
     } else {
         t.scope.permissions.join(" ")
+    };
+    // Access tokens follow the resource application's configuration, ID tokens the
+    // client's (Entra's rule).
+    let resource = state
+        .directory
+        .client(super::scope::resource_client_id(&t.audience))
+        .await?;
+    let (access_optional, access_mapping) = claims_config(resource.as_deref())?;
+    let (id_optional, id_mapping) = claims_config(Some(&t.client.client))?;
+    let wants_names = OptionalClaims::groups_as_names(access_optional.access_token.as_deref())
+        || OptionalClaims::groups_as_names(id_optional.id_token.as_deref())
+        || access_mapping.wants_group_names()
+        || id_mapping.wants_group_names();
+    let group_names = if wants_names {
+        let uid = t.profile.user.id.clone();
+        let groups = state
+            .db(move |c| crate::db::groups::of_member(c, &uid))
+            .await?;
+        Some(groups.into_iter().map(|g| g.name).collect::<Vec<_>>())
+    } else {
+        None
+    };
+    let auth_time = t.context.auth_time.unwrap_or(at.now);
+    let user = TokenUser {
+        profile: t.profile,
+        tenant_id: at.tenant_id,
+        group_names: group_names.as_deref(),
+        auth_time,
     };
     let grant = AccessGrant {
         audience: t.audience,
@@ -139,9 +204,14 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
     } else {
         claims::entra::user_access_token(&at, grant, t.profile)
     };
-    let access_token = sign(state, &claims)?;
+    let (claims, signed) = shaped(&claims, |map| {
+        if !b2c {
+            mapping::apply_optional(map, access_optional.access_token.as_deref(), &user, true);
+        }
+        mapping::apply_mapping(map, &access_mapping, &user);
+    })?;
+    let access_token = sign(state, &signed)?;
     let mut response = response(access_token, at.lifetime, t.scope.as_string());
-    let auth_time = t.context.auth_time.unwrap_or(at.now);
     if t.scope.openid {
         let nonce = t.context.nonce.clone();
         let id = if b2c {
@@ -150,6 +220,12 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
             claims::entra::id_token(&at, client_id, t.profile, auth_time, nonce)
         };
         let id = t.context.extend(id, &response.access_token);
+        let (_, id) = shaped(&id, |map| {
+            if !b2c {
+                mapping::apply_optional(map, id_optional.id_token.as_deref(), &user, false);
+            }
+            mapping::apply_mapping(map, &id_mapping, &user);
+        })?;
         response.id_token = Some(sign(state, &id)?);
     }
     response.refresh_token = match t.refresh {
@@ -186,7 +262,7 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
 }
 
 /// An app-only access token for a client authenticated with its secret.
-pub fn app_token(
+pub async fn app_token(
     state: &AppState,
     authority: &Authority,
     client: &AuthenticatedClient,
@@ -196,12 +272,20 @@ pub fn app_token(
     let at = issuance(state, authority);
     let client_id = &client.client.client_id;
     let roles = client.client.app_role_list()?;
+    let resource = state
+        .directory
+        .client(super::scope::resource_client_id(&audience))
+        .await?;
+    let (_, resource_mapping) = claims_config(resource.as_deref())?;
     let claims = if authority.is_b2c() {
-        claims::b2c::app_access_token(&at, audience, client_id, roles)
+        claims::b2c::app_access_token(&at, audience, client_id, roles.clone())
     } else {
-        claims::entra::app_access_token(&at, audience, client_id, roles)
+        claims::entra::app_access_token(&at, audience, client_id, roles.clone())
     };
-    let access_token = sign(state, &claims)?;
+    let (claims, signed) = shaped(&claims, |map| {
+        mapping::apply_app_mapping(map, &resource_mapping, &roles);
+    })?;
+    let access_token = sign(state, &signed)?;
     Ok(Issued {
         response: response(access_token, at.lifetime, scope.as_string()),
         claims,

@@ -65,7 +65,8 @@ pub async fn userinfo(state: &AppState, base: &str, token: &str) -> Result<UserI
         .ok_or_else(|| VerifyError::Invalid("The user no longer exists or is disabled.".into()))?;
     Ok(UserInfo {
         preferred_username: user.sign_in_name().to_owned(),
-        sub: user.id.clone(),
+        // OIDC Core §5.3.2: the same `sub` as the tokens (a claims mapping may change it).
+        sub: claims.sub,
         oid: user.id,
         tid,
         name: user.display_name,

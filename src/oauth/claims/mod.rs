@@ -4,6 +4,8 @@
 
 pub mod b2c;
 pub mod entra;
+pub mod mapping;
+pub mod policy;
 
 use serde::{Deserialize, Serialize};
 

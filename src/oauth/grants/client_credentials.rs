@@ -17,5 +17,5 @@ pub(super) async fn grant(
         ));
     }
     let audience = cx.audience_for(&requested).await?;
-    issue::app_token(cx.state, cx.authority, cx.client, audience, &requested)
+    issue::app_token(cx.state, cx.authority, cx.client, audience, &requested).await
 }

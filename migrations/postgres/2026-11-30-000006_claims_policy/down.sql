@@ -1,0 +1,2 @@
+ALTER TABLE clients DROP COLUMN claims_mapping;
+ALTER TABLE clients DROP COLUMN optional_claims;
