@@ -3,6 +3,7 @@
 mod authorize;
 mod azure;
 mod body_errors;
+mod claims_mapping;
 mod cli;
 mod client_credentials;
 mod discovery;
