@@ -1,5 +1,5 @@
 //! `localidp client …`: add, list, delete client applications; name the tenant's
-//! default client.
+//! default client; set an application's optional claims and claims mapping.
 
 use clap::Subcommand;
 use diesel::Connection;
@@ -8,6 +8,7 @@ use super::shared::{CliError, TenantArg, with_database};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::directory::{self, DirectoryError, NewClient, admin};
+use crate::oauth::claims::policy::ClaimsConfig;
 
 #[derive(Subcommand)]
 pub(super) enum ClientCommand {
@@ -54,6 +55,22 @@ pub(super) enum ClientCommand {
         none: bool,
         #[command(flatten)]
         tenant: TenantArg,
+    },
+    /// Set the application's optional claims and claims mapping from a TOML or JSON
+    /// file (`optional_claims = {...}`, `claims_mapping = {...}`, as in the seed file);
+    /// an empty file restores the default tokens.
+    SetClaims {
+        /// The client id.
+        client_id: String,
+        /// The file: `.json` is read as JSON (Entra's `optionalClaims` key is
+        /// accepted), anything else as TOML.
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
+    /// Print the application's optional claims and claims mapping as JSON.
+    ShowClaims {
+        /// The client id.
+        client_id: String,
     },
     /// Delete a client.
     Delete {
@@ -138,6 +155,20 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
                     None => println!("tenant {} has no default client", tenant.name),
                 }
             }
+            ClientCommand::SetClaims { client_id, file } => {
+                let claims = read_claims_file(&file)?;
+                directory::set_client_claims(conn, &client_id, &claims)?;
+                println!("claims of client {client_id} set from {}", file.display());
+                print_claims(&claims);
+            }
+            ClientCommand::ShowClaims { client_id } => {
+                let client = crate::db::clients::find(conn, &client_id)?
+                    .ok_or_else(|| DirectoryError::NotFound(format!("client {client_id}")))?;
+                print_claims(&ClaimsConfig {
+                    optional_claims: client.optional_claims()?,
+                    claims_mapping: client.claims_mapping()?,
+                });
+            }
             ClientCommand::Delete { client_id } => {
                 directory::delete_client(conn, &client_id)?;
                 println!("deleted {client_id}");
@@ -145,4 +176,23 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
         }
         Ok(())
     })
+}
+
+fn read_claims_file(path: &std::path::Path) -> Result<ClaimsConfig, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+    let parsed = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    } else {
+        toml::from_str(&text).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| CliError::Invalid(format!("{}: {e}", path.display())))
+}
+
+fn print_claims(claims: &ClaimsConfig) {
+    let json = serde_json::to_string_pretty(claims).expect("claims configuration serialises");
+    println!("{json}");
 }

@@ -253,3 +253,128 @@ async fn a_seed_with_a_bad_claims_configuration_is_refused_at_start(backend: Bac
     }
     drop(fixture);
 }
+
+/// Runs the `localidp` binary on the test server's database.
+fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    use localidp::db::DatabaseTarget;
+    let url = match &app.settings.database {
+        DatabaseTarget::Postgres(url) => url.clone(),
+        DatabaseTarget::SqliteFile(path) => format!("sqlite://{path}"),
+        DatabaseTarget::SqliteMemory => unreachable!("tests use a database file"),
+    };
+    std::process::Command::new(env!("CARGO_BIN_EXE_localidp"))
+        .args(["--database-url", &url])
+        .args(["--keys-dir", &app.settings.keys_dir.display().to_string()])
+        .args(args)
+        .env("LOCALIDP_LOG", "warn")
+        .output()
+        .expect("run localidp")
+}
+
+on_every_backend!(the_cli_sets_an_existing_clients_claims_from_a_toml_or_json_file);
+async fn the_cli_sets_an_existing_clients_claims_from_a_toml_or_json_file(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let toml_file = dir.path().join("claims.toml");
+    std::fs::write(
+        &toml_file,
+        r#"
+optional_claims = { access_token = ["upn"] }
+claims_mapping = { sub = "email", claims = [{ name = "tier", value = "gold" }], permissions = { Admin = ["all"] } }
+"#,
+    )
+    .unwrap();
+    let out = cli(
+        &app,
+        &[
+            "client",
+            "set-claims",
+            API_APP,
+            "--file",
+            toml_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scope = format!("api://{API_APP}/read");
+    let body = app.password_tokens(ALICE, ALICE_PASSWORD, &scope).await;
+    let at = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(at["sub"], ALICE);
+    assert_eq!(at["upn"], ALICE);
+    assert_eq!(at["tier"], "gold");
+    assert_eq!(at["permissions"], json!(["all"]));
+    assert!(at.get("email").is_none(), "{at}");
+
+    // Entra's manifest spelling, as JSON, on the web app's ID tokens.
+    let json_file = dir.path().join("claims.json");
+    std::fs::write(
+        &json_file,
+        r#"{"optionalClaims": {"idToken": [{"name": "groups", "source": null,
+            "essential": false, "additionalProperties": ["sam_account_name"]}],
+            "accessToken": [], "saml2Token": []}}"#,
+    )
+    .unwrap();
+    let out = cli(
+        &app,
+        &[
+            "client",
+            "set-claims",
+            WEB_APP,
+            "--file",
+            json_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = cli(&app, &["client", "show-claims", WEB_APP]);
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["optional_claims"]["access_token"], json!([]));
+    // The directory caches clients for a few seconds; a fresh server reads the row.
+    let (settings, fixture) = app.stop().await;
+    let app = spawn_with(settings, fixture).await;
+    let body = app.alice_tokens("openid").await;
+    let id = claims(body["id_token"].as_str().unwrap());
+    assert_eq!(id["groups"], json!(["admins", "everyone"]));
+    let at = claims(body["access_token"].as_str().unwrap());
+    assert!(
+        at.get("groups").is_none() && at.get("email").is_none(),
+        "{at}"
+    );
+
+    // A bad file is refused, saying why, and changes nothing.
+    std::fs::write(&toml_file, "claims_mapping = { sub = \"phone\" }").unwrap();
+    let out = cli(
+        &app,
+        &[
+            "client",
+            "set-claims",
+            WEB_APP,
+            "--file",
+            toml_file.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("claims.toml") && err.contains("phone"),
+        "{err}"
+    );
+    let out = cli(
+        &app,
+        &[
+            "client",
+            "set-claims",
+            "no-such-client",
+            "--file",
+            json_file.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
+}
