@@ -155,6 +155,37 @@ fn shaped<C: Serialize + DeserializeOwned>(
     Ok((typed, map))
 }
 
+/// Signs the claims as built, or as `shape` edits them when the application has a
+/// configuration (`configured`); returns the claims the token carries and the token.
+fn sign_shaped<C: Serialize + DeserializeOwned>(
+    state: &AppState,
+    claims: C,
+    configured: bool,
+    shape: impl FnOnce(&mut Map<String, Value>),
+) -> Result<(C, String), OAuthError> {
+    if !configured {
+        let token = sign(state, &claims)?;
+        return Ok((claims, token));
+    }
+    let (typed, map) = shaped(&claims, shape)?;
+    Ok((typed, sign(state, &map)?))
+}
+
+/// The configuration of the application a token with this audience is for: the
+/// client's own when it is the audience, else the registered resource's.
+async fn audience_config(
+    state: &AppState,
+    client: &Client,
+    audience: &str,
+) -> Result<(OptionalClaims, ClaimsMapping), OAuthError> {
+    let resource_id = super::scope::resource_client_id(audience);
+    if resource_id == client.client_id {
+        return claims_config(Some(client));
+    }
+    let resource = state.directory.client(resource_id).await?;
+    claims_config(resource.as_deref())
+}
+
 /// The access token (and ID and refresh tokens as the scope asks) for a user.
 pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, OAuthError> {
     let at = issuance(state, t.authority);
@@ -167,11 +198,8 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
     };
     // Access tokens follow the resource application's configuration, ID tokens the
     // client's (Entra's rule).
-    let resource = state
-        .directory
-        .client(super::scope::resource_client_id(&t.audience))
-        .await?;
-    let (access_optional, access_mapping) = claims_config(resource.as_deref())?;
+    let (access_optional, access_mapping) =
+        audience_config(state, &t.client.client, &t.audience).await?;
     let (id_optional, id_mapping) = claims_config(Some(&t.client.client))?;
     let wants_names = OptionalClaims::groups_as_names(access_optional.access_token.as_deref())
         || OptionalClaims::groups_as_names(id_optional.id_token.as_deref())
@@ -204,13 +232,14 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
     } else {
         claims::entra::user_access_token(&at, grant, t.profile)
     };
-    let (claims, signed) = shaped(&claims, |map| {
+    let unmapped = ClaimsMapping::default();
+    let configured = (!b2c && access_optional.access_token.is_some()) || access_mapping != unmapped;
+    let (claims, access_token) = sign_shaped(state, claims, configured, |map| {
         if !b2c {
             mapping::apply_optional(map, access_optional.access_token.as_deref(), &user, true);
         }
         mapping::apply_mapping(map, &access_mapping, &user);
     })?;
-    let access_token = sign(state, &signed)?;
     let mut response = response(access_token, at.lifetime, t.scope.as_string());
     if t.scope.openid {
         let nonce = t.context.nonce.clone();
@@ -220,13 +249,14 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
             claims::entra::id_token(&at, client_id, t.profile, auth_time, nonce)
         };
         let id = t.context.extend(id, &response.access_token);
-        let (_, id) = shaped(&id, |map| {
+        let configured = (!b2c && id_optional.id_token.is_some()) || id_mapping != unmapped;
+        let (_, id) = sign_shaped(state, id, configured, |map| {
             if !b2c {
                 mapping::apply_optional(map, id_optional.id_token.as_deref(), &user, false);
             }
             mapping::apply_mapping(map, &id_mapping, &user);
         })?;
-        response.id_token = Some(sign(state, &id)?);
+        response.id_token = Some(id);
     }
     response.refresh_token = match t.refresh {
         RefreshPlan::Stored(plain) => plain,
@@ -272,20 +302,16 @@ pub async fn app_token(
     let at = issuance(state, authority);
     let client_id = &client.client.client_id;
     let roles = client.client.app_role_list()?;
-    let resource = state
-        .directory
-        .client(super::scope::resource_client_id(&audience))
-        .await?;
-    let (_, resource_mapping) = claims_config(resource.as_deref())?;
+    let (_, resource_mapping) = audience_config(state, &client.client, &audience).await?;
     let claims = if authority.is_b2c() {
         claims::b2c::app_access_token(&at, audience, client_id, roles.clone())
     } else {
         claims::entra::app_access_token(&at, audience, client_id, roles.clone())
     };
-    let (claims, signed) = shaped(&claims, |map| {
+    let configured = resource_mapping != ClaimsMapping::default();
+    let (claims, access_token) = sign_shaped(state, claims, configured, |map| {
         mapping::apply_app_mapping(map, &resource_mapping, &roles);
     })?;
-    let access_token = sign(state, &signed)?;
     Ok(Issued {
         response: response(access_token, at.lifetime, scope.as_string()),
         claims,

@@ -167,6 +167,32 @@ async fn a_sub_mapped_to_the_user_name_is_in_both_tokens_and_still_verifies(back
     let (at, id) = tokens(&app, ALICE, ALICE_PASSWORD, "openid").await;
     assert_eq!(at["sub"], ALICE);
     assert_eq!(id["sub"], ALICE);
+
+    // B2C tokens follow the mapping too, but not Entra's optional claims.
+    let res = app
+        .post_form(
+            "/contoso.onmicrosoft.com/B2C_1_ROPC/oauth2/v2.0/token",
+            &[
+                ("grant_type", "password"),
+                ("client_id", CLAIMS_WEB),
+                ("client_secret", CLAIMS_WEB_SECRET),
+                ("username", "frank"),
+                ("password", FRANK_PASSWORD),
+                ("scope", "openid"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let at = claims(body["access_token"].as_str().unwrap());
+    let id = claims(body["id_token"].as_str().unwrap());
+    assert_eq!(at["ver"], "1.0");
+    assert_eq!(at["sub"], "frank");
+    assert_eq!(id["sub"], "frank");
+    assert_eq!(id["emails"], json!(["frank@contoso.com"]));
+    assert!(id.get("upn").is_none() && id.get("email").is_none(), "{id}");
+    let res = app.verify(body["access_token"].as_str().unwrap()).await;
+    assert_eq!(res.status(), 200);
 }
 
 on_every_backend!(added_claims_and_permissions_follow_the_resource_and_the_client);
