@@ -404,3 +404,19 @@ claims_mapping = { sub = "email", claims = [{ name = "tier", value = "gold" }], 
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
 }
+
+on_every_backend!(a_clients_claims_follow_the_seed_file_on_every_start);
+async fn a_clients_claims_follow_the_seed_file_on_every_start(backend: Backend) {
+    let app = spawn_claims_app(&backend).await;
+    let (at, _) = tokens(&app, "frank", FRANK_PASSWORD, &api_scope()).await;
+    assert_eq!(at["permissions"], json!(["tasks:read"]));
+    let (settings, fixture) = app.stop().await;
+    let changed = claims_seed().replace(
+        r#"User = ["tasks:read"]"#,
+        r#"User = ["tasks:read", "tasks:comment"]"#,
+    );
+    std::fs::write(settings.seed.as_ref().unwrap(), changed).unwrap();
+    let app = spawn_with(settings, fixture).await;
+    let (at, _) = tokens(&app, "frank", FRANK_PASSWORD, &api_scope()).await;
+    assert_eq!(at["permissions"], json!(["tasks:read", "tasks:comment"]));
+}
