@@ -332,6 +332,7 @@ log "mode $MODE, $NPROC cores, load average $LOAD_BEFORE, busy cores before star
 cat >"$TMP/seed.toml" <<EOF
 [[tenants]]
 name = "$TENANT"
+default_client = "$CLIENT_ID"
 
 [[clients]]
 client_id = "$CLIENT_ID"
