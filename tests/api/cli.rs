@@ -464,9 +464,12 @@ fn without_a_command_localidp_serves_with_the_flags_given() {
 /// killed on drop.
 struct Running {
     child: Child,
-    stdout: std::sync::Arc<std::sync::Mutex<String>>,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    stdout: Output,
+    stderr: Output,
 }
+
+/// A child's output so far, and a signal for each line that arrives.
+type Output = std::sync::Arc<(std::sync::Mutex<String>, std::sync::Condvar)>;
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -489,13 +492,14 @@ impl Running {
             .spawn()
             .expect("start localidp");
         let collect = |stream: Box<dyn std::io::Read + Send>| {
-            let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+            let text: Output = Default::default();
             let sink = text.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let mut text = sink.lock().unwrap();
+                    let mut text = sink.0.lock().unwrap();
                     text.push_str(&line);
                     text.push('\n');
+                    sink.1.notify_all();
                 }
             });
             text
@@ -516,17 +520,22 @@ impl Running {
         } else {
             &self.stdout
         };
-        for _ in 0..300 {
-            let now = text.lock().unwrap().clone();
-            if now.contains(needle) {
-                return now;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
+        let (lock, arrived) = &**text;
+        let (seen, _) = arrived
+            .wait_timeout_while(
+                lock.lock().unwrap(),
+                std::time::Duration::from_secs(15),
+                |t| !t.contains(needle),
+            )
+            .unwrap();
+        if seen.contains(needle) {
+            return seen.clone();
         }
+        drop(seen);
         panic!(
             "no {needle:?} within 15 s; stdout:\n{}\nstderr:\n{}",
-            self.stdout.lock().unwrap(),
-            self.stderr.lock().unwrap()
+            self.stdout.0.lock().unwrap(),
+            self.stderr.0.lock().unwrap()
         );
     }
 
