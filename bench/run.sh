@@ -11,7 +11,8 @@
 # localidp_bench_<id> next to it and drops it at the end.
 #
 # Optional environment: BENCH_WRK_SECONDS, BENCH_LAT_SECONDS, BENCH_STARTS,
-# BENCH_LARGE_USERS, BENCH_IMPORT_ROWS, BENCH_SKIP_BUILD=1, BENCH_SKIP_PEERS=1, and
+# BENCH_LARGE_USERS, BENCH_IMPORT_ROWS, BENCH_DISTINCT_TOKENS, BENCH_DISTINCT_SECONDS,
+# BENCH_SKIP_BUILD=1, BENCH_SKIP_PEERS=1, and
 # BENCH_WAIT_QUIET=SECONDS (wait up to that long for other work on the machine to stop).
 set -euo pipefail
 
@@ -45,6 +46,7 @@ if ((QUICK)); then
   IMPORT_ROWS=${BENCH_IMPORT_ROWS:-5000}
   SPEED_SECONDS=1
   ARGON2_SECONDS=2
+  DISTINCT_PASSES=1
 else
   MODE=full
   WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
@@ -55,7 +57,13 @@ else
   IMPORT_ROWS=${BENCH_IMPORT_ROWS:-100000}
   SPEED_SECONDS=3
   ARGON2_SECONDS=10
+  DISTINCT_PASSES=5
 fi
+# Row 2b: this many distinct tokens, each verified once per pass (a fresh server per
+# pass, so none is in the cache of recently verified tokens); the wrk run of a pass
+# lasts DISTINCT_SECONDS whatever the pass takes (the rate is timed by the script).
+DISTINCT_TOKENS=${BENCH_DISTINCT_TOKENS:-10000}
+DISTINCT_SECONDS=${BENCH_DISTINCT_SECONDS:-8}
 REST_ROWS=$((LARGE_USERS - SMALL_USERS - IMPORT_ROWS))
 if ((REST_ROWS < 0)); then
   echo "bench/run.sh: BENCH_LARGE_USERS must be at least $((SMALL_USERS + IMPORT_ROWS))" >&2
@@ -309,7 +317,7 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
   cargo build --release --bins --examples >"$RUN_DIR/build.log" 2>&1 ||
     { tail -30 "$RUN_DIR/build.log" >&2; die "build failed"; }
 fi
-[[ -x "$BIN" && -x "$EX/argon2_rate" && -x "$EX/startup_time" && -x "$EX/bench_users" && -x "$EX/rsa_verify_rate" && -x "$EX/argon2_pool" ]] ||
+[[ -x "$BIN" && -x "$EX/argon2_rate" && -x "$EX/startup_time" && -x "$EX/bench_users" && -x "$EX/rsa_verify_rate" && -x "$EX/argon2_pool" && -x "$EX/mint_tokens" ]] ||
   die "release binaries missing"
 
 # busy_cores: cores the machine kept busy over the last second (nothing of ours runs).
@@ -524,7 +532,40 @@ forget_pid "$STORM_PID"
 R[rss_peak]=$(kib "$LOCALIDP_PID" VmHWM)
 R[rss_after]=$(kib "$LOCALIDP_PID" VmRSS)
 R[threads_after]=$(awk '$1 == "Threads:" { print $2 }' "/proc/$LOCALIDP_PID/status")
+
+# 2b. Distinct tokens: minted here (after the memory figures), verified below.
+log "minting $DISTINCT_TOKENS distinct tokens (client_credentials)"
+"$EX/mint_tokens" --url "$URL/auth/token" --client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
+  --count "$DISTINCT_TOKENS" --connections 8 --out "$TMP/tokens.txt" >"$RUN_DIR/mint-tokens.txt" 2>&1 ||
+  die "minting tokens failed (see $RUN_DIR/mint-tokens.txt)"
+R_NOTES+=("row 2b: $(cat "$RUN_DIR/mint-tokens.txt") beforehand; rate timed from each pass's first request to its last answer, $DISTINCT_PASSES pass(es), a fresh server each")
 stop_pid "$LOCALIDP_PID"
+
+# Each pass: a fresh server on the same database and keys (its cache of verified tokens
+# empty; the tokens' issuer is the URL they were minted at), every token sent once.
+DISTINCT_RATES=()
+for pass in $(seq 1 "$DISTINCT_PASSES"); do
+  settle
+  log "localidp: verification of $DISTINCT_TOKENS distinct tokens, pass $pass"
+  DPORT=$(free_port)
+  start_localidp "localidp-distinct" "$DPORT" "${MAIN_ARGS[@]}" --public-url "http://localhost:${URL##*:}"
+  BENCH_THREADS=$WRK_THREADS BENCH_TOKENS_FILE="$TMP/tokens.txt" \
+    wrk_run "verify-distinct-$pass" verify_distinct.lua "http://127.0.0.1:$DPORT/auth/verify" "$FAST_CONNS" "$DISTINCT_SECONDS"
+  stop_pid "$SERVER_PID"
+  line=$(grep '^DISTINCT_RESULT' "$RUN_DIR/wrk-verify-distinct-$pass.txt" || true)
+  rate=$(tr ' ' '\n' <<<"$line" | awk -F= '$1 == "rps" { print $2 }')
+  refused=$(tr ' ' '\n' <<<"$line" | awk -F= '$1 == "refused" { print $2 }')
+  if [[ -z "$rate" || "${refused:-1}" != 0 ]]; then
+    log "warning: distinct-token pass $pass incomplete or refused tokens: ${line:-no result} (see $RUN_DIR/wrk-verify-distinct-$pass.txt)"
+  else
+    DISTINCT_RATES+=("$rate")
+  fi
+done
+R[verify_distinct]=""
+if ((${#DISTINCT_RATES[@]} > 0)); then
+  R[verify_distinct]=$(printf '%s\n' "${DISTINCT_RATES[@]}" | awk '{ s += $1; n++ } END { printf "%.1f", s / n }')
+  R_NOTES+=("row 2b passes: ${DISTINCT_RATES[*]} tokens/s")
+fi
 
 R[healthz]=$(mean2 "$(wrk_rps healthz-a)" "$(wrk_rps healthz-b)" "/healthz req/s")
 R[verify]=$(mean2 "$(wrk_rps verify-a)" "$(wrk_rps verify-b)" "/auth/verify req/s")
@@ -647,6 +688,10 @@ add_row "1. Token issuance: POST /auth/token client_credentials, client_secret_p
 r=$(ratio "${R[verify]}" "${R[healthz]}")
 add_row "2. Verification: GET /auth/verify with a valid Bearer token" "$(rps "${R[verify]}")" \
   "$(rps "${R[healthz]}") GET /healthz (runs alternated)" "${r:-$NA}" "≥ 0.6" "$(judge "$r" ">=" 0.6)"
+# 2b. distinct tokens vs healthz (no target: the ratio is reported)
+r=$(ratio "${R[verify_distinct]}" "${R[healthz]}")
+add_row "2b. Verification of $(fmt "$DISTINCT_TOKENS") distinct tokens: GET /auth/verify, each token once (not the cached repeat)" \
+  "$(rps "${R[verify_distinct]}")" "$(rps "${R[healthz]}") GET /healthz (row 2's)" "${r:-$NA}" "— (reported)" "—"
 # 3. password sign-in vs argon2
 argon_ref="$([[ -n "${R[argon2]}" ]] && echo "$(fmt "${R[argon2]}" 1) argon2id hashes/s ($NPROC threads, before + after)" || echo "$NA")"
 r=$(ratio "${R[password]}" "${R[argon2]}")

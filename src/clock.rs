@@ -5,6 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// The largest clock-skew allowance a server may be configured with (`clock_skew_seconds`),
+/// seconds: how long past its `exp` a token can still be accepted somewhere.
+pub const MAX_CLOCK_SKEW: i64 = 3600;
+
 /// The current time in unix seconds. Cheap to clone; clones share the same offset.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::db::DatabaseTarget;
 
+mod seconds;
 mod verify_tenants;
 pub use verify_tenants::VerifyTenants;
 
@@ -128,6 +129,13 @@ pub struct ConfigArgs {
     #[arg(long, env = "LOCALIDP_VERIFY_TENANTS", value_delimiter = ',')]
     #[serde(default)]
     pub verify_tenants: Vec<String>,
+    /// Clock skew tolerated on a token's exp and nbf, seconds (0 to 3600; default 60).
+    #[arg(long = "clock-skew", env = "LOCALIDP_CLOCK_SKEW")]
+    pub clock_skew_seconds: Option<i64>,
+    /// Token status changed elsewhere (revocations, disabled or deleted users: another
+    /// replica, the CLI) is honoured within this many seconds (1 to 3600; default 1).
+    #[arg(long = "token-status-refresh", env = "LOCALIDP_TOKEN_STATUS_REFRESH")]
+    pub token_status_refresh_seconds: Option<i64>,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -229,6 +237,10 @@ impl ConfigArgs {
             } else {
                 self.verify_tenants
             },
+            clock_skew_seconds: self.clock_skew_seconds.or(file.clock_skew_seconds),
+            token_status_refresh_seconds: self
+                .token_status_refresh_seconds
+                .or(file.token_status_refresh_seconds),
         }
     }
 }
@@ -267,6 +279,15 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
+impl From<seconds::OutOfRange> for ConfigError {
+    fn from(e: seconds::OutOfRange) -> Self {
+        ConfigError::Invalid {
+            name: e.name,
+            reason: e.reason,
+        }
+    }
+}
+
 /// The validated settings the server runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -299,6 +320,8 @@ pub struct Settings {
     pub session_lifetime: i64,
     pub pkce_allow_plain: bool,
     pub verify_tenants: VerifyTenants,
+    pub clock_skew_seconds: i64,
+    pub token_status_refresh_seconds: i64,
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -498,6 +521,10 @@ impl Settings {
                     reason,
                 }
             })?,
+            clock_skew_seconds: seconds::clock_skew(args.clock_skew_seconds)?,
+            token_status_refresh_seconds: seconds::status_refresh(
+                args.token_status_refresh_seconds,
+            )?,
         })
     }
 
@@ -530,12 +557,16 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
         assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database);
         assert_eq!(s.verify_tenants, super::VerifyTenants::Any);
+        assert_eq!(
+            (s.clock_skew_seconds, s.token_status_refresh_seconds),
+            (10, 5)
+        );
         assert_eq!(s.trusted_proxies.len(), 1);
         assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());
     }

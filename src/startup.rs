@@ -161,6 +161,7 @@ impl Application {
             default_tenant_id: prepared.default_tenant_id,
             ring: prepared.ring,
             external_issuers: external,
+            status: prepared.status,
         });
         let data = web::Data::new(state.clone());
         let mut server = HttpServer::new(move || {
@@ -238,6 +239,7 @@ struct Prepared {
     ring: crate::crypto::keys::KeyRing,
     default_tenant_id: String,
     report: StartReport,
+    status: crate::oauth::status::TokenStatus,
 }
 
 /// Blocking start-up work: database, first-start data, seed, keys.
@@ -297,11 +299,17 @@ fn prepare(
     let store = settings.key_store();
     store.ensure_active(&mut conn, now)?;
     let ring = store.load_ring(&mut conn, now, state::key_retention(settings))?;
+    let status = crate::oauth::status::TokenStatus::load(
+        &mut conn,
+        now,
+        crate::oauth::status::StatusConfig::from_settings(settings),
+    )?;
     Ok(Prepared {
         pool,
         ring,
         default_tenant_id: default_tenant.id,
         report,
+        status,
     })
 }
 

@@ -13,6 +13,7 @@ use crate::db::{self, DbConnection, DbPool, DbResult};
 use crate::directory::service::DirectoryService;
 use crate::oauth::external::ExternalIssuer;
 use crate::oauth::services::TokenServices;
+use crate::oauth::status::TokenStatus;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -48,6 +49,8 @@ pub struct StateParts {
     pub default_tenant_id: String,
     pub ring: KeyRing,
     pub external_issuers: Vec<ExternalIssuer>,
+    /// The token status as loaded at start.
+    pub status: TokenStatus,
 }
 
 impl AppState {
@@ -62,7 +65,7 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 directory: DirectoryService::new(parts.pool.clone(), parts.default_tenant_id),
-                tokens: TokenServices::new(parts.external_issuers),
+                tokens: TokenServices::new(parts.external_issuers, parts.status),
                 keys,
                 settings: parts.settings,
                 clock: parts.clock,
@@ -82,11 +85,12 @@ impl AppState {
         db::run(&self.pool, f).await
     }
 
-    /// Forgets every cached directory lookup and verified token (after changes made
-    /// through this process).
+    /// Forgets every cached directory lookup and verified token, and has the token
+    /// status read again (after changes made through this process).
     pub fn invalidate_caches(&self) {
         self.directory.invalidate();
         self.tokens.verified.clear();
+        self.tokens.status.mark_stale();
     }
 }
 

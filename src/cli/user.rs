@@ -206,7 +206,7 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
             }
             UserCommand::Delete { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                admin::delete_user(conn, &tenant, &email)?;
+                admin::delete_user(conn, &tenant, &email, now)?;
                 println!("deleted {email}");
             }
         }

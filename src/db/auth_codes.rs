@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::{authorization_codes, revoked_access_tokens};
-use super::{DbConnection, DbError, DbResult};
+use super::{DbConnection, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = authorization_codes)]
@@ -87,31 +87,14 @@ pub fn purge_expired(conn: &mut DbConnection, before: i64) -> DbResult<usize> {
     .execute(conn)?)
 }
 
-/// Adds an access token id to the deny list consulted by userinfo and introspection.
+/// Adds an access token id to the deny list, logged for every server's token status.
 pub fn revoke_access_token(
     conn: &mut DbConnection,
     jti: &str,
     expires_at: i64,
     now: i64,
 ) -> DbResult<()> {
-    diesel::insert_into(revoked_access_tokens::table)
-        .values((
-            revoked_access_tokens::jti.eq(jti),
-            revoked_access_tokens::expires_at.eq(expires_at),
-            revoked_access_tokens::revoked_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|_| ())
-        .or_else(ignore_conflict)?;
-    Ok(())
-}
-
-pub fn is_access_token_revoked(conn: &mut DbConnection, jti: &str) -> DbResult<bool> {
-    let n: i64 = revoked_access_tokens::table
-        .filter(revoked_access_tokens::jti.eq(jti))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+    super::status_changes::deny_access_token(conn, jti, expires_at, now)
 }
 
 pub fn purge_revoked_access_tokens(conn: &mut DbConnection, now: i64) -> DbResult<usize> {
@@ -119,12 +102,4 @@ pub fn purge_revoked_access_tokens(conn: &mut DbConnection, now: i64) -> DbResul
         revoked_access_tokens::table.filter(revoked_access_tokens::expires_at.lt(now)),
     )
     .execute(conn)?)
-}
-
-/// A concurrent writer got there first: the row we wanted exists.
-fn ignore_conflict(e: diesel::result::Error) -> DbResult<()> {
-    match DbError::from(e) {
-        DbError::Conflict(_) => Ok(()),
-        other => Err(other),
-    }
 }

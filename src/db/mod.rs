@@ -9,6 +9,7 @@ pub mod schema;
 pub mod server_secrets;
 pub mod sessions;
 pub mod signing_keys;
+pub mod status_changes;
 pub mod tenants;
 pub mod user_flows;
 pub mod users;

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::refresh_tokens;
 use super::{DbConnection, DbResult};
+use crate::clock::MAX_CLOCK_SKEW;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
@@ -24,6 +25,10 @@ pub struct RefreshToken {
     pub policy: Option<String>,
     /// When the user signed in (OIDC `auth_time`), carried across rotations.
     pub auth_time: Option<i64>,
+    /// The access token issued together with this refresh token (its `jti` and `exp`),
+    /// put on the deny list when the family is revoked.
+    pub access_token_jti: Option<String>,
+    pub access_token_expires_at: Option<i64>,
 }
 
 pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> DbResult<()> {
@@ -54,14 +59,34 @@ pub fn claim(conn: &mut DbConnection, id: &str, now: i64) -> DbResult<bool> {
     Ok(n == 1)
 }
 
+/// Revokes every refresh token of the family and puts the access tokens issued with
+/// them that may still be accepted somewhere (up to the largest clock-skew allowance
+/// past their `exp`) on the deny list, in one transaction.
 pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: i64) -> DbResult<usize> {
-    Ok(diesel::update(
-        refresh_tokens::table
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let issued: Vec<(Option<String>, Option<i64>)> = refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
-            .filter(refresh_tokens::revoked_at.is_null()),
-    )
-    .set(refresh_tokens::revoked_at.eq(now))
-    .execute(conn)?)
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::access_token_expires_at.ge(now - MAX_CLOCK_SKEW))
+            .select((
+                refresh_tokens::access_token_jti,
+                refresh_tokens::access_token_expires_at,
+            ))
+            .load(conn)?;
+        for (jti, exp) in issued {
+            if let (Some(jti), Some(exp)) = (jti, exp) {
+                super::status_changes::deny_access_token(conn, &jti, exp, now)?;
+            }
+        }
+        Ok(diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::family_id.eq(family_id))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)?)
+    })
 }
 
 /// Drops rows that can no longer be redeemed; run occasionally.

@@ -77,6 +77,8 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         policy -> Nullable<Text>,
         auth_time -> Nullable<BigInt>,
+        access_token_jti -> Nullable<Text>,
+        access_token_expires_at -> Nullable<BigInt>,
     }
 }
 
@@ -163,5 +165,17 @@ diesel::table! {
         tenant_id -> Text,
         sign_up -> Integer,
         forgot_password -> Integer,
+    }
+}
+
+// Token status (migration 2026-12-01-000007_token_status).
+
+diesel::table! {
+    status_changes (id) {
+        id -> BigInt,
+        kind -> Text,
+        subject -> Text,
+        expires_at -> Nullable<BigInt>,
+        created_at -> BigInt,
     }
 }

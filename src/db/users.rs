@@ -1,6 +1,7 @@
 use diesel::prelude::*;
 
 use super::schema::{group_members, groups, users};
+use super::status_changes::{self, StatusKind};
 use super::{DbConnection, DbError, DbResult, decode_list};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -171,25 +172,38 @@ pub fn upgrade_password_hash(
     Ok(n == 1)
 }
 
+/// Disables or enables a user, and logs it for every server's token status: a disabled
+/// user's access tokens are refused.
 pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool, now: i64) -> DbResult<()> {
-    let n = diesel::update(users::table.find(id))
-        .set((
-            users::disabled.eq(i32::from(disabled)),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if n == 0 {
-        return Err(DbError::NotFound);
-    }
-    Ok(())
+    conn.transaction(|conn| {
+        let n = diesel::update(users::table.find(id))
+            .set((
+                users::disabled.eq(i32::from(disabled)),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if n == 0 {
+            return Err(DbError::NotFound);
+        }
+        let kind = if disabled {
+            StatusKind::UserDisabled
+        } else {
+            StatusKind::UserEnabled
+        };
+        status_changes::record(conn, kind, id, None, now)
+    })
 }
 
-pub fn delete(conn: &mut DbConnection, id: &str) -> DbResult<()> {
-    let n = diesel::delete(users::table.find(id)).execute(conn)?;
-    if n == 0 {
-        return Err(DbError::NotFound);
-    }
-    Ok(())
+/// Deletes a user, and logs it for every server's token status: their access tokens
+/// are refused.
+pub fn delete(conn: &mut DbConnection, id: &str, now: i64) -> DbResult<()> {
+    conn.transaction(|conn| {
+        let n = diesel::delete(users::table.find(id)).execute(conn)?;
+        if n == 0 {
+            return Err(DbError::NotFound);
+        }
+        status_changes::record(conn, StatusKind::UserDeleted, id, None, now)
+    })
 }
 
 /// Object ids of the groups the user belongs to (the `groups` claim).

@@ -57,7 +57,7 @@ pub fn list_groups(conn: &mut DbConnection, tenant: &Tenant) -> DirectoryResult<
     Ok(groups::list(conn, &tenant.id)?)
 }
 
-/// A disabled user's sign-in and refresh are refused.
+/// A disabled user's sign-in and refresh are refused, and their access tokens too.
 pub fn set_user_disabled(
     conn: &mut DbConnection,
     tenant: &Tenant,
@@ -70,10 +70,15 @@ pub fn set_user_disabled(
 }
 
 /// Deletes the user; group memberships, refresh tokens, SSO sessions and authorization
-/// codes go with them (foreign keys `ON DELETE CASCADE`).
-pub fn delete_user(conn: &mut DbConnection, tenant: &Tenant, email: &str) -> DirectoryResult<()> {
+/// codes go with them (foreign keys `ON DELETE CASCADE`); their access tokens are refused.
+pub fn delete_user(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    email: &str,
+    now: i64,
+) -> DirectoryResult<()> {
     let user = user_by_sign_in_name(conn, tenant, email)?;
-    Ok(users::delete(conn, &user.id)?)
+    Ok(users::delete(conn, &user.id, now)?)
 }
 
 /// The tenant's clients, oldest first.

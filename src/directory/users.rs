@@ -9,10 +9,10 @@ use super::{
     validate_uuid,
 };
 use crate::crypto::password::{PasswordHasher, is_importable_hash};
-use crate::db::groups;
 use crate::db::tenants::Tenant;
 use crate::db::users::{self, User, normalize_email, normalize_username};
 use crate::db::{DbConnection, DbError, encode_list};
+use crate::db::{groups, status_changes};
 
 #[derive(Debug, Default)]
 pub struct NewUser {
@@ -122,6 +122,9 @@ pub fn create_user(
 ) -> DirectoryResult<User> {
     let row = new_user_row(hasher, tenant, new, now)?;
     conn.transaction(|conn| {
+        if new.oid.is_some() {
+            status_changes::users_recreated(conn, &[row.id.as_str()], now)?;
+        }
         users::insert(conn, &row)?;
         for group in &new.groups {
             let g = ensure_group(conn, tenant, group, None, now)?;
@@ -163,6 +166,7 @@ pub fn import_users(
     let file = std::fs::File::open(path)
         .map_err(|e| DirectoryError::Invalid(format!("cannot open {}: {e}", path.display())))?;
     let mut rows = Vec::new();
+    let mut given_ids = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line_no = i + 1;
@@ -193,8 +197,18 @@ pub fn import_users(
                 return invalid(format!("line {line_no}: {name} appears twice"));
             }
         }
+        given_ids.push(new.oid.is_some());
         rows.push(row);
     }
+    // Ids given in the file may be those of deleted users; a failed import leaves at
+    // most a harmless "enabled" row for an id that has no user.
+    let given: Vec<&str> = rows
+        .iter()
+        .zip(&given_ids)
+        .filter(|(_, given)| **given)
+        .map(|(r, _)| r.id.as_str())
+        .collect();
+    status_changes::users_recreated(conn, &given, now)?;
     users::insert_many(conn, &rows).map_err(|e| match e {
         DbError::Conflict(_) => {
             DirectoryError::Conflict("a user of this file (same email or oid)".to_owned())

@@ -43,11 +43,13 @@ pub(crate) fn rejected(msg: impl Into<String>) -> OAuthError {
     OAuthError::invalid_grant(Reason::InvalidAssertion, msg)
 }
 
-/// Verifies a subject token against the trusted issuer it names, at `now`.
+/// Verifies a subject token against the trusted issuer it names, at `now`, with
+/// `skew` seconds of clock skew.
 pub fn verify_subject<'a>(
     issuers: &'a [ExternalIssuer],
     token: &str,
     now: i64,
+    skew: i64,
 ) -> Result<(Value, &'a ExternalIssuer), OAuthError> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| rejected("The subject token is not a well-formed JWT."))?;
@@ -99,7 +101,7 @@ pub fn verify_subject<'a>(
         .as_i64()
         .ok_or_else(|| rejected("The subject token's exp is not a number."))?;
     let nbf = data.claims["nbf"].as_i64();
-    token_time::check_times(exp, nbf, now).map_err(|e| {
+    token_time::check_times(exp, nbf, now, skew).map_err(|e| {
         rejected(match e {
             TimeError::Expired => "The subject token has expired.",
             TimeError::NotYetValid => "The subject token is not valid yet.",

@@ -51,8 +51,9 @@ pub enum RefreshPlan {
     /// A family fixed in advance (an authorization code knows its family, so that a
     /// reused code can revoke what it issued).
     Family(String),
-    /// Already stored with the redemption of its predecessor (refresh grant).
-    Stored(Option<String>),
+    /// Already stored with the redemption of its predecessor (refresh grant), with the
+    /// access token id it recorded, which the access token must carry.
+    Stored { token: Option<String>, jti: String },
 }
 
 /// What an interactive sign-in adds to an ID token (OIDC Core §2, §3.1.3.6).
@@ -227,11 +228,14 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
         azpacr: t.client.method.azpacr(),
         scp: (!scp.is_empty()).then_some(scp),
     };
-    let claims = if b2c {
+    let mut claims = if b2c {
         claims::b2c::user_access_token(&at, grant, t.profile)
     } else {
         claims::entra::user_access_token(&at, grant, t.profile)
     };
+    if let RefreshPlan::Stored { jti, .. } = &t.refresh {
+        claims.jti = jti.clone();
+    }
     let unmapped = ClaimsMapping::default();
     let configured = (!b2c && access_optional.access_token.is_some()) || access_mapping != unmapped;
     let (claims, access_token) = sign_shaped(state, claims, configured, |map| {
@@ -259,14 +263,14 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
         response.id_token = Some(id);
     }
     response.refresh_token = match t.refresh {
-        RefreshPlan::Stored(plain) => plain,
+        RefreshPlan::Stored { token, .. } => token,
         _ if !t.scope.offline_access => None,
         plan @ (RefreshPlan::NewFamily | RefreshPlan::Family(_)) => {
             let family_id = match plan {
                 RefreshPlan::Family(f) => f,
                 _ => uuid::Uuid::new_v4().to_string(),
             };
-            let (plain, row) = new_refresh_token(
+            let (plain, mut row) = new_refresh_token(
                 state,
                 t.authority,
                 NewRefreshToken {
@@ -277,6 +281,9 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
                     auth_time,
                 },
             );
+            // Revoking the family revokes this access token too.
+            row.access_token_jti = Some(claims.jti.clone());
+            row.access_token_expires_at = Some(claims.exp);
             state.db(move |c| refresh_tokens::insert(c, &row)).await?;
             Some(plain)
         }
@@ -350,6 +357,8 @@ pub fn new_refresh_token(
         revoked_at: None,
         policy: authority.policy().map(str::to_owned),
         auth_time: Some(new.auth_time),
+        access_token_jti: None,
+        access_token_expires_at: None,
     };
     (plain, row)
 }

@@ -17,6 +17,7 @@ pub mod scope;
 pub mod services;
 pub mod session;
 pub mod sign_in;
+pub mod status;
 pub mod token_request;
 pub mod token_time;
 pub mod user_flows;

@@ -1,4 +1,4 @@
-//! Token status after issue: the access-token deny list, UserInfo (OIDC Core §5.3),
+//! Token status after issue: active access tokens, UserInfo (OIDC Core §5.3),
 //! revocation (RFC 7009) and introspection (RFC 7662).
 
 use crate::oauth::Reason;
@@ -13,22 +13,14 @@ use crate::db::{self, auth_codes, refresh_tokens};
 use crate::directory::service::TenantInfo;
 use crate::state::AppState;
 
-/// A verified access token that is not on the deny list.
+/// A verified access token that is not revoked and whose user is active (the token
+/// status is part of verification).
 pub async fn active_access_token(
     state: &AppState,
     base: &str,
     token: &str,
 ) -> Result<verify::Verified, VerifyError> {
-    let verified = verify::verify_access_token(state, base, token).await?;
-    let jti = verified.claims.jti.clone();
-    let revoked = state
-        .db(move |c| auth_codes::is_access_token_revoked(c, &jti))
-        .await
-        .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
-    if revoked {
-        return Err(VerifyError::Invalid("The token has been revoked.".into()));
-    }
-    Ok(verified)
+    verify::verify_access_token(state, base, token).await
 }
 
 #[derive(Debug, Serialize)]
@@ -102,6 +94,7 @@ pub(crate) async fn revoke(
         state
             .db(move |c| auth_codes::revoke_access_token(c, &claims.jti, claims.exp, now))
             .await?;
+        state.tokens.status.mark_stale();
         return Ok(());
     }
     let hash = secrets::sha256_hex(token);
@@ -116,6 +109,8 @@ pub(crate) async fn revoke(
             Ok(())
         })
         .await?;
+    // The family's access tokens went on the deny list.
+    state.tokens.status.mark_stale();
     Ok(())
 }
 

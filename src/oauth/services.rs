@@ -1,8 +1,10 @@
 //! What the token layer keeps in memory between requests: recently verified access
-//! tokens, the CSRF key, and the trusted external issuers.
+//! tokens, the token status (revocations, inactive users), the CSRF key, and the
+//! trusted external issuers.
 //!
 //! Staleness bound: a verified token is reused for at most `VERIFIED_TTL` (and never
-//! past its expiry).
+//! past its expiry), and its status is checked again on every use (see
+//! [`super::status`] for that state's own bound).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +14,7 @@ use tokio::sync::OnceCell;
 
 use super::claims::AccessTokenClaims;
 use super::external::ExternalIssuer;
+use super::status::TokenStatus;
 use crate::cache::TtlCache;
 use crate::directory::service::TenantInfo;
 
@@ -37,15 +40,18 @@ pub struct TokenServices {
     /// Access tokens verified recently, by SHA-256 of base URL and token.
     pub verified: TtlCache<Arc<Verified>>,
     pub session_keys: SessionKeys,
+    /// Revoked access tokens and inactive users, kept current from the database.
+    pub status: TokenStatus,
     /// Issuers whose tokens the token-exchange grant accepts.
     pub external_issuers: Vec<ExternalIssuer>,
 }
 
 impl TokenServices {
-    pub fn new(external_issuers: Vec<ExternalIssuer>) -> Self {
+    pub fn new(external_issuers: Vec<ExternalIssuer>, status: TokenStatus) -> Self {
         TokenServices {
             verified: TtlCache::new(VERIFIED_TTL),
             session_keys: SessionKeys::default(),
+            status,
             external_issuers,
         }
     }

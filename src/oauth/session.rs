@@ -78,7 +78,7 @@ pub async fn current(
 }
 
 /// Ends the session behind a cookie value, and revokes the refresh tokens issued
-/// through it. Returns the ended session, if there was one.
+/// through it and the access tokens issued with them. Returns the ended session, if there was one.
 pub async fn end(state: &AppState, cookie: &str) -> Result<Option<SsoSession>, OAuthError> {
     let hash = secrets::sha256_hex(cookie);
     let now = state.clock.now();
@@ -94,6 +94,8 @@ pub async fn end(state: &AppState, cookie: &str) -> Result<Option<SsoSession>, O
             Ok(Some(s))
         })
         .await?;
+    // The families' access tokens went on the deny list.
+    state.tokens.status.mark_stale();
     Ok(ended)
 }
 
@@ -136,7 +138,8 @@ pub async fn csrf_valid(
     Ok(hmac::verify(key, format!("localidp-csrf:{cookie}").as_bytes(), &tag).is_ok())
 }
 
-/// Drops ended and expired sessions, old codes and expired deny-list entries.
+/// Drops ended and expired sessions, old codes, expired deny-list entries and token
+/// status rows that no longer matter.
 pub fn purge(
     conn: &mut db::DbConnection,
     settings: &crate::config::Settings,
@@ -148,6 +151,21 @@ pub fn purge(
     Ok(
         sessions::purge_expired(conn, now, settings.session_idle_timeout)?
             + auth_codes::purge_expired(conn, now - keep_codes)?
-            + auth_codes::purge_revoked_access_tokens(conn, now)?,
+            + auth_codes::purge_revoked_access_tokens(conn, now)?
+            + purge_status(conn, settings, now)?,
+    )
+}
+
+/// Status rows are kept as long as the servers keep them in memory (`oauth::status`).
+fn purge_status(
+    conn: &mut db::DbConnection,
+    settings: &crate::config::Settings,
+    now: i64,
+) -> db::DbResult<usize> {
+    let keep = settings.clock_skew_seconds + super::status::RETENTION_MARGIN;
+    db::status_changes::purge(
+        conn,
+        now - keep,
+        now - settings.access_token_lifetime - keep,
     )
 }

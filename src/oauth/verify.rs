@@ -1,5 +1,7 @@
 //! Access-token verification for `/auth/verify`: RS256 only, a `kid` we published,
-//! signature, `exp`/`nbf` with leeway, and `iss`/`aud` bound to one of our tenants.
+//! signature, `exp`/`nbf` with the configured clock skew, `iss`/`aud` bound to one of
+//! our tenants, and the token status (not revoked, its user neither disabled nor
+//! deleted), checked in memory on every call.
 
 use jsonwebtoken::{Algorithm, Validation};
 
@@ -9,7 +11,7 @@ use super::authority::IssuerForm;
 use super::claims::AccessTokenClaims;
 use crate::state::AppState;
 
-use super::token_time::{LEEWAY, TimeError, check_times};
+use super::token_time::{TimeError, check_times};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -53,13 +55,22 @@ pub async fn verify_access_token(
         crate::crypto::secrets::sha256_hex(&input)
     };
     let now = state.clock.now();
-    if let Some(hit) = state.tokens.verified.get(&key)
-        && hit.claims.exp + LEEWAY as i64 > now
-    {
-        return Ok((*hit).clone());
-    }
-    let verified = verify_uncached(state, base, token, now).await?;
-    state.tokens.verified.put(key, Arc::new(verified.clone()));
+    let skew = state.settings.clock_skew_seconds;
+    let verified = match state.tokens.verified.get(&key) {
+        Some(hit) if hit.claims.exp + skew >= now => (*hit).clone(),
+        _ => {
+            let verified = verify_uncached(state, base, token, now).await?;
+            state.tokens.verified.put(key, Arc::new(verified.clone()));
+            verified
+        }
+    };
+    // After a cache hit too: a token revoked since it was cached is refused.
+    state
+        .tokens
+        .status
+        .check(&state.pool, now, &verified.claims)
+        .await
+        .map_err(|refusal| invalid(refusal.message()))?;
     Ok(verified)
 }
 
@@ -94,7 +105,13 @@ async fn verify_uncached(
             })
         })?;
     let claims = data.claims;
-    check_times(claims.exp, Some(claims.nbf), now).map_err(|e| {
+    check_times(
+        claims.exp,
+        Some(claims.nbf),
+        now,
+        state.settings.clock_skew_seconds,
+    )
+    .map_err(|e| {
         invalid(match e {
             TimeError::Expired => "The token has expired.",
             TimeError::NotYetValid => "The token is not valid yet (nbf).",

@@ -478,8 +478,14 @@ pub async fn spawn_app(backend: &Backend) -> TestApp {
 }
 
 pub async fn spawn_with(settings: Settings, fixture: Arc<Fixture>) -> TestApp {
+    spawn_with_clock(settings, fixture, Clock::adjustable()).await
+}
+
+/// A server on the given clock: a second replica shares the first one's, so that
+/// moving it moves both.
+pub async fn spawn_with_clock(settings: Settings, fixture: Arc<Fixture>, clock: Clock) -> TestApp {
     init_test_log();
-    let app = Application::build_with_clock(settings.clone(), Clock::adjustable())
+    let app = Application::build_with_clock(settings.clone(), clock)
         .await
         .expect("server starts");
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -17,5 +17,6 @@ mod password_forms;
 mod password_grant;
 mod persistence;
 mod refresh;
+mod token_status;
 mod user_names;
 mod verify_bounds;

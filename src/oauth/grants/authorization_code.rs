@@ -10,11 +10,13 @@ use crate::oauth::issue::{IdTokenContext, Issued, RefreshPlan};
 use crate::oauth::scope;
 use crate::oauth::sign_in::{self, UserProfile};
 use crate::oauth::token_request::{AuthorizationCodeParams, required};
-use crate::oauth::{OAuthError, Reason, pkce, token_time};
+use crate::oauth::{OAuthError, Reason, pkce};
 
 enum Redemption {
     Redeemed(Box<(AuthorizationCode, UserProfile)>),
     Rejected(&'static str),
+    /// A replay: what the code issued was revoked.
+    Replayed(&'static str),
 }
 
 /// `grant_type=authorization_code` at the token endpoint (RFC 6749 §4.1.3).
@@ -28,7 +30,7 @@ pub(super) async fn grant(
     let hash = secrets::sha256_hex(&code);
     let client_id = client.client.client_id.clone();
     // The deny-list entry must outlive the access token issued at redemption.
-    let access_lifetime = state.settings.access_token_lifetime + token_time::LEEWAY as i64;
+    let access_lifetime = state.settings.access_token_lifetime + state.settings.clock_skew_seconds;
     let now = state.clock.now();
     let outcome = state
         .db(move |c| {
@@ -47,7 +49,7 @@ pub(super) async fn grant(
                     auth_codes::revoke_access_token(c, jti, used + access_lifetime, now)?;
                 }
                 tracing::warn!(client = %row.client_id, "authorization code reused; its tokens are revoked");
-                return Ok(Redemption::Rejected(
+                return Ok(Redemption::Replayed(
                     "The authorization code was already redeemed; tokens issued from it are revoked.",
                 ));
             }
@@ -70,6 +72,10 @@ pub(super) async fn grant(
     let (row, profile) = match outcome {
         Redemption::Redeemed(redeemed) => *redeemed,
         Redemption::Rejected(why) => {
+            return Err(OAuthError::invalid_grant(Reason::InvalidGrant, why));
+        }
+        Redemption::Replayed(why) => {
+            state.tokens.status.mark_stale();
             return Err(OAuthError::invalid_grant(Reason::InvalidGrant, why));
         }
     };

@@ -77,6 +77,15 @@ fn check(
     Ok(Check::Valid(Box::new(token)))
 }
 
+/// The refusal; a revoked grant may have revoked a family just now, whose access
+/// tokens this process then refuses at once.
+fn rejected(cx: &GrantContext<'_>, reason: Reason, why: &'static str) -> OAuthError {
+    if reason == Reason::RevokedGrant {
+        cx.state.tokens.status.mark_stale();
+    }
+    OAuthError::invalid_grant(reason, why)
+}
+
 pub(super) async fn grant(
     cx: &GrantContext<'_>,
     params: RefreshTokenParams,
@@ -94,7 +103,7 @@ pub(super) async fn grant(
         .await?;
     let token = match checked {
         Check::Valid(token) => *token,
-        Check::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
+        Check::Rejected(reason, why) => return Err(rejected(cx, reason, why)),
     };
     // Everything that can refuse the request is decided before the token is spent.
     let granted = scope::parse(&token.scope)?;
@@ -109,8 +118,12 @@ pub(super) async fn grant(
     };
     let audience = cx.audience_for(&scope).await?;
     let auth_time = token.auth_time.unwrap_or(token.created_at);
+    // The successor is stored before the access token is signed: it records the
+    // access token's id (and expiry, give or take the second it takes to sign), so
+    // that revoking the family revokes that access token too.
+    let jti = crate::oauth::claims::opaque_id();
     let successor = scope.offline_access.then(|| {
-        issue::new_refresh_token(
+        let (plain, mut row) = issue::new_refresh_token(
             state,
             authority,
             NewRefreshToken {
@@ -120,7 +133,10 @@ pub(super) async fn grant(
                 family_id: token.family_id.clone(),
                 auth_time,
             },
-        )
+        );
+        row.access_token_jti = Some(jti.clone());
+        row.access_token_expires_at = Some(now + state.settings.access_token_lifetime);
+        (plain, row)
     });
     let (plain, successor_row) = successor.unzip();
     let outcome = state
@@ -149,7 +165,7 @@ pub(super) async fn grant(
         .await?;
     let profile = match outcome {
         Outcome::Redeemed(profile) => *profile,
-        Outcome::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
+        Outcome::Rejected(reason, why) => return Err(rejected(cx, reason, why)),
     };
     let context = IdTokenContext {
         auth_time: Some(auth_time),
@@ -159,7 +175,7 @@ pub(super) async fn grant(
         audience,
         &profile,
         scope,
-        RefreshPlan::Stored(plain),
+        RefreshPlan::Stored { token: plain, jti },
         context,
     )
     .await

@@ -30,8 +30,30 @@ pub(super) async fn grant(
             format!("subject_token_type {token_type:?} is not supported; send a JWT."),
         ));
     }
+    let now = state.clock.now();
+    let skew = state.settings.clock_skew_seconds;
     let (claims, issuer) =
-        external::verify_subject(&state.tokens.external_issuers, &token, state.clock.now())?;
+        external::verify_subject(&state.tokens.external_issuers, &token, now, skew)?;
+    // When the trusted issuer is this server (or shares its users' ids), its revoked
+    // tokens and the tokens of users disabled or deleted here are refused as anywhere.
+    let text = |k: &str| claims[k].as_str().unwrap_or_default();
+    state
+        .tokens
+        .status
+        .check_ids(
+            &state.pool,
+            now,
+            text("jti"),
+            text("oid"),
+            claims["iat"].as_i64().unwrap_or(i64::MIN),
+        )
+        .await
+        .map_err(|refusal| {
+            external::rejected(format!(
+                "The subject token is refused: {}",
+                refusal.message()
+            ))
+        })?;
     if let Some(only) = &issuer.config.tenant {
         let t = &authority.tenant;
         if !(only.eq_ignore_ascii_case(&t.id) || only.eq_ignore_ascii_case(&t.name)) {
@@ -49,7 +71,6 @@ pub(super) async fn grant(
     let provision = issuer.config.provision;
     let tenant_id = authority.tenant.id.clone();
     let hasher = state.hasher.clone();
-    let now = state.clock.now();
     let profile = state
         .db(move |c| {
             let by_oid = match &subject.oid {

@@ -1,0 +1,350 @@
+//! Token status in memory: the access tokens on the deny list and the users disabled or
+//! deleted, so that every check of one of our access tokens (`/auth/verify`,
+//! `/introspect`, `/userinfo`, the on-behalf-of and token-exchange grants) refuses
+//! them without a database query per request.
+//!
+//! The state comes from the append-only `status_changes` log (`db::status_changes`),
+//! written in the transaction of each change: loaded whole at start, then read from
+//! the last id seen. Staleness bound: a check reads the log first (one request at a
+//! time; the others wait for it) when the last read began `token_status_refresh_seconds`
+//! or more ago by the injected clock, so a change committed elsewhere (another replica,
+//! the CLI) is honoured less than that many seconds later. A change made through this
+//! process is honoured at once: its caller marks the state stale after committing, and
+//! the next check reads the log. A read that fails keeps the old state, logs a warning
+//! (once a minute at most) and is tried again after the bound.
+//!
+//! Rules: a token whose `jti` is on the deny list is refused; a token of a user who is
+//! disabled or deleted is refused; a token issued (`iat`) before the user's latest
+//! disabling or deletion, or in the same second, stays refused after the user is
+//! enabled again, as Entra does.
+//! Entries are forgotten once no token they concern can still be accepted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use super::claims::AccessTokenClaims;
+use crate::db::status_changes::{self, StatusChange, StatusKind};
+use crate::db::{self, DbConnection, DbPool, DbResult};
+
+/// PostgreSQL allocates ids when a row is inserted but makes them visible when its
+/// transaction commits, so a read can see id 11 before id 10 commits. An id below the
+/// highest seen that was missing at a read is asked for again at every read, for this
+/// long (a change's transaction is short: one that has not committed after a minute is
+/// taken to have rolled back, which leaves its id unused for good) ...
+const GAP_WAIT: Duration = Duration::from_secs(60);
+/// ... and for at most this many ids (the most recent).
+const MAX_GAPS: i64 = 1000;
+/// Entries are kept this long after they stop mattering, and so are the rows of the
+/// log (a refresh token's linked access token may expire a second after the `exp`
+/// recorded for it).
+pub const RETENTION_MARGIN: i64 = 300;
+/// How often expired entries are dropped from memory, seconds.
+const PRUNE_EVERY: i64 = 60;
+/// A failing read of the log warns at most this often, seconds.
+const WARN_EVERY: i64 = 60;
+
+/// Why a token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Revoked,
+    UserInactive,
+}
+
+impl Refusal {
+    /// Safe to show the caller.
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::Revoked => "The token has been revoked.",
+            Refusal::UserInactive => "The user of the token is disabled or no longer exists.",
+        }
+    }
+}
+
+/// What the status needs from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusConfig {
+    /// `token_status_refresh_seconds`.
+    pub bound: i64,
+    /// `clock_skew_seconds`.
+    pub skew: i64,
+    /// `access_token_lifetime`: how long a user row matters.
+    pub lifetime: i64,
+}
+
+impl StatusConfig {
+    pub fn from_settings(s: &crate::config::Settings) -> Self {
+        StatusConfig {
+            bound: s.token_status_refresh_seconds,
+            skew: s.clock_skew_seconds,
+            lifetime: s.access_token_lifetime,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct UserStatus {
+    /// Disabled or deleted, and not enabled or re-created since.
+    inactive: bool,
+    /// The row that set `inactive`: a row committed late with a lower id does not
+    /// undo a later one.
+    flag_id: i64,
+    /// Tokens issued at or before this time are refused: the latest disabling or
+    /// deletion (`iat` has whole seconds: a token of the same second may be older).
+    not_before: i64,
+    /// The latest row's time: the entry matters for one token lifetime after it.
+    last_change: i64,
+}
+
+/// The state the log describes, and where reading it has got to.
+#[derive(Debug, Default)]
+struct StatusSet {
+    max_id: i64,
+    /// Ids below `max_id` not seen yet, with when they were first missed.
+    gaps: BTreeMap<i64, Instant>,
+    /// Revoked `jti`s and their `exp`.
+    revoked: HashMap<String, i64>,
+    users: HashMap<String, UserStatus>,
+    pruned_at: i64,
+}
+
+impl StatusSet {
+    fn apply(&mut self, rows: Vec<StatusChange>) {
+        let now = Instant::now();
+        for row in rows {
+            if row.id > self.max_id {
+                // Nothing below the first row seen is a gap: at start the rows below
+                // it were purged.
+                if self.max_id > 0 {
+                    let from = (self.max_id + 1).max(row.id - MAX_GAPS);
+                    for missing in from..row.id {
+                        self.gaps.insert(missing, now);
+                    }
+                }
+                self.max_id = row.id;
+            } else {
+                self.gaps.remove(&row.id);
+            }
+            self.apply_row(row);
+        }
+        self.gaps.retain(|_, since| since.elapsed() < GAP_WAIT);
+        while self.gaps.len() > MAX_GAPS as usize {
+            self.gaps.pop_first();
+        }
+    }
+
+    fn apply_row(&mut self, row: StatusChange) {
+        let Some(kind) = StatusKind::parse(&row.kind) else {
+            return;
+        };
+        if kind == StatusKind::TokenRevoked {
+            let exp = row.expires_at.unwrap_or(row.created_at);
+            self.revoked.insert(row.subject, exp);
+            return;
+        }
+        let user = self.users.entry(row.subject).or_insert(UserStatus {
+            inactive: false,
+            flag_id: 0,
+            not_before: i64::MIN,
+            last_change: row.created_at,
+        });
+        user.last_change = user.last_change.max(row.created_at);
+        let inactive = kind != StatusKind::UserEnabled;
+        if inactive {
+            user.not_before = user.not_before.max(row.created_at);
+        }
+        if row.id > user.flag_id {
+            user.inactive = inactive;
+            user.flag_id = row.id;
+        }
+    }
+
+    fn refusal(&self, jti: &str, oid: &str, iat: i64) -> Option<Refusal> {
+        if self.revoked.contains_key(jti) {
+            return Some(Refusal::Revoked);
+        }
+        match self.users.get(oid) {
+            Some(u) if u.inactive || iat <= u.not_before => Some(Refusal::UserInactive),
+            _ => None,
+        }
+    }
+
+    /// Forgets entries no token can need any more: a revoked token past its `exp`, a
+    /// user whose last change is older than a token lifetime (tokens issued before it
+    /// have expired; none are issued to an inactive user), each plus the skew.
+    fn prune(&mut self, now: i64, config: StatusConfig) {
+        if now - self.pruned_at < PRUNE_EVERY {
+            return;
+        }
+        self.pruned_at = now;
+        let keep = config.skew + RETENTION_MARGIN;
+        self.revoked.retain(|_, exp| *exp + keep >= now);
+        self.users
+            .retain(|_, u| u.last_change + config.lifetime + keep >= now);
+    }
+}
+
+pub struct TokenStatus {
+    set: RwLock<StatusSet>,
+    config: StatusConfig,
+    /// One read of the log at a time.
+    reading: tokio::sync::Mutex<()>,
+    /// When (injected clock, seconds) the last read began.
+    read_at: AtomicI64,
+    /// Bumped by [`TokenStatus::mark_stale`]; `read_generation` is its value when the
+    /// last read began, so a read that may have begun before a local change commits
+    /// does not count as having seen it.
+    generation: AtomicU64,
+    read_generation: AtomicU64,
+    warned_at: AtomicI64,
+}
+
+impl TokenStatus {
+    /// The state the whole log describes (at start, on a blocking thread).
+    pub fn load(conn: &mut DbConnection, now: i64, config: StatusConfig) -> DbResult<Self> {
+        let mut set = StatusSet::default();
+        set.apply(status_changes::read(conn, 0, &[])?);
+        set.prune(now, config);
+        Ok(TokenStatus {
+            set: RwLock::new(set),
+            config,
+            reading: tokio::sync::Mutex::new(()),
+            read_at: AtomicI64::new(now),
+            generation: AtomicU64::new(0),
+            read_generation: AtomicU64::new(0),
+            warned_at: AtomicI64::new(i64::MIN),
+        })
+    }
+
+    /// Refuses one of our access tokens that is revoked or whose user is inactive.
+    pub async fn check(
+        &self,
+        pool: &DbPool,
+        now: i64,
+        claims: &AccessTokenClaims,
+    ) -> Result<(), Refusal> {
+        self.check_ids(pool, now, &claims.jti, &claims.oid, claims.iat)
+            .await
+    }
+
+    /// [`TokenStatus::check`] from the claims themselves: a token without `iat` counts
+    /// as issued before any disabling.
+    pub async fn check_ids(
+        &self,
+        pool: &DbPool,
+        now: i64,
+        jti: &str,
+        oid: &str,
+        iat: i64,
+    ) -> Result<(), Refusal> {
+        self.ensure_current(pool, now).await;
+        let set = self.set.read().unwrap_or_else(PoisonError::into_inner);
+        match set.refusal(jti, oid, iat) {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        }
+    }
+
+    /// After this process committed a change to the log: the next check reads it.
+    pub fn mark_stale(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn stale(&self, now: i64) -> bool {
+        self.read_generation.load(Ordering::SeqCst) != self.generation.load(Ordering::SeqCst)
+            || now.saturating_sub(self.read_at.load(Ordering::SeqCst)) >= self.config.bound
+    }
+
+    async fn ensure_current(&self, pool: &DbPool, now: i64) {
+        if !self.stale(now) {
+            return;
+        }
+        let _one = self.reading.lock().await;
+        if self.stale(now) {
+            self.read_log(pool, now).await;
+        }
+    }
+
+    async fn read_log(&self, pool: &DbPool, now: i64) {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let (after, missing) = {
+            let set = self.set.read().unwrap_or_else(PoisonError::into_inner);
+            (set.max_id, set.gaps.keys().copied().collect::<Vec<_>>())
+        };
+        let read = db::run(pool, move |c| status_changes::read(c, after, &missing)).await;
+        match read {
+            Ok(rows) => {
+                let mut set = self.set.write().unwrap_or_else(PoisonError::into_inner);
+                set.apply(rows);
+                set.prune(now, self.config);
+            }
+            Err(e) => {
+                let last = self.warned_at.load(Ordering::Relaxed);
+                if now.saturating_sub(last) >= WARN_EVERY {
+                    self.warned_at.store(now, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "token status could not be read; keeping the last state");
+                }
+            }
+        }
+        // After a failure too: the next attempt waits for the bound, not every request.
+        self.read_at.store(now, Ordering::SeqCst);
+        self.read_generation.store(generation, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, kind: StatusKind, subject: &str, at: i64) -> StatusChange {
+        StatusChange {
+            id,
+            kind: kind.as_str().to_owned(),
+            subject: subject.to_owned(),
+            expires_at: (kind == StatusKind::TokenRevoked).then_some(at + 3600),
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn late_rows_fill_gaps_and_do_not_undo_later_ones() {
+        let mut set = StatusSet::default();
+        set.apply(vec![row(1, StatusKind::TokenRevoked, "a", 100)]);
+        // 3 is read before 2 commits: 2 is a gap, asked for again.
+        set.apply(vec![row(3, StatusKind::UserEnabled, "u", 120)]);
+        assert_eq!(set.gaps.keys().copied().collect::<Vec<_>>(), vec![2]);
+        // 2 (the disabling, before the enabling) arrives late.
+        set.apply(vec![row(2, StatusKind::UserDisabled, "u", 110)]);
+        assert!(set.gaps.is_empty());
+        assert_eq!(set.refusal("a", "x", 0), Some(Refusal::Revoked));
+        // Enabled again (row 3 is later): new tokens pass, older ones stay refused.
+        assert_eq!(set.refusal("t", "u", 125), None);
+        assert_eq!(set.refusal("t", "u", 105), Some(Refusal::UserInactive));
+        assert_eq!(set.refusal("t", "u", 110), Some(Refusal::UserInactive));
+    }
+
+    #[test]
+    fn disabled_and_deleted_users_are_refused_until_their_entries_expire() {
+        let config = StatusConfig {
+            bound: 1,
+            skew: 60,
+            lifetime: 3600,
+        };
+        let mut set = StatusSet::default();
+        set.apply(vec![
+            row(1, StatusKind::UserDisabled, "d", 1000),
+            row(2, StatusKind::UserDeleted, "x", 1000),
+        ]);
+        assert_eq!(set.refusal("t", "d", 2000), Some(Refusal::UserInactive));
+        assert_eq!(set.refusal("t", "x", 2000), Some(Refusal::UserInactive));
+        assert_eq!(set.refusal("t", "other", 900), None);
+        set.prune(1000 + 3600 + 60 + RETENTION_MARGIN, config);
+        assert_eq!(set.users.len(), 2);
+        set.prune(
+            1000 + 3600 + 60 + RETENTION_MARGIN + PRUNE_EVERY + 1,
+            config,
+        );
+        assert!(set.users.is_empty());
+    }
+}
