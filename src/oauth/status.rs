@@ -10,8 +10,8 @@
 //! or more ago by the injected clock, so a change committed elsewhere (another replica,
 //! the CLI) is honoured less than that many seconds later. A change made through this
 //! process is honoured at once: its caller marks the state stale after committing, and
-//! the next check reads the log. A read that fails keeps the old state, logs a warning
-//! (once a minute at most) and is tried again after the bound.
+//! the next check reads the log. A read that fails or takes over a second keeps the old
+//! state, logs a warning (once a minute at most) and is tried again after the bound.
 //!
 //! Rules: a token whose `jti` is on the deny list is refused; a token of a user who is
 //! disabled or deleted is refused; a token issued (`iat`) before the user's latest
@@ -44,6 +44,9 @@ pub const RETENTION_MARGIN: i64 = 300;
 const PRUNE_EVERY: i64 = 60;
 /// A failing read of the log warns at most this often, seconds.
 const WARN_EVERY: i64 = 60;
+/// Checks wait this long at most for a read of the log (with the database down, a
+/// connection takes the pool's 5 s to fail); past it they go on with the last state.
+const READ_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Why a token is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,18 +275,22 @@ impl TokenStatus {
             let set = self.set.read().unwrap_or_else(PoisonError::into_inner);
             (set.max_id, set.gaps.keys().copied().collect::<Vec<_>>())
         };
-        let read = db::run(pool, move |c| status_changes::read(c, after, &missing)).await;
-        match read {
-            Ok(rows) => {
+        let read = db::run(pool, move |c| status_changes::read(c, after, &missing));
+        match tokio::time::timeout(READ_TIMEOUT, read).await {
+            Ok(Ok(rows)) => {
                 let mut set = self.set.write().unwrap_or_else(PoisonError::into_inner);
                 set.apply(rows);
                 set.prune(now, self.config);
             }
-            Err(e) => {
+            failed => {
+                let error = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => format!("no answer within {READ_TIMEOUT:?}"),
+                };
                 let last = self.warned_at.load(Ordering::Relaxed);
                 if now.saturating_sub(last) >= WARN_EVERY {
                     self.warned_at.store(now, Ordering::Relaxed);
-                    tracing::warn!(error = %e, "token status could not be read; keeping the last state");
+                    tracing::warn!(%error, "token status could not be read; keeping the last state");
                 }
             }
         }

@@ -303,3 +303,53 @@ async fn the_clock_skew_setting_decides_how_long_past_exp_a_token_passes(backend
     lenient.advance(Duration::from_secs(31));
     assert_eq!(lenient.verify(&for_lenient).await.status(), 401);
 }
+
+on_every_backend!(token_exchange_refuses_a_revoked_token_of_ours_as_subject);
+async fn token_exchange_refuses_a_revoked_token_of_ours_as_subject(backend: Backend) {
+    use localidp::config::TrustedIssuer;
+    // This server trusts its own issuer for token exchange: its JWKS, saved after a
+    // first start (the keys stay in the keys directory).
+    let (settings, fixture) = test_fixture(&backend);
+    let first = spawn_with(settings, fixture).await;
+    let jwks = first.get_json("/.well-known/jwks.json").await;
+    let (mut settings, fixture) = first.stop().await;
+    let jwks_file = settings.keys_dir.with_file_name("own-jwks.json");
+    std::fs::write(&jwks_file, jwks.to_string()).unwrap();
+    settings.trusted_issuers = vec![TrustedIssuer {
+        issuer: format!("{PUBLIC_URL}/{CONTOSO_ID}/v2.0"),
+        jwks_file,
+        audience: None,
+        provision: false,
+        tenant: None,
+    }];
+    let app = spawn_with(settings, fixture).await;
+    let subject = text(&alice_for_web_app(&app).await, "access_token");
+    let form = [
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
+        ("client_id", WEB_APP),
+        ("client_secret", WEB_APP_SECRET),
+        ("subject_token", &subject),
+        (
+            "subject_token_type",
+            "urn:ietf:params:oauth:token-type:access_token",
+        ),
+        ("scope", "openid"),
+    ];
+    assert_eq!(app.token(&form).await.status(), 200, "before revocation");
+    let res = app
+        .post_form(
+            "/revoke",
+            &[
+                ("token", &subject),
+                ("client_id", WEB_APP),
+                ("client_secret", WEB_APP_SECRET),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let d = assert_oauth_error(app.token(&form).await, 400, "invalid_grant").await;
+    assert!(d.contains(REVOKED), "{d}");
+}
