@@ -61,31 +61,32 @@ pub fn claim(conn: &mut DbConnection, id: &str, now: i64) -> DbResult<bool> {
 
 /// Revokes every refresh token of the family and puts the access tokens issued with
 /// them that may still be accepted somewhere (up to the largest clock-skew allowance
-/// past their `exp`) on the deny list, in one transaction.
+/// past their `exp`) on the deny list, in one transaction. Only the rows this call
+/// revoked are listed: a concurrent revocation of the same family waits on their row
+/// locks and then finds nothing left to revoke, so the two never insert the same
+/// deny-list entries in different orders.
 pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: i64) -> DbResult<usize> {
     use diesel::Connection;
     conn.transaction(|conn| {
-        let issued: Vec<(Option<String>, Option<i64>)> = refresh_tokens::table
-            .filter(refresh_tokens::family_id.eq(family_id))
-            .filter(refresh_tokens::revoked_at.is_null())
-            .filter(refresh_tokens::access_token_expires_at.ge(now - MAX_CLOCK_SKEW))
-            .select((
-                refresh_tokens::access_token_jti,
-                refresh_tokens::access_token_expires_at,
-            ))
-            .load(conn)?;
-        for (jti, exp) in issued {
-            if let (Some(jti), Some(exp)) = (jti, exp) {
-                super::status_changes::deny_access_token(conn, &jti, exp, now)?;
-            }
-        }
-        Ok(diesel::update(
+        let revoked: Vec<(Option<String>, Option<i64>)> = diesel::update(
             refresh_tokens::table
                 .filter(refresh_tokens::family_id.eq(family_id))
                 .filter(refresh_tokens::revoked_at.is_null()),
         )
         .set(refresh_tokens::revoked_at.eq(now))
-        .execute(conn)?)
+        .returning((
+            refresh_tokens::access_token_jti,
+            refresh_tokens::access_token_expires_at,
+        ))
+        .get_results(conn)?;
+        for (jti, exp) in &revoked {
+            if let (Some(jti), Some(exp)) = (jti, exp)
+                && *exp >= now - MAX_CLOCK_SKEW
+            {
+                super::status_changes::deny_access_token(conn, jti, *exp, now)?;
+            }
+        }
+        Ok(revoked.len())
     })
 }
 

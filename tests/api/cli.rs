@@ -290,13 +290,11 @@ async fn admin_commands_then_serve() {
             .status(),
         200
     );
-    assert_eq!(
-        token("bulk1@example.com", "imported-pw")
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let res = token("bulk1@example.com", "imported-pw").await.unwrap();
+    assert_eq!(res.status(), 200);
+    // A token of a user whom nothing below disables: it outlives the key rotation.
+    let bulk1: Value = res.json().await.unwrap();
+    let at = bulk1["access_token"].as_str().unwrap().to_owned();
 
     // Changes made with the CLI apply to the running server.
     localidp(
@@ -347,7 +345,7 @@ async fn admin_commands_then_serve() {
     // The token signed before the rotation still verifies.
     let res = http
         .get(format!("{}/auth/verify", server.base))
-        .bearer_auth(at)
+        .bearer_auth(&at)
         .send()
         .await
         .unwrap();
