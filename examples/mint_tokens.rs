@@ -8,7 +8,11 @@
 //! Prints `minted N tokens in S s (R/s)`.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
+
+#[path = "support/loopback_url.rs"]
+mod loopback_url;
+use loopback_url::parse_url;
 use std::time::Instant;
 
 struct Options {
@@ -19,25 +23,6 @@ struct Options {
     count: usize,
     out: String,
     connections: usize,
-}
-
-fn parse_url(url: &str) -> Result<(String, SocketAddr, String), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http:// URLs are supported"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr = authority
-        .to_socket_addrs()
-        .map_err(|e| format!("{authority}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{authority}: no address"))?;
-    if !addr.ip().is_loopback() {
-        return Err(format!("{url}: only loopback addresses are used"));
-    }
-    Ok((authority.to_owned(), addr, path.to_owned()))
 }
 
 fn parse_args() -> Result<Options, String> {

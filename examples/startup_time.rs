@@ -9,7 +9,11 @@
 //! Prints `run 1: 12.3 ms` per run, then `startup_ms median=12.3 min=11.0 max=15.2 runs=N`.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
+
+#[path = "support/loopback_url.rs"]
+mod loopback_url;
+use loopback_url::parse_url;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,25 +25,6 @@ struct Options {
     timeout: Duration,
     log: Option<String>,
     command: Vec<String>,
-}
-
-fn parse_url(url: &str) -> Result<(String, SocketAddr, String), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http:// URLs are supported"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr = authority
-        .to_socket_addrs()
-        .map_err(|e| format!("{authority}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{authority}: no address"))?;
-    if !addr.ip().is_loopback() {
-        return Err(format!("{url}: only loopback addresses are polled"));
-    }
-    Ok((authority.to_owned(), addr, path.to_owned()))
 }
 
 fn parse_args() -> Result<Options, String> {
