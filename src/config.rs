@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use crate::db::DatabaseTarget;
 
+mod rate_limit;
 mod verify_tenants;
+pub use rate_limit::{RateLimit, RateLimitArgs};
 pub use verify_tenants::VerifyTenants;
 
 /// Every setting, as given on the command line / environment or in the config file.
@@ -128,6 +130,9 @@ pub struct ConfigArgs {
     #[arg(long, env = "LOCALIDP_VERIFY_TENANTS", value_delimiter = ',')]
     #[serde(default)]
     pub verify_tenants: Vec<String>,
+    /// `[rate_limit]` in the file.
+    #[command(flatten)]
+    pub rate_limit: RateLimitArgs,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -229,6 +234,7 @@ impl ConfigArgs {
             } else {
                 self.verify_tenants
             },
+            rate_limit: self.rate_limit.over(file.rate_limit),
         }
     }
 }
@@ -299,6 +305,7 @@ pub struct Settings {
     pub session_lifetime: i64,
     pub pkce_allow_plain: bool,
     pub verify_tenants: VerifyTenants,
+    pub rate_limit: RateLimit,
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -498,6 +505,12 @@ impl Settings {
                     reason,
                 }
             })?,
+            rate_limit: RateLimit::from_args(&args.rate_limit).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "rate_limit",
+                    reason,
+                }
+            })?,
         })
     }
 
@@ -530,13 +543,14 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\n[rate_limit]\nper_minute = 0",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
         assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database);
         assert_eq!(s.verify_tenants, super::VerifyTenants::Any);
         assert_eq!(s.trusted_proxies.len(), 1);
+        assert_eq!(s.rate_limit.per_minute, 0);
         assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());
     }
 

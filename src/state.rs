@@ -13,6 +13,7 @@ use crate::db::{self, DbConnection, DbPool, DbResult};
 use crate::directory::service::DirectoryService;
 use crate::oauth::external::ExternalIssuer;
 use crate::oauth::services::TokenServices;
+use crate::rate_limit::RateLimiter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,6 +30,8 @@ pub struct Inner {
     pub keys: KeyService,
     pub directory: DirectoryService,
     pub tokens: TokenServices,
+    /// Credential requests per client address (this replica's count only).
+    pub rate_limiter: RateLimiter,
 }
 
 impl std::ops::Deref for AppState {
@@ -63,6 +66,10 @@ impl AppState {
             inner: Arc::new(Inner {
                 directory: DirectoryService::new(parts.pool.clone(), parts.default_tenant_id),
                 tokens: TokenServices::new(parts.external_issuers),
+                rate_limiter: RateLimiter::new(
+                    parts.settings.rate_limit.per_minute,
+                    parts.settings.rate_limit.burst,
+                ),
                 keys,
                 settings: parts.settings,
                 clock: parts.clock,
