@@ -11,9 +11,11 @@ use crate::db::DatabaseTarget;
 mod file;
 mod ip_range;
 mod merge;
+mod rate_limit;
 mod seconds;
 mod verify_tenants;
 pub use ip_range::IpRange;
+pub use rate_limit::{RateLimit, RateLimitArgs};
 pub use verify_tenants::VerifyTenants;
 
 /// Every setting, as given on the command line / environment or in the config file.
@@ -140,6 +142,9 @@ pub struct ConfigArgs {
     /// replica, the CLI) is honoured within this many seconds (1 to 3600; default 1).
     #[arg(long = "token-status-refresh", env = "LOCALIDP_TOKEN_STATUS_REFRESH")]
     pub token_status_refresh_seconds: Option<i64>,
+    /// `[rate_limit]` in the file.
+    #[command(flatten)]
+    pub rate_limit: RateLimitArgs,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -224,6 +229,7 @@ pub struct Settings {
     pub verify_tenants: VerifyTenants,
     pub clock_skew_seconds: i64,
     pub token_status_refresh_seconds: i64,
+    pub rate_limit: RateLimit,
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -366,6 +372,12 @@ impl Settings {
             token_status_refresh_seconds: seconds::status_refresh(
                 args.token_status_refresh_seconds,
             )?,
+            rate_limit: RateLimit::from_args(&args.rate_limit).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "rate_limit",
+                    reason,
+                }
+            })?,
         })
     }
 
@@ -396,7 +408,7 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\n[rate_limit]\nper_minute = 0",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
@@ -407,6 +419,7 @@ mod tests {
             (10, 5)
         );
         assert_eq!(s.trusted_proxies.len(), 1);
+        assert_eq!(s.rate_limit.per_minute, 0);
         assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());
     }
 }

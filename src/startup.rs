@@ -170,7 +170,7 @@ impl Application {
                 .app_data(http::form_config(http::MAX_BODY_BYTES))
                 .app_data(http::json_config(http::MAX_BODY_BYTES))
                 .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
-                .wrap(tracing_actix())
+                .wrap(http::access_log())
                 .configure(http::routes)
                 .default_service(web::to(http::not_found))
         })
@@ -224,16 +224,6 @@ impl Application {
     }
 }
 
-/// One info line per request under the target `localidp::request`: client, method,
-/// path, status, body bytes, milliseconds. Never the query string (it can carry codes,
-/// tokens or passwords), bodies or headers.
-fn tracing_actix() -> actix_web::middleware::Logger {
-    // actix's format has no method placeholder: `%{method}xi` is ours.
-    actix_web::middleware::Logger::new(r#"%{r}a "%{method}xi %U" %s %b %Dms"#)
-        .custom_request_replace("method", |req| req.method().to_string())
-        .log_target("localidp::request")
-}
-
 struct Prepared {
     pool: db::DbPool,
     ring: crate::crypto::keys::KeyRing,
@@ -242,14 +232,19 @@ struct Prepared {
     status: crate::oauth::status::TokenStatus,
 }
 
-/// Blocking start-up work: database, first-start data, seed, keys.
+/// Blocking start-up work: database, first-start data, seed, keys; everything up to
+/// the first key under the database's start lock.
 fn prepare(
     settings: &Settings,
     hasher: &crate::crypto::password::PasswordHasher,
     now: i64,
 ) -> Result<Prepared, StartError> {
-    let pool = db::connect(&settings.database, settings.db_pool_size)?;
+    let pool = db::open(&settings.database, settings.db_pool_size)?;
+    // Replicas starting together on one database take turns from here to the first
+    // signing key: each finds what the first one made instead of making it again.
+    let start = db::start_lock(&settings.database)?;
     let mut conn = pool.get().map_err(DbError::from)?;
+    db::migrate(&mut conn)?;
     let seed = match &settings.seed {
         Some(path) => Some(seed::read(path)?),
         None => None,
@@ -298,6 +293,7 @@ fn prepare(
     };
     let store = settings.key_store();
     store.ensure_active(&mut conn, now)?;
+    drop(start);
     let ring = store.load_ring(&mut conn, now, state::key_retention(settings))?;
     let status = crate::oauth::status::TokenStatus::load(
         &mut conn,

@@ -14,6 +14,7 @@ use crate::directory::service::DirectoryService;
 use crate::oauth::external::ExternalIssuer;
 use crate::oauth::services::TokenServices;
 use crate::oauth::status::TokenStatus;
+use crate::rate_limit::RateLimiter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -30,6 +31,8 @@ pub struct Inner {
     pub keys: KeyService,
     pub directory: DirectoryService,
     pub tokens: TokenServices,
+    /// Credential requests per client address (this replica's count only).
+    pub rate_limiter: RateLimiter,
 }
 
 impl std::ops::Deref for AppState {
@@ -66,6 +69,10 @@ impl AppState {
             inner: Arc::new(Inner {
                 directory: DirectoryService::new(parts.pool.clone(), parts.default_tenant_id),
                 tokens: TokenServices::new(parts.external_issuers, parts.status),
+                rate_limiter: RateLimiter::new(
+                    parts.settings.rate_limit.per_minute,
+                    parts.settings.rate_limit.burst,
+                ),
                 keys,
                 settings: parts.settings,
                 clock: parts.clock,

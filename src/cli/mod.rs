@@ -14,6 +14,8 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::{ConfigArgs, ConfigError, Settings, StorageArgs};
 
@@ -121,7 +123,7 @@ impl Cli {
 }
 
 /// `LOCALIDP_LOG`, else `RUST_LOG`, else `info`: the start, warnings and one line per
-/// request (`localidp::request=off` drops those).
+/// request (`localidp::request=off` drops those); malformed requests only at debug.
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LOCALIDP_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
@@ -129,5 +131,7 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .finish()
+        .with(crate::logging::QuietClientErrors)
         .try_init();
 }

@@ -75,6 +75,7 @@ impl ConfigArgs {
             token_status_refresh_seconds: self
                 .token_status_refresh_seconds
                 .or(file.token_status_refresh_seconds),
+            rate_limit: self.rate_limit.over(file.rate_limit),
         }
     }
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::verify::VerifyError;
-use crate::oauth::{ErrorCode, OAuthError};
+use crate::oauth::{ErrorCode, OAuthError, Reason};
 
 /// How an OAuth error is written: plain RFC 6749, or as Entra / B2C write theirs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +94,9 @@ impl ResponseError for OAuthResponse {
         match self.error.code {
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             ErrorCode::InvalidGrant if self.credentials_are_401 => StatusCode::UNAUTHORIZED,
+            ErrorCode::TemporarilyUnavailable if self.error.reason == Reason::Throttled => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,

@@ -52,6 +52,8 @@ pub enum Reason {
     TenantNotFound,
     PolicyNotFound,
     Unavailable,
+    /// Too many requests from one client address (HTTP 429).
+    Throttled,
     Internal,
 }
 
@@ -75,6 +77,8 @@ impl Reason {
             Reason::AssertionAudience => 500_131,
             Reason::TenantNotFound | Reason::PolicyNotFound => 90_002,
             Reason::Unavailable | Reason::Internal => 90_033,
+            // TenantThrottlingError: "There are too many incoming requests."
+            Reason::Throttled => 90_055,
         }
     }
 
@@ -96,6 +100,8 @@ impl Reason {
             | Reason::AssertionAudience => 90_080,
             Reason::TenantNotFound | Reason::PolicyNotFound => 90_083,
             Reason::Unavailable | Reason::Internal => 90_075,
+            // "throttled traffic: too many requests from the same source".
+            Reason::Throttled => 90_229,
         }
     }
 }

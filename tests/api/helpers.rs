@@ -16,6 +16,8 @@ use localidp::clock::Clock;
 use localidp::config::{ConfigArgs, Settings};
 use localidp::startup::Application;
 use serde_json::Value;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 pub const PUBLIC_URL: &str = "http://localidp.test";
 pub const CONTOSO_ID: &str = "11111111-1111-4111-8111-111111111111";
@@ -523,6 +525,8 @@ pub fn init_test_log() {
             .with_env_filter(filter)
             .with_test_writer()
             .with_ansi(false)
+            .finish()
+            .with(localidp::logging::QuietClientErrors)
             .try_init();
     });
 }

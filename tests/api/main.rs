@@ -3,6 +3,7 @@
 mod authorize;
 mod azure;
 mod body_errors;
+mod bootstrap_race;
 mod claims_mapping;
 mod cli;
 mod client_credentials;
@@ -16,6 +17,8 @@ mod overload;
 mod password_forms;
 mod password_grant;
 mod persistence;
+mod quiet_logs;
+mod rate_limits;
 mod refresh;
 mod token_status;
 mod user_names;
