@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use crate::db::DatabaseTarget;
 
+mod lockout;
 mod verify_tenants;
+pub use lockout::LockoutPolicy;
 pub use verify_tenants::VerifyTenants;
 
 /// Every setting, as given on the command line / environment or in the config file.
@@ -128,6 +130,15 @@ pub struct ConfigArgs {
     #[arg(long, env = "LOCALIDP_VERIFY_TENANTS", value_delimiter = ',')]
     #[serde(default)]
     pub verify_tenants: Vec<String>,
+    /// Wrong passwords in a row that lock an account (smart lockout; default 10).
+    #[arg(long, env = "LOCALIDP_LOCKOUT_THRESHOLD")]
+    pub lockout_threshold: Option<u32>,
+    /// The first lock's length, seconds (default 60); each lock in a row doubles it.
+    #[arg(long, env = "LOCALIDP_LOCKOUT_DURATION")]
+    pub lockout_duration: Option<i64>,
+    /// The longest lock, seconds (default 3600).
+    #[arg(long, env = "LOCALIDP_LOCKOUT_MAX_DURATION")]
+    pub lockout_max_duration: Option<i64>,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -229,6 +240,9 @@ impl ConfigArgs {
             } else {
                 self.verify_tenants
             },
+            lockout_threshold: self.lockout_threshold.or(file.lockout_threshold),
+            lockout_duration: self.lockout_duration.or(file.lockout_duration),
+            lockout_max_duration: self.lockout_max_duration.or(file.lockout_max_duration),
         }
     }
 }
@@ -299,6 +313,7 @@ pub struct Settings {
     pub session_lifetime: i64,
     pub pkce_allow_plain: bool,
     pub verify_tenants: VerifyTenants,
+    pub lockout: LockoutPolicy,
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -498,6 +513,15 @@ impl Settings {
                     reason,
                 }
             })?,
+            lockout: LockoutPolicy::new(
+                args.lockout_threshold,
+                args.lockout_duration,
+                args.lockout_max_duration,
+            )
+            .map_err(|(name, reason)| ConfigError::Invalid {
+                name,
+                reason: reason.into(),
+            })?,
         })
     }
 
@@ -530,11 +554,11 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nlockout_threshold = 5",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
-        assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database);
+        assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database && s.lockout.threshold == 5);
         assert_eq!(s.verify_tenants, super::VerifyTenants::Any);
         assert_eq!(s.trusted_proxies.len(), 1);
         assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());

@@ -37,7 +37,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the server (the default).
-    Serve(ConfigArgs),
+    Serve(Box<ConfigArgs>),
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -109,7 +109,7 @@ impl Cli {
     /// without a subcommand), under the storage flags.
     fn settings(&self) -> Result<Settings, ConfigError> {
         let flags = match &self.command {
-            Some(Command::Serve(flags)) => flags,
+            Some(Command::Serve(flags)) => &**flags,
             _ => &self.server,
         };
         let file = match &self.storage.config {
