@@ -10,11 +10,13 @@ use crate::db::DatabaseTarget;
 
 mod file;
 mod ip_range;
+mod lockout;
 mod merge;
 mod rate_limit;
 mod seconds;
 mod verify_tenants;
 pub use ip_range::IpRange;
+pub use lockout::LockoutPolicy;
 pub use rate_limit::{RateLimit, RateLimitArgs};
 pub use verify_tenants::VerifyTenants;
 
@@ -145,6 +147,15 @@ pub struct ConfigArgs {
     /// `[rate_limit]` in the file.
     #[command(flatten)]
     pub rate_limit: RateLimitArgs,
+    /// Wrong passwords in a row that lock an account (smart lockout; default 10).
+    #[arg(long, env = "LOCALIDP_LOCKOUT_THRESHOLD")]
+    pub lockout_threshold: Option<u32>,
+    /// The first lock's length, seconds (default 60); each lock in a row doubles it.
+    #[arg(long, env = "LOCALIDP_LOCKOUT_DURATION")]
+    pub lockout_duration: Option<i64>,
+    /// The longest lock, seconds (default 3600).
+    #[arg(long, env = "LOCALIDP_LOCKOUT_MAX_DURATION")]
+    pub lockout_max_duration: Option<i64>,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -230,6 +241,7 @@ pub struct Settings {
     pub clock_skew_seconds: i64,
     pub token_status_refresh_seconds: i64,
     pub rate_limit: RateLimit,
+    pub lockout: LockoutPolicy,
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -378,6 +390,15 @@ impl Settings {
                     reason,
                 }
             })?,
+            lockout: LockoutPolicy::new(
+                args.lockout_threshold,
+                args.lockout_duration,
+                args.lockout_max_duration,
+            )
+            .map_err(|(name, reason)| ConfigError::Invalid {
+                name,
+                reason: reason.into(),
+            })?,
         })
     }
 
@@ -408,11 +429,11 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\n[rate_limit]\nper_minute = 0",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\nlockout_threshold = 5\n[rate_limit]\nper_minute = 0",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
-        assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database);
+        assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database && s.lockout.threshold == 5);
         assert_eq!(s.verify_tenants, super::VerifyTenants::Any);
         assert_eq!(
             (s.clock_skew_seconds, s.token_status_refresh_seconds),

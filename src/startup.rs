@@ -322,8 +322,10 @@ fn self_test(ring: &crate::crypto::keys::KeyRing) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Picks up keys rotated elsewhere and drops refresh tokens past their expiry.
+/// Picks up keys rotated elsewhere, drops refresh tokens past their expiry, and
+/// measures the kinds of stored password hashes (at start and hourly).
 async fn housekeeping(state: AppState) {
+    crate::oauth::sign_in::calibrate_timing(&state).await;
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     tick.tick().await;
     let mut n: u64 = 0;
@@ -352,6 +354,7 @@ async fn housekeeping(state: AppState) {
             {
                 tracing::warn!(error = %e, "session and code purge failed");
             }
+            crate::oauth::sign_in::calibrate_timing(&state).await;
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `localidp user …`: add, import, list, show, set a password, disable, enable, delete.
+//! `localidp user …`: add, import, list, show, set a password, disable, enable, unlock,
+//! delete.
 
 use std::path::PathBuf;
 
@@ -93,6 +94,14 @@ pub(super) enum UserCommand {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// End a smart lockout: clears the lock, the count of wrong passwords and the
+    /// growth of the next lock.
+    Unlock {
+        /// The user's email address or user name.
+        email: String,
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
     /// Delete a user and their refresh tokens.
     Delete {
         /// The user's email address or user name.
@@ -180,7 +189,7 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
             }
             UserCommand::Show { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                print_user(&admin::show_user(conn, &tenant, &email)?, &tenant);
+                print_user(&admin::show_user(conn, &tenant, &email)?, &tenant, now);
             }
             UserCommand::SetPassword {
                 email,
@@ -204,6 +213,18 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                 admin::set_user_disabled(conn, &tenant, &email, false, now)?;
                 println!("{email} enabled");
             }
+            UserCommand::Unlock { email, tenant } => {
+                let tenant = tenant.resolve(conn, settings)?;
+                let before = admin::unlock_user(conn, &tenant, &email)?;
+                if before.is_locked(now) {
+                    println!("{email} unlocked");
+                } else {
+                    println!(
+                        "{email} was not locked; {} wrong passwords forgotten",
+                        before.failed_sign_ins
+                    );
+                }
+            }
             UserCommand::Delete { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
                 admin::delete_user(conn, &tenant, &email, now)?;
@@ -215,7 +236,7 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
 }
 
 /// One `field: value` line each; one line per group, `id name`.
-fn print_user(details: &admin::UserDetails, tenant: &Tenant) {
+fn print_user(details: &admin::UserDetails, tenant: &Tenant, now: i64) {
     let u = &details.user;
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
     println!("oid:          {}", u.id);
@@ -226,6 +247,15 @@ fn print_user(details: &admin::UserDetails, tenant: &Tenant) {
     println!("family_name:  {}", or_dash(&u.family_name));
     println!("tenant:       {} ({})", tenant.name, tenant.id);
     println!("disabled:     {}", u.is_disabled());
+    let lockout = &details.lockout;
+    match lockout.locked_until.filter(|_| lockout.is_locked(now)) {
+        Some(until) => println!("locked:       until {}", fmt_time(until)),
+        None => println!("locked:       false"),
+    }
+    println!(
+        "failed:       {} wrong passwords in a row",
+        lockout.failed_sign_ins
+    );
     println!(
         "password:     {}",
         if u.password_hash.is_some() {

@@ -75,6 +75,9 @@ impl ConfigArgs {
             token_status_refresh_seconds: self
                 .token_status_refresh_seconds
                 .or(file.token_status_refresh_seconds),
+            lockout_threshold: self.lockout_threshold.or(file.lockout_threshold),
+            lockout_duration: self.lockout_duration.or(file.lockout_duration),
+            lockout_max_duration: self.lockout_max_duration.or(file.lockout_max_duration),
             rate_limit: self.rate_limit.over(file.rate_limit),
         }
     }

@@ -4,6 +4,7 @@
 pub mod auth_codes;
 pub mod clients;
 pub mod groups;
+pub mod lockout;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod server_secrets;

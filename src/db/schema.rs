@@ -28,6 +28,9 @@ diesel::table! {
         updated_at -> BigInt,
         username -> Nullable<Text>,
         username_normalized -> Nullable<Text>,
+        failed_sign_ins -> Integer,
+        locked_until -> Nullable<BigInt>,
+        lockouts -> Integer,
     }
 }
 

@@ -7,6 +7,7 @@ use super::{DirectoryError, DirectoryResult, default_tenant, tenant};
 use crate::db::DbConnection;
 use crate::db::clients::{self, Client};
 use crate::db::groups::{self, Group};
+use crate::db::lockout::{self, LockoutState};
 use crate::db::tenants::{self, Tenant};
 use crate::db::users::{self, User};
 use crate::oauth::grant_type::GrantType;
@@ -17,6 +18,8 @@ pub struct UserDetails {
     pub user: User,
     pub roles: Vec<String>,
     pub groups: Vec<Group>,
+    /// Smart lockout's counters.
+    pub lockout: LockoutState,
 }
 
 /// The tenant named (GUID or name), else the configured default, else the oldest one.
@@ -45,10 +48,12 @@ pub fn show_user(
     let user = user_by_sign_in_name(conn, tenant, email)?;
     let roles = user.role_list()?;
     let groups = groups::of_member(conn, &user.id)?;
+    let lockout = lockout::state(conn, &user.id)?.unwrap_or_default();
     Ok(UserDetails {
         user,
         roles,
         groups,
+        lockout,
     })
 }
 
@@ -67,6 +72,17 @@ pub fn set_user_disabled(
 ) -> DirectoryResult<()> {
     let user = user_by_sign_in_name(conn, tenant, email)?;
     Ok(users::set_disabled(conn, &user.id, disabled, now)?)
+}
+
+/// Ends a smart lockout: no lock, no count of wrong passwords, and the next lock is a
+/// first lock again. The counters as they were.
+pub fn unlock_user(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    email: &str,
+) -> DirectoryResult<LockoutState> {
+    let user = user_by_sign_in_name(conn, tenant, email)?;
+    Ok(lockout::unlock(conn, &user.id)?.unwrap_or_default())
 }
 
 /// Deletes the user; group memberships, refresh tokens, SSO sessions and authorization

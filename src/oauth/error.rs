@@ -41,6 +41,8 @@ pub enum Reason {
     PublicClientWithSecret,
     InvalidCredentials,
     UserDisabled,
+    /// Smart lockout: too many wrong passwords in a row.
+    AccountLocked,
     UnsupportedGrant,
     GrantNotAllowed,
     InvalidScope,
@@ -69,6 +71,7 @@ impl Reason {
             Reason::PublicClientWithSecret => 700_025,
             Reason::InvalidCredentials => 50_126,
             Reason::UserDisabled => 50_057,
+            Reason::AccountLocked => 50_053,
             Reason::UnsupportedGrant => 70_003,
             Reason::InvalidScope => 70_011,
             Reason::ExpiredGrant => 70_008,
@@ -91,6 +94,8 @@ impl Reason {
             Reason::MissingClientSecret => 90_079,
             Reason::InvalidClientSecret | Reason::PublicClientWithSecret => 90_081,
             Reason::InvalidCredentials | Reason::UserDisabled => 90_225,
+            // "Your account is temporarily locked to prevent unauthorized use."
+            Reason::AccountLocked => 90_114,
             Reason::UnsupportedGrant | Reason::GrantNotAllowed => 90_086,
             Reason::InvalidScope => 90_117,
             Reason::InvalidGrant

@@ -10,6 +10,7 @@ pub mod external;
 pub mod grant_type;
 pub mod grants;
 pub mod issue;
+pub mod lockout;
 pub mod logout;
 pub mod pkce;
 pub mod revocation;

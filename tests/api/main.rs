@@ -12,6 +12,7 @@ mod exchange;
 mod helpers;
 mod interop;
 mod interop_azure;
+mod lockout;
 mod login_verify;
 mod overload;
 mod password_forms;
