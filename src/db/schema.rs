@@ -77,6 +77,7 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         policy -> Nullable<Text>,
         auth_time -> Nullable<BigInt>,
+        parent_id -> Nullable<Text>,
     }
 }
 
@@ -163,5 +164,24 @@ diesel::table! {
         tenant_id -> Text,
         sign_up -> Integer,
         forgot_password -> Integer,
+    }
+}
+
+// API keys (migration 2026-12-01-000009_api_keys).
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        tenant_id -> Text,
+        owner_kind -> Text,
+        owner_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        roles -> Text,
+        scopes -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
     }
 }

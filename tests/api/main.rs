@@ -1,5 +1,6 @@
 //! Black-box tests: each starts the real server on port 0 and speaks HTTP to it.
 
+mod api_keys;
 mod authorize;
 mod azure;
 mod body_errors;
@@ -17,5 +18,6 @@ mod password_forms;
 mod password_grant;
 mod persistence;
 mod refresh;
+mod refresh_grace;
 mod user_names;
 mod verify_bounds;
