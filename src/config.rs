@@ -73,6 +73,10 @@ pub struct ConfigArgs {
     /// Refresh token lifetime, seconds.
     #[arg(long, env = "LOCALIDP_REFRESH_TOKEN_LIFETIME")]
     pub refresh_token_lifetime: Option<i64>,
+    /// A rotated refresh token presented again by its client within this many seconds
+    /// is a retry (a fresh successor), not reuse; 0 turns the grace off.
+    #[arg(long, env = "LOCALIDP_REFRESH_RETRY_GRACE")]
+    pub refresh_retry_grace: Option<i64>,
     /// Password hashes computed at once (default: number of CPUs).
     #[arg(long, env = "LOCALIDP_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
@@ -221,6 +225,8 @@ pub struct Settings {
     pub default_tenant: Option<String>,
     pub access_token_lifetime: i64,
     pub refresh_token_lifetime: i64,
+    /// Seconds; 0 when off.
+    pub refresh_retry_grace: i64,
     pub hash_concurrency: usize,
     pub hash_queue: usize,
     pub argon2_memory_kib: u32,
@@ -348,6 +354,15 @@ impl Settings {
                 "refresh_token_lifetime",
                 args.refresh_token_lifetime.unwrap_or(14 * 24 * 3600),
             )?,
+            refresh_retry_grace: match args.refresh_retry_grace.unwrap_or(30) {
+                v @ 0..=300 => v,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "refresh_retry_grace",
+                        reason: "must be 0 to 300 seconds".into(),
+                    });
+                }
+            },
             hash_concurrency: args.hash_concurrency.unwrap_or_else(cpus).max(1),
             hash_queue: args.hash_queue.unwrap_or(1024),
             argon2_memory_kib: args

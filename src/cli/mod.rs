@@ -2,6 +2,7 @@
 //! command group. The server's flags belong to `serve`; the storage flags
 //! ([`StorageArgs`]) to every command.
 
+mod api_key;
 mod client;
 mod group;
 mod keys;
@@ -52,6 +53,9 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Manage API keys of users and clients (`x-api-key`).
+    #[command(subcommand)]
+    ApiKey(api_key::ApiKeyCommand),
 }
 
 /// Runs the command line; exits 2 when the settings are invalid, 1 when the command fails.
@@ -71,6 +75,7 @@ pub fn main() -> ExitCode {
         Some(Command::Group(cmd)) => group::run(cmd, &settings),
         Some(Command::Client(cmd)) => client::run(cmd, &settings),
         Some(Command::Keys(cmd)) => keys::run(cmd, &settings),
+        Some(Command::ApiKey(cmd)) => api_key::run(cmd, &settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -30,6 +30,7 @@ impl ConfigArgs {
             default_tenant: self.default_tenant.or(file.default_tenant),
             access_token_lifetime: self.access_token_lifetime.or(file.access_token_lifetime),
             refresh_token_lifetime: self.refresh_token_lifetime.or(file.refresh_token_lifetime),
+            refresh_retry_grace: self.refresh_retry_grace.or(file.refresh_retry_grace),
             hash_concurrency: self.hash_concurrency.or(file.hash_concurrency),
             hash_queue: self.hash_queue.or(file.hash_queue),
             argon2_memory_kib: self.argon2_memory_kib.or(file.argon2_memory_kib),

@@ -1,6 +1,7 @@
 //! Storage: one diesel schema served by SQLite (embedded default) or PostgreSQL,
 //! chosen from the database URL. Every query module takes `&mut DbConnection`.
 
+pub mod api_keys;
 pub mod auth_codes;
 pub mod clients;
 pub mod groups;

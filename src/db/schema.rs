@@ -82,6 +82,7 @@ diesel::table! {
         auth_time -> Nullable<BigInt>,
         access_token_jti -> Nullable<Text>,
         access_token_expires_at -> Nullable<BigInt>,
+        parent_id -> Nullable<Text>,
     }
 }
 
@@ -180,5 +181,24 @@ diesel::table! {
         subject -> Text,
         expires_at -> Nullable<BigInt>,
         created_at -> BigInt,
+    }
+}
+
+// API keys (migration 2026-12-01-000009_api_keys).
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        tenant_id -> Text,
+        owner_kind -> Text,
+        owner_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        roles -> Text,
+        scopes -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
     }
 }

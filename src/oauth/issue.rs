@@ -279,6 +279,7 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
                     scope: &t.scope,
                     family_id,
                     auth_time,
+                    parent_id: None,
                 },
             );
             // Revoking the family revokes this access token too.
@@ -306,9 +307,21 @@ pub async fn app_token(
     audience: String,
     scope: &RequestedScope,
 ) -> Result<Issued, OAuthError> {
+    let roles = client.client.app_role_list()?;
+    app_token_with_roles(state, authority, client, audience, scope, roles).await
+}
+
+/// An app-only access token carrying `roles` (all the client's, or an API key's).
+pub async fn app_token_with_roles(
+    state: &AppState,
+    authority: &Authority,
+    client: &AuthenticatedClient,
+    audience: String,
+    scope: &RequestedScope,
+    roles: Vec<String>,
+) -> Result<Issued, OAuthError> {
     let at = issuance(state, authority);
     let client_id = &client.client.client_id;
-    let roles = client.client.app_role_list()?;
     let (_, resource_mapping) = audience_config(state, &client.client, &audience).await?;
     let claims = if authority.is_b2c() {
         claims::b2c::app_access_token(&at, audience, client_id, roles.clone())
@@ -333,6 +346,8 @@ pub struct NewRefreshToken<'a> {
     pub scope: &'a RequestedScope,
     pub family_id: String,
     pub auth_time: i64,
+    /// The token it is rotated from (refresh grant).
+    pub parent_id: Option<&'a str>,
 }
 
 /// A fresh refresh token: the value to hand out, and the row that remembers its hash.
@@ -359,6 +374,7 @@ pub fn new_refresh_token(
         auth_time: Some(new.auth_time),
         access_token_jti: None,
         access_token_expires_at: None,
+        parent_id: new.parent_id.map(str::to_owned),
     };
     (plain, row)
 }

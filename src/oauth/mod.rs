@@ -1,6 +1,7 @@
 //! OAuth 2.0 / OpenID Connect logic without HTTP types: grants, claims, scopes and
 //! token verification.
 
+pub mod api_key;
 pub mod authority;
 pub mod authorization_code;
 pub mod claims;

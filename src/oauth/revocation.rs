@@ -1,11 +1,12 @@
-//! Token status after issue: active access tokens, UserInfo (OIDC Core §5.3),
-//! revocation (RFC 7009) and introspection (RFC 7662).
+//! Token status after issue: the access-token deny list, UserInfo (OIDC Core §5.3),
+//! revocation (RFC 7009) and introspection (RFC 7662) of tokens and API keys.
 
 use crate::oauth::Reason;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::OAuthError;
+use super::api_key;
 use super::client_auth::{AuthenticatedClient, ClientAuthMethod};
 use super::verify::{self, VerifyError};
 use crate::crypto::secrets;
@@ -156,6 +157,16 @@ pub(crate) async fn introspect(
             "tid": tenant.id,
             "roles": claims.roles,
         }));
+    }
+    if api_key::looks_like_key(token) {
+        return match api_key::authenticate(state, token).await {
+            Ok(key) if key.key.tenant_id == tenant.id => Ok(api_key::introspection(
+                &key,
+                crate::oauth::authority::entra_issuer(base, &tenant.id),
+            )),
+            Ok(_) | Err(VerifyError::Invalid(_)) => Ok(inactive),
+            Err(VerifyError::Unavailable(msg)) => Err(OAuthError::unavailable(msg)),
+        };
     }
     let hash = secrets::sha256_hex(token);
     let found = state

@@ -134,7 +134,17 @@ async fn ephemeral_first_start_prints_demo_data_that_works_as_the_readme_says() 
     assert_eq!(
         fields,
         [
-            "aud", "azp", "email", "exp", "groups", "idtyp", "name", "roles", "scp", "tid",
+            "aud",
+            "auth_method",
+            "azp",
+            "email",
+            "exp",
+            "groups",
+            "idtyp",
+            "name",
+            "roles",
+            "scp",
+            "tid",
             "user_id"
         ]
     );

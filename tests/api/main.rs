@@ -1,5 +1,6 @@
 //! Black-box tests: each starts the real server on port 0 and speaks HTTP to it.
 
+mod api_keys;
 mod authorize;
 mod azure;
 mod body_errors;
@@ -21,6 +22,7 @@ mod persistence;
 mod quiet_logs;
 mod rate_limits;
 mod refresh;
+mod refresh_grace;
 mod token_status;
 mod user_names;
 mod verify_bounds;

@@ -3,8 +3,10 @@
 //! Every grant runs the same steps first — the grant type is served by this
 //! authority, the scope parses, the client authenticates (or, for a password form on
 //! `/auth/token` that names none, is the tenant's default client) and is registered
-//! for the grant — then its own checks, then `issue` builds the response.
+//! for the grant — then its own checks, then `issue` builds the response. An API key
+//! exchanged for a token (`api_key`) is the one grant that needs no client.
 
+pub mod api_key;
 mod authorization_code;
 mod client_credentials;
 pub(crate) mod context;
@@ -36,6 +38,13 @@ pub async fn token(
         return Err(unsupported(grant_type.as_str()));
     }
     let requested = scope::parse(&request.scope)?;
+    let request = match request.grant {
+        // An API key authenticates its caller itself: exchanged before any client is.
+        GrantParams::TokenExchange(p) if api_key::is_api_key_exchange(&p) => {
+            return api_key::grant(state, authority, p, request.credentials, requested).await;
+        }
+        grant => TokenRequest { grant, ..request },
+    };
     let client = if authority.flavour == Flavour::Short
         && grant_type == GrantType::Password
         && !request.credentials.names_client()

@@ -1,7 +1,16 @@
 //! The refresh token grant (RFC 6749 §6) with rotation: the presented token is
 //! checked, the new scope and audience decided, and only then is it spent — in the
 //! same transaction that stores its successor, so a concurrent replay can never leave
-//! a live token behind. A second use of a spent token revokes its whole family.
+//! a live token behind. A second use of a spent token revokes its whole family —
+//! except a retry: the same client presenting the token again within
+//! `refresh_retry_grace` seconds of its rotation, before any successor was used
+//! (the server may have died before its answer arrived; two tabs may refresh at once).
+//!
+//! A retry gets a fresh successor in the same family, and the earlier successor stays
+//! valid: when the answer was lost nobody holds it, and when two tabs refreshed at
+//! once each holds one, so revoking it would sign the other tab out. Whichever
+//! successor is used first, the other stays usable; a replay of the spent token after
+//! the window, or after a successor was used, or by another client, is reuse.
 
 use super::context::GrantContext;
 use crate::crypto::secrets;
@@ -32,6 +41,7 @@ fn check(
     tenant_id: &str,
     policy: Option<&str>,
     now: i64,
+    grace: i64,
 ) -> crate::db::DbResult<Check> {
     let Some(token) = refresh_tokens::find_by_hash(c, hash)? else {
         return Ok(Check::Rejected(
@@ -40,6 +50,10 @@ fn check(
         ));
     };
     if token.client_id != client_id || token.tenant_id != tenant_id {
+        // A spent token in another client's hands leaked: no grace for it.
+        if token.used_at.is_some() {
+            return reused(c, &token, now);
+        }
         return Ok(Check::Rejected(
             Reason::InvalidGrant,
             "The refresh token was issued to another client.",
@@ -68,11 +82,12 @@ fn check(
             "The refresh token has expired.",
         ));
     }
-    // A second use means the token leaked or was replayed: end the family.
-    if token.used_at.is_some() {
-        refresh_tokens::revoke_family(c, &token.family_id, now)?;
-        tracing::warn!(family = %token.family_id, "refresh token reused; family revoked");
-        return Ok(Check::Rejected(Reason::RevokedGrant, REUSED));
+    // A second use means the token leaked or was replayed: end the family — unless it
+    // may be a retry, which the redemption's transaction decides for certain.
+    if let Some(used_at) = token.used_at
+        && used_at + grace <= now
+    {
+        return reused(c, &token, now);
     }
     Ok(Check::Valid(Box::new(token)))
 }
@@ -84,6 +99,16 @@ fn rejected(cx: &GrantContext<'_>, reason: Reason, why: &'static str) -> OAuthEr
         cx.state.tokens.status.mark_stale();
     }
     OAuthError::invalid_grant(reason, why)
+}
+
+fn reused(
+    c: &mut crate::db::DbConnection,
+    token: &RefreshToken,
+    now: i64,
+) -> crate::db::DbResult<Check> {
+    refresh_tokens::revoke_family(c, &token.family_id, now)?;
+    tracing::warn!(family = %token.family_id, "refresh token reused; family revoked");
+    Ok(Check::Rejected(Reason::RevokedGrant, REUSED))
 }
 
 pub(super) async fn grant(
@@ -98,8 +123,19 @@ pub(super) async fn grant(
     let tenant_id = authority.tenant.id.clone();
     let policy = authority.policy().map(str::to_owned);
     let now = state.clock.now();
+    let grace = state.settings.refresh_retry_grace;
     let checked = state
-        .db(move |c| check(c, &hash, &client_id, &tenant_id, policy.as_deref(), now))
+        .db(move |c| {
+            check(
+                c,
+                &hash,
+                &client_id,
+                &tenant_id,
+                policy.as_deref(),
+                now,
+                grace,
+            )
+        })
         .await?;
     let token = match checked {
         Check::Valid(token) => *token,
@@ -132,6 +168,7 @@ pub(super) async fn grant(
                 scope: &scope,
                 family_id: token.family_id.clone(),
                 auth_time,
+                parent_id: Some(&token.id),
             },
         );
         row.access_token_jti = Some(jti.clone());
@@ -145,7 +182,9 @@ pub(super) async fn grant(
             c.transaction(|c| {
                 // The spend is the transaction's first statement: a write, so SQLite
                 // takes its lock up front and concurrent redemptions queue.
-                if !refresh_tokens::claim(c, &token.id, now)? {
+                let spent = refresh_tokens::claim(c, &token.id, now)?
+                    || (grace > 0 && refresh_tokens::claim_retry(c, &token, now - grace)?);
+                if !spent {
                     refresh_tokens::revoke_family(c, &token.family_id, now)?;
                     return Ok(Outcome::Rejected(Reason::RevokedGrant, REUSED));
                 }
