@@ -128,6 +128,15 @@ pub struct ConfigArgs {
     #[arg(long, env = "LOCALIDP_VERIFY_TENANTS", value_delimiter = ',')]
     #[serde(default)]
     pub verify_tenants: Vec<String>,
+    /// Days audit events are kept (default 90; 0 keeps them forever).
+    #[arg(long, env = "LOCALIDP_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u32>,
+    /// Write no audit log.
+    #[arg(long = "no-audit-log", env = "LOCALIDP_NO_AUDIT_LOG")]
+    #[serde(skip)]
+    pub no_audit_log_flag: bool,
+    #[arg(skip)]
+    pub audit_log: Option<bool>,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -229,6 +238,13 @@ impl ConfigArgs {
             } else {
                 self.verify_tenants
             },
+            audit_retention_days: self.audit_retention_days.or(file.audit_retention_days),
+            no_audit_log_flag: false,
+            audit_log: if self.no_audit_log_flag {
+                Some(false)
+            } else {
+                file.audit_log
+            },
         }
     }
 }
@@ -299,6 +315,9 @@ pub struct Settings {
     pub session_lifetime: i64,
     pub pkce_allow_plain: bool,
     pub verify_tenants: VerifyTenants,
+    /// Whether audit events are written, and for how many days (0: forever).
+    pub audit_log: bool,
+    pub audit_retention_days: u32,
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -498,6 +517,8 @@ impl Settings {
                     reason,
                 }
             })?,
+            audit_log: args.audit_log.unwrap_or(true),
+            audit_retention_days: args.audit_retention_days.unwrap_or(90),
         })
     }
 

@@ -2,6 +2,7 @@
 //! command group. The server's flags belong to `serve`; the storage flags
 //! ([`StorageArgs`]) to every command.
 
+mod audit;
 mod client;
 mod group;
 mod keys;
@@ -50,6 +51,8 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// List the audit log: sign-ins, tokens, revocations, admin changes, key rotations.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs the command line; exits 2 when the settings are invalid, 1 when the command fails.
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
         Some(Command::Group(cmd)) => group::run(cmd, &settings),
         Some(Command::Client(cmd)) => client::run(cmd, &settings),
         Some(Command::Keys(cmd)) => keys::run(cmd, &settings),
+        Some(Command::Audit(args)) => audit::run(args, &settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Storage: one diesel schema served by SQLite (embedded default) or PostgreSQL,
 //! chosen from the database URL. Every query module takes `&mut DbConnection`.
 
+pub mod audit_events;
 pub mod auth_codes;
 pub mod clients;
 pub mod groups;

@@ -57,23 +57,25 @@ pub fn list_groups(conn: &mut DbConnection, tenant: &Tenant) -> DirectoryResult<
     Ok(groups::list(conn, &tenant.id)?)
 }
 
-/// A disabled user's sign-in and refresh are refused.
+/// A disabled user's sign-in and refresh are refused. Returns the user as it was.
 pub fn set_user_disabled(
     conn: &mut DbConnection,
     tenant: &Tenant,
     email: &str,
     disabled: bool,
     now: i64,
-) -> DirectoryResult<()> {
+) -> DirectoryResult<User> {
     let user = user_by_sign_in_name(conn, tenant, email)?;
-    Ok(users::set_disabled(conn, &user.id, disabled, now)?)
+    users::set_disabled(conn, &user.id, disabled, now)?;
+    Ok(user)
 }
 
 /// Deletes the user; group memberships, refresh tokens, SSO sessions and authorization
-/// codes go with them (foreign keys `ON DELETE CASCADE`).
-pub fn delete_user(conn: &mut DbConnection, tenant: &Tenant, email: &str) -> DirectoryResult<()> {
+/// codes go with them (foreign keys `ON DELETE CASCADE`). Returns the user deleted.
+pub fn delete_user(conn: &mut DbConnection, tenant: &Tenant, email: &str) -> DirectoryResult<User> {
     let user = user_by_sign_in_name(conn, tenant, email)?;
-    Ok(users::delete(conn, &user.id)?)
+    users::delete(conn, &user.id)?;
+    Ok(user)
 }
 
 /// The tenant's clients, oldest first.

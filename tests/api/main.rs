@@ -1,5 +1,6 @@
 //! Black-box tests: each starts the real server on port 0 and speaks HTTP to it.
 
+mod audit;
 mod authorize;
 mod azure;
 mod body_errors;

@@ -5,6 +5,7 @@
 //! `/auth/token` that names none, is the tenant's default client) and is registered
 //! for the grant — then its own checks, then `issue` builds the response.
 
+mod audit;
 mod authorization_code;
 mod client_credentials;
 pub(crate) mod context;
@@ -22,6 +23,7 @@ use super::grant_type::GrantType;
 use super::issue::Issued;
 use super::scope;
 use super::token_request::{GrantParams, TokenRequest, unsupported};
+use crate::audit::RequestContext;
 use crate::state::AppState;
 
 #[tracing::instrument(skip_all, fields(grant_type = %request.grant.grant_type(), client_id))]
@@ -29,6 +31,34 @@ pub async fn token(
     state: &AppState,
     authority: &Authority,
     request: TokenRequest,
+    context: &RequestContext,
+) -> Result<Issued, OAuthError> {
+    let grant_type = request.grant.grant_type();
+    let credentials = &request.credentials;
+    let claimed_client = credentials
+        .basic
+        .as_ref()
+        .map(|b| b.client_id.clone())
+        .or_else(|| credentials.client_id.clone());
+    let result = dispatch(state, authority, request, context).await;
+    let grant = grant_type.as_str();
+    audit::record(
+        state,
+        authority,
+        grant,
+        claimed_client.as_deref(),
+        context,
+        &result,
+    )
+    .await;
+    result
+}
+
+async fn dispatch(
+    state: &AppState,
+    authority: &Authority,
+    request: TokenRequest,
+    context: &RequestContext,
 ) -> Result<Issued, OAuthError> {
     let grant_type = request.grant.grant_type();
     // B2C has no on-behalf-of flow and no token exchange.
@@ -59,6 +89,7 @@ pub async fn token(
         authority,
         client: &client,
         client_info: request.client_info,
+        request: context,
     };
     let mut issued = match request.grant {
         GrantParams::Password(p) => password::grant(&cx, p, requested).await?,

@@ -4,6 +4,7 @@
 //! a live token behind. A second use of a spent token revokes its whole family.
 
 use super::context::GrantContext;
+use crate::audit::{self, AuditEvent};
 use crate::crypto::secrets;
 use crate::db::refresh_tokens::{self, RefreshToken};
 use crate::oauth::issue::{self, IdTokenContext, Issued, NewRefreshToken, RefreshPlan};
@@ -17,11 +18,14 @@ const REUSED: &str = "The refresh token was already used; its sessions are revok
 enum Check {
     Valid(Box<RefreshToken>),
     Rejected(Reason, &'static str),
+    /// A spent token came back: its family is revoked.
+    Reused(Box<RefreshToken>),
 }
 
 enum Outcome {
     Redeemed(Box<UserProfile>),
-    Rejected(Reason, &'static str),
+    /// The family was revoked for this reason (an audit reason).
+    FamilyRevoked(&'static str, &'static str),
 }
 
 /// Finds the presented token and refuses it unless it is live and this client's.
@@ -72,7 +76,7 @@ fn check(
     if token.used_at.is_some() {
         refresh_tokens::revoke_family(c, &token.family_id, now)?;
         tracing::warn!(family = %token.family_id, "refresh token reused; family revoked");
-        return Ok(Check::Rejected(Reason::RevokedGrant, REUSED));
+        return Ok(Check::Reused(Box::new(token)));
     }
     Ok(Check::Valid(Box::new(token)))
 }
@@ -95,6 +99,10 @@ pub(super) async fn grant(
     let token = match checked {
         Check::Valid(token) => *token,
         Check::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
+        Check::Reused(token) => {
+            record_family_revoked(cx, &token, audit::reason::REUSE).await;
+            return Err(OAuthError::invalid_grant(Reason::RevokedGrant, REUSED));
+        }
     };
     // Everything that can refuse the request is decided before the token is spent.
     let granted = scope::parse(&token.scope)?;
@@ -123,6 +131,7 @@ pub(super) async fn grant(
         )
     });
     let (plain, successor_row) = successor.unzip();
+    let spent = token.clone();
     let outcome = state
         .db(move |c| {
             use diesel::Connection;
@@ -131,12 +140,12 @@ pub(super) async fn grant(
                 // takes its lock up front and concurrent redemptions queue.
                 if !refresh_tokens::claim(c, &token.id, now)? {
                     refresh_tokens::revoke_family(c, &token.family_id, now)?;
-                    return Ok(Outcome::Rejected(Reason::RevokedGrant, REUSED));
+                    return Ok(Outcome::FamilyRevoked(audit::reason::REUSE, REUSED));
                 }
                 let Some(profile) = sign_in::active_profile(c, &token.user_id)? else {
                     refresh_tokens::revoke_family(c, &token.family_id, now)?;
-                    return Ok(Outcome::Rejected(
-                        Reason::RevokedGrant,
+                    return Ok(Outcome::FamilyRevoked(
+                        audit::reason::USER_GONE,
                         "The user no longer exists or is disabled.",
                     ));
                 };
@@ -149,7 +158,10 @@ pub(super) async fn grant(
         .await?;
     let profile = match outcome {
         Outcome::Redeemed(profile) => *profile,
-        Outcome::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
+        Outcome::FamilyRevoked(reason, why) => {
+            record_family_revoked(cx, &spent, reason).await;
+            return Err(OAuthError::invalid_grant(Reason::RevokedGrant, why));
+        }
     };
     let context = IdTokenContext {
         auth_time: Some(auth_time),
@@ -163,4 +175,18 @@ pub(super) async fn grant(
         context,
     )
     .await
+}
+
+/// The `refresh_family.revoked` audit event: a family revoked, and why; the actor is
+/// the client that presented the token.
+async fn record_family_revoked(cx: &GrantContext<'_>, token: &RefreshToken, reason: &str) {
+    let event = AuditEvent::revocation(audit::kind::REFRESH_FAMILY_REVOKED)
+        .failure(reason)
+        .actor(&token.client_id)
+        .request(cx.request)
+        .tenant(&token.tenant_id)
+        .client(&token.client_id)
+        .user(&token.user_id)
+        .detail("family_id", token.family_id.as_str());
+    cx.state.audit.record(event).await;
 }
