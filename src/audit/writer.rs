@@ -1,6 +1,9 @@
 //! `state.audit`: events go onto a bounded queue, and one background task writes them
 //! in batches — up to [`MAX_BATCH`] rows in one transaction of multi-row INSERTs, on a
 //! blocking thread — so a request never waits for the database to store its event.
+//! The task lets events gather for [`LINGER`] after the first one arrives: under load
+//! that makes one transaction of many events, and the requests queueing meanwhile
+//! wake no thread.
 //!
 //! - **Queue full** ([`QUEUE_CAPACITY`] events waiting): [`AuditLog::record`] waits for
 //!   room (backpressure) instead of dropping the event: requests slow down to the rate
@@ -17,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::AuditEvent;
 use crate::clock::Clock;
@@ -28,6 +31,8 @@ use crate::db::{self, DbPool, DbResult};
 pub const QUEUE_CAPACITY: usize = 4096;
 /// Most rows written in one transaction.
 pub const MAX_BATCH: usize = 512;
+/// How long the writer lets events gather before it writes them (a flush cuts it short).
+pub const LINGER: Duration = Duration::from_millis(50);
 /// Losses are logged at most this often.
 const WARN_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -70,6 +75,8 @@ pub struct AuditLog {
     /// Days an event is kept; 0 keeps events forever.
     retention_days: u32,
     losses: Arc<Losses>,
+    /// Ends the writer's wait for more events (a flush or shutdown is queued).
+    hurry: Arc<Notify>,
     /// Becomes true when the writer task has ended.
     stopped: watch::Receiver<bool>,
 }
@@ -80,11 +87,17 @@ impl AuditLog {
     pub fn start(pool: DbPool, clock: Clock, enabled: bool, retention_days: u32) -> AuditLog {
         let (stopped_tx, stopped) = watch::channel(false);
         let losses = Arc::new(Losses::default());
+        let hurry = Arc::new(Notify::new());
         let runtime = tokio::runtime::Handle::try_current();
         let queue = match (enabled, runtime) {
             (true, Ok(runtime)) => {
                 let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-                runtime.spawn(write_batches(rx, pool.clone(), losses.clone(), stopped_tx));
+                let writer = Writer {
+                    pool: pool.clone(),
+                    losses: losses.clone(),
+                    hurry: hurry.clone(),
+                };
+                runtime.spawn(writer.run(rx, stopped_tx));
                 Some(tx)
             }
             (true, Err(_)) => {
@@ -103,6 +116,7 @@ impl AuditLog {
             pool,
             retention_days,
             losses,
+            hurry,
             stopped,
         }
     }
@@ -147,6 +161,7 @@ impl AuditLog {
         let Some(queue) = &self.queue else { return };
         let (tx, rx) = oneshot::channel();
         if queue.send(command(tx)).await.is_ok() {
+            self.hurry.notify_one();
             let _ = rx.await;
         }
     }
@@ -162,48 +177,63 @@ impl AuditLog {
     }
 }
 
-/// The writer task: takes what is queued (up to a batch), writes it, answers the
-/// flushes it saw, and so on until shut down.
-async fn write_batches(
-    mut queue: mpsc::Receiver<Command>,
+/// The background task's share of the log.
+struct Writer {
     pool: DbPool,
     losses: Arc<Losses>,
-    stopped: watch::Sender<bool>,
-) {
-    let mut batch: Vec<NewAuditRow> = Vec::with_capacity(MAX_BATCH);
-    let mut flushed = Vec::new();
-    let mut shutdowns = Vec::new();
-    while let Some(first) = queue.recv().await {
-        let mut next = Some(first);
-        while let Some(command) = next.take() {
-            match command {
-                Command::Event(row) => batch.push(row),
-                Command::Flush(done) => flushed.push(done),
-                Command::Shutdown(done) => {
-                    // What was queued before the close is still received, then `None`.
-                    queue.close();
-                    shutdowns.push(done);
+    hurry: Arc<Notify>,
+}
+
+impl Writer {
+    /// Waits for an event, lets more gather (up to a batch, for [`LINGER`], or until a
+    /// flush), writes them, answers the flushes it saw, and so on until shut down.
+    async fn run(self, mut queue: mpsc::Receiver<Command>, stopped: watch::Sender<bool>) {
+        let mut batch: Vec<NewAuditRow> = Vec::with_capacity(MAX_BATCH);
+        let mut flushed = Vec::new();
+        let mut shutdowns = Vec::new();
+        while let Some(first) = queue.recv().await {
+            if matches!(first, Command::Event(_)) && queue.len() < MAX_BATCH {
+                tokio::select! {
+                    _ = tokio::time::sleep(LINGER) => {}
+                    _ = self.hurry.notified() => {}
                 }
             }
-            if batch.len() < MAX_BATCH {
-                next = queue.try_recv().ok();
+            let mut next = Some(first);
+            while let Some(command) = next.take() {
+                match command {
+                    Command::Event(row) => batch.push(row),
+                    Command::Flush(done) => flushed.push(done),
+                    Command::Shutdown(done) => {
+                        // What was queued before the close is still received, then `None`.
+                        queue.close();
+                        shutdowns.push(done);
+                    }
+                }
+                if batch.len() < MAX_BATCH {
+                    next = queue.try_recv().ok();
+                }
+            }
+            if !batch.is_empty() {
+                let rows = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
+                self.write(rows).await;
+            }
+            for done in flushed.drain(..) {
+                let _ = done.send(());
             }
         }
-        if !batch.is_empty() {
-            let rows = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
-            let n = rows.len() as u64;
-            if let Err(e) = db::run(&pool, move |c| audit_events::insert_many(c, &rows)).await {
-                losses.add(n, &e.to_string());
-            }
-        }
-        for done in flushed.drain(..) {
+        for done in shutdowns {
             let _ = done.send(());
         }
+        let _ = stopped.send(true);
     }
-    for done in shutdowns {
-        let _ = done.send(());
+
+    async fn write(&self, rows: Vec<NewAuditRow>) {
+        let n = rows.len() as u64;
+        let written = db::run(&self.pool, move |c| audit_events::insert_many(c, &rows)).await;
+        if let Err(e) = written {
+            self.losses.add(n, &e.to_string());
+        }
     }
-    let _ = stopped.send(true);
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ pub struct SignInSource<'a> {
 }
 
 impl SignInSource<'_> {
-    /// A sign-in event from this source (`sign_in.password`, unless `kind` says otherwise).
+    /// A sign-in event of this kind from this source, naming what was typed to sign in.
     pub fn event(&self, kind: &'static str, tenant_id: &str, sign_in_name: &str) -> AuditEvent {
         let mut event = AuditEvent::sign_in(kind)
             .request(self.request)

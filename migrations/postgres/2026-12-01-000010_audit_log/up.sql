@@ -16,8 +16,7 @@ CREATE TABLE audit_events (
     correlation_id TEXT,
     detail TEXT NOT NULL DEFAULT '{}'
 );
--- Newest first, and the filters of `localidp audit` within a time range.
+-- Newest first (and the retention purge), and one user's history. Every index costs
+-- each token issued a little: the other filters of `localidp audit` scan by time.
 CREATE INDEX audit_events_time ON audit_events (occurred_at);
 CREATE INDEX audit_events_user ON audit_events (user_id, occurred_at);
-CREATE INDEX audit_events_client ON audit_events (client_id, occurred_at);
-CREATE INDEX audit_events_kind ON audit_events (kind, occurred_at);
