@@ -37,6 +37,15 @@
 //! | `key` | `key.created` (first start), `key.rotated` |
 //! | `lockout` | `account.locked`, `account.unlocked` (for the lockout feature) |
 //! | `api_key` | `api_key.created`, `api_key.revoked`, `api_key.used` (for API keys) |
+//!
+//! # For the features to come
+//! - Lockout: a sign-in refused because the account is locked is a `sign_in.password`
+//!   failure with [`reason::LOCKED`], built in `oauth::sign_in::authenticate_user` with
+//!   `source.event(..)`; locking and unlocking are `AuditEvent::lockout(kind::ACCOUNT_LOCKED)`
+//!   (actor `cli` for the unlock command). A new `oauth::Reason` for it belongs in the
+//!   skip list of `oauth/grants/audit.rs`, so the token endpoint writes no second event.
+//! - API keys: `AuditEvent::api_key(kind::API_KEY_USED).user(..).client(..)` with
+//!   `.detail("key_id", id)`: the key's id, never the key (`key` is a refused name).
 
 pub mod writer;
 

@@ -15,7 +15,7 @@ mod login_page;
 mod logout;
 mod pages;
 mod params;
-pub mod request_context;
+mod request_context;
 mod response_mode;
 mod revocation;
 mod sign_in;
