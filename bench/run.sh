@@ -13,11 +13,12 @@
 # Optional environment: BENCH_WRK_SECONDS, BENCH_LAT_SECONDS, BENCH_STARTS,
 # BENCH_LARGE_USERS, BENCH_IMPORT_ROWS, BENCH_DISTINCT_TOKENS, BENCH_DISTINCT_SECONDS,
 # BENCH_TIMING_TRIES (failed sign-ins per row of bench/signin_timing.sh),
-# BENCH_SKIP_BUILD=1, BENCH_SKIP_PEERS=1, and
-# BENCH_WAIT_QUIET=SECONDS (wait up to that long for other work on the machine to stop).
+# BENCH_SKIP_BUILD=1, BENCH_SKIP_PEERS=1,
+# BENCH_WAIT_QUIET=SECONDS (wait up to that long for other work on the machine to stop), and
+# BENCH_SERVER_ARGS (more `serve` flags for the rows 1-6 server, e.g. --no-audit-log).
 set -euo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 for arg in "$@"; do
@@ -416,6 +417,8 @@ startup_median() { grep -o 'median=[0-9.]*' "$1" | cut -d= -f2; }
 MAIN="$TMP/main"
 mkdir -p "$MAIN"
 MAIN_ARGS=(--database-url "sqlite://$MAIN/db.sqlite" --keys-dir "$MAIN/keys" --seed "$TMP/seed.toml")
+read -ra EXTRA_ARGS <<<"${BENCH_SERVER_ARGS:-}"
+MAIN_ARGS+=("${EXTRA_ARGS[@]}")
 
 log "localidp: first start (creates the SQLite database and keys)"
 PORT=$(free_port)

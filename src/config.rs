@@ -160,6 +160,15 @@ pub struct ConfigArgs {
     /// The longest lock, seconds (default 3600).
     #[arg(long, env = "LOCALIDP_LOCKOUT_MAX_DURATION")]
     pub lockout_max_duration: Option<i64>,
+    /// Days audit events are kept (default 90; 0 keeps them forever).
+    #[arg(long, env = "LOCALIDP_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u32>,
+    /// Write no audit log.
+    #[arg(long = "no-audit-log", env = "LOCALIDP_NO_AUDIT_LOG")]
+    #[serde(skip)]
+    pub no_audit_log_flag: bool,
+    #[arg(skip)]
+    pub audit_log: Option<bool>,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -248,6 +257,9 @@ pub struct Settings {
     pub token_status_refresh_seconds: i64,
     pub rate_limit: RateLimit,
     pub lockout: LockoutPolicy,
+    /// Whether audit events are written, and for how many days (0: forever).
+    pub audit_log: bool,
+    pub audit_retention_days: u32,
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -414,6 +426,8 @@ impl Settings {
                 name,
                 reason: reason.into(),
             })?,
+            audit_log: args.audit_log.unwrap_or(true),
+            audit_retention_days: args.audit_retention_days.unwrap_or(90),
         })
     }
 

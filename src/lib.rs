@@ -5,6 +5,7 @@
 // Unsafe code lives only in `sys`, which allows it; `forbid` could not be relaxed there.
 #![deny(unsafe_code)]
 
+pub mod audit;
 pub mod cache;
 pub mod cli;
 pub mod clock;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
+use crate::audit::{self, AuditEvent};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings, VerifyTenants};
 use crate::crypto::keys::KeyError;
@@ -215,11 +216,13 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped, with housekeeping alongside.
+    /// Serves until the server is stopped, with housekeeping alongside; then writes
+    /// the audit events still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let result = self.server.await;
         housekeeping.abort();
+        self.state.audit.shutdown().await;
         result
     }
 }
@@ -292,7 +295,18 @@ fn prepare(
         None => None,
     };
     let store = settings.key_store();
-    store.ensure_active(&mut conn, now)?;
+    let mut events = report
+        .bootstrap
+        .as_ref()
+        .map_or_else(Vec::new, |b| b.audit_events(audit::actor::SYSTEM));
+    if let Some(seeded) = &mut report.seeded {
+        events.append(&mut seeded.events);
+    }
+    if let Some(kid) = store.ensure_active(&mut conn, now)? {
+        let event = AuditEvent::key(audit::kind::KEY_CREATED).actor(audit::actor::SYSTEM);
+        events.push(event.detail("kid", kid));
+    }
+    audit::write_now(&mut conn, settings.audit_log, now, events)?;
     drop(start);
     let ring = store.load_ring(&mut conn, now, state::key_retention(settings))?;
     let status = crate::oauth::status::TokenStatus::load(
@@ -324,6 +338,7 @@ fn self_test(ring: &crate::crypto::keys::KeyRing) -> Result<(), StartError> {
 
 /// Picks up keys rotated elsewhere, drops refresh tokens past their expiry, and
 /// measures the kinds of stored password hashes (at start and hourly).
+/// Picks up keys rotated elsewhere every minute, and purges hourly.
 async fn housekeeping(state: AppState) {
     crate::oauth::sign_in::calibrate_timing(&state).await;
     let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -355,6 +370,35 @@ async fn housekeeping(state: AppState) {
                 tracing::warn!(error = %e, "session and code purge failed");
             }
             crate::oauth::sign_in::calibrate_timing(&state).await;
+            purge_expired(&state).await;
         }
+    }
+}
+
+/// The hourly purge: refresh tokens past their expiry, ended sessions and old codes,
+/// and audit events past their retention.
+pub async fn purge_expired(state: &AppState) {
+    let now = state.clock.now();
+    match state
+        .db(move |c| db::refresh_tokens::purge_expired(c, now))
+        .await
+    {
+        Ok(purged) if purged > 0 => {
+            tracing::info!(purged, "expired refresh tokens removed")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "refresh token purge failed"),
+    }
+    let settings = state.settings.clone();
+    if let Err(e) = state
+        .db(move |c| crate::oauth::session::purge(c, &settings, now))
+        .await
+    {
+        tracing::warn!(error = %e, "session and code purge failed");
+    }
+    match state.audit.purge_expired().await {
+        Ok(purged) if purged > 0 => tracing::info!(purged, "audit events past retention removed"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "audit event purge failed"),
     }
 }

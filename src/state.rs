@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::audit::writer::AuditLog;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::key_service::KeyService;
@@ -33,6 +34,8 @@ pub struct Inner {
     pub tokens: TokenServices,
     /// Credential requests per client address (this replica's count only).
     pub rate_limiter: RateLimiter,
+    /// The audit log's queue (`crate::audit`).
+    pub audit: AuditLog,
 }
 
 impl std::ops::Deref for AppState {
@@ -65,8 +68,15 @@ impl AppState {
             parts.ring,
             key_retention(&parts.settings),
         );
+        let audit = AuditLog::start(
+            parts.pool.clone(),
+            parts.clock.clone(),
+            parts.settings.audit_log,
+            parts.settings.audit_retention_days,
+        );
         AppState {
             inner: Arc::new(Inner {
+                audit,
                 directory: DirectoryService::new(parts.pool.clone(), parts.default_tenant_id),
                 tokens: TokenServices::new(parts.external_issuers, parts.status),
                 rate_limiter: RateLimiter::new(

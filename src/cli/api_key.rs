@@ -4,7 +4,8 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::shared::{CliError, TenantArg, fmt_time, with_database};
+use super::shared::{CliError, TenantArg, fmt_time, record, with_database};
+use crate::audit::{self, AuditEvent, kind};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::api_keys::ApiKey;
@@ -171,6 +172,11 @@ pub(super) fn run(cmd: ApiKeyCommand, settings: &Settings) -> Result<(), CliErro
                     expires_at,
                 };
                 let created = api_keys::create(conn, &tenant, owner_name, &new, now)?;
+                record(
+                    conn,
+                    settings,
+                    key_event(kind::API_KEY_CREATED, &created.row),
+                );
                 if json {
                     let mut body = key_json(&created.row, None);
                     body["key"] = created.key.into();
@@ -205,11 +211,25 @@ pub(super) fn run(cmd: ApiKeyCommand, settings: &Settings) -> Result<(), CliErro
             }
             ApiKeyCommand::Revoke { id } => {
                 let key = api_keys::revoke(conn, id.trim(), now)?;
+                record(conn, settings, key_event(kind::API_KEY_REVOKED, &key));
                 println!("revoked API key {} ({})", key.id, key.name);
             }
         }
         Ok(())
     })
+}
+
+/// An event about a key: its id and name, never the key; the owner as user or client.
+fn key_event(kind: &'static str, key: &ApiKey) -> AuditEvent {
+    let event = AuditEvent::api_key(kind)
+        .tenant(&key.tenant_id)
+        .detail("key_id", key.id.as_str())
+        .detail("name", audit::bounded_text(&key.name));
+    if key.owner_kind == "client" {
+        event.client(&key.owner_id)
+    } else {
+        event.user(&key.owner_id)
+    }
 }
 
 fn print_table(keys: &[ApiKeyListing], now: i64) {

@@ -3,6 +3,7 @@
 //! ([`StorageArgs`]) to every command.
 
 mod api_key;
+mod audit;
 mod client;
 mod group;
 mod keys;
@@ -56,6 +57,8 @@ enum Command {
     /// Manage API keys of users and clients (`x-api-key`).
     #[command(subcommand)]
     ApiKey(api_key::ApiKeyCommand),
+    /// List the audit log: sign-ins, tokens, revocations, admin changes, key rotations.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs the command line; exits 2 when the settings are invalid, 1 when the command fails.
@@ -76,6 +79,7 @@ pub fn main() -> ExitCode {
         Some(Command::Client(cmd)) => client::run(cmd, &settings),
         Some(Command::Keys(cmd)) => keys::run(cmd, &settings),
         Some(Command::ApiKey(cmd)) => api_key::run(cmd, &settings),
+        Some(Command::Audit(args)) => audit::run(args, &settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::shared::{CliError, PasswordArgs, TenantArg, fmt_time, with_database};
+use super::shared::{CliError, PasswordArgs, TenantArg, fmt_time, record, with_database};
+use crate::audit::{AuditEvent, kind};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::tenants::Tenant;
@@ -161,11 +162,19 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                     user.sign_in_name(),
                     user.display_name
                 );
+                let event = user_event(kind::USER_CREATED, &tenant, &user.id);
+                record(
+                    conn,
+                    settings,
+                    event.detail("sign_in_name", user.sign_in_name()),
+                );
             }
             UserCommand::Import { file, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
                 let started = std::time::Instant::now();
                 let n = directory::users::import_users(conn, hasher, &tenant, &file, now)?;
+                let event = AuditEvent::admin(kind::USER_IMPORTED).tenant(&tenant.id);
+                record(conn, settings, event.detail("count", n));
                 let secs = started.elapsed().as_secs_f64();
                 println!(
                     "imported {n} users in {secs:.2}s ({:.0} rows/s)",
@@ -200,22 +209,44 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                 let password = password.read()?.ok_or_else(|| {
                     CliError::Invalid("give --password or --password-stdin".into())
                 })?;
-                directory::users::set_password(conn, hasher, &tenant, &email, &password, now)?;
+                let user =
+                    directory::users::set_password(conn, hasher, &tenant, &email, &password, now)?;
+                record(
+                    conn,
+                    settings,
+                    user_event(kind::USER_PASSWORD_SET, &tenant, &user.id),
+                );
                 println!("password set for {email}");
             }
             UserCommand::Disable { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                admin::set_user_disabled(conn, &tenant, &email, true, now)?;
+                let user = admin::set_user_disabled(conn, &tenant, &email, true, now)?;
+                record(
+                    conn,
+                    settings,
+                    user_event(kind::USER_DISABLED, &tenant, &user.id),
+                );
                 println!("{email} disabled");
             }
             UserCommand::Enable { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                admin::set_user_disabled(conn, &tenant, &email, false, now)?;
+                let user = admin::set_user_disabled(conn, &tenant, &email, false, now)?;
+                record(
+                    conn,
+                    settings,
+                    user_event(kind::USER_ENABLED, &tenant, &user.id),
+                );
                 println!("{email} enabled");
             }
             UserCommand::Unlock { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                let before = admin::unlock_user(conn, &tenant, &email)?;
+                let (user, before) = admin::unlock_user(conn, &tenant, &email)?;
+                let event = AuditEvent::lockout(kind::ACCOUNT_UNLOCKED)
+                    .tenant(&tenant.id)
+                    .user(&user.id)
+                    .detail("was_locked", before.is_locked(now))
+                    .detail("failed_sign_ins", i64::from(before.failed_sign_ins));
+                record(conn, settings, event);
                 if before.is_locked(now) {
                     println!("{email} unlocked");
                 } else {
@@ -227,7 +258,13 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
             }
             UserCommand::Delete { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                admin::delete_user(conn, &tenant, &email, now)?;
+                let user = admin::delete_user(conn, &tenant, &email, now)?;
+                let event = user_event(kind::USER_DELETED, &tenant, &user.id);
+                record(
+                    conn,
+                    settings,
+                    event.detail("sign_in_name", user.sign_in_name()),
+                );
                 println!("deleted {email}");
             }
         }
@@ -274,4 +311,9 @@ fn print_user(details: &admin::UserDetails, tenant: &Tenant, now: i64) {
         let label = if i == 0 { "groups:" } else { "" };
         println!("{label:<14}{} {}", g.id, g.name);
     }
+}
+
+/// An admin event about one user of the tenant.
+fn user_event(kind: &'static str, tenant: &Tenant, user_id: &str) -> AuditEvent {
+    AuditEvent::admin(kind).tenant(&tenant.id).user(user_id)
 }

@@ -80,6 +80,13 @@ impl ConfigArgs {
             lockout_duration: self.lockout_duration.or(file.lockout_duration),
             lockout_max_duration: self.lockout_max_duration.or(file.lockout_max_duration),
             rate_limit: self.rate_limit.over(file.rate_limit),
+            audit_retention_days: self.audit_retention_days.or(file.audit_retention_days),
+            no_audit_log_flag: false,
+            audit_log: if self.no_audit_log_flag {
+                Some(false)
+            } else {
+                file.audit_log
+            },
         }
     }
 }

@@ -202,3 +202,24 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
     }
 }
+
+// Audit log (migration 2026-12-01-000010_audit_log).
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        occurred_at -> BigInt,
+        category -> Text,
+        kind -> Text,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        actor -> Nullable<Text>,
+        tenant_id -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        correlation_id -> Nullable<Text>,
+        detail -> Text,
+    }
+}

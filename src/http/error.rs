@@ -40,7 +40,8 @@ impl ErrorFlavour {
 pub struct OAuthResponse {
     pub error: OAuthError,
     pub flavour: ErrorFlavour,
-    /// MSAL's `client-request-id`, echoed as the correlation id.
+    /// MSAL's `client-request-id`, echoed as the correlation id (else the request's own,
+    /// as in its audit events).
     pub correlation_id: Option<String>,
     /// `/auth/login` answers bad credentials with 401 rather than 400.
     pub credentials_are_401: bool,
@@ -57,21 +58,10 @@ impl OAuthResponse {
     }
 
     pub fn flavoured(error: OAuthError, flavour: ErrorFlavour, req: &HttpRequest) -> Self {
-        let correlation_id = req
-            .headers()
-            .get("client-request-id")
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| {
-                req.query_string()
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("client-request-id="))
-            })
-            .and_then(|v| uuid::Uuid::parse_str(v).ok())
-            .map(|u| u.to_string());
         OAuthResponse {
             error,
             flavour,
-            correlation_id,
+            correlation_id: Some(super::request_context::correlation_id(req)),
             credentials_are_401: false,
         }
     }

@@ -18,6 +18,7 @@ mod logout;
 mod pages;
 mod params;
 mod rate_limit;
+mod request_context;
 mod response_mode;
 mod revocation;
 mod sign_in;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::sign_in::{self, UserProfile};
 use super::verify::VerifyError;
+use crate::audit::{AuditEvent, kind};
 use crate::crypto::secrets;
 use crate::db::api_keys::{self, ApiKey, LAST_USED_RESOLUTION, OWNER_USER};
 use crate::db::clients::{self, Client};
@@ -53,11 +54,12 @@ pub fn looks_like_key(token: &str) -> bool {
 
 const NOT_VALID: &str = "The API key is not valid.";
 
-fn invalid(msg: &str) -> Result<ApiKeyPrincipal, VerifyError> {
+fn invalid<T>(msg: &str) -> Result<T, VerifyError> {
     Err(VerifyError::Invalid(msg.to_owned()))
 }
 
-/// The principal behind a presented key; records the use (at most once a minute).
+/// The principal behind a presented key; records the use (at most once a minute per
+/// key: `last_used_at`, and an `api_key.used` audit event).
 pub async fn authenticate(
     state: &AppState,
     presented: &str,
@@ -67,7 +69,7 @@ pub async fn authenticate(
     };
     let presented = presented.to_owned();
     let now = state.clock.now();
-    state
+    let principal = state
         .db(move |c| {
             let Some(key) = api_keys::find(c, &id)? else {
                 return Ok(invalid(NOT_VALID));
@@ -109,21 +111,37 @@ pub async fn authenticate(
                 .collect();
             let scopes = key.scope_list()?;
             // One write a minute at most per key, not one per request.
-            if key
+            let touched = key
                 .last_used_at
-                .is_none_or(|t| t <= now - LAST_USED_RESOLUTION)
-            {
+                .is_none_or(|t| t <= now - LAST_USED_RESOLUTION);
+            if touched {
                 api_keys::touch(c, &key.id, now)?;
             }
-            Ok(Ok(ApiKeyPrincipal {
-                key,
-                owner,
-                roles,
-                scopes,
-            }))
+            Ok(Ok((
+                ApiKeyPrincipal {
+                    key,
+                    owner,
+                    roles,
+                    scopes,
+                },
+                touched,
+            )))
         })
         .await
-        .map_err(|e| VerifyError::Unavailable(e.to_string()))?
+        .map_err(|e| VerifyError::Unavailable(e.to_string()))??;
+    let (principal, touched) = principal;
+    if touched {
+        let key = &principal.key;
+        let event = AuditEvent::api_key(kind::API_KEY_USED)
+            .tenant(&key.tenant_id)
+            .detail("key_id", key.id.as_str());
+        let event = match &principal.owner {
+            KeyOwner::User(p) => event.user(&p.user.id),
+            KeyOwner::Client(c) => event.client(&c.client_id).actor(&c.client_id),
+        };
+        state.audit.record(event).await;
+    }
+    Ok(principal)
 }
 
 /// RFC 7662 §2.2 for a valid key of the introspecting client's tenant; `issuer` is

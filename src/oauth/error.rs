@@ -60,6 +60,35 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The reason as the audit log writes it.
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            Reason::MissingParameter => "missing_parameter",
+            Reason::MissingClientId => "missing_client_id",
+            Reason::MalformedRequest => "malformed_request",
+            Reason::UnknownClient => "unknown_client",
+            Reason::MissingClientSecret => "missing_client_secret",
+            Reason::InvalidClientSecret => "invalid_client_secret",
+            Reason::PublicClientWithSecret => "public_client_with_secret",
+            Reason::InvalidCredentials => "invalid_credentials",
+            Reason::UserDisabled => "disabled",
+            Reason::AccountLocked => "locked",
+            Reason::UnsupportedGrant => "unsupported_grant",
+            Reason::GrantNotAllowed => "grant_not_allowed",
+            Reason::InvalidScope => "invalid_scope",
+            Reason::InvalidGrant => "invalid_grant",
+            Reason::ExpiredGrant => "expired_grant",
+            Reason::RevokedGrant => "revoked_grant",
+            Reason::InvalidAssertion => "invalid_assertion",
+            Reason::AssertionAudience => "assertion_audience",
+            Reason::TenantNotFound => "tenant_not_found",
+            Reason::PolicyNotFound => "policy_not_found",
+            Reason::Unavailable => "unavailable",
+            Reason::Throttled => "throttled",
+            Reason::Internal => "internal",
+        }
+    }
+
     /// The `AADSTS` number Entra ID answers this with.
     pub fn entra_code(self) -> u32 {
         match self {

@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 
 use super::{OAuthError, Reason, lockout};
+use crate::audit::{self, AuditEvent, RequestContext, kind, reason};
 use crate::crypto::password::PasswordCheck;
 use crate::db::users::User;
 use crate::db::{self, DbConnection, DbResult};
@@ -39,6 +40,31 @@ pub fn active_profile(conn: &mut DbConnection, user_id: &str) -> DbResult<Option
 
 const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
 
+/// Where a password sign-in comes from, for its audit event.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInSource<'a> {
+    /// `password_grant`, `auth_login` or `login_form`.
+    pub via: &'static str,
+    /// The application signed in to, when known.
+    pub client_id: Option<&'a str>,
+    pub request: &'a RequestContext,
+}
+
+impl SignInSource<'_> {
+    /// A sign-in event of this kind from this source, naming what was typed to sign in.
+    pub fn event(&self, kind: &'static str, tenant_id: &str, sign_in_name: &str) -> AuditEvent {
+        let mut event = AuditEvent::sign_in(kind)
+            .request(self.request)
+            .tenant(tenant_id)
+            .detail("via", self.via)
+            .detail("sign_in_name", audit::bounded_text(sign_in_name));
+        if let Some(client) = self.client_id {
+            event = event.client(client);
+        }
+        event
+    }
+}
+
 /// Checks a sign-in name (user name or email address) and password in the tenant:
 /// the shared core of the password grant, `/auth/login` and the login page.
 ///
@@ -47,11 +73,15 @@ const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
 /// the slowest kind of check would have ended ([`crate::crypto::timing`]), so neither
 /// existence, nor an imported hash, nor a lock shows in the time it takes. A locked
 /// account answers the same to a right and a wrong password and keeps its counters.
+///
+/// Writes a `sign_in.password` audit event for each answer on the credentials (not for
+/// an overloaded hasher or database), and `account.locked` when a failure locks.
 pub async fn authenticate_user(
     state: &AppState,
     tenant_id: &str,
     sign_in_name: &str,
     password: SecretString,
+    source: &SignInSource<'_>,
 ) -> Result<UserProfile, OAuthError> {
     let tid = tenant_id.to_owned();
     let lookup = sign_in_name.to_owned();
@@ -69,10 +99,17 @@ pub async fn authenticate_user(
     // Wall time, not the injected clock: this is about how long the answer takes.
     let deadline = tokio::time::Instant::now() + state.hasher.timings().padding(verified.took);
     let now = state.clock.now();
+    let event = source.event(kind::SIGN_IN_PASSWORD, tenant_id, sign_in_name);
     let Some((user, lockout)) = found else {
+        state
+            .audit
+            .record(event.failure(reason::UNKNOWN_USER))
+            .await;
         return failed(deadline, bad_credentials()).await;
     };
+    let event = event.user(&user.id);
     if lockout.is_locked(now) {
+        state.audit.record(event.failure(reason::LOCKED)).await;
         return failed(deadline, lockout::locked()).await;
     }
     let upgrade = match verified.check {
@@ -80,11 +117,24 @@ pub async fn authenticate_user(
         PasswordCheck::Invalid => {
             let policy = state.settings.lockout;
             let id = user.id.clone();
-            let error = match state
+            let counted = state
                 .db(move |c| lockout::count_failure(c, &policy, &id, now))
-                .await
-            {
-                Ok(true) => lockout::locked(),
+                .await;
+            let why = if user.password_hash.is_none() {
+                reason::NO_PASSWORD
+            } else {
+                reason::INVALID_PASSWORD
+            };
+            state.audit.record(event.clone().failure(why)).await;
+            let error = match counted {
+                Ok(true) => {
+                    let locked = AuditEvent::lockout(kind::ACCOUNT_LOCKED)
+                        .request(source.request)
+                        .tenant(tenant_id)
+                        .user(&user.id);
+                    state.audit.record(locked).await;
+                    lockout::locked()
+                }
                 Ok(false) => bad_credentials(),
                 Err(e) => e.into(),
             };
@@ -92,11 +142,12 @@ pub async fn authenticate_user(
         }
     };
     if user.is_disabled() {
+        state.audit.record(event.failure(reason::DISABLED)).await;
         let error =
             OAuthError::invalid_grant(Reason::UserDisabled, "The user account is disabled.");
         return failed(deadline, error).await;
     }
-    state
+    let profile = state
         .db(move |c| {
             if lockout.failed_sign_ins > 0 {
                 db::lockout::clear_failures(c, &user.id)?;
@@ -107,7 +158,9 @@ pub async fn authenticate_user(
             load_profile(c, user)
         })
         .await
-        .map_err(OAuthError::from)
+        .map_err(OAuthError::from)?;
+    state.audit.record(event).await;
+    Ok(profile)
 }
 
 fn bad_credentials() -> OAuthError {

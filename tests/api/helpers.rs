@@ -14,6 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use localidp::clock::Clock;
 use localidp::config::{ConfigArgs, Settings};
+use localidp::db::audit_events::{self, AuditFilter, AuditRow};
 use localidp::startup::Application;
 use serde_json::Value;
 use tracing_subscriber::layer::SubscriberExt;
@@ -402,6 +403,21 @@ impl TestApp {
             .expect("introspect request");
         assert_eq!(res.status(), 200);
         res.json().await.unwrap()
+    }
+
+    /// The audit events of a kind (`token.*`: a prefix; `*`: all), newest first, once
+    /// every event recorded so far is written.
+    pub async fn audit_events(&self, kind: &str) -> Vec<AuditRow> {
+        self.state.audit.flush().await;
+        let filter = AuditFilter {
+            kind: Some(kind.to_owned()),
+            limit: 100_000,
+            ..Default::default()
+        };
+        self.state
+            .db(move |c| audit_events::list(c, &filter))
+            .await
+            .expect("audit events")
     }
 
     /// Signs arbitrary claims with the server's active key: tokens that are well

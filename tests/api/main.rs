@@ -1,6 +1,7 @@
 //! Black-box tests: each starts the real server on port 0 and speaks HTTP to it.
 
 mod api_keys;
+mod audit;
 mod authorize;
 mod azure;
 mod body_errors;

@@ -1,6 +1,7 @@
 //! What the grants share: the request's context once the client is known, and the
 //! checks several grants make.
 
+use crate::audit::RequestContext;
 use crate::db::clients::Client;
 use crate::oauth::OAuthError;
 use crate::oauth::authority::Authority;
@@ -17,6 +18,8 @@ pub(crate) struct GrantContext<'a> {
     pub client: &'a AuthenticatedClient,
     /// The caller asked for MSAL's `client_info`.
     pub client_info: bool,
+    /// Where the request came from, for audit events.
+    pub request: &'a RequestContext,
 }
 
 impl GrantContext<'_> {

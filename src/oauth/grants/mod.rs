@@ -7,6 +7,7 @@
 //! exchanged for a token (`api_key`) is the one grant that needs no client.
 
 pub mod api_key;
+mod audit;
 mod authorization_code;
 mod client_credentials;
 pub(crate) mod context;
@@ -24,6 +25,7 @@ use super::grant_type::GrantType;
 use super::issue::Issued;
 use super::scope;
 use super::token_request::{GrantParams, TokenRequest, unsupported};
+use crate::audit::RequestContext;
 use crate::state::AppState;
 
 #[tracing::instrument(skip_all, fields(grant_type = %request.grant.grant_type(), client_id))]
@@ -31,6 +33,34 @@ pub async fn token(
     state: &AppState,
     authority: &Authority,
     request: TokenRequest,
+    context: &RequestContext,
+) -> Result<Issued, OAuthError> {
+    let grant_type = request.grant.grant_type();
+    let credentials = &request.credentials;
+    let claimed_client = credentials
+        .basic
+        .as_ref()
+        .map(|b| b.client_id.clone())
+        .or_else(|| credentials.client_id.clone());
+    let result = dispatch(state, authority, request, context).await;
+    let grant = grant_type.as_str();
+    audit::record(
+        state,
+        authority,
+        grant,
+        claimed_client.as_deref(),
+        context,
+        &result,
+    )
+    .await;
+    result
+}
+
+async fn dispatch(
+    state: &AppState,
+    authority: &Authority,
+    request: TokenRequest,
+    context: &RequestContext,
 ) -> Result<Issued, OAuthError> {
     let grant_type = request.grant.grant_type();
     // B2C has no on-behalf-of flow and no token exchange.
@@ -68,6 +98,7 @@ pub async fn token(
         authority,
         client: &client,
         client_info: request.client_info,
+        request: context,
     };
     let mut issued = match request.grant {
         GrantParams::Password(p) => password::grant(&cx, p, requested).await?,

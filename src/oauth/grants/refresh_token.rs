@@ -13,6 +13,7 @@
 //! the window, or after a successor was used, or by another client, is reuse.
 
 use super::context::GrantContext;
+use crate::audit::{self, AuditEvent};
 use crate::crypto::secrets;
 use crate::db::refresh_tokens::{self, RefreshToken};
 use crate::oauth::issue::{self, IdTokenContext, Issued, NewRefreshToken, RefreshPlan};
@@ -26,11 +27,14 @@ const REUSED: &str = "The refresh token was already used; its sessions are revok
 enum Check {
     Valid(Box<RefreshToken>),
     Rejected(Reason, &'static str),
+    /// A spent token came back: its family is revoked.
+    Reused(Box<RefreshToken>),
 }
 
 enum Outcome {
     Redeemed(Box<UserProfile>),
-    Rejected(Reason, &'static str),
+    /// The family was revoked for this reason (an audit reason).
+    FamilyRevoked(&'static str, &'static str),
 }
 
 /// Finds the presented token and refuses it unless it is live and this client's.
@@ -92,15 +96,6 @@ fn check(
     Ok(Check::Valid(Box::new(token)))
 }
 
-/// The refusal; a revoked grant may have revoked a family just now, whose access
-/// tokens this process then refuses at once.
-fn rejected(cx: &GrantContext<'_>, reason: Reason, why: &'static str) -> OAuthError {
-    if reason == Reason::RevokedGrant {
-        cx.state.tokens.status.mark_stale();
-    }
-    OAuthError::invalid_grant(reason, why)
-}
-
 fn reused(
     c: &mut crate::db::DbConnection,
     token: &RefreshToken,
@@ -108,7 +103,7 @@ fn reused(
 ) -> crate::db::DbResult<Check> {
     refresh_tokens::revoke_family(c, &token.family_id, now)?;
     tracing::warn!(family = %token.family_id, "refresh token reused; family revoked");
-    Ok(Check::Rejected(Reason::RevokedGrant, REUSED))
+    Ok(Check::Reused(Box::new(token.clone())))
 }
 
 pub(super) async fn grant(
@@ -139,7 +134,10 @@ pub(super) async fn grant(
         .await?;
     let token = match checked {
         Check::Valid(token) => *token,
-        Check::Rejected(reason, why) => return Err(rejected(cx, reason, why)),
+        Check::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
+        Check::Reused(token) => {
+            return Err(family_revoked(cx, &token, audit::reason::REUSE, REUSED).await);
+        }
     };
     // Everything that can refuse the request is decided before the token is spent.
     let granted = scope::parse(&token.scope)?;
@@ -176,6 +174,7 @@ pub(super) async fn grant(
         (plain, row)
     });
     let (plain, successor_row) = successor.unzip();
+    let spent = token.clone();
     let outcome = state
         .db(move |c| {
             use diesel::Connection;
@@ -186,12 +185,12 @@ pub(super) async fn grant(
                     || (grace > 0 && refresh_tokens::claim_retry(c, &token, now - grace)?);
                 if !spent {
                     refresh_tokens::revoke_family(c, &token.family_id, now)?;
-                    return Ok(Outcome::Rejected(Reason::RevokedGrant, REUSED));
+                    return Ok(Outcome::FamilyRevoked(audit::reason::REUSE, REUSED));
                 }
                 let Some(profile) = sign_in::active_profile(c, &token.user_id)? else {
                     refresh_tokens::revoke_family(c, &token.family_id, now)?;
-                    return Ok(Outcome::Rejected(
-                        Reason::RevokedGrant,
+                    return Ok(Outcome::FamilyRevoked(
+                        audit::reason::USER_GONE,
                         "The user no longer exists or is disabled.",
                     ));
                 };
@@ -204,7 +203,9 @@ pub(super) async fn grant(
         .await?;
     let profile = match outcome {
         Outcome::Redeemed(profile) => *profile,
-        Outcome::Rejected(reason, why) => return Err(rejected(cx, reason, why)),
+        Outcome::FamilyRevoked(reason, why) => {
+            return Err(family_revoked(cx, &spent, reason, why).await);
+        }
     };
     let context = IdTokenContext {
         auth_time: Some(auth_time),
@@ -218,4 +219,27 @@ pub(super) async fn grant(
         context,
     )
     .await
+}
+
+/// The `refresh_family.revoked` audit event: a family revoked, and why; the actor is
+/// the client that presented the token.
+/// The refusal after the token's family was revoked just now: this process refuses the
+/// family's access tokens at once, and the revocation is audited.
+async fn family_revoked(
+    cx: &GrantContext<'_>,
+    token: &RefreshToken,
+    reason: &str,
+    why: &'static str,
+) -> OAuthError {
+    cx.state.tokens.status.mark_stale();
+    let event = AuditEvent::revocation(audit::kind::REFRESH_FAMILY_REVOKED)
+        .failure(reason)
+        .actor(&token.client_id)
+        .request(cx.request)
+        .tenant(&token.tenant_id)
+        .client(&token.client_id)
+        .user(&token.user_id)
+        .detail("family_id", token.family_id.as_str());
+    cx.state.audit.record(event).await;
+    OAuthError::invalid_grant(Reason::RevokedGrant, why)
 }
