@@ -44,6 +44,8 @@ pub enum Reason {
     UnsupportedGrant,
     GrantNotAllowed,
     InvalidScope,
+    /// The scope names a resource that is no application of the tenant.
+    ResourceNotFound,
     InvalidGrant,
     ExpiredGrant,
     RevokedGrant,
@@ -56,6 +58,14 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The `error` Entra writes when it differs from the RFC 6749 code.
+    pub fn entra_error(self) -> Option<&'static str> {
+        match self {
+            Reason::ResourceNotFound => Some("invalid_resource"),
+            _ => None,
+        }
+    }
+
     /// The `AADSTS` number Entra ID answers this with.
     pub fn entra_code(self) -> u32 {
         match self {
@@ -69,6 +79,7 @@ impl Reason {
             Reason::UserDisabled => 50_057,
             Reason::UnsupportedGrant => 70_003,
             Reason::InvalidScope => 70_011,
+            Reason::ResourceNotFound => 500_011,
             Reason::ExpiredGrant => 70_008,
             Reason::RevokedGrant => 50_173,
             Reason::InvalidAssertion => 50_013,
@@ -88,7 +99,7 @@ impl Reason {
             Reason::InvalidClientSecret | Reason::PublicClientWithSecret => 90_081,
             Reason::InvalidCredentials | Reason::UserDisabled => 90_225,
             Reason::UnsupportedGrant | Reason::GrantNotAllowed => 90_086,
-            Reason::InvalidScope => 90_117,
+            Reason::InvalidScope | Reason::ResourceNotFound => 90_117,
             Reason::InvalidGrant
             | Reason::ExpiredGrant
             | Reason::RevokedGrant
@@ -127,6 +138,11 @@ impl OAuthError {
     }
     pub fn invalid_scope(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidScope, Reason::InvalidScope, d)
+    }
+    /// Entra answers an unknown resource with `invalid_resource` (AADSTS500011); the
+    /// RFC code, and B2C's, is `invalid_scope`.
+    pub fn resource_not_found(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidScope, Reason::ResourceNotFound, d)
     }
     pub fn unauthorized_client(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, Reason::GrantNotAllowed, d)

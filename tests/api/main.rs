@@ -12,6 +12,7 @@ mod helpers;
 mod interop;
 mod interop_azure;
 mod login_verify;
+mod multi_resource;
 mod overload;
 mod password_forms;
 mod password_grant;
