@@ -331,3 +331,71 @@ async fn a_b2c_refresh_token_redeems_for_the_tenants_apis_within_its_user_flow(b
     assert_eq!(c["aud"], API_APP);
     assert!(c.get("scp").is_none(), "{c}");
 }
+
+on_every_backend!(a_token_exchange_for_an_api_carries_no_oidc_scopes);
+async fn a_token_exchange_for_an_api_carries_no_oidc_scopes(backend: Backend) {
+    // A second localidp plays the external issuer, as in tests/api/exchange.rs.
+    let external_url = "http://external-idp.test";
+    let (mut ext_settings, ext_fixture) = test_fixture(&backend);
+    ext_settings.public_url = Some(external_url.into());
+    let external = spawn_with(ext_settings, ext_fixture).await;
+    let jwks = external
+        .http
+        .get(external.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (mut settings, fixture) = test_fixture(&backend);
+    let jwks_file = settings.keys_dir.with_file_name("external-jwks.json");
+    std::fs::write(&jwks_file, jwks).unwrap();
+    settings.trusted_issuers = vec![localidp::config::TrustedIssuer {
+        issuer: format!("{external_url}/{CONTOSO_ID}/v2.0"),
+        jwks_file,
+        audience: Some(WEB_APP.into()),
+        provision: false,
+        tenant: None,
+    }];
+    let app = spawn_with(settings, fixture).await;
+    let subject = external.alice_tokens("openid").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let scope = format!("openid profile offline_access {API_APP}/.default");
+    let res = app
+        .token(&[
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ),
+            ("client_id", WEB_APP),
+            ("client_secret", WEB_APP_SECRET),
+            ("subject_token", &subject),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:access_token",
+            ),
+            ("scope", &scope),
+        ])
+        .await;
+    let body = ok_json(res).await;
+    let c = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(c["aud"], API_APP);
+    assert_eq!(c["oid"], ALICE_OID);
+    assert!(c.get("scp").is_none(), "{c}");
+    // Its refresh token, too, reaches another API.
+    let res = app
+        .refresh(
+            &rt_of(&body),
+            &[(
+                "scope",
+                &format!("api://{RP_SPA}/Notes.Read offline_access"),
+            )],
+        )
+        .await;
+    let c = claims(ok_json(res).await["access_token"].as_str().unwrap());
+    assert_eq!(c["aud"], RP_SPA);
+    assert_eq!(c["scp"], "Notes.Read");
+}
