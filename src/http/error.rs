@@ -123,6 +123,7 @@ impl ResponseError for OAuthResponse {
             }),
             ErrorFlavour::Entra => {
                 let code = self.error.reason.entra_code();
+                let error = self.error.reason.entra_error().unwrap_or(error);
                 let trace_id = uuid::Uuid::new_v4().to_string();
                 json!({
                     "error": error,

@@ -46,6 +46,8 @@ pub enum Reason {
     UnsupportedGrant,
     GrantNotAllowed,
     InvalidScope,
+    /// The scope names a resource that is no application of the tenant.
+    ResourceNotFound,
     InvalidGrant,
     ExpiredGrant,
     RevokedGrant,
@@ -85,7 +87,16 @@ impl Reason {
             Reason::PolicyNotFound => "policy_not_found",
             Reason::Unavailable => "unavailable",
             Reason::Throttled => "throttled",
+            Reason::ResourceNotFound => "resource_not_found",
             Reason::Internal => "internal",
+        }
+    }
+
+    /// The `error` Entra writes when it differs from the RFC 6749 code.
+    pub fn entra_error(self) -> Option<&'static str> {
+        match self {
+            Reason::ResourceNotFound => Some("invalid_resource"),
+            _ => None,
         }
     }
 
@@ -103,6 +114,7 @@ impl Reason {
             Reason::AccountLocked => 50_053,
             Reason::UnsupportedGrant => 70_003,
             Reason::InvalidScope => 70_011,
+            Reason::ResourceNotFound => 500_011,
             Reason::ExpiredGrant => 70_008,
             Reason::RevokedGrant => 50_173,
             Reason::InvalidAssertion => 50_013,
@@ -126,7 +138,7 @@ impl Reason {
             // "Your account is temporarily locked to prevent unauthorized use."
             Reason::AccountLocked => 90_114,
             Reason::UnsupportedGrant | Reason::GrantNotAllowed => 90_086,
-            Reason::InvalidScope => 90_117,
+            Reason::InvalidScope | Reason::ResourceNotFound => 90_117,
             Reason::InvalidGrant
             | Reason::ExpiredGrant
             | Reason::RevokedGrant
@@ -167,6 +179,11 @@ impl OAuthError {
     }
     pub fn invalid_scope(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidScope, Reason::InvalidScope, d)
+    }
+    /// Entra answers an unknown resource with `invalid_resource` (AADSTS500011); the
+    /// RFC code, and B2C's, is `invalid_scope`.
+    pub fn resource_not_found(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidScope, Reason::ResourceNotFound, d)
     }
     pub fn unauthorized_client(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, Reason::GrantNotAllowed, d)

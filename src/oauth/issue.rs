@@ -192,11 +192,6 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
     let at = issuance(state, t.authority);
     let b2c = t.authority.is_b2c();
     let client_id = t.client.client.client_id.as_str();
-    let scp = if t.scope.permissions.is_empty() {
-        t.scope.oidc_tokens().join(" ")
-    } else {
-        t.scope.permissions.join(" ")
-    };
     // Access tokens follow the resource application's configuration, ID tokens the
     // client's (Entra's rule).
     let (access_optional, access_mapping) =
@@ -226,7 +221,7 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
         audience: t.audience,
         client_id,
         azpacr: t.client.method.azpacr(),
-        scp: (!scp.is_empty()).then_some(scp),
+        scp: t.scope.access_token_scp(),
     };
     let mut claims = if b2c {
         claims::b2c::user_access_token(&at, grant, t.profile)

@@ -16,6 +16,7 @@ mod interop;
 mod interop_azure;
 mod lockout;
 mod login_verify;
+mod multi_resource;
 mod overload;
 mod password_forms;
 mod password_grant;

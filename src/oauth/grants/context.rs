@@ -77,8 +77,9 @@ pub(crate) async fn resolve_audience(
     if audiences.contains(resource) {
         Ok(resource.clone())
     } else {
-        Err(OAuthError::invalid_scope(format!(
-            "The resource {resource:?} is not an application registered in this tenant."
+        // Entra's AADSTS500011; B2C's AADB2C90117.
+        Err(OAuthError::resource_not_found(format!(
+            "The resource principal named {resource} was not found in the tenant named {tenant_id}: it is not an application registered in this tenant."
         )))
     }
 }

@@ -140,15 +140,13 @@ pub(super) async fn grant(
         }
     };
     // Everything that can refuse the request is decided before the token is spent.
+    // Entra's refresh tokens are multi-resource: the request may name any resource
+    // the client may reach, which `audience_for` checks as the other grants do.
     let granted = scope::parse(&token.scope)?;
     let scope = if requested.tokens.is_empty() {
-        granted
-    } else if requested.is_subset_of(&granted) {
-        requested
+        granted.clone()
     } else {
-        return Err(OAuthError::invalid_scope(
-            "The requested scope exceeds the scope originally granted.",
-        ));
+        requested.redeemable_under(&granted)?
     };
     let audience = cx.audience_for(&scope).await?;
     let auth_time = token.auth_time.unwrap_or(token.created_at);
@@ -163,7 +161,9 @@ pub(super) async fn grant(
             NewRefreshToken {
                 client_id: &token.client_id,
                 user_id: &token.user_id,
-                scope: &scope,
+                // The successor keeps the grant, not this request's resource, so
+                // that it too redeems for any resource.
+                scope: &granted,
                 family_id: token.family_id.clone(),
                 auth_time,
                 parent_id: Some(&token.id),
