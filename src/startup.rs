@@ -336,9 +336,8 @@ fn self_test(ring: &crate::crypto::keys::KeyRing) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Picks up keys rotated elsewhere, drops refresh tokens past their expiry, and
-/// measures the kinds of stored password hashes (at start and hourly).
-/// Picks up keys rotated elsewhere every minute, and purges hourly.
+/// Picks up keys rotated elsewhere every minute; hourly, purges (see [`purge_expired`])
+/// and measures the kinds of stored password hashes (also at start).
 async fn housekeeping(state: AppState) {
     crate::oauth::sign_in::calibrate_timing(&state).await;
     let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -351,26 +350,8 @@ async fn housekeeping(state: AppState) {
             tracing::warn!(error = %e, "key reload failed");
         }
         if n.is_multiple_of(60) {
-            let now = state.clock.now();
-            match state
-                .db(move |c| db::refresh_tokens::purge_expired(c, now))
-                .await
-            {
-                Ok(purged) if purged > 0 => {
-                    tracing::info!(purged, "expired refresh tokens removed")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "refresh token purge failed"),
-            }
-            let settings = state.settings.clone();
-            if let Err(e) = state
-                .db(move |c| crate::oauth::session::purge(c, &settings, now))
-                .await
-            {
-                tracing::warn!(error = %e, "session and code purge failed");
-            }
-            crate::oauth::sign_in::calibrate_timing(&state).await;
             purge_expired(&state).await;
+            crate::oauth::sign_in::calibrate_timing(&state).await;
         }
     }
 }
