@@ -43,6 +43,8 @@ diesel::table! {
         created_at -> BigInt,
         optional_claims -> Text,
         claims_mapping -> Text,
+        spa_redirect_uris -> Text,
+        public_client_redirect_uris -> Text,
     }
 }
 
@@ -79,6 +81,7 @@ diesel::table! {
         auth_time -> Nullable<BigInt>,
         access_token_jti -> Nullable<Text>,
         access_token_expires_at -> Nullable<BigInt>,
+        family_expires_at -> Nullable<BigInt>,
     }
 }
 
@@ -165,6 +168,7 @@ diesel::table! {
         tenant_id -> Text,
         sign_up -> Integer,
         forgot_password -> Integer,
+        logout_requires_id_token -> Integer,
     }
 }
 

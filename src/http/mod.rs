@@ -5,6 +5,7 @@ mod authorize;
 mod base_url;
 mod bearer;
 mod cookies;
+mod cors;
 mod csrf;
 mod discovery;
 mod error;
@@ -24,8 +25,10 @@ mod token;
 mod userinfo;
 mod verify;
 
+use actix_web::http::Method;
 use actix_web::web;
 
+pub use cors::public_documents as cors_public_documents;
 pub use error::{form_config, json_config, not_found};
 
 /// Bodies larger than this are refused with 413.
@@ -88,6 +91,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/tfp/{tenant}/{policy}/discovery/v2.0/keys",
             web::get().to(discovery::jwks),
         );
+    // CORS preflights of the token endpoints (single-page apps).
+    for path in [
+        "/auth/token",
+        "/{tenant}/oauth2/v2.0/token",
+        "/{tenant}/{policy}/oauth2/v2.0/token",
+        "/tfp/{tenant}/{policy}/oauth2/v2.0/token",
+    ] {
+        cfg.route(path, web::method(Method::OPTIONS).to(cors::token_preflight));
+    }
     interactive_routes(cfg);
 }
 

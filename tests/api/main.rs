@@ -17,6 +17,7 @@ mod password_forms;
 mod password_grant;
 mod persistence;
 mod refresh;
+mod spa;
 mod token_status;
 mod user_names;
 mod verify_bounds;
