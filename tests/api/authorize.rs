@@ -848,4 +848,6 @@ async fn an_idle_session_ends_and_https_cookies_are_secure(backend: Backend) {
         sso.starts_with("localidp_sso_") && sso.contains("Secure"),
         "{sso}"
     );
+    // Over HTTPS the session reaches a SPA's hidden iframe (silent sign-in), as Entra's.
+    assert!(sso.contains("SameSite=None"), "{sso}");
 }

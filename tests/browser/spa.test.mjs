@@ -2,7 +2,8 @@
 // from its own origin over plain http://localhost signs in against localidp over HTTPS
 // with loginRedirect on the Entra and on the B2C authority, shows the account, redeems
 // its refresh token from the browser, and signs out with logoutRedirect; then the same
-// with loginPopup, and with oidc-client-ts. Every page must log no console error and
+// with loginPopup, ssoSilent (prompt=none in a hidden iframe, with and without a
+// session), and with oidc-client-ts. Every page must log no console error and
 // no failed request (CORS refusals show up as both).
 //
 // Env: LOCALIDP_BIN (the built binary), OUTPUT_DIR (screenshots), CHROMIUM (default
@@ -51,6 +52,7 @@ const MSAL_PAGE = (idpBase, spaBase) => `<!doctype html>
 <button id="login-popup">Sign in (popup)</button>
 <button id="refresh">Refresh tokens</button>
 <button id="logout">Sign out</button>
+<button id="sso-silent">Silent sign-in</button><p id="silent"></p>
 <script>
 (async () => {
   const kind = new URLSearchParams(location.search).get('authority')
@@ -101,6 +103,19 @@ const MSAL_PAGE = (idpBase, spaBase) => `<!doctype html>
     const result = await pca.acquireTokenSilent({ scopes, account, forceRefresh: true });
     document.getElementById('refreshed').textContent = 'refreshed ' + result.idTokenClaims.oid;
   });
+  // ssoSilent: prompt=none in a hidden iframe, answered to MSAL v5's redirect bridge.
+  document.getElementById('sso-silent').onclick = async () => {
+    const out = document.getElementById('silent');
+    try {
+      const result = await pca.ssoSilent({ scopes, loginHint: '${EMAIL}', redirectUri: '${spaBase}/popup' });
+      pca.setActiveAccount(result.account);
+      show(result.account);
+      out.textContent = 'silent ok';
+    } catch (e) {
+      out.textContent = (e instanceof msal.InteractionRequiredAuthError ? 'interaction required ' : 'other ')
+        + e.errorCode + ': ' + (e.errorMessage ?? e.message).split('\\r')[0];
+    }
+  };
   document.getElementById('logout').onclick = guard(() => pca.logoutRedirect({
     account: pca.getActiveAccount() ?? pca.getAllAccounts()[0],
   }));
@@ -242,6 +257,13 @@ family_name = "Smith"
 
   const profile = await mkdtemp(path.join(os.tmpdir(), 'localidp-chromium-'));
   t.after(() => rm(profile, { recursive: true, force: true }));
+  // Third-party cookies allowed, as in Chrome's default settings: silent sign-in in a
+  // hidden iframe needs the IdP's session cookie (as with Entra).
+  await mkdir(path.join(profile, 'Default'), { recursive: true });
+  await writeFile(
+    path.join(profile, 'Default', 'Preferences'),
+    JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }),
+  );
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -271,6 +293,7 @@ family_name = "Smith"
     });
   };
   browser.on('page', watch);
+
   const page = browser.pages()[0] ?? (await browser.newPage());
   watch(page);
   const ready = async () => {
@@ -316,6 +339,22 @@ family_name = "Smith"
     });
   }
 
+  await t.test('ssoSilent without a session: login_required reaches the app', async () => {
+    await page.goto(`${spaBase}/?authority=entra`);
+    await ready();
+    await page.getByRole('button', { name: 'Silent sign-in' }).click();
+    await page.locator('#silent', { hasText: /./ }).waitFor();
+    const silent = await text('silent');
+    assert.match(silent, /^interaction required login_required: AADSTS50058: /);
+    // B2C answers interaction_required with AADB2C90077.
+    await page.goto(`${spaBase}/?authority=b2c`);
+    await ready();
+    await page.getByRole('button', { name: 'Silent sign-in' }).click();
+    await page.locator('#silent', { hasText: /./ }).waitFor();
+    assert.match(await text('silent'), /^interaction required interaction_required: AADB2C90077: /);
+    assert.deepEqual(problems, []);
+  });
+
   await t.test('loginPopup (entra)', async () => {
     await page.goto(`${spaBase}/?authority=entra`);
     await ready();
@@ -329,6 +368,15 @@ family_name = "Smith"
     await page.locator('#status', { hasText: /^signed in$/ }).waitFor();
     assert.equal(await text('error'), '');
     assert.equal(await text('account'), `Alice Smith <${EMAIL}> tenant ${TENANT_ID}`);
+    // With the session, a fresh page signs in silently (hidden iframe, prompt=none).
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(`${spaBase}/?authority=entra`);
+    await ready();
+    assert.equal(await text('status'), 'signed out');
+    await page.getByRole('button', { name: 'Silent sign-in' }).click();
+    await page.locator('#silent', { hasText: /./ }).waitFor();
+    assert.equal(await text('silent'), 'silent ok');
+    assert.equal(await text('status'), 'signed in');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL((u) => u.href.startsWith(`${spaBase}/signed-out`));
     assert.deepEqual(problems, []);
