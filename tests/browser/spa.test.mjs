@@ -53,6 +53,7 @@ const MSAL_PAGE = (idpBase, spaBase) => `<!doctype html>
 <button id="refresh">Refresh tokens</button>
 <button id="logout">Sign out</button>
 <button id="sso-silent">Silent sign-in</button><p id="silent"></p>
+<button id="token-popup">Token (popup)</button><p id="popup-token"></p>
 <script>
 (async () => {
   const kind = new URLSearchParams(location.search).get('authority')
@@ -102,6 +103,12 @@ const MSAL_PAGE = (idpBase, spaBase) => `<!doctype html>
     const account = pca.getActiveAccount() ?? pca.getAllAccounts()[0];
     const result = await pca.acquireTokenSilent({ scopes, account, forceRefresh: true });
     document.getElementById('refreshed').textContent = 'refreshed ' + result.idTokenClaims.oid;
+  });
+  document.getElementById('token-popup').onclick = guard(async () => {
+    const account = pca.getActiveAccount() ?? pca.getAllAccounts()[0];
+    const result = await pca.acquireTokenPopup({ scopes, account, redirectUri: '${spaBase}/popup' });
+    document.getElementById('popup-token').textContent = 'popup token for ' + result.account.idTokenClaims.oid
+      + (result.accessToken ? ' with access token' : '');
   });
   // ssoSilent: prompt=none in a hidden iframe, answered to MSAL v5's redirect bridge.
   document.getElementById('sso-silent').onclick = async () => {
@@ -355,7 +362,7 @@ family_name = "Smith"
     assert.deepEqual(problems, []);
   });
 
-  await t.test('loginPopup (entra)', async () => {
+  await t.test('loginPopup, acquireTokenPopup, ssoSilent with a session (entra)', async () => {
     await page.goto(`${spaBase}/?authority=entra`);
     await ready();
     const popupOpened = browser.waitForEvent('page');
@@ -368,6 +375,10 @@ family_name = "Smith"
     await page.locator('#status', { hasText: /^signed in$/ }).waitFor();
     assert.equal(await text('error'), '');
     assert.equal(await text('account'), `Alice Smith <${EMAIL}> tenant ${TENANT_ID}`);
+    // acquireTokenPopup: the session answers in the popup at once, which closes.
+    await page.getByRole('button', { name: 'Token (popup)' }).click();
+    await page.locator('#popup-token', { hasText: /with access token$/ }).waitFor();
+    assert.equal(await text('error'), '');
     // With the session, a fresh page signs in silently (hidden iframe, prompt=none).
     await page.evaluate(() => sessionStorage.clear());
     await page.goto(`${spaBase}/?authority=entra`);
