@@ -12,11 +12,13 @@
 #
 # Optional environment: BENCH_WRK_SECONDS, BENCH_LAT_SECONDS, BENCH_STARTS,
 # BENCH_LARGE_USERS, BENCH_IMPORT_ROWS, BENCH_DISTINCT_TOKENS, BENCH_DISTINCT_SECONDS,
-# BENCH_SKIP_BUILD=1, BENCH_SKIP_PEERS=1, and
-# BENCH_WAIT_QUIET=SECONDS (wait up to that long for other work on the machine to stop).
+# BENCH_TIMING_TRIES (failed sign-ins per row of bench/signin_timing.sh),
+# BENCH_SKIP_BUILD=1, BENCH_SKIP_PEERS=1,
+# BENCH_WAIT_QUIET=SECONDS (wait up to that long for other work on the machine to stop), and
+# BENCH_SERVER_ARGS (more `serve` flags for the rows 1-6 server, e.g. --no-audit-log).
 set -euo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 for arg in "$@"; do
@@ -47,6 +49,7 @@ if ((QUICK)); then
   SPEED_SECONDS=1
   ARGON2_SECONDS=2
   DISTINCT_PASSES=1
+  TIMING_TRIES=${BENCH_TIMING_TRIES:-24}
 else
   MODE=full
   WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
@@ -58,6 +61,7 @@ else
   SPEED_SECONDS=3
   ARGON2_SECONDS=10
   DISTINCT_PASSES=5
+  TIMING_TRIES=${BENCH_TIMING_TRIES:-300}
 fi
 # Row 2b: this many distinct tokens, each verified once per pass (a fresh server per
 # pass, so none is in the cache of recently verified tokens); the wrk run of a pass
@@ -91,6 +95,11 @@ EX="$ROOT/target/release/examples"
 # The servers log as before the request log was on by default: a line per request
 # under load would be measured too.
 export LOCALIDP_LOG="${LOCALIDP_LOG:-info,localidp::request=off}"
+# wrk sends thousands of credential requests a second from 127.0.0.1: with the default
+# per-address rate limit (burst 300, 600 a minute) all but the first few hundred would
+# be 429s. The figures are the endpoints' own, so the limit is off (a variable, not a
+# flag, so that older binaries started for comparison ignore it).
+export LOCALIDP_RATE_LIMIT_PER_MINUTE=0
 
 CLIENT_ID=bench-client
 CLIENT_SECRET=bench-secret-0123456789abcdefghijklmnopqrstuv
@@ -317,7 +326,7 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
   cargo build --release --bins --examples >"$RUN_DIR/build.log" 2>&1 ||
     { tail -30 "$RUN_DIR/build.log" >&2; die "build failed"; }
 fi
-[[ -x "$BIN" && -x "$EX/argon2_rate" && -x "$EX/startup_time" && -x "$EX/bench_users" && -x "$EX/rsa_verify_rate" && -x "$EX/argon2_pool" && -x "$EX/mint_tokens" ]] ||
+[[ -x "$BIN" && -x "$EX/argon2_rate" && -x "$EX/startup_time" && -x "$EX/bench_users" && -x "$EX/rsa_verify_rate" && -x "$EX/argon2_pool" && -x "$EX/mint_tokens" && -x "$EX/signin_timing" ]] ||
   die "release binaries missing"
 
 # busy_cores: cores the machine kept busy over the last second (nothing of ours runs).
@@ -408,6 +417,8 @@ startup_median() { grep -o 'median=[0-9.]*' "$1" | cut -d= -f2; }
 MAIN="$TMP/main"
 mkdir -p "$MAIN"
 MAIN_ARGS=(--database-url "sqlite://$MAIN/db.sqlite" --keys-dir "$MAIN/keys" --seed "$TMP/seed.toml")
+read -ra EXTRA_ARGS <<<"${BENCH_SERVER_ARGS:-}"
+MAIN_ARGS+=("${EXTRA_ARGS[@]}")
 
 log "localidp: first start (creates the SQLite database and keys)"
 PORT=$(free_port)
@@ -655,6 +666,21 @@ p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2
 fi
 
 # ---------------------------------------------------------------------------------
+# 6. Failed sign-in timing: bench/signin_timing.sh, with a server and database of its
+# own (lockout as by default; no measured account reaches the threshold).
+
+settle
+log "failed sign-in timing: $TIMING_TRIES tries per row, one at a time"
+BENCH_SKIP_BUILD=1 BENCH_TIMING_TRIES="$TIMING_TRIES" "$BENCH/signin_timing.sh" \
+  >"$RUN_DIR/signin-timing.txt" 2>"$RUN_DIR/signin-timing.log" ||
+  log "warning: bench/signin_timing.sh failed (see $RUN_DIR/signin-timing.log)"
+# timing_get ROW FIELD: a field of that row's TIMING_RESULT line.
+timing_get() {
+  grep "^TIMING_RESULT row=$1 " "$RUN_DIR/signin-timing.txt" 2>/dev/null |
+    tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }' || true
+}
+
+# ---------------------------------------------------------------------------------
 # The table
 
 ROWS=()
@@ -788,6 +814,24 @@ else
   add_row "7. Scale and import, PostgreSQL" "$NA (no PostgreSQL URL)" "—" "—" "≤ 1.2 / ≥ 10,000 rows/s" "$NA"
 fi
 
+# 8. failed sign-in timing
+judge_range() { # VALUE LOW HIGH -> PASS / MISS / n/a
+  [[ -n "$1" ]] || { echo "$NA"; return; }
+  awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { print (v >= lo && v <= hi) ? "PASS" : "MISS" }'
+}
+timing_ref=$(timing_get unknown_email median_ms)
+for t in "a:wrong_argon2id:wrong password, argon2id account" \
+  "b:wrong_bcrypt:wrong password, imported bcrypt account (cost 12)" \
+  "c:wrong_argon2_old:wrong password, imported argon2id account (m=65536, t=4)" \
+  "d:locked:right or wrong password, locked account"; do
+  IFS=: read -r letter key label <<<"$t"
+  v=$(timing_get "$key" median_ms)
+  r=$(ratio "$v" "$timing_ref")
+  add_row "8$letter. Even timing: failed POST /auth/login, $label (median of $TIMING_TRIES, one at a time)" \
+    "$(ms "$v")" "$(ms "$timing_ref") unknown email" "${r:-$NA}" "0.9–1.1" \
+    "$(judge_range "$r" 0.9 1.1)"
+done
+
 # The most CPU that anything but the server and its wrk used during one wrk run
 # (the storm's two wrk runs overlap, so they are left out).
 REST_MAX=$(grep -v 'name=storm-' "$RUN_DIR/cpu.txt" 2>/dev/null | tr ' ' '\n' |
@@ -807,7 +851,7 @@ fi
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "Mode: $MODE (wrk ${WRK_SECONDS}s per run, $WRK_THREADS threads; $STARTS starts per start-up figure). Machine: $NPROC cores ($CPU_MODEL), ${MEM_GB} GiB RAM. Commit $COMMIT. Cores busy with other work: $BUSY_BEFORE at the start, at most $REST_MAX during a wrk run; load average before $LOAD_BEFORE, after $LOAD_AFTER. Wall time ${WALL}s."
-  echo "Ratios: rows 1–3 figure ÷ reference; row 4 localidp ÷ faster peer (start-up: the peer's time ÷ localidp's); rows 5–6 figure ÷ best peer, for information (the target applies to the figure); row 7 p50 with many users ÷ p50 with few."
+  echo "Ratios: rows 1–3 figure ÷ reference; row 4 localidp ÷ faster peer (start-up: the peer's time ÷ localidp's); rows 5–6 figure ÷ best peer, for information (the target applies to the figure); row 7 p50 with many users ÷ p50 with few; row 8 median ÷ the unknown email's median (a successful sign-in's median, not padded, is in signin-timing.txt)."
   for n in "${R_NOTES[@]+"${R_NOTES[@]}"}"; do echo "Note: $n."; done
 } | tee "$RUN_DIR/table.md"
 cp "$RUN_DIR/table.md" "$OUT/latest.md"

@@ -1,15 +1,23 @@
 //! Settings from command-line flags, `LOCALIDP_*` environment variables and an optional
 //! TOML file, in that order of precedence; validated once at start.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use serde::Deserialize;
 
 use crate::db::DatabaseTarget;
 
+mod file;
+mod ip_range;
+mod lockout;
+mod merge;
+mod rate_limit;
 mod seconds;
 mod verify_tenants;
+pub use ip_range::IpRange;
+pub use lockout::LockoutPolicy;
+pub use rate_limit::{RateLimit, RateLimitArgs};
 pub use verify_tenants::VerifyTenants;
 
 /// Every setting, as given on the command line / environment or in the config file.
@@ -65,6 +73,10 @@ pub struct ConfigArgs {
     /// Refresh token lifetime, seconds.
     #[arg(long, env = "LOCALIDP_REFRESH_TOKEN_LIFETIME")]
     pub refresh_token_lifetime: Option<i64>,
+    /// A rotated refresh token presented again by its client within this many seconds
+    /// is a retry (a fresh successor), not reuse; 0 turns the grace off.
+    #[arg(long, env = "LOCALIDP_REFRESH_RETRY_GRACE")]
+    pub refresh_retry_grace: Option<i64>,
     /// Password hashes computed at once (default: number of CPUs).
     #[arg(long, env = "LOCALIDP_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
@@ -136,6 +148,27 @@ pub struct ConfigArgs {
     /// replica, the CLI) is honoured within this many seconds (1 to 3600; default 1).
     #[arg(long = "token-status-refresh", env = "LOCALIDP_TOKEN_STATUS_REFRESH")]
     pub token_status_refresh_seconds: Option<i64>,
+    /// `[rate_limit]` in the file.
+    #[command(flatten)]
+    pub rate_limit: RateLimitArgs,
+    /// Wrong passwords in a row that lock an account (smart lockout; default 10).
+    #[arg(long, env = "LOCALIDP_LOCKOUT_THRESHOLD")]
+    pub lockout_threshold: Option<u32>,
+    /// The first lock's length, seconds (default 60); each lock in a row doubles it.
+    #[arg(long, env = "LOCALIDP_LOCKOUT_DURATION")]
+    pub lockout_duration: Option<i64>,
+    /// The longest lock, seconds (default 3600).
+    #[arg(long, env = "LOCALIDP_LOCKOUT_MAX_DURATION")]
+    pub lockout_max_duration: Option<i64>,
+    /// Days audit events are kept (default 90; 0 keeps them forever).
+    #[arg(long, env = "LOCALIDP_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u32>,
+    /// Write no audit log.
+    #[arg(long = "no-audit-log", env = "LOCALIDP_NO_AUDIT_LOG")]
+    #[serde(skip)]
+    pub no_audit_log_flag: bool,
+    #[arg(skip)]
+    pub audit_log: Option<bool>,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -166,108 +199,6 @@ impl StorageArgs {
             keys_in_database_flag: self.keys_in_database,
             ..flags
         }
-    }
-}
-
-impl ConfigArgs {
-    /// Values given here win over `file`.
-    pub fn over(self, file: ConfigArgs) -> ConfigArgs {
-        ConfigArgs {
-            host: self.host.or(file.host),
-            port: self.port.or(file.port),
-            public_url: self.public_url.or(file.public_url),
-            database_url: self.database_url.or(file.database_url),
-            keys_dir: self.keys_dir.or(file.keys_dir),
-            keys_in_database_flag: false,
-            keys_in_database: if self.keys_in_database_flag {
-                Some(true)
-            } else {
-                file.keys_in_database
-            },
-            ephemeral: self.ephemeral || file.ephemeral_setting.unwrap_or(false),
-            ephemeral_setting: None,
-            seed: self.seed.or(file.seed),
-            no_demo_flag: false,
-            demo: if self.no_demo_flag {
-                Some(false)
-            } else {
-                file.demo
-            },
-            default_tenant: self.default_tenant.or(file.default_tenant),
-            access_token_lifetime: self.access_token_lifetime.or(file.access_token_lifetime),
-            refresh_token_lifetime: self.refresh_token_lifetime.or(file.refresh_token_lifetime),
-            hash_concurrency: self.hash_concurrency.or(file.hash_concurrency),
-            hash_queue: self.hash_queue.or(file.hash_queue),
-            argon2_memory_kib: self.argon2_memory_kib.or(file.argon2_memory_kib),
-            argon2_iterations: self.argon2_iterations.or(file.argon2_iterations),
-            workers: self.workers.or(file.workers),
-            db_pool_size: self.db_pool_size.or(file.db_pool_size),
-            tls_flag: false,
-            tls: if self.tls_flag { Some(true) } else { file.tls },
-            tls_ca_out: self.tls_ca_out.or(file.tls_ca_out),
-            tls_names: if self.tls_names.is_empty() {
-                file.tls_names
-            } else {
-                self.tls_names
-            },
-            also_listen: self.also_listen.or(file.also_listen),
-            trusted_proxies: if self.trusted_proxies.is_empty() {
-                file.trusted_proxies
-            } else {
-                self.trusted_proxies
-            },
-            trusted_issuers: if self.trusted_issuers.is_empty() {
-                file.trusted_issuers
-            } else {
-                self.trusted_issuers
-            },
-            authorization_code_lifetime: self
-                .authorization_code_lifetime
-                .or(file.authorization_code_lifetime),
-            session_idle_timeout: self.session_idle_timeout.or(file.session_idle_timeout),
-            session_lifetime: self.session_lifetime.or(file.session_lifetime),
-            pkce_allow_plain_flag: false,
-            pkce_allow_plain: if self.pkce_allow_plain_flag {
-                Some(true)
-            } else {
-                file.pkce_allow_plain
-            },
-            verify_tenants: if self.verify_tenants.is_empty() {
-                file.verify_tenants
-            } else {
-                self.verify_tenants
-            },
-            clock_skew_seconds: self.clock_skew_seconds.or(file.clock_skew_seconds),
-            token_status_refresh_seconds: self
-                .token_status_refresh_seconds
-                .or(file.token_status_refresh_seconds),
-        }
-    }
-}
-
-impl ConfigArgs {
-    /// The relative paths of a config file in `dir` (keys, seed, SQLite file, CA
-    /// output, JWKS files), rebased so they no longer depend on the working directory.
-    fn relative_to(mut self, dir: &Path) -> ConfigArgs {
-        let rebase = |p: PathBuf| if p.is_relative() { dir.join(p) } else { p };
-        self.keys_dir = self.keys_dir.map(rebase);
-        self.seed = self.seed.map(rebase);
-        self.tls_ca_out = self.tls_ca_out.map(rebase);
-        for issuer in &mut self.trusted_issuers {
-            issuer.jwks_file = rebase(std::mem::take(&mut issuer.jwks_file));
-        }
-        self.database_url = self
-            .database_url
-            .map(|url| match DatabaseTarget::parse(&url) {
-                // `file:` names are SQLite URIs, left as written.
-                DatabaseTarget::SqliteFile(file)
-                    if Path::new(&file).is_relative() && !file.starts_with("file:") =>
-                {
-                    format!("sqlite://{}", dir.join(file).display())
-                }
-                _ => url,
-            });
-        self
     }
 }
 
@@ -303,6 +234,8 @@ pub struct Settings {
     pub default_tenant: Option<String>,
     pub access_token_lifetime: i64,
     pub refresh_token_lifetime: i64,
+    /// Seconds; 0 when off.
+    pub refresh_retry_grace: i64,
     pub hash_concurrency: usize,
     pub hash_queue: usize,
     pub argon2_memory_kib: u32,
@@ -322,6 +255,11 @@ pub struct Settings {
     pub verify_tenants: VerifyTenants,
     pub clock_skew_seconds: i64,
     pub token_status_refresh_seconds: i64,
+    pub rate_limit: RateLimit,
+    pub lockout: LockoutPolicy,
+    /// Whether audit events are written, and for how many days (0: forever).
+    pub audit_log: bool,
+    pub audit_retention_days: u32,
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -340,51 +278,6 @@ pub struct TrustedIssuer {
     pub provision: bool,
     /// Only this tenant (GUID or name) accepts its tokens; any tenant when absent.
     pub tenant: Option<String>,
-}
-
-/// An address or CIDR range (`10.0.0.0/8`, `::1`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpRange {
-    addr: std::net::IpAddr,
-    prefix: u8,
-}
-
-impl IpRange {
-    pub fn parse(s: &str) -> Option<IpRange> {
-        let (addr, prefix) = match s.trim().split_once('/') {
-            Some((a, p)) => (a.parse().ok()?, Some(p.parse::<u8>().ok()?)),
-            None => (s.trim().parse().ok()?, None),
-        };
-        let max = match addr {
-            std::net::IpAddr::V4(_) => 32,
-            std::net::IpAddr::V6(_) => 128,
-        };
-        let prefix = prefix.unwrap_or(max);
-        (prefix <= max).then_some(IpRange { addr, prefix })
-    }
-
-    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
-        use std::net::IpAddr::{V4, V6};
-        let ip = match ip {
-            V6(v6) => v6.to_ipv4_mapped().map(V4).unwrap_or(V6(v6)),
-            v4 => v4,
-        };
-        match (self.addr, ip) {
-            (V4(net), V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (V6(net), V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/localidp.db";
@@ -409,22 +302,6 @@ fn code_lifetime(given: Option<i64>) -> Result<i64, ConfigError> {
 }
 
 impl Settings {
-    /// Reads a config file; the paths in it are relative to its folder.
-    pub fn load_file(path: &Path) -> Result<ConfigArgs, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
-        let args: ConfigArgs = toml::from_str(&text).map_err(|e| ConfigError::File {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
-        Ok(match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            Some(dir) => args.relative_to(dir),
-            None => args,
-        })
-    }
-
     pub fn from_args(args: ConfigArgs) -> Result<Settings, ConfigError> {
         let ephemeral = args.ephemeral;
         let database = if ephemeral {
@@ -489,6 +366,15 @@ impl Settings {
                 "refresh_token_lifetime",
                 args.refresh_token_lifetime.unwrap_or(14 * 24 * 3600),
             )?,
+            refresh_retry_grace: match args.refresh_retry_grace.unwrap_or(30) {
+                v @ 0..=300 => v,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "refresh_retry_grace",
+                        reason: "must be 0 to 300 seconds".into(),
+                    });
+                }
+            },
             hash_concurrency: args.hash_concurrency.unwrap_or_else(cpus).max(1),
             hash_queue: args.hash_queue.unwrap_or(1024),
             argon2_memory_kib: args
@@ -525,6 +411,23 @@ impl Settings {
             token_status_refresh_seconds: seconds::status_refresh(
                 args.token_status_refresh_seconds,
             )?,
+            rate_limit: RateLimit::from_args(&args.rate_limit).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "rate_limit",
+                    reason,
+                }
+            })?,
+            lockout: LockoutPolicy::new(
+                args.lockout_threshold,
+                args.lockout_duration,
+                args.lockout_max_duration,
+            )
+            .map_err(|(name, reason)| ConfigError::Invalid {
+                name,
+                reason: reason.into(),
+            })?,
+            audit_log: args.audit_log.unwrap_or(true),
+            audit_retention_days: args.audit_retention_days.unwrap_or(90),
         })
     }
 
@@ -552,45 +455,21 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
-    use super::IpRange;
-
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\nlockout_threshold = 5\n[rate_limit]\nper_minute = 0",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
-        assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database);
+        assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database && s.lockout.threshold == 5);
         assert_eq!(s.verify_tenants, super::VerifyTenants::Any);
         assert_eq!(
             (s.clock_skew_seconds, s.token_status_refresh_seconds),
             (10, 5)
         );
         assert_eq!(s.trusted_proxies.len(), 1);
+        assert_eq!(s.rate_limit.per_minute, 0);
         assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());
-    }
-
-    #[test]
-    fn ip_ranges() {
-        let net = IpRange::parse("10.0.0.0/8").unwrap();
-        assert!(net.contains("10.1.2.3".parse().unwrap()));
-        assert!(!net.contains("11.0.0.1".parse().unwrap()));
-        assert!(net.contains("::ffff:10.9.9.9".parse().unwrap()));
-        let one = IpRange::parse("127.0.0.1").unwrap();
-        assert!(one.contains("127.0.0.1".parse().unwrap()));
-        assert!(!one.contains("127.0.0.2".parse().unwrap()));
-        assert!(
-            IpRange::parse("::1")
-                .unwrap()
-                .contains("::1".parse().unwrap())
-        );
-        assert!(
-            IpRange::parse("0.0.0.0/0")
-                .unwrap()
-                .contains("8.8.8.8".parse().unwrap())
-        );
-        assert!(IpRange::parse("10.0.0.0/33").is_none());
-        assert!(IpRange::parse("nope").is_none());
     }
 }

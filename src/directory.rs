@@ -2,6 +2,7 @@
 //! `bootstrap`): shared by the CLI, the seed file and the request paths. Blocking: call it from a blocking thread.
 
 pub mod admin;
+pub mod api_keys;
 pub mod bootstrap;
 pub mod service;
 pub mod users;

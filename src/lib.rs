@@ -5,6 +5,7 @@
 // Unsafe code lives only in `sys`, which allows it; `forbid` could not be relaxed there.
 #![deny(unsafe_code)]
 
+pub mod audit;
 pub mod cache;
 pub mod cli;
 pub mod clock;
@@ -13,7 +14,9 @@ pub mod crypto;
 pub mod db;
 pub mod directory;
 pub mod http;
+pub mod logging;
 pub mod oauth;
+pub mod rate_limit;
 pub mod seed;
 pub mod startup;
 pub mod state;

@@ -6,6 +6,7 @@ use std::path::Path;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::audit::{self, AuditEvent, kind};
 use crate::crypto::password::PasswordHasher;
 use crate::db::DbConnection;
 use crate::db::clients;
@@ -142,11 +143,19 @@ impl SeedClient {
     }
 }
 
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct SeedReport {
     pub tenants: usize,
     pub users: usize,
     pub clients: usize,
+    /// What changed, for the audit log (actor `seed`).
+    pub events: Vec<AuditEvent>,
+}
+
+fn seed_event(kind: &'static str, tenant_id: &str) -> AuditEvent {
+    AuditEvent::admin(kind)
+        .actor(audit::actor::SEED)
+        .tenant(tenant_id)
 }
 
 pub fn read(path: &Path) -> DirectoryResult<SeedFile> {
@@ -182,6 +191,11 @@ pub fn apply(
             now,
         )?;
         report.tenants += usize::from(!existed);
+        if !existed {
+            let event =
+                seed_event(kind::TENANT_CREATED, &tenant.id).detail("name", t.name.as_str());
+            report.events.push(event);
+        }
         if let Some(client_id) = &t.default_client {
             default_clients.push((tenant.clone(), client_id));
         }
@@ -202,7 +216,13 @@ pub fn apply(
     };
     for g in &seed.groups {
         let tenant = tenant_of(conn, &g.tenant)?;
-        directory::ensure_group(conn, &tenant, &g.name, g.id.as_deref(), now)?;
+        if crate::db::groups::find_by_name(conn, &tenant.id, &g.name)?.is_none() {
+            let group = directory::ensure_group(conn, &tenant, &g.name, g.id.as_deref(), now)?;
+            let event = seed_event(kind::GROUP_CREATED, &tenant.id)
+                .detail("group_id", group.id)
+                .detail("name", group.name);
+            report.events.push(event);
+        }
     }
     for u in &seed.users {
         let tenant = tenant_of(conn, &u.tenant)?;
@@ -228,18 +248,29 @@ pub fn apply(
             oid: u.oid.clone(),
             disabled: u.disabled,
         };
-        directory::users::create_user(conn, hasher, &tenant, &new, now)
+        let user = directory::users::create_user(conn, hasher, &tenant, &new, now)
             .map_err(|e| DirectoryError::Invalid(format!("seed user {label}: {e}")))?;
         report.users += 1;
+        let event = seed_event(kind::USER_CREATED, &tenant.id)
+            .user(&user.id)
+            .detail("sign_in_name", user.sign_in_name())
+            .detail("disabled", user.is_disabled());
+        report.events.push(event);
     }
     for c in &seed.clients {
         let tenant = tenant_of(conn, &c.tenant)?;
-        if clients::find(conn, &c.client_id)?.is_some() {
+        if let Some(existing) = clients::find(conn, &c.client_id)? {
             // Claims settings follow the seed file on every start when given.
             if c.optional_claims.is_some() || c.claims_mapping.is_some() {
+                let stored = (existing.optional_claims, existing.claims_mapping);
                 directory::set_client_claims(conn, &c.client_id, &c.claims()).map_err(|e| {
                     DirectoryError::Invalid(format!("seed client {}: {e}", c.client_id))
                 })?;
+                if stored != c.claims().to_columns() {
+                    let event =
+                        seed_event(kind::CLIENT_CLAIMS_SET, &tenant.id).client(&c.client_id);
+                    report.events.push(event);
+                }
             }
             continue;
         }
@@ -262,12 +293,22 @@ pub fn apply(
         directory::create_client(conn, &tenant, &new, now)
             .map_err(|e| DirectoryError::Invalid(format!("seed client {}: {e}", c.client_id)))?;
         report.clients += 1;
+        let event = seed_event(kind::CLIENT_CREATED, &tenant.id)
+            .client(&c.client_id)
+            .detail("public", c.public);
+        report.events.push(event);
     }
     // After the clients: a tenant's default client is usually one of this file's.
     for (tenant, client_id) in default_clients {
+        if tenant.default_client_id.as_deref() == Some(client_id.as_str()) {
+            continue;
+        }
         admin::set_default_client(conn, &tenant, Some(client_id)).map_err(|e| {
             DirectoryError::Invalid(format!("seed tenant {}: default_client: {e}", tenant.name))
         })?;
+        report
+            .events
+            .push(seed_event(kind::CLIENT_DEFAULT_SET, &tenant.id).client(client_id));
     }
     Ok(report)
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
+use crate::audit::{self, AuditEvent};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings, VerifyTenants};
 use crate::crypto::keys::KeyError;
@@ -171,7 +172,7 @@ impl Application {
                 .app_data(http::json_config(http::MAX_BODY_BYTES))
                 .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
                 .wrap(actix_web::middleware::from_fn(http::cors_public_documents))
-                .wrap(tracing_actix())
+                .wrap(http::access_log())
                 .configure(http::routes)
                 .default_service(web::to(http::not_found))
         })
@@ -216,23 +217,15 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped, with housekeeping alongside.
+    /// Serves until the server is stopped, with housekeeping alongside; then writes
+    /// the audit events still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let result = self.server.await;
         housekeeping.abort();
+        self.state.audit.shutdown().await;
         result
     }
-}
-
-/// One info line per request under the target `localidp::request`: client, method,
-/// path, status, body bytes, milliseconds. Never the query string (it can carry codes,
-/// tokens or passwords), bodies or headers.
-fn tracing_actix() -> actix_web::middleware::Logger {
-    // actix's format has no method placeholder: `%{method}xi` is ours.
-    actix_web::middleware::Logger::new(r#"%{r}a "%{method}xi %U" %s %b %Dms"#)
-        .custom_request_replace("method", |req| req.method().to_string())
-        .log_target("localidp::request")
 }
 
 struct Prepared {
@@ -243,14 +236,19 @@ struct Prepared {
     status: crate::oauth::status::TokenStatus,
 }
 
-/// Blocking start-up work: database, first-start data, seed, keys.
+/// Blocking start-up work: database, first-start data, seed, keys; everything up to
+/// the first key under the database's start lock.
 fn prepare(
     settings: &Settings,
     hasher: &crate::crypto::password::PasswordHasher,
     now: i64,
 ) -> Result<Prepared, StartError> {
-    let pool = db::connect(&settings.database, settings.db_pool_size)?;
+    let pool = db::open(&settings.database, settings.db_pool_size)?;
+    // Replicas starting together on one database take turns from here to the first
+    // signing key: each finds what the first one made instead of making it again.
+    let start = db::start_lock(&settings.database)?;
     let mut conn = pool.get().map_err(DbError::from)?;
+    db::migrate(&mut conn)?;
     let seed = match &settings.seed {
         Some(path) => Some(seed::read(path)?),
         None => None,
@@ -298,7 +296,19 @@ fn prepare(
         None => None,
     };
     let store = settings.key_store();
-    store.ensure_active(&mut conn, now)?;
+    let mut events = report
+        .bootstrap
+        .as_ref()
+        .map_or_else(Vec::new, |b| b.audit_events(audit::actor::SYSTEM));
+    if let Some(seeded) = &mut report.seeded {
+        events.append(&mut seeded.events);
+    }
+    if let Some(kid) = store.ensure_active(&mut conn, now)? {
+        let event = AuditEvent::key(audit::kind::KEY_CREATED).actor(audit::actor::SYSTEM);
+        events.push(event.detail("kid", kid));
+    }
+    audit::write_now(&mut conn, settings.audit_log, now, events)?;
+    drop(start);
     let ring = store.load_ring(&mut conn, now, state::key_retention(settings))?;
     let status = crate::oauth::status::TokenStatus::load(
         &mut conn,
@@ -327,8 +337,10 @@ fn self_test(ring: &crate::crypto::keys::KeyRing) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Picks up keys rotated elsewhere and drops refresh tokens past their expiry.
+/// Picks up keys rotated elsewhere every minute; hourly, purges (see [`purge_expired`])
+/// and measures the kinds of stored password hashes (also at start).
 async fn housekeeping(state: AppState) {
+    crate::oauth::sign_in::calibrate_timing(&state).await;
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     tick.tick().await;
     let mut n: u64 = 0;
@@ -339,24 +351,36 @@ async fn housekeeping(state: AppState) {
             tracing::warn!(error = %e, "key reload failed");
         }
         if n.is_multiple_of(60) {
-            let now = state.clock.now();
-            match state
-                .db(move |c| db::refresh_tokens::purge_expired(c, now))
-                .await
-            {
-                Ok(purged) if purged > 0 => {
-                    tracing::info!(purged, "expired refresh tokens removed")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "refresh token purge failed"),
-            }
-            let settings = state.settings.clone();
-            if let Err(e) = state
-                .db(move |c| crate::oauth::session::purge(c, &settings, now))
-                .await
-            {
-                tracing::warn!(error = %e, "session and code purge failed");
-            }
+            purge_expired(&state).await;
+            crate::oauth::sign_in::calibrate_timing(&state).await;
         }
+    }
+}
+
+/// The hourly purge: refresh tokens past their expiry, ended sessions and old codes,
+/// and audit events past their retention.
+pub async fn purge_expired(state: &AppState) {
+    let now = state.clock.now();
+    match state
+        .db(move |c| db::refresh_tokens::purge_expired(c, now))
+        .await
+    {
+        Ok(purged) if purged > 0 => {
+            tracing::info!(purged, "expired refresh tokens removed")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "refresh token purge failed"),
+    }
+    let settings = state.settings.clone();
+    if let Err(e) = state
+        .db(move |c| crate::oauth::session::purge(c, &settings, now))
+        .await
+    {
+        tracing::warn!(error = %e, "session and code purge failed");
+    }
+    match state.audit.purge_expired().await {
+        Ok(purged) if purged > 0 => tracing::info!(purged, "audit events past retention removed"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "audit event purge failed"),
     }
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::audit::writer::AuditLog;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::key_service::KeyService;
@@ -14,6 +15,7 @@ use crate::directory::service::DirectoryService;
 use crate::oauth::external::ExternalIssuer;
 use crate::oauth::services::TokenServices;
 use crate::oauth::status::TokenStatus;
+use crate::rate_limit::RateLimiter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -30,6 +32,10 @@ pub struct Inner {
     pub keys: KeyService,
     pub directory: DirectoryService,
     pub tokens: TokenServices,
+    /// Credential requests per client address (this replica's count only).
+    pub rate_limiter: RateLimiter,
+    /// The audit log's queue (`crate::audit`).
+    pub audit: AuditLog,
 }
 
 impl std::ops::Deref for AppState {
@@ -62,10 +68,21 @@ impl AppState {
             parts.ring,
             key_retention(&parts.settings),
         );
+        let audit = AuditLog::start(
+            parts.pool.clone(),
+            parts.clock.clone(),
+            parts.settings.audit_log,
+            parts.settings.audit_retention_days,
+        );
         AppState {
             inner: Arc::new(Inner {
+                audit,
                 directory: DirectoryService::new(parts.pool.clone(), parts.default_tenant_id),
                 tokens: TokenServices::new(parts.external_issuers, parts.status),
+                rate_limiter: RateLimiter::new(
+                    parts.settings.rate_limit.per_minute,
+                    parts.settings.rate_limit.burst,
+                ),
                 keys,
                 settings: parts.settings,
                 clock: parts.clock,

@@ -1,4 +1,4 @@
-//! The crate's only `unsafe` code: two libc calls, each behind a safe function.
+//! The crate's only `unsafe` code: three libc calls, each behind a safe function.
 #![allow(unsafe_code)]
 
 /// Makes glibc serve allocations of at least `bytes` with mmap, so they go back to the
@@ -24,4 +24,27 @@ pub fn lower_thread_priority(nice: i32) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = nice;
+}
+
+/// Takes an exclusive `flock` on `file`, waiting for other holders; it is released
+/// when the file is closed. `flock` locks belong to the open file, so two opens in one
+/// process exclude each other too. Does nothing off Unix.
+pub fn lock_exclusive(file: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    loop {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a descriptor the borrowed File keeps open; no memory is passed.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(())
+    }
 }

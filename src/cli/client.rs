@@ -4,9 +4,11 @@
 use clap::Subcommand;
 use diesel::Connection;
 
-use super::shared::{CliError, TenantArg, with_database};
+use super::shared::{CliError, TenantArg, record, with_database};
+use crate::audit::{AuditEvent, kind};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::DbConnection;
 use crate::directory::{self, DirectoryError, NewClient, RedirectUris, admin};
 use crate::oauth::claims::policy::ClaimsConfig;
 
@@ -125,6 +127,15 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
                     }
                     Ok::<_, DirectoryError>(created)
                 })?;
+                let event = AuditEvent::admin(kind::CLIENT_CREATED)
+                    .tenant(&tenant.id)
+                    .client(&client.client_id)
+                    .detail("public", client.is_public());
+                record(conn, settings, event);
+                if default {
+                    let event = AuditEvent::admin(kind::CLIENT_DEFAULT_SET).tenant(&tenant.id);
+                    record(conn, settings, event.client(&client.client_id));
+                }
                 println!("client_id     {}", client.client_id);
                 match secret {
                     Some(s) => {
@@ -163,6 +174,11 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
             } => {
                 let tenant = tenant.resolve(conn, settings)?;
                 admin::set_default_client(conn, &tenant, client_id.as_deref())?;
+                let mut event = AuditEvent::admin(kind::CLIENT_DEFAULT_SET).tenant(&tenant.id);
+                if let Some(id) = &client_id {
+                    event = event.client(id);
+                }
+                record(conn, settings, event);
                 match client_id {
                     Some(id) => println!("default client of tenant {}: {id}", tenant.name),
                     None => println!("tenant {} has no default client", tenant.name),
@@ -171,6 +187,8 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
             ClientCommand::SetClaims { client_id, file } => {
                 let claims = read_claims_file(&file)?;
                 directory::set_client_claims(conn, &client_id, &claims)?;
+                let event = client_event(conn, kind::CLIENT_CLAIMS_SET, &client_id);
+                record(conn, settings, event);
                 println!("claims of client {client_id} set from {}", file.display());
                 print_claims(&claims);
             }
@@ -183,7 +201,9 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
                 });
             }
             ClientCommand::Delete { client_id } => {
+                let event = client_event(conn, kind::CLIENT_DELETED, &client_id);
                 directory::delete_client(conn, &client_id)?;
+                record(conn, settings, event);
                 println!("deleted {client_id}");
             }
         }
@@ -208,4 +228,13 @@ fn read_claims_file(path: &std::path::Path) -> Result<ClaimsConfig, CliError> {
 fn print_claims(claims: &ClaimsConfig) {
     let json = serde_json::to_string_pretty(claims).expect("claims configuration serialises");
     println!("{json}");
+}
+
+/// An admin event about a client, in its tenant when it exists.
+fn client_event(conn: &mut DbConnection, kind: &'static str, client_id: &str) -> AuditEvent {
+    let event = AuditEvent::admin(kind).client(client_id);
+    match crate::db::clients::find(conn, client_id) {
+        Ok(Some(client)) => event.tenant(&client.tenant_id),
+        _ => event,
+    }
 }

@@ -2,7 +2,8 @@
 
 use clap::Subcommand;
 
-use super::shared::{CliError, fmt_time, with_database};
+use super::shared::{CliError, fmt_time, record, with_database};
+use crate::audit::{AuditEvent, kind};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keys::{self, KeyStatus};
@@ -36,6 +37,8 @@ pub(super) fn run(cmd: KeysCommand, settings: &Settings) -> Result<(), CliError>
             }
             KeysCommand::Rotate => {
                 let kid = settings.key_store().create_active(conn, now)?;
+                let event = AuditEvent::key(kind::KEY_ROTATED).detail("kid", kid.as_str());
+                record(conn, settings, event);
                 println!("new active key {kid}; running servers pick it up within a minute");
             }
         }

@@ -2,6 +2,8 @@
 //! command group. The server's flags belong to `serve`; the storage flags
 //! ([`StorageArgs`]) to every command.
 
+mod api_key;
+mod audit;
 mod client;
 mod group;
 mod keys;
@@ -14,6 +16,8 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::{ConfigArgs, ConfigError, Settings, StorageArgs};
 
@@ -50,6 +54,11 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Manage API keys of users and clients (`x-api-key`).
+    #[command(subcommand)]
+    ApiKey(api_key::ApiKeyCommand),
+    /// List the audit log: sign-ins, tokens, revocations, admin changes, key rotations.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs the command line; exits 2 when the settings are invalid, 1 when the command fails.
@@ -69,6 +78,8 @@ pub fn main() -> ExitCode {
         Some(Command::Group(cmd)) => group::run(cmd, &settings),
         Some(Command::Client(cmd)) => client::run(cmd, &settings),
         Some(Command::Keys(cmd)) => keys::run(cmd, &settings),
+        Some(Command::ApiKey(cmd)) => api_key::run(cmd, &settings),
+        Some(Command::Audit(args)) => audit::run(args, &settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -121,7 +132,7 @@ impl Cli {
 }
 
 /// `LOCALIDP_LOG`, else `RUST_LOG`, else `info`: the start, warnings and one line per
-/// request (`localidp::request=off` drops those).
+/// request (`localidp::request=off` drops those); malformed requests only at debug.
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LOCALIDP_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
@@ -129,5 +140,7 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .finish()
+        .with(crate::logging::QuietClientErrors)
         .try_init();
 }

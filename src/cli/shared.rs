@@ -5,6 +5,7 @@ use std::io::Read;
 
 use secrecy::SecretString;
 
+use crate::audit::{self, AuditEvent};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::crypto::keys::KeyError;
@@ -94,8 +95,28 @@ pub(super) fn with_database(
     let pool = db::connect(&settings.database, 1)?;
     let mut conn = pool.get().map_err(DbError::from)?;
     // An empty database gets its first tenant (without the demo data).
-    directory::bootstrap::bootstrap(&mut conn, &hasher, false, Clock::system().now())?;
+    let now = Clock::system().now();
+    if let Some(created) = directory::bootstrap::bootstrap(&mut conn, &hasher, false, now)? {
+        for event in created.audit_events(audit::actor::CLI) {
+            record(&mut conn, settings, event);
+        }
+    }
     command(&mut conn, &hasher)
+}
+
+/// Writes the audit event of an admin command, by `cli` (with the OS user in `detail`
+/// when `$USER` names one). A failure to write it is reported; the change stays made.
+pub(super) fn record(conn: &mut DbConnection, settings: &Settings, event: AuditEvent) {
+    let mut event = event.actor(audit::actor::CLI);
+    if let Ok(user) = std::env::var("USER")
+        && !user.is_empty()
+    {
+        event = event.detail("os_user", audit::bounded_text(&user));
+    }
+    let now = Clock::system().now();
+    if let Err(e) = audit::write_now(conn, settings.audit_log, now, vec![event]) {
+        eprintln!("warning: the audit event was not written: {e}");
+    }
 }
 
 /// A Unix time as UTC RFC 3339, to the second.

@@ -1,10 +1,12 @@
-//! `localidp user …`: add, import, list, show, set a password, disable, enable, delete.
+//! `localidp user …`: add, import, list, show, set a password, disable, enable, unlock,
+//! delete.
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::shared::{CliError, PasswordArgs, TenantArg, fmt_time, with_database};
+use super::shared::{CliError, PasswordArgs, TenantArg, fmt_time, record, with_database};
+use crate::audit::{AuditEvent, kind};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::tenants::Tenant;
@@ -93,6 +95,14 @@ pub(super) enum UserCommand {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// End a smart lockout: clears the lock, the count of wrong passwords and the
+    /// growth of the next lock.
+    Unlock {
+        /// The user's email address or user name.
+        email: String,
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
     /// Delete a user and their refresh tokens.
     Delete {
         /// The user's email address or user name.
@@ -152,11 +162,19 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                     user.sign_in_name(),
                     user.display_name
                 );
+                let event = user_event(kind::USER_CREATED, &tenant, &user.id);
+                record(
+                    conn,
+                    settings,
+                    event.detail("sign_in_name", user.sign_in_name()),
+                );
             }
             UserCommand::Import { file, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
                 let started = std::time::Instant::now();
                 let n = directory::users::import_users(conn, hasher, &tenant, &file, now)?;
+                let event = AuditEvent::admin(kind::USER_IMPORTED).tenant(&tenant.id);
+                record(conn, settings, event.detail("count", n));
                 let secs = started.elapsed().as_secs_f64();
                 println!(
                     "imported {n} users in {secs:.2}s ({:.0} rows/s)",
@@ -180,7 +198,7 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
             }
             UserCommand::Show { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                print_user(&admin::show_user(conn, &tenant, &email)?, &tenant);
+                print_user(&admin::show_user(conn, &tenant, &email)?, &tenant, now);
             }
             UserCommand::SetPassword {
                 email,
@@ -191,22 +209,62 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                 let password = password.read()?.ok_or_else(|| {
                     CliError::Invalid("give --password or --password-stdin".into())
                 })?;
-                directory::users::set_password(conn, hasher, &tenant, &email, &password, now)?;
+                let user =
+                    directory::users::set_password(conn, hasher, &tenant, &email, &password, now)?;
+                record(
+                    conn,
+                    settings,
+                    user_event(kind::USER_PASSWORD_SET, &tenant, &user.id),
+                );
                 println!("password set for {email}");
             }
             UserCommand::Disable { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                admin::set_user_disabled(conn, &tenant, &email, true, now)?;
+                let user = admin::set_user_disabled(conn, &tenant, &email, true, now)?;
+                record(
+                    conn,
+                    settings,
+                    user_event(kind::USER_DISABLED, &tenant, &user.id),
+                );
                 println!("{email} disabled");
             }
             UserCommand::Enable { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                admin::set_user_disabled(conn, &tenant, &email, false, now)?;
+                let user = admin::set_user_disabled(conn, &tenant, &email, false, now)?;
+                record(
+                    conn,
+                    settings,
+                    user_event(kind::USER_ENABLED, &tenant, &user.id),
+                );
                 println!("{email} enabled");
+            }
+            UserCommand::Unlock { email, tenant } => {
+                let tenant = tenant.resolve(conn, settings)?;
+                let (user, before) = admin::unlock_user(conn, &tenant, &email)?;
+                let event = AuditEvent::lockout(kind::ACCOUNT_UNLOCKED)
+                    .tenant(&tenant.id)
+                    .user(&user.id)
+                    .detail("was_locked", before.is_locked(now))
+                    .detail("failed_sign_ins", i64::from(before.failed_sign_ins));
+                record(conn, settings, event);
+                if before.is_locked(now) {
+                    println!("{email} unlocked");
+                } else {
+                    println!(
+                        "{email} was not locked; {} wrong passwords forgotten",
+                        before.failed_sign_ins
+                    );
+                }
             }
             UserCommand::Delete { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                admin::delete_user(conn, &tenant, &email, now)?;
+                let user = admin::delete_user(conn, &tenant, &email, now)?;
+                let event = user_event(kind::USER_DELETED, &tenant, &user.id);
+                record(
+                    conn,
+                    settings,
+                    event.detail("sign_in_name", user.sign_in_name()),
+                );
                 println!("deleted {email}");
             }
         }
@@ -215,7 +273,7 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
 }
 
 /// One `field: value` line each; one line per group, `id name`.
-fn print_user(details: &admin::UserDetails, tenant: &Tenant) {
+fn print_user(details: &admin::UserDetails, tenant: &Tenant, now: i64) {
     let u = &details.user;
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
     println!("oid:          {}", u.id);
@@ -226,6 +284,15 @@ fn print_user(details: &admin::UserDetails, tenant: &Tenant) {
     println!("family_name:  {}", or_dash(&u.family_name));
     println!("tenant:       {} ({})", tenant.name, tenant.id);
     println!("disabled:     {}", u.is_disabled());
+    let lockout = &details.lockout;
+    match lockout.locked_until.filter(|_| lockout.is_locked(now)) {
+        Some(until) => println!("locked:       until {}", fmt_time(until)),
+        None => println!("locked:       false"),
+    }
+    println!(
+        "failed:       {} wrong passwords in a row",
+        lockout.failed_sign_ins
+    );
     println!(
         "password:     {}",
         if u.password_hash.is_some() {
@@ -244,4 +311,9 @@ fn print_user(details: &admin::UserDetails, tenant: &Tenant) {
         let label = if i == 0 { "groups:" } else { "" };
         println!("{label:<14}{} {}", g.id, g.name);
     }
+}
+
+/// An admin event about one user of the tenant.
+fn user_event(kind: &'static str, tenant: &Tenant, user_id: &str) -> AuditEvent {
+    AuditEvent::admin(kind).tenant(&tenant.id).user(user_id)
 }

@@ -295,13 +295,17 @@ impl KeyStore {
         KeyRing::new(keys)
     }
 
-    /// First start: make sure one active key exists.
-    pub fn ensure_active(&self, conn: &mut DbConnection, now: i64) -> Result<(), KeyError> {
+    /// First start: make sure one active key exists; the `kid` of the key it made.
+    pub fn ensure_active(
+        &self,
+        conn: &mut DbConnection,
+        now: i64,
+    ) -> Result<Option<String>, KeyError> {
         let any_active = signing_keys::live(conn, i64::MAX)?;
         if any_active.is_empty() {
-            self.create_active(conn, now)?;
+            return Ok(Some(self.create_active(conn, now)?));
         }
-        Ok(())
+        Ok(None)
     }
 }
 

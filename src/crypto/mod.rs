@@ -5,3 +5,4 @@ pub mod key_service;
 pub mod keys;
 pub mod password;
 pub mod secrets;
+pub mod timing;

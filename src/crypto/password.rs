@@ -1,12 +1,14 @@
 //! Password hashing: argon2id for new hashes, bcrypt accepted for imported ones and
 //! upgraded on the next successful sign-in. Hashing runs on a small pool of its own
 //! threads at lowered CPU priority, fed through a bounded queue: a sign-in storm can
-//! neither starve the actix workers nor grow memory without limit.
+//! neither starve the actix workers nor grow memory without limit. Each check's time
+//! is measured for the even timing of failed sign-ins ([`super::timing`]).
 
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use std::cell::RefCell;
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::PasswordVerifier as _;
 use argon2::password_hash::phc::PasswordHash;
@@ -14,6 +16,8 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
+
+use super::timing::{SignInTimings, hash_kind};
 
 /// OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 pub const DEFAULT_MEMORY_KIB: u32 = 19_456;
@@ -36,6 +40,13 @@ pub enum PasswordCheck {
         upgrade: Option<String>,
     },
     Invalid,
+}
+
+/// A check's outcome and how long the hash computation took on its thread.
+#[derive(Debug)]
+pub struct Verification {
+    pub check: PasswordCheck,
+    pub took: Duration,
 }
 
 #[derive(Clone)]
@@ -72,7 +83,15 @@ struct Inner {
     queue_limit: usize,
     /// Verified against when the user does not exist, so that costs the same.
     dummy_hash: OnceLock<String>,
+    /// What checks of each kind of stored hash take.
+    timings: SignInTimings,
+    /// The kind of the hashes made now (and of the dummy).
+    current_kind: String,
 }
+
+/// Checks of each kind of hash measured at start and hourly; the first, which warms
+/// the thread's memory, is not counted.
+const CALIBRATION_ROUNDS: usize = 3;
 
 /// Niceness of hashing threads: the scheduler favours request handling over them.
 const HASHING_NICE: i32 = 10;
@@ -98,11 +117,18 @@ impl PasswordHasher {
             .map_err(|e| HashError::Internal(e.to_string()))?;
         Ok(PasswordHasher {
             inner: Arc::new(Inner {
-                params,
                 jobs: OnceLock::new(),
                 concurrency: concurrency.max(1),
                 queue_limit,
                 dummy_hash: OnceLock::new(),
+                timings: SignInTimings::default(),
+                current_kind: format!(
+                    "$argon2id$v=19$m={},t={},p={}",
+                    params.m_cost(),
+                    params.t_cost(),
+                    params.p_cost()
+                ),
+                params,
             }),
         })
     }
@@ -153,33 +179,105 @@ impl PasswordHasher {
         password: &SecretString,
         stored: Option<&str>,
     ) -> Result<PasswordCheck, HashError> {
-        let candidate = password.expose_secret().as_bytes();
-        let Some(stored) = stored else {
-            let dummy = self.dummy_hash()?;
-            let _ = self.verify_argon2(candidate, &dummy);
-            return Ok(PasswordCheck::Invalid);
-        };
-        if is_bcrypt(stored) {
-            return match bcrypt::verify(candidate, stored) {
-                Ok(true) => Ok(PasswordCheck::Valid {
-                    upgrade: Some(self.hash_blocking(password)?),
-                }),
-                Ok(false) => Ok(PasswordCheck::Invalid),
-                Err(_) => Ok(PasswordCheck::Invalid),
-            };
-        }
-        match self.verify_argon2(candidate, stored) {
-            Some(true) => {
-                let upgrade = if self.needs_rehash(stored) {
+        Ok(self.verify_measured(password, stored)?.check)
+    }
+
+    /// [`Self::verify_blocking`], timing the comparison (not the upgrade's re-hash) and
+    /// recording the time under the stored hash's kind.
+    fn verify_measured(
+        &self,
+        password: &SecretString,
+        stored: Option<&str>,
+    ) -> Result<Verification, HashError> {
+        let (matched, took) = self.timed_match(password, stored)?;
+        self.record(stored, took);
+        let check = match stored {
+            Some(stored) if matched => PasswordCheck::Valid {
+                upgrade: if is_bcrypt(stored) || self.needs_rehash(stored) {
                     Some(self.hash_blocking(password)?)
                 } else {
                     None
-                };
-                Ok(PasswordCheck::Valid { upgrade })
+                },
+            },
+            _ => PasswordCheck::Invalid,
+        };
+        Ok(Verification { check, took })
+    }
+
+    /// Whether the password matches, and how long finding out took.
+    fn timed_match(
+        &self,
+        password: &SecretString,
+        stored: Option<&str>,
+    ) -> Result<(bool, Duration), HashError> {
+        let candidate = password.expose_secret().as_bytes();
+        let dummy;
+        let stored = match stored {
+            Some(s) => s,
+            None => {
+                dummy = self.dummy_hash()?;
+                let started = Instant::now();
+                let _ = self.verify_argon2(candidate, &dummy);
+                return Ok((false, started.elapsed()));
             }
+        };
+        let started = Instant::now();
+        let matched = if is_bcrypt(stored) {
             // An unreadable stored hash must not become a sign-in.
-            Some(false) | None => Ok(PasswordCheck::Invalid),
+            bcrypt::verify(candidate, stored).unwrap_or(false)
+        } else {
+            self.verify_argon2(candidate, stored) == Some(true)
+        };
+        Ok((matched, started.elapsed()))
+    }
+
+    fn record(&self, stored: Option<&str>, took: Duration) {
+        match stored {
+            None => self.inner.timings.record(&self.inner.current_kind, took),
+            Some(s) => {
+                if let Some(kind) = hash_kind(s) {
+                    self.inner.timings.record(&kind, took);
+                }
+            }
         }
+    }
+
+    /// The expected check time of each kind of hash, and the padding they give.
+    pub fn timings(&self) -> &SignInTimings {
+        &self.inner.timings
+    }
+
+    /// Measures checks of the dummy (unknown users) and of each stored hash given (one
+    /// per kind in the database) on a thread of its own at the hashing threads'
+    /// priority, so the padding of failed sign-ins knows every kind before an attacker
+    /// tries one. Returns at once.
+    pub fn calibrate(&self, examples: Vec<String>) {
+        let me = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("password-hash-calibration".into())
+            .spawn(move || {
+                crate::sys::lower_thread_priority(HASHING_NICE);
+                me.calibrate_blocking(&examples);
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the hash timing calibration");
+        }
+    }
+
+    fn calibrate_blocking(&self, examples: &[String]) {
+        let probe = SecretString::from(crate::crypto::secrets::generate());
+        let dummy = std::iter::once(None);
+        for stored in dummy.chain(examples.iter().map(|e| Some(e.as_str()))) {
+            for round in 0..=CALIBRATION_ROUNDS {
+                match self.timed_match(&probe, stored) {
+                    Ok((_, took)) if round > 0 => self.record(stored, took),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "hash timing calibration failed"),
+                }
+            }
+        }
+        let timings = self.timings();
+        tracing::debug!(kinds = ?timings.kinds(), target = ?timings.target(), "password check times");
     }
 
     fn verify_argon2(&self, candidate: &[u8], stored: &str) -> Option<bool> {
@@ -294,7 +392,16 @@ impl PasswordHasher {
         password: SecretString,
         stored: Option<String>,
     ) -> Result<PasswordCheck, HashError> {
-        self.run(move |h| h.verify_blocking(&password, stored.as_deref()))
+        Ok(self.verify_timed(password, stored).await?.check)
+    }
+
+    /// [`Self::verify`] with the time the check took on its hashing thread.
+    pub async fn verify_timed(
+        &self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<Verification, HashError> {
+        self.run(move |h| h.verify_measured(&password, stored.as_deref()))
             .await
     }
 }

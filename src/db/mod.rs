@@ -1,14 +1,18 @@
 //! Storage: one diesel schema served by SQLite (embedded default) or PostgreSQL,
 //! chosen from the database URL. Every query module takes `&mut DbConnection`.
 
+pub mod api_keys;
+pub mod audit_events;
 pub mod auth_codes;
 pub mod clients;
 pub mod groups;
+pub mod lockout;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod server_secrets;
 pub mod sessions;
 pub mod signing_keys;
+mod start_lock;
 pub mod status_changes;
 pub mod tenants;
 pub mod user_flows;
@@ -21,6 +25,8 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use start_lock::StartLock;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -116,8 +122,27 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
-/// Opens the pool and applies pending migrations for the chosen backend.
+/// Opens the pool and applies pending migrations (under the [`StartLock`]).
 pub fn connect(target: &DatabaseTarget, max_size: u32) -> DbResult<DbPool> {
+    let pool = open(target, max_size)?;
+    let _start = start_lock(target)?;
+    migrate(&mut *pool.get()?)?;
+    Ok(pool)
+}
+
+/// Waits for, then takes, the lock that processes starting on `target` take turns at
+/// first-start work with (see `start_lock.rs`).
+pub fn start_lock(target: &DatabaseTarget) -> DbResult<StartLock> {
+    match target {
+        DatabaseTarget::Postgres(url) => StartLock::postgres(url),
+        DatabaseTarget::SqliteFile(path) => StartLock::sqlite_file(path),
+        DatabaseTarget::SqliteMemory => Ok(StartLock::none()),
+    }
+    .map_err(DbError::Unavailable)
+}
+
+/// Opens the pool; migrations are the caller's, under the [`StartLock`].
+pub fn open(target: &DatabaseTarget, max_size: u32) -> DbResult<DbPool> {
     let (url, max_size) = match target {
         DatabaseTarget::Postgres(url) => (url.clone(), max_size),
         DatabaseTarget::SqliteFile(path) => {
@@ -148,10 +173,7 @@ pub fn connect(target: &DatabaseTarget, max_size: u32) -> DbResult<DbPool> {
     } else {
         builder = builder.min_idle(Some(1));
     }
-    let pool = builder.build(manager)?;
-    let mut conn = pool.get()?;
-    migrate(&mut conn)?;
-    Ok(pool)
+    Ok(builder.build(manager)?)
 }
 
 /// Creates a missing SQLite file (and its folder) with mode 0600 before SQLite opens
@@ -199,20 +221,16 @@ fn warn_if_readable_by_others(path: &Path) {
 #[cfg(not(unix))]
 fn warn_if_readable_by_others(_path: &Path) {}
 
-fn migrate(conn: &mut DbConnection) -> DbResult<()> {
+/// Applies pending migrations. Hold the [`StartLock`]: two processes migrating at
+/// once would both try to apply the same migration.
+pub fn migrate(conn: &mut DbConnection) -> DbResult<()> {
     let result = match conn {
         DbConnection::Sqlite(c) => {
             // WAL lets readers proceed while one writer commits.
             c.batch_execute("PRAGMA journal_mode = WAL;")?;
             c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ())
         }
-        DbConnection::Postgresql(c) => {
-            // Several replicas may start at once: serialise their migrations.
-            c.batch_execute("SELECT pg_advisory_lock(7243517);")?;
-            let r = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
-            c.batch_execute("SELECT pg_advisory_unlock(7243517);")?;
-            r
-        }
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
     };
     result.map_err(|e| DbError::Unavailable(format!("migration failed: {e}")))
 }

@@ -29,6 +29,8 @@ pub struct RefreshToken {
     /// put on the deny list when the family is revoked.
     pub access_token_jti: Option<String>,
     pub access_token_expires_at: Option<i64>,
+    /// The token this one was rotated from; `None` for the first of a family.
+    pub parent_id: Option<String>,
     /// Set for a family that does not slide (issued to a SPA redirect URI): every
     /// token of the family expires then, however often it is rotated.
     pub family_expires_at: Option<i64>,
@@ -80,6 +82,36 @@ pub fn claim(conn: &mut DbConnection, id: &str, now: i64) -> DbResult<bool> {
     .set(refresh_tokens::used_at.eq(now))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// A retry of a rotation (the refresh retry grace): true when the token was spent
+/// after `used_after`, is not revoked, and no successor of it has been used — then
+/// the client never received what the rotation issued, or is a second tab of the
+/// same client. The UPDATE changes nothing but takes the row's lock, so a concurrent
+/// revocation of the family is ordered before or after this retry.
+pub fn claim_retry(
+    conn: &mut DbConnection,
+    token: &RefreshToken,
+    used_after: i64,
+) -> DbResult<bool> {
+    let n = diesel::update(
+        refresh_tokens::table
+            .find(&token.id)
+            .filter(refresh_tokens::used_at.gt(used_after))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(refresh_tokens::used_at))
+    .execute(conn)?;
+    if n != 1 {
+        return Ok(false);
+    }
+    let successors_used: i64 = refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(&token.family_id))
+        .filter(refresh_tokens::parent_id.eq(&token.id))
+        .filter(refresh_tokens::used_at.is_not_null())
+        .count()
+        .get_result(conn)?;
+    Ok(successors_used == 0)
 }
 
 /// Revokes every refresh token of the family and puts the access tokens issued with

@@ -28,6 +28,9 @@ diesel::table! {
         updated_at -> BigInt,
         username -> Nullable<Text>,
         username_normalized -> Nullable<Text>,
+        failed_sign_ins -> Integer,
+        locked_until -> Nullable<BigInt>,
+        lockouts -> Integer,
     }
 }
 
@@ -81,6 +84,7 @@ diesel::table! {
         auth_time -> Nullable<BigInt>,
         access_token_jti -> Nullable<Text>,
         access_token_expires_at -> Nullable<BigInt>,
+        parent_id -> Nullable<Text>,
         family_expires_at -> Nullable<BigInt>,
     }
 }
@@ -181,5 +185,45 @@ diesel::table! {
         subject -> Text,
         expires_at -> Nullable<BigInt>,
         created_at -> BigInt,
+    }
+}
+
+// API keys (migration 2026-12-01-000009_api_keys).
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        tenant_id -> Text,
+        owner_kind -> Text,
+        owner_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        roles -> Text,
+        scopes -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+// Audit log (migration 2026-12-01-000010_audit_log).
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        occurred_at -> BigInt,
+        category -> Text,
+        kind -> Text,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        actor -> Nullable<Text>,
+        tenant_id -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        correlation_id -> Nullable<Text>,
+        detail -> Text,
     }
 }

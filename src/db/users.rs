@@ -129,6 +129,19 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<User>> {
         .optional()?)
 }
 
+/// The ids of the users, in any tenant, with this id, user name or email address.
+pub fn ids_named(conn: &mut DbConnection, name: &str) -> DbResult<Vec<String>> {
+    Ok(users::table
+        .filter(
+            users::id
+                .eq(name)
+                .or(users::email_normalized.eq(normalize_email(name)))
+                .or(users::username_normalized.eq(normalize_username(name))),
+        )
+        .select(users::id)
+        .load(conn)?)
+}
+
 pub fn list(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Vec<User>> {
     Ok(users::table
         .filter(users::tenant_id.eq(tenant_id))

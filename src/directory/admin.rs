@@ -7,6 +7,7 @@ use super::{DirectoryError, DirectoryResult, default_tenant, tenant};
 use crate::db::DbConnection;
 use crate::db::clients::{self, Client};
 use crate::db::groups::{self, Group};
+use crate::db::lockout::{self, LockoutState};
 use crate::db::tenants::{self, Tenant};
 use crate::db::users::{self, User};
 use crate::oauth::grant_type::GrantType;
@@ -17,6 +18,8 @@ pub struct UserDetails {
     pub user: User,
     pub roles: Vec<String>,
     pub groups: Vec<Group>,
+    /// Smart lockout's counters.
+    pub lockout: LockoutState,
 }
 
 /// The tenant named (GUID or name), else the configured default, else the oldest one.
@@ -45,10 +48,12 @@ pub fn show_user(
     let user = user_by_sign_in_name(conn, tenant, email)?;
     let roles = user.role_list()?;
     let groups = groups::of_member(conn, &user.id)?;
+    let lockout = lockout::state(conn, &user.id)?.unwrap_or_default();
     Ok(UserDetails {
         user,
         roles,
         groups,
+        lockout,
     })
 }
 
@@ -58,27 +63,43 @@ pub fn list_groups(conn: &mut DbConnection, tenant: &Tenant) -> DirectoryResult<
 }
 
 /// A disabled user's sign-in and refresh are refused, and their access tokens too.
+/// Returns the user as it was.
 pub fn set_user_disabled(
     conn: &mut DbConnection,
     tenant: &Tenant,
     email: &str,
     disabled: bool,
     now: i64,
-) -> DirectoryResult<()> {
+) -> DirectoryResult<User> {
     let user = user_by_sign_in_name(conn, tenant, email)?;
-    Ok(users::set_disabled(conn, &user.id, disabled, now)?)
+    users::set_disabled(conn, &user.id, disabled, now)?;
+    Ok(user)
+}
+
+/// Ends a smart lockout: no lock, no count of wrong passwords, and the next lock is a
+/// first lock again. The user, and the counters as they were.
+pub fn unlock_user(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    email: &str,
+) -> DirectoryResult<(User, LockoutState)> {
+    let user = user_by_sign_in_name(conn, tenant, email)?;
+    let before = lockout::unlock(conn, &user.id)?.unwrap_or_default();
+    Ok((user, before))
 }
 
 /// Deletes the user; group memberships, refresh tokens, SSO sessions and authorization
 /// codes go with them (foreign keys `ON DELETE CASCADE`); their access tokens are refused.
+/// Returns the user deleted.
 pub fn delete_user(
     conn: &mut DbConnection,
     tenant: &Tenant,
     email: &str,
     now: i64,
-) -> DirectoryResult<()> {
+) -> DirectoryResult<User> {
     let user = user_by_sign_in_name(conn, tenant, email)?;
-    Ok(users::delete(conn, &user.id, now)?)
+    users::delete(conn, &user.id, now)?;
+    Ok(user)
 }
 
 /// The tenant's clients, oldest first.

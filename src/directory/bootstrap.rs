@@ -1,6 +1,7 @@
 //! First start: an empty database gets its first tenant and, unless told not to, the
 //! demo user and clients the README's walk-through uses.
 
+use crate::audit::{AuditEvent, kind};
 use secrecy::SecretString;
 
 use super::users::{NewUser, create_user};
@@ -26,6 +27,24 @@ pub struct Bootstrap {
     pub demo_user: Option<User>,
     pub demo_public_client: Option<Client>,
     pub demo_confidential_client: Option<(Client, String)>,
+}
+
+impl Bootstrap {
+    /// What it created, as audit events by `actor`.
+    pub fn audit_events(&self, actor: &str) -> Vec<AuditEvent> {
+        let event = |kind| AuditEvent::admin(kind).actor(actor).tenant(&self.tenant.id);
+        let mut events =
+            vec![event(kind::TENANT_CREATED).detail("name", self.tenant.name.as_str())];
+        let clients = self.demo_public_client.iter();
+        for c in clients.chain(self.demo_confidential_client.iter().map(|(c, _)| c)) {
+            events.push(event(kind::CLIENT_CREATED).client(&c.client_id));
+        }
+        if let Some(user) = &self.demo_user {
+            let created = event(kind::USER_CREATED).user(&user.id);
+            events.push(created.detail("sign_in_name", user.sign_in_name()));
+        }
+        events
+    }
 }
 
 /// In an empty database: create the first tenant and, unless `demo` is off, the demo

@@ -234,7 +234,7 @@ pub fn set_password(
     email: &str,
     password: &SecretString,
     now: i64,
-) -> DirectoryResult<()> {
+) -> DirectoryResult<User> {
     use secrecy::ExposeSecret;
     if password.expose_secret().is_empty() {
         return invalid("the password is empty");
@@ -242,5 +242,5 @@ pub fn set_password(
     let user = user_by_sign_in_name(conn, tenant, email)?;
     let hash = hasher.hash_blocking(password)?;
     users::set_password_hash(conn, &user.id, &hash, now)?;
-    Ok(())
+    Ok(user)
 }

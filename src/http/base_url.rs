@@ -3,6 +3,7 @@
 
 use actix_web::HttpRequest;
 
+use super::client_ip::is_trusted_proxy;
 use crate::state::AppState;
 
 /// The public base URL of this request: the configured public URL; else, from a
@@ -11,13 +12,9 @@ pub fn base_url(state: &AppState, req: &HttpRequest) -> String {
     if state.settings.public_url.is_some() || state.settings.trusted_proxies.is_empty() {
         return state.public_url.clone();
     }
-    let trusted = req.peer_addr().is_some_and(|peer| {
-        state
-            .settings
-            .trusted_proxies
-            .iter()
-            .any(|r| r.contains(peer.ip()))
-    });
+    let trusted = req
+        .peer_addr()
+        .is_some_and(|peer| is_trusted_proxy(&state.settings, peer.ip()));
     let header = |name: &str| {
         req.headers()
             .get(name)

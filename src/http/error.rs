@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::verify::VerifyError;
-use crate::oauth::{ErrorCode, OAuthError};
+use crate::oauth::{ErrorCode, OAuthError, Reason};
 
 /// How an OAuth error is written: plain RFC 6749, or as Entra / B2C write theirs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,8 @@ impl ErrorFlavour {
 pub struct OAuthResponse {
     pub error: OAuthError,
     pub flavour: ErrorFlavour,
-    /// MSAL's `client-request-id`, echoed as the correlation id.
+    /// MSAL's `client-request-id`, echoed as the correlation id (else the request's own,
+    /// as in its audit events).
     pub correlation_id: Option<String>,
     /// `/auth/login` answers bad credentials with 401 rather than 400.
     pub credentials_are_401: bool,
@@ -57,21 +58,10 @@ impl OAuthResponse {
     }
 
     pub fn flavoured(error: OAuthError, flavour: ErrorFlavour, req: &HttpRequest) -> Self {
-        let correlation_id = req
-            .headers()
-            .get("client-request-id")
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| {
-                req.query_string()
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("client-request-id="))
-            })
-            .and_then(|v| uuid::Uuid::parse_str(v).ok())
-            .map(|u| u.to_string());
         OAuthResponse {
             error,
             flavour,
-            correlation_id,
+            correlation_id: Some(super::request_context::correlation_id(req)),
             credentials_are_401: false,
         }
     }
@@ -94,6 +84,9 @@ impl ResponseError for OAuthResponse {
         match self.error.code {
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             ErrorCode::InvalidGrant if self.credentials_are_401 => StatusCode::UNAUTHORIZED,
+            ErrorCode::TemporarilyUnavailable if self.error.reason == Reason::Throttled => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
@@ -130,6 +123,7 @@ impl ResponseError for OAuthResponse {
             }),
             ErrorFlavour::Entra => {
                 let code = self.error.reason.entra_code();
+                let error = self.error.reason.entra_error().unwrap_or(error);
                 let trace_id = uuid::Uuid::new_v4().to_string();
                 json!({
                     "error": error,

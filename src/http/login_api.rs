@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::base_url::base_url;
 use super::error::OAuthResponse;
+use super::request_context::request_context;
 use crate::oauth::authority::Authority;
 use crate::oauth::grants::login;
 use crate::oauth::{OAuthError, Reason};
@@ -76,7 +77,8 @@ pub async fn login(
         client_id,
         client_secret,
     };
-    let issued = login::login(&state, &authority, request)
+    let context = request_context(&state, &req);
+    let issued = login::login(&state, &authority, request, &context)
         .await
         .map_err(as_401)?;
     let c = issued.claims;

@@ -9,6 +9,7 @@ use super::csrf;
 use super::flow::{continued, flow_link};
 use super::pages::{self, LoginPage};
 use super::params;
+use super::request_context::request_context;
 use super::sign_in::complete_sign_in;
 use super::signup::{FORGOT_PASSWORD_PATH, SIGN_UP_PATH};
 use crate::directory::service::TenantInfo;
@@ -103,10 +104,15 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         )
         .await;
     }
+    let context = request_context(&state, &req);
+    let source = sign_in::SignInSource {
+        via: "login_form",
+        client_id: Some(&request.client.client_id),
+        request: &context,
+    };
+    let password = SecretString::from(password);
     let profile =
-        match sign_in::authenticate_user(&state, &tenant.id, &email, SecretString::from(password))
-            .await
-        {
+        match sign_in::authenticate_user(&state, &tenant.id, &email, password, &source).await {
             Ok(p) => p,
             Err(e) if e.code == ErrorCode::InvalidGrant => {
                 return again(StatusCode::UNAUTHORIZED, &e.description).await;

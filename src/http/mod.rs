@@ -1,9 +1,11 @@
 //! HTTP surface: the route table, and the mapping of errors to protocol shapes.
 //! Handlers parse the request, call one domain function, and map its result.
 
+mod access_log;
 mod authorize;
 mod base_url;
 mod bearer;
+mod client_ip;
 mod cookies;
 mod cors;
 mod csrf;
@@ -16,6 +18,8 @@ mod login_page;
 mod logout;
 mod pages;
 mod params;
+mod rate_limit;
+mod request_context;
 mod response_mode;
 mod revocation;
 mod sign_in;
@@ -25,9 +29,15 @@ mod token;
 mod userinfo;
 mod verify;
 
+use actix_web::dev::HttpServiceFactory;
 use actix_web::http::Method;
-use actix_web::web;
+use actix_web::middleware::from_fn;
+use actix_web::{guard, web};
 
+use error::ErrorFlavour;
+use rate_limit::Refusal;
+
+pub use access_log::access_log;
 pub use cors::public_documents as cors_public_documents;
 pub use error::{form_config, json_config, not_found};
 
@@ -40,8 +50,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         // The short, default-tenant endpoints.
-        .route("/auth/token", web::post().to(token::default_tenant_token))
-        .route("/auth/login", web::post().to(login_api::login))
+        .service(limited(
+            "/auth/token",
+            Refusal::OAuth(ErrorFlavour::Plain),
+            web::post().to(token::default_tenant_token),
+        ))
+        .service(limited(
+            "/auth/login",
+            Refusal::OAuth(ErrorFlavour::Plain),
+            web::post().to(login_api::login),
+        ))
         .route("/auth/verify", web::get().to(verify::verify))
         .route(
             "/.well-known/openid-configuration",
@@ -57,10 +75,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/{tenant}/v2.0/.well-known/openid-configuration",
             web::get().to(discovery::tenant_configuration),
         )
-        .route(
+        .service(limited(
             "/{tenant}/oauth2/v2.0/token",
+            Refusal::OAuthByPolicyQuery,
             web::post().to(token::tenant_token),
-        )
+        ))
         .route(
             "/{tenant}/discovery/v2.0/keys",
             web::get().to(discovery::jwks),
@@ -70,10 +89,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/{tenant}/{policy}/v2.0/.well-known/openid-configuration",
             web::get().to(discovery::policy_configuration),
         )
-        .route(
+        .service(limited(
             "/{tenant}/{policy}/oauth2/v2.0/token",
+            Refusal::OAuth(ErrorFlavour::B2c),
             web::post().to(token::policy_token),
-        )
+        ))
         .route(
             "/{tenant}/{policy}/discovery/v2.0/keys",
             web::get().to(discovery::jwks),
@@ -83,10 +103,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/tfp/{tenant}/{policy}/v2.0/.well-known/openid-configuration",
             web::get().to(discovery::tfp_configuration),
         )
-        .route(
+        .service(limited(
             "/tfp/{tenant}/{policy}/oauth2/v2.0/token",
+            Refusal::OAuth(ErrorFlavour::B2c),
             web::post().to(token::policy_token),
-        )
+        ))
         .route(
             "/tfp/{tenant}/{policy}/discovery/v2.0/keys",
             web::get().to(discovery::jwks),
@@ -111,16 +132,32 @@ fn interactive_routes(cfg: &mut web::ServiceConfig) {
     let logout = || web::route().to(logout::default_tenant_logout);
     let tenant_logout = || web::route().to(logout::tenant_logout);
     cfg.route("/authorize", get_or_post(authorize()))
-        .route(login_page::LOGIN_PATH, web::post().to(login_page::login))
+        .service(limited(
+            login_page::LOGIN_PATH,
+            Refusal::Page,
+            web::post().to(login_page::login),
+        ))
         .route("/logout", get_or_post(logout()))
         .route(
             "/userinfo",
             get_or_post(web::route().to(userinfo::userinfo)),
         )
-        .route("/revoke", web::post().to(revocation::revoke))
-        .route("/introspect", web::post().to(revocation::introspect))
+        .service(limited(
+            "/revoke",
+            Refusal::OAuth(ErrorFlavour::Plain),
+            web::post().to(revocation::revoke),
+        ))
+        .service(limited(
+            "/introspect",
+            Refusal::OAuth(ErrorFlavour::Plain),
+            web::post().to(revocation::introspect),
+        ))
         .route(signup::SIGN_UP_PATH, web::get().to(signup::sign_up_page))
-        .route(signup::SIGN_UP_PATH, web::post().to(signup::sign_up))
+        .service(limited(
+            signup::SIGN_UP_PATH,
+            Refusal::Page,
+            web::post().to(signup::sign_up),
+        ))
         .route(
             signup::FORGOT_PASSWORD_PATH,
             web::get().to(signup::forgot_password),
@@ -152,6 +189,16 @@ fn interactive_routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn get_or_post(route: actix_web::Route) -> actix_web::Route {
-    use actix_web::guard;
     route.guard(guard::Any(guard::Get()).or(guard::Post()))
+}
+
+/// A POST endpoint that takes credentials: each request counts against its client
+/// address's rate limit, checked before the body is read.
+fn limited(path: &str, refusal: Refusal, post: actix_web::Route) -> impl HttpServiceFactory {
+    web::resource(path)
+        .guard(guard::Post())
+        .wrap(from_fn(move |req, next| {
+            rate_limit::check(refusal, req, next)
+        }))
+        .route(post)
 }

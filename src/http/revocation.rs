@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::error::OAuthResponse;
+use super::request_context::request_context;
 use super::token::basic_credentials;
 use crate::directory::service::TenantInfo;
 use crate::oauth::client_auth::{self, AuthenticatedClient};
@@ -86,7 +87,9 @@ pub async fn revoke(
     form: web::Form<TokenStatusRequest>,
 ) -> Result<HttpResponse, OAuthResponse> {
     let (_, client) = client_of(&state, &req, &form).await?;
-    revocation::revoke(&state, &base_url(&state, &req), &client, token_of(&form)?).await?;
+    let base = base_url(&state, &req);
+    let context = request_context(&state, &req);
+    revocation::revoke(&state, &base, &client, token_of(&form)?, &context).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())

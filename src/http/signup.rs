@@ -10,11 +10,13 @@ use super::csrf;
 use super::flow::{continued, flow_link};
 use super::pages::{self, SignUpPage};
 use super::params::parse;
+use super::request_context::request_context;
 use super::response_mode::reply_error;
 use super::sign_in::complete_sign_in;
 use crate::directory::service::TenantInfo;
 use crate::oauth::Reason;
 use crate::oauth::authorization_code::{AuthorizationParams, AuthorizationRequest};
+use crate::oauth::sign_in::SignInSource;
 use crate::oauth::user_flows::{self, SignUp, SignUpError};
 use crate::state::AppState;
 
@@ -154,7 +156,13 @@ pub async fn sign_up(
         display_name: Some(display_name.clone()),
         password: SecretString::from(password),
     };
-    match user_flows::sign_up(&state, &tenant, sign_up).await {
+    let context = request_context(&state, &req);
+    let source = SignInSource {
+        via: "sign_up_form",
+        client_id: Some(&request.client.client_id),
+        request: &context,
+    };
+    match user_flows::sign_up(&state, &tenant, sign_up, &source).await {
         Ok(profile) => complete_sign_in(&state, &req, &tenant, &request, &profile).await,
         Err(SignUpError::Rejected(message)) => again(StatusCode::BAD_REQUEST, message).await,
         Err(SignUpError::Failed(e)) => pages::error_page(&tenant.display_name, &e),

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::base_url::base_url;
 use super::cors;
 use super::error::{ErrorFlavour, OAuthResponse};
+use super::request_context::request_context;
 use super::tenant::{PolicyQuery, resolve};
 use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::grants;
@@ -93,7 +94,7 @@ async fn respond(
     let flavour = ErrorFlavour::of(authority);
     let result = async {
         let request = TokenRequest::parse(form, basic_credentials(req)?, &authority.flavour)?;
-        grants::token(state, authority, request).await
+        grants::token(state, authority, request, &request_context(state, req)).await
     }
     .await;
     let issued = result.map_err(|e| OAuthResponse::flavoured(e, flavour, req))?;

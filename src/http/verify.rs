@@ -1,4 +1,5 @@
-//! `GET /auth/verify`: the claims behind a Bearer access token, in a flat shape.
+//! `GET /auth/verify`: the claims behind a Bearer access token, or behind an API key
+//! sent as `x-api-key`, in a flat shape.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,8 +9,12 @@ use super::base_url::base_url;
 use super::bearer::bearer_token;
 use super::error::BearerError;
 use super::params;
-use crate::oauth::verify::{self, Verified};
+use crate::oauth::api_key::{self, ApiKeyPrincipal, KeyOwner};
+use crate::oauth::verify::{self, Verified, VerifyError};
 use crate::state::AppState;
+
+/// The header scripts and integrations send an API key in.
+pub const API_KEY_HEADER: &str = "x-api-key";
 
 #[derive(Serialize)]
 struct VerifyResponse {
@@ -20,14 +25,23 @@ struct VerifyResponse {
     /// The B2C user flow, for B2C tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     policy: Option<String>,
-    aud: String,
-    azp: String,
+    /// `null` for an API key, which is not issued for an audience.
+    aud: Option<String>,
+    /// `null` for a user's API key.
+    azp: Option<String>,
     scp: Option<String>,
     roles: Vec<String>,
     groups: Vec<String>,
-    /// "app" for client-credentials tokens, "user" otherwise.
+    /// "app" for client-credentials tokens and clients' keys, "user" otherwise.
     idtyp: String,
-    exp: i64,
+    /// `null` for an API key without expiry.
+    exp: Option<i64>,
+    /// "bearer" (an access token) or "api_key".
+    auth_method: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key_name: Option<String>,
 }
 
 impl From<Verified> for VerifyResponse {
@@ -39,13 +53,49 @@ impl From<Verified> for VerifyResponse {
             name: c.name,
             tid: v.tenant.id.clone(),
             policy: v.policy,
-            aud: c.aud,
-            azp: c.azp,
+            aud: Some(c.aud),
+            azp: Some(c.azp),
             scp: c.scp,
             roles: c.roles,
             groups: c.groups,
             idtyp: c.idtyp.unwrap_or_else(|| "user".into()),
-            exp: c.exp,
+            exp: Some(c.exp),
+            auth_method: "bearer",
+            api_key_id: None,
+            api_key_name: None,
+        }
+    }
+}
+
+impl From<ApiKeyPrincipal> for VerifyResponse {
+    fn from(p: ApiKeyPrincipal) -> Self {
+        let scp = p.scope_string();
+        let (email, name, azp, groups, idtyp) = match p.owner {
+            KeyOwner::User(profile) => (
+                profile.user.email,
+                Some(profile.user.display_name),
+                None,
+                profile.groups,
+                "user",
+            ),
+            KeyOwner::Client(client) => (None, None, Some(client.client_id), vec![], "app"),
+        };
+        VerifyResponse {
+            user_id: p.key.owner_id,
+            email,
+            name,
+            tid: p.key.tenant_id,
+            policy: None,
+            aud: None,
+            azp,
+            scp,
+            roles: p.roles,
+            groups,
+            idtyp: idtyp.into(),
+            exp: p.key.expires_at,
+            auth_method: "api_key",
+            api_key_id: Some(p.key.id),
+            api_key_name: Some(p.key.name),
         }
     }
 }
@@ -71,10 +121,57 @@ pub async fn verify(
             "The audience parameter is empty.".into(),
         ));
     }
-    let token = bearer_token(&req)?;
-    let verified = verify::verify_access_token(&state, &base_url(&state, &req), token).await?;
-    verify::check_served(&state, &verified, query.audience.as_deref().map(str::trim))?;
+    let body = match req.headers().get(API_KEY_HEADER) {
+        Some(key) => verify_api_key(&state, &req, key, query.audience.is_some()).await?,
+        None => {
+            let token = bearer_token(&req)?;
+            let verified =
+                verify::verify_access_token(&state, &base_url(&state, &req), token).await?;
+            verify::check_served(&state, &verified, query.audience.as_deref().map(str::trim))?;
+            VerifyResponse::from(verified)
+        }
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(VerifyResponse::from(verified)))
+        .json(body))
+}
+
+async fn verify_api_key(
+    state: &AppState,
+    req: &HttpRequest,
+    key: &header::HeaderValue,
+    audience: bool,
+) -> Result<VerifyResponse, BearerError> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        return Err(BearerError::BadRequest(
+            "Send either Authorization: Bearer or x-api-key, not both.".into(),
+        ));
+    }
+    let key = key
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| BearerError::Invalid("The x-api-key header is malformed.".into()))?;
+    // A key is not bound to an application: a caller that expects one gets a refusal
+    // rather than a key it might take for a token issued to it.
+    if audience {
+        return Err(BearerError::Invalid(
+            "An API key is not issued for an audience: verify it without ?audience=, or exchange it for a token for that audience.".into(),
+        ));
+    }
+    let principal = api_key::authenticate(state, key).await?;
+    let tenant = state
+        .directory
+        .tenant(&principal.key.tenant_id)
+        .await
+        .map_err(|e| VerifyError::Unavailable(e.to_string()))?
+        .ok_or_else(|| VerifyError::Invalid("The API key's tenant no longer exists.".into()))?;
+    if !verify::serves(state, &tenant) {
+        return Err(BearerError::Invalid(
+            "The API key belongs to a tenant this endpoint does not serve (see verify_tenants)."
+                .into(),
+        ));
+    }
+    Ok(VerifyResponse::from(principal))
 }

@@ -41,9 +41,13 @@ pub enum Reason {
     PublicClientWithSecret,
     InvalidCredentials,
     UserDisabled,
+    /// Smart lockout: too many wrong passwords in a row.
+    AccountLocked,
     UnsupportedGrant,
     GrantNotAllowed,
     InvalidScope,
+    /// The scope names a resource that is no application of the tenant.
+    ResourceNotFound,
     InvalidGrant,
     ExpiredGrant,
     RevokedGrant,
@@ -52,10 +56,50 @@ pub enum Reason {
     TenantNotFound,
     PolicyNotFound,
     Unavailable,
+    /// Too many requests from one client address (HTTP 429).
+    Throttled,
     Internal,
 }
 
 impl Reason {
+    /// The reason as the audit log writes it.
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            Reason::MissingParameter => "missing_parameter",
+            Reason::MissingClientId => "missing_client_id",
+            Reason::MalformedRequest => "malformed_request",
+            Reason::UnknownClient => "unknown_client",
+            Reason::MissingClientSecret => "missing_client_secret",
+            Reason::InvalidClientSecret => "invalid_client_secret",
+            Reason::PublicClientWithSecret => "public_client_with_secret",
+            Reason::InvalidCredentials => "invalid_credentials",
+            Reason::UserDisabled => "disabled",
+            Reason::AccountLocked => "locked",
+            Reason::UnsupportedGrant => "unsupported_grant",
+            Reason::GrantNotAllowed => "grant_not_allowed",
+            Reason::InvalidScope => "invalid_scope",
+            Reason::InvalidGrant => "invalid_grant",
+            Reason::ExpiredGrant => "expired_grant",
+            Reason::RevokedGrant => "revoked_grant",
+            Reason::InvalidAssertion => "invalid_assertion",
+            Reason::AssertionAudience => "assertion_audience",
+            Reason::TenantNotFound => "tenant_not_found",
+            Reason::PolicyNotFound => "policy_not_found",
+            Reason::Unavailable => "unavailable",
+            Reason::Throttled => "throttled",
+            Reason::ResourceNotFound => "resource_not_found",
+            Reason::Internal => "internal",
+        }
+    }
+
+    /// The `error` Entra writes when it differs from the RFC 6749 code.
+    pub fn entra_error(self) -> Option<&'static str> {
+        match self {
+            Reason::ResourceNotFound => Some("invalid_resource"),
+            _ => None,
+        }
+    }
+
     /// The `AADSTS` number Entra ID answers this with.
     pub fn entra_code(self) -> u32 {
         match self {
@@ -67,14 +111,18 @@ impl Reason {
             Reason::PublicClientWithSecret => 700_025,
             Reason::InvalidCredentials => 50_126,
             Reason::UserDisabled => 50_057,
+            Reason::AccountLocked => 50_053,
             Reason::UnsupportedGrant => 70_003,
             Reason::InvalidScope => 70_011,
+            Reason::ResourceNotFound => 500_011,
             Reason::ExpiredGrant => 70_008,
             Reason::RevokedGrant => 50_173,
             Reason::InvalidAssertion => 50_013,
             Reason::AssertionAudience => 500_131,
             Reason::TenantNotFound | Reason::PolicyNotFound => 90_002,
             Reason::Unavailable | Reason::Internal => 90_033,
+            // TenantThrottlingError: "There are too many incoming requests."
+            Reason::Throttled => 90_055,
         }
     }
 
@@ -87,8 +135,10 @@ impl Reason {
             Reason::MissingClientSecret => 90_079,
             Reason::InvalidClientSecret | Reason::PublicClientWithSecret => 90_081,
             Reason::InvalidCredentials | Reason::UserDisabled => 90_225,
+            // "Your account is temporarily locked to prevent unauthorized use."
+            Reason::AccountLocked => 90_114,
             Reason::UnsupportedGrant | Reason::GrantNotAllowed => 90_086,
-            Reason::InvalidScope => 90_117,
+            Reason::InvalidScope | Reason::ResourceNotFound => 90_117,
             Reason::InvalidGrant
             | Reason::ExpiredGrant
             | Reason::RevokedGrant
@@ -96,6 +146,8 @@ impl Reason {
             | Reason::AssertionAudience => 90_080,
             Reason::TenantNotFound | Reason::PolicyNotFound => 90_083,
             Reason::Unavailable | Reason::Internal => 90_075,
+            // "throttled traffic: too many requests from the same source".
+            Reason::Throttled => 90_229,
         }
     }
 }
@@ -127,6 +179,11 @@ impl OAuthError {
     }
     pub fn invalid_scope(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidScope, Reason::InvalidScope, d)
+    }
+    /// Entra answers an unknown resource with `invalid_resource` (AADSTS500011); the
+    /// RFC code, and B2C's, is `invalid_scope`.
+    pub fn resource_not_found(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidScope, Reason::ResourceNotFound, d)
     }
     pub fn unauthorized_client(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, Reason::GrantNotAllowed, d)

@@ -199,11 +199,6 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
     let at = issuance(state, t.authority);
     let b2c = t.authority.is_b2c();
     let client_id = t.client.client.client_id.as_str();
-    let scp = if t.scope.permissions.is_empty() {
-        t.scope.oidc_tokens().join(" ")
-    } else {
-        t.scope.permissions.join(" ")
-    };
     // Access tokens follow the resource application's configuration, ID tokens the
     // client's (Entra's rule).
     let (access_optional, access_mapping) =
@@ -233,7 +228,7 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
         audience: t.audience,
         client_id,
         azpacr: t.client.method.azpacr(),
-        scp: (!scp.is_empty()).then_some(scp),
+        scp: t.scope.access_token_scp(),
     };
     let mut claims = if b2c {
         claims::b2c::user_access_token(&at, grant, t.profile)
@@ -299,6 +294,7 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
                     scope: &t.scope,
                     family_id,
                     auth_time,
+                    parent_id: None,
                 },
             );
             if let Some(fixed) = fixed {
@@ -331,9 +327,21 @@ pub async fn app_token(
     audience: String,
     scope: &RequestedScope,
 ) -> Result<Issued, OAuthError> {
+    let roles = client.client.app_role_list()?;
+    app_token_with_roles(state, authority, client, audience, scope, roles).await
+}
+
+/// An app-only access token carrying `roles` (all the client's, or an API key's).
+pub async fn app_token_with_roles(
+    state: &AppState,
+    authority: &Authority,
+    client: &AuthenticatedClient,
+    audience: String,
+    scope: &RequestedScope,
+    roles: Vec<String>,
+) -> Result<Issued, OAuthError> {
     let at = issuance(state, authority);
     let client_id = &client.client.client_id;
-    let roles = client.client.app_role_list()?;
     let (_, resource_mapping) = audience_config(state, &client.client, &audience).await?;
     let claims = if authority.is_b2c() {
         claims::b2c::app_access_token(&at, audience, client_id, roles.clone())
@@ -358,6 +366,8 @@ pub struct NewRefreshToken<'a> {
     pub scope: &'a RequestedScope,
     pub family_id: String,
     pub auth_time: i64,
+    /// The token it is rotated from (refresh grant).
+    pub parent_id: Option<&'a str>,
 }
 
 /// A fresh refresh token: the value to hand out, and the row that remembers its hash.
@@ -384,6 +394,7 @@ pub fn new_refresh_token(
         auth_time: Some(new.auth_time),
         access_token_jti: None,
         access_token_expires_at: None,
+        parent_id: new.parent_id.map(str::to_owned),
         family_expires_at: None,
     };
     (plain, row)

@@ -1,6 +1,7 @@
 //! OAuth 2.0 / OpenID Connect logic without HTTP types: grants, claims, scopes and
 //! token verification.
 
+pub mod api_key;
 pub mod authority;
 pub mod authorization_code;
 pub mod claims;
@@ -10,6 +11,7 @@ pub mod external;
 pub mod grant_type;
 pub mod grants;
 pub mod issue;
+pub mod lockout;
 pub mod logout;
 pub mod pkce;
 pub mod revocation;

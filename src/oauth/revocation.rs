@@ -1,13 +1,15 @@
-//! Token status after issue: active access tokens, UserInfo (OIDC Core §5.3),
-//! revocation (RFC 7009) and introspection (RFC 7662).
+//! Token status after issue: the access-token deny list, UserInfo (OIDC Core §5.3),
+//! revocation (RFC 7009) and introspection (RFC 7662) of tokens and API keys.
 
 use crate::oauth::Reason;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::OAuthError;
+use super::api_key;
 use super::client_auth::{AuthenticatedClient, ClientAuthMethod};
 use super::verify::{self, VerifyError};
+use crate::audit::{AuditEvent, RequestContext, kind, reason};
 use crate::crypto::secrets;
 use crate::db::{self, auth_codes, refresh_tokens};
 use crate::directory::service::TenantInfo;
@@ -74,44 +76,92 @@ fn looks_like_jwt(token: &str) -> bool {
 
 /// RFC 7009 §2.1: a client revokes its own tokens; unknown or foreign tokens are
 /// answered as success so that nothing leaks. A refresh token takes its whole family.
+/// Writes a `token.revoked` audit event (a failure, `unknown_token`, when nothing of
+/// the client's was found).
 pub(crate) async fn revoke(
     state: &AppState,
     base: &str,
     client: &AuthenticatedClient,
     token: &str,
+    context: &RequestContext,
 ) -> Result<(), OAuthError> {
+    let event = AuditEvent::revocation(kind::TOKEN_REVOKED)
+        .request(context)
+        .tenant(&client.client.tenant_id)
+        .client(&client.client.client_id)
+        .actor(&client.client.client_id);
+    let event = match revoke_token(state, base, client, token).await? {
+        Some(revoked) => {
+            let mut event = event.detail("token_type", revoked.token_type);
+            if let Some(user) = &revoked.user_id {
+                event = event.user(user);
+            }
+            event.detail(revoked.id_name, revoked.id)
+        }
+        None => event.failure(reason::UNKNOWN_TOKEN),
+    };
+    state.audit.record(event).await;
+    Ok(())
+}
+
+/// What `/revoke` revoked: an access token (by `jti`) or a refresh token family.
+struct Revoked {
+    token_type: &'static str,
+    id_name: &'static str,
+    id: String,
+    user_id: Option<String>,
+}
+
+async fn revoke_token(
+    state: &AppState,
+    base: &str,
+    client: &AuthenticatedClient,
+    token: &str,
+) -> Result<Option<Revoked>, OAuthError> {
     let client_id = client.client.client_id.clone();
     if looks_like_jwt(token) {
         let claims = match verify::verify_access_token(state, base, token).await {
             Ok(v) => v.claims,
-            Err(VerifyError::Invalid(_)) => return Ok(()),
+            Err(VerifyError::Invalid(_)) => return Ok(None),
             Err(VerifyError::Unavailable(msg)) => return Err(OAuthError::unavailable(msg)),
         };
         if claims.azp != client_id {
-            return Ok(());
+            return Ok(None);
         }
         let now = state.clock.now();
+        let revoked = Revoked {
+            token_type: "access_token",
+            id_name: "jti",
+            id: claims.jti.clone(),
+            user_id: (claims.idtyp.as_deref() != Some("app")).then(|| claims.oid.clone()),
+        };
         state
             .db(move |c| auth_codes::revoke_access_token(c, &claims.jti, claims.exp, now))
             .await?;
         state.tokens.status.mark_stale();
-        return Ok(());
+        return Ok(Some(revoked));
     }
     let hash = secrets::sha256_hex(token);
     let now = state.clock.now();
-    state
+    let revoked = state
         .db(move |c| {
             if let Some(t) = refresh_tokens::find_by_hash(c, &hash)?
                 && t.client_id == client_id
             {
                 refresh_tokens::revoke_family(c, &t.family_id, now)?;
+                return Ok(Some(Revoked {
+                    token_type: "refresh_token",
+                    id_name: "family_id",
+                    id: t.family_id,
+                    user_id: Some(t.user_id),
+                }));
             }
-            Ok(())
+            Ok(None)
         })
         .await?;
     // The family's access tokens went on the deny list.
     state.tokens.status.mark_stale();
-    Ok(())
+    Ok(revoked)
 }
 
 /// RFC 7662 §2.2: `{"active": false}` for anything not live in the caller's tenant.
@@ -156,6 +206,16 @@ pub(crate) async fn introspect(
             "tid": tenant.id,
             "roles": claims.roles,
         }));
+    }
+    if api_key::looks_like_key(token) {
+        return match api_key::authenticate(state, token).await {
+            Ok(key) if key.key.tenant_id == tenant.id => Ok(api_key::introspection(
+                &key,
+                crate::oauth::authority::entra_issuer(base, &tenant.id),
+            )),
+            Ok(_) | Err(VerifyError::Invalid(_)) => Ok(inactive),
+            Err(VerifyError::Unavailable(msg)) => Err(OAuthError::unavailable(msg)),
+        };
     }
     let hash = secrets::sha256_hex(token);
     let found = state

@@ -24,7 +24,7 @@ impl RequestedScope {
         self.tokens.join(" ")
     }
 
-    /// The OIDC scopes requested, for `scp` when no resource permission was asked.
+    /// The OIDC scopes requested, but `offline_access` (which is no permission).
     pub fn oidc_tokens(&self) -> Vec<&str> {
         self.tokens
             .iter()
@@ -33,9 +33,41 @@ impl RequestedScope {
             .collect()
     }
 
-    /// True when every token of `self` was part of `granted`.
-    pub fn is_subset_of(&self, granted: &RequestedScope) -> bool {
-        self.tokens.iter().all(|t| granted.tokens.contains(t))
+    /// The access token's `scp`. A token for a resource (an API) carries that
+    /// resource's permissions only, never the OIDC scopes, as Entra's do; a token for
+    /// the client itself, asked for with OIDC scopes alone, carries those.
+    pub fn access_token_scp(&self) -> Option<String> {
+        let scp = if self.resource.is_some() || !self.permissions.is_empty() {
+            self.permissions.join(" ")
+        } else {
+            self.oidc_tokens().join(" ")
+        };
+        (!scp.is_empty()).then_some(scp)
+    }
+
+    /// What a refresh token granted `granted` may be redeemed for (Entra's
+    /// multi-resource refresh tokens): any resource the client may reach (the caller
+    /// checks the resource), but no OIDC scope the sign-in did not grant, since the ID
+    /// token and the refresh token itself come from them. `{resource}/.default` adds
+    /// the permissions the grant named for that resource.
+    pub fn redeemable_under(mut self, granted: &RequestedScope) -> Result<Self, OAuthError> {
+        if let Some(t) = self
+            .tokens
+            .iter()
+            .find(|t| OIDC_SCOPES.contains(&t.as_str()) && !granted.tokens.contains(t))
+        {
+            return Err(OAuthError::invalid_scope(format!(
+                "The requested scope exceeds the scope originally granted: {t} was not granted."
+            )));
+        }
+        if self.default_requested && self.resource.is_some() && self.resource == granted.resource {
+            for p in &granted.permissions {
+                if !self.permissions.contains(p) {
+                    self.permissions.push(p.clone());
+                }
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -134,10 +166,41 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_collapse_and_subset_works() {
+    fn api_tokens_carry_no_oidc_scopes() {
+        let s = parse("openid profile offline_access api://abc/.default").unwrap();
+        assert_eq!(s.access_token_scp(), None);
+        let s = parse("openid profile api://abc/Tasks.Read").unwrap();
+        assert_eq!(s.access_token_scp().as_deref(), Some("Tasks.Read"));
+        let s = parse("openid profile offline_access").unwrap();
+        assert_eq!(s.access_token_scp().as_deref(), Some("openid profile"));
+        assert_eq!(parse("offline_access").unwrap().access_token_scp(), None);
+    }
+
+    #[test]
+    fn a_refresh_reaches_other_resources_but_no_new_oidc_scope() {
+        let granted = parse("openid profile offline_access api://abc/Tasks.Read").unwrap();
+        let other = parse("openid offline_access api://def/.default").unwrap();
+        let s = other.redeemable_under(&granted).unwrap();
+        assert_eq!(s.resource.as_deref(), Some("def"));
+        assert!(s.permissions.is_empty());
+        let s = parse("abc/.default offline_access")
+            .unwrap()
+            .redeemable_under(&granted)
+            .unwrap();
+        assert_eq!(s.permissions, vec!["Tasks.Read"]);
+        let s = parse("api://def/Tasks.Write").unwrap();
+        assert!(s.redeemable_under(&granted).is_ok());
+        assert!(
+            parse("openid email")
+                .unwrap()
+                .redeemable_under(&granted)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn duplicates_collapse() {
         let all = parse("openid openid api://a/x").unwrap();
         assert_eq!(all.tokens.len(), 2);
-        assert!(parse("api://a/x").unwrap().is_subset_of(&all));
-        assert!(!parse("api://a/y").unwrap().is_subset_of(&all));
     }
 }

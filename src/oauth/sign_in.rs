@@ -4,7 +4,8 @@
 
 use secrecy::SecretString;
 
-use super::{OAuthError, Reason};
+use super::{OAuthError, Reason, lockout};
+use crate::audit::{self, AuditEvent, RequestContext, kind, reason};
 use crate::crypto::password::PasswordCheck;
 use crate::db::users::User;
 use crate::db::{self, DbConnection, DbResult};
@@ -39,44 +40,147 @@ pub fn active_profile(conn: &mut DbConnection, user_id: &str) -> DbResult<Option
 
 const BAD_CREDENTIALS: &str = "The username or password is incorrect.";
 
+/// Where a password sign-in comes from, for its audit event.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInSource<'a> {
+    /// `password_grant`, `auth_login` or `login_form`.
+    pub via: &'static str,
+    /// The application signed in to, when known.
+    pub client_id: Option<&'a str>,
+    pub request: &'a RequestContext,
+}
+
+impl SignInSource<'_> {
+    /// A sign-in event of this kind from this source, naming what was typed to sign in.
+    pub fn event(&self, kind: &'static str, tenant_id: &str, sign_in_name: &str) -> AuditEvent {
+        let mut event = AuditEvent::sign_in(kind)
+            .request(self.request)
+            .tenant(tenant_id)
+            .detail("via", self.via)
+            .detail("sign_in_name", audit::bounded_text(sign_in_name));
+        if let Some(client) = self.client_id {
+            event = event.client(client);
+        }
+        event
+    }
+}
+
 /// Checks a sign-in name (user name or email address) and password in the tenant:
-/// the shared core of the password grant, `/auth/login` and the login page. An unknown email costs the same time as a wrong
-/// password.
+/// the shared core of the password grant, `/auth/login` and the login page.
+///
+/// Every failure — unknown name, wrong password, locked or disabled account — runs a
+/// hash check (the stored hash, or the dummy for unknown names) and then waits until
+/// the slowest kind of check would have ended ([`crate::crypto::timing`]), so neither
+/// existence, nor an imported hash, nor a lock shows in the time it takes. A locked
+/// account answers the same to a right and a wrong password and keeps its counters.
+///
+/// Writes a `sign_in.password` audit event for each answer on the credentials (not for
+/// an overloaded hasher or database), and `account.locked` when a failure locks.
 pub async fn authenticate_user(
     state: &AppState,
     tenant_id: &str,
     sign_in_name: &str,
     password: SecretString,
+    source: &SignInSource<'_>,
 ) -> Result<UserProfile, OAuthError> {
     let tid = tenant_id.to_owned();
     let lookup = sign_in_name.to_owned();
-    let user = state
-        .db(move |c| db::users::find_by_sign_in_name(c, &tid, &lookup))
+    let found = state
+        .db(move |c| {
+            let Some(user) = db::users::find_by_sign_in_name(c, &tid, &lookup)? else {
+                return Ok(None);
+            };
+            let lockout = db::lockout::state(c, &user.id)?.unwrap_or_default();
+            Ok(Some((user, lockout)))
+        })
         .await?;
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let check = state.hasher.verify(password, stored.clone()).await?;
-    let (user, upgrade) = match (user, check) {
-        (Some(user), PasswordCheck::Valid { upgrade }) => (user, upgrade),
-        _ => {
-            return Err(OAuthError::invalid_grant(
-                Reason::InvalidCredentials,
-                BAD_CREDENTIALS,
-            ));
+    let stored = found.as_ref().and_then(|(u, _)| u.password_hash.clone());
+    let verified = state.hasher.verify_timed(password, stored.clone()).await?;
+    // Wall time, not the injected clock: this is about how long the answer takes.
+    let deadline = tokio::time::Instant::now() + state.hasher.timings().padding(verified.took);
+    let now = state.clock.now();
+    let event = source.event(kind::SIGN_IN_PASSWORD, tenant_id, sign_in_name);
+    let Some((user, lockout)) = found else {
+        state
+            .audit
+            .record(event.failure(reason::UNKNOWN_USER))
+            .await;
+        return failed(deadline, bad_credentials()).await;
+    };
+    let event = event.user(&user.id);
+    if lockout.is_locked(now) {
+        state.audit.record(event.failure(reason::LOCKED)).await;
+        return failed(deadline, lockout::locked()).await;
+    }
+    let upgrade = match verified.check {
+        PasswordCheck::Valid { upgrade } => upgrade,
+        PasswordCheck::Invalid => {
+            let policy = state.settings.lockout;
+            let id = user.id.clone();
+            let counted = state
+                .db(move |c| lockout::count_failure(c, &policy, &id, now))
+                .await;
+            let why = if user.password_hash.is_none() {
+                reason::NO_PASSWORD
+            } else {
+                reason::INVALID_PASSWORD
+            };
+            state.audit.record(event.clone().failure(why)).await;
+            let error = match counted {
+                Ok(true) => {
+                    let locked = AuditEvent::lockout(kind::ACCOUNT_LOCKED)
+                        .request(source.request)
+                        .tenant(tenant_id)
+                        .user(&user.id);
+                    state.audit.record(locked).await;
+                    lockout::locked()
+                }
+                Ok(false) => bad_credentials(),
+                Err(e) => e.into(),
+            };
+            return failed(deadline, error).await;
         }
     };
     if user.is_disabled() {
-        return Err(OAuthError::invalid_grant(
-            Reason::UserDisabled,
-            "The user account is disabled.",
-        ));
+        state.audit.record(event.failure(reason::DISABLED)).await;
+        let error =
+            OAuthError::invalid_grant(Reason::UserDisabled, "The user account is disabled.");
+        return failed(deadline, error).await;
     }
-    state
+    let profile = state
         .db(move |c| {
+            if lockout.failed_sign_ins > 0 {
+                db::lockout::clear_failures(c, &user.id)?;
+            }
             if let (Some(new_hash), Some(old_hash)) = (upgrade, stored) {
                 db::users::upgrade_password_hash(c, &user.id, &old_hash, &new_hash)?;
             }
             load_profile(c, user)
         })
         .await
-        .map_err(OAuthError::from)
+        .map_err(OAuthError::from)?;
+    state.audit.record(event).await;
+    Ok(profile)
+}
+
+fn bad_credentials() -> OAuthError {
+    OAuthError::invalid_grant(Reason::InvalidCredentials, BAD_CREDENTIALS)
+}
+
+/// A failed sign-in answers at `deadline` (what is left of the padding), not before.
+async fn failed(
+    deadline: tokio::time::Instant,
+    error: OAuthError,
+) -> Result<UserProfile, OAuthError> {
+    tokio::time::sleep_until(deadline).await;
+    Err(error)
+}
+
+/// Measures the check time of every kind of password hash stored in the database, for
+/// the padding of failed sign-ins: at start, and hourly for kinds imported since.
+pub async fn calibrate_timing(state: &AppState) {
+    match state.db(db::lockout::hash_kind_examples).await {
+        Ok(examples) => state.hasher.calibrate(examples),
+        Err(e) => tracing::warn!(error = %e, "cannot list the kinds of stored password hashes"),
+    }
 }

@@ -6,6 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::OAuthError;
 use super::sign_in::{self, UserProfile};
+use crate::audit::{kind, reason};
 use crate::db;
 use crate::directory::service::TenantInfo;
 use crate::directory::{self, DirectoryError, users::NewUser};
@@ -74,8 +75,30 @@ pub struct SignUp {
 }
 
 /// Creates the user (password hashed on the bounded hasher threads) and returns
-/// them as a sign-in would.
+/// them as a sign-in would; writes a `sign_in.sign_up` audit event for the user
+/// created or the form refused.
 pub async fn sign_up(
+    state: &AppState,
+    tenant: &TenantInfo,
+    form: SignUp,
+    source: &sign_in::SignInSource<'_>,
+) -> Result<UserProfile, SignUpError> {
+    let event = source.event(kind::SIGN_IN_SIGN_UP, &tenant.id, &form.email);
+    let result = create(state, tenant, form).await;
+    match &result {
+        Ok(profile) => state.audit.record(event.user(&profile.user.id)).await,
+        Err(SignUpError::Rejected(message)) => {
+            let event = event
+                .failure(reason::REJECTED)
+                .detail("message", message.as_str());
+            state.audit.record(event).await;
+        }
+        Err(SignUpError::Failed(_)) => {}
+    }
+    result
+}
+
+async fn create(
     state: &AppState,
     tenant: &TenantInfo,
     form: SignUp,

@@ -170,6 +170,16 @@ async fn verify_uncached(
     })
 }
 
+/// Whether `/auth/verify` answers for this tenant's tokens and keys: the default
+/// tenant's, and others' only when `verify_tenants` lists them.
+pub fn serves(state: &AppState, tenant: &crate::directory::service::TenantInfo) -> bool {
+    tenant.id == state.directory.default_tenant_id()
+        || state
+            .settings
+            .verify_tenants
+            .lists(&tenant.id, &tenant.name)
+}
+
 /// `/auth/verify`'s own rules on top of a verified token: it serves the default
 /// tenant's tokens, and other tenants' only when `verify_tenants` lists them; with an
 /// expected audience (`?audience=`), `aud` must be that application (a client id and
@@ -179,13 +189,7 @@ pub fn check_served(
     verified: &Verified,
     audience: Option<&str>,
 ) -> Result<(), VerifyError> {
-    let tenant = &verified.tenant;
-    let served = tenant.id == state.directory.default_tenant_id()
-        || state
-            .settings
-            .verify_tenants
-            .lists(&tenant.id, &tenant.name);
-    if !served {
+    if !serves(state, &verified.tenant) {
         return Err(invalid(
             "The token belongs to a tenant this endpoint does not serve (see verify_tenants).",
         ));

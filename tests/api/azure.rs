@@ -300,7 +300,8 @@ async fn b2c_and_entra_errors_carry_their_codes(backend: Backend) {
                 ("client_id", PUBLIC_APP),
                 ("username", ALICE),
                 ("password", ALICE_PASSWORD),
-                ("scope", "api://nope/x"),
+                // An unknown resource is AADSTS500011 (tests/api/multi_resource.rs).
+                ("scope", "api://a/x api://b/y"),
             ],
             400,
             "invalid_scope",

@@ -134,7 +134,17 @@ async fn ephemeral_first_start_prints_demo_data_that_works_as_the_readme_says() 
     assert_eq!(
         fields,
         [
-            "aud", "azp", "email", "exp", "groups", "idtyp", "name", "roles", "scp", "tid",
+            "aud",
+            "auth_method",
+            "azp",
+            "email",
+            "exp",
+            "groups",
+            "idtyp",
+            "name",
+            "roles",
+            "scp",
+            "tid",
             "user_id"
         ]
     );
@@ -821,7 +831,8 @@ fn ephemeral_with_tls_writes_nothing_and_prints_its_ca_or_saves_it_where_asked()
         ],
         &[],
     );
-    let banner = server.wait_for(false, "endpoints:");
+    // The TLS lines come after the endpoints line: wait for their last one.
+    let banner = server.wait_for(false, "NODE_EXTRA_CA_CERTS");
     assert!(banner.contains("dev-ca.pem"), "{banner}");
     let port: u16 = server.base().rsplit(':').next().unwrap().parse().unwrap();
     let saved = std::fs::read_to_string(cwd.path().join("dev-ca.pem")).unwrap();

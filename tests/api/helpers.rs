@@ -14,8 +14,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use localidp::clock::Clock;
 use localidp::config::{ConfigArgs, Settings};
+use localidp::db::audit_events::{self, AuditFilter, AuditRow};
 use localidp::startup::Application;
 use serde_json::Value;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 pub const PUBLIC_URL: &str = "http://localidp.test";
 pub const CONTOSO_ID: &str = "11111111-1111-4111-8111-111111111111";
@@ -424,6 +427,21 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// The audit events of a kind (`token.*`: a prefix; `*`: all), newest first, once
+    /// every event recorded so far is written.
+    pub async fn audit_events(&self, kind: &str) -> Vec<AuditRow> {
+        self.state.audit.flush().await;
+        let filter = AuditFilter {
+            kind: Some(kind.to_owned()),
+            limit: 100_000,
+            ..Default::default()
+        };
+        self.state
+            .db(move |c| audit_events::list(c, &filter))
+            .await
+            .expect("audit events")
+    }
+
     /// Signs arbitrary claims with the server's active key: tokens that are well
     /// signed but wrong in one respect.
     pub fn sign(&self, claims: &Value) -> String {
@@ -545,6 +563,8 @@ pub fn init_test_log() {
             .with_env_filter(filter)
             .with_test_writer()
             .with_ansi(false)
+            .finish()
+            .with(localidp::logging::QuietClientErrors)
             .try_init();
     });
 }

@@ -73,6 +73,18 @@ async fn msal_openid_client_jose_mastra_over_https(backend: Backend) {
         "acquire_token_silent(force_refresh): {py}"
     );
     assert_eq!(py["entra_refresh_new_token"], true);
+    // A refresh token from a sign-in with OIDC scopes alone reaches an API.
+    let r = &py["entra_second_resource_default"];
+    assert_eq!(
+        r["ok"], true,
+        "acquire_token_silent for {{api}}/.default: {r}"
+    );
+    assert_eq!(r["claims"]["aud"], API_APP);
+    assert!(r["claims"].get("scp").is_none(), "{r}");
+    let r = &py["entra_second_resource_named"];
+    assert_eq!(r["ok"], true, "acquire_token_silent for a named scope: {r}");
+    assert_eq!(r["claims"]["aud"], API_APP);
+    assert_eq!(r["claims"]["scp"], "Tasks.Write");
     assert_eq!(py["entra_wrong_password"]["error"], "invalid_grant");
     assert_eq!(py["entra_wrong_password"]["error_codes"], json!([50126]));
 
@@ -81,6 +93,11 @@ async fn msal_openid_client_jose_mastra_over_https(backend: Backend) {
     assert_eq!(r["claims"]["tfp"], "B2C_1_ROPC");
     assert_eq!(r["claims"]["ver"], "1.0");
     assert_eq!(r["claims"]["emails"], json!([ALICE]));
+    let r = &py["b2c_second_resource"];
+    assert_eq!(r["ok"], true, "MSAL Python B2C silent, second API: {r}");
+    assert_eq!(r["claims"]["aud"], WEB_APP);
+    assert_eq!(r["claims"]["scp"], "Files.Read");
+    assert_eq!(r["claims"]["tfp"], "B2C_1_ROPC");
     let d = py["b2c_wrong_password"]["error_description"]
         .as_str()
         .unwrap_or_default();
@@ -114,6 +131,16 @@ async fn msal_openid_client_jose_mastra_over_https(backend: Backend) {
     let r = &js["msal_password"];
     assert_eq!(r["ok"], true, "msal-node password: {r}");
     assert_eq!(r["claims"]["oid"], ALICE_OID);
+    for (name, scp) in [
+        ("msal_silent_second_resource_default", None),
+        ("msal_silent_second_resource_named", Some("Tasks.Write")),
+    ] {
+        let r = &js[name];
+        assert_eq!(r["ok"], true, "msal-node acquireTokenSilent: {r}");
+        assert_eq!(r["from_cache"], false, "{r}");
+        assert_eq!(r["claims"]["aud"], API_APP, "{r}");
+        assert_eq!(r["claims"].get("scp").and_then(|s| s.as_str()), scp, "{r}");
+    }
     let r = &js["msal_obo"];
     assert_eq!(r["ok"], true, "msal-node on-behalf-of: {r}");
     assert_eq!(r["claims"]["aud"], API_APP);

@@ -42,7 +42,9 @@ async fn reusing_a_refresh_token_revokes_its_family(backend: Backend) {
         .unwrap()
         .to_owned();
 
-    // An attacker replays rt1: refused, and the legitimate rt2 dies with it.
+    // An attacker replays rt1 after the retry grace: refused, and the legitimate rt2
+    // dies with it.
+    app.advance(Duration::from_secs(app.settings.refresh_retry_grace as u64));
     let d = assert_oauth_error(app.refresh(&rt1, &[]).await, 400, "invalid_grant").await;
     assert!(d.contains("already used"), "{d}");
     let d = assert_oauth_error(app.refresh(&rt2, &[]).await, 400, "invalid_grant").await;
@@ -133,7 +135,11 @@ async fn a_refused_refresh_does_not_spend_the_token(backend: Backend) {
 
 on_every_backend!(concurrent_replays_redeem_once_and_leave_no_live_token_behind);
 async fn concurrent_replays_redeem_once_and_leave_no_live_token_behind(backend: Backend) {
-    let app = spawn_app(&backend).await;
+    // With the retry grace off, every presentation after the first is reuse (with it,
+    // concurrent presentations are retries: see refresh_grace.rs).
+    let (mut settings, fixture) = test_fixture(&backend);
+    settings.refresh_retry_grace = 0;
+    let app = spawn_with(settings, fixture).await;
     // Five rounds, each with a fresh token replayed four times at once.
     for _ in 0..5 {
         let tokens = app.alice_tokens("offline_access").await;

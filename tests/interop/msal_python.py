@@ -60,11 +60,31 @@ out["entra_wrong_password"] = summary(
     pca.acquire_token_by_username_password(cfg["username"], "wrong-password", scopes=[api_scope])
 )
 
+# Multi-resource refresh token: signed in with the OIDC scopes alone, MSAL redeems its
+# cached refresh token for an API, by `.default` and by a named scope.
+multi = msal.PublicClientApplication(cfg["public_app"], authority=entra, instance_discovery=False)
+multi.acquire_token_by_username_password(cfg["username"], cfg["password"], scopes=[])
+multi_accounts = multi.get_accounts(username=cfg["username"])
+if multi_accounts:
+    for name, scope in [
+        ("entra_second_resource_default", f"{cfg['api_app']}/.default"),
+        ("entra_second_resource_named", f"api://{cfg['api_app']}/Tasks.Write"),
+    ]:
+        got = multi.acquire_token_silent([scope], account=multi_accounts[0])
+        out[name] = summary(got or {"error": "no token"})
+
 # B2C: the ROPC user flow.
 b2c_app = msal.PublicClientApplication(cfg["public_app"], authority=b2c, instance_discovery=False)
 out["b2c_password"] = summary(
     b2c_app.acquire_token_by_username_password(cfg["username"], cfg["password"], scopes=[api_scope])
 )
+b2c_accounts = b2c_app.get_accounts(username=cfg["username"])
+if b2c_accounts:
+    # Signed in for one API; the user flow's refresh token reaches another.
+    got = b2c_app.acquire_token_silent(
+        [f"api://{cfg['web_app']}/Files.Read"], account=b2c_accounts[0]
+    )
+    out["b2c_second_resource"] = summary(got or {"error": "no token"})
 out["b2c_wrong_password"] = summary(
     b2c_app.acquire_token_by_username_password(cfg["username"], "wrong-password", scopes=[api_scope])
 )

@@ -40,6 +40,18 @@ await attempt('msal_password', async () => {
   forWeb = r.accessToken;
   return { claims: claims(r.accessToken), id_token_claims: r.idTokenClaims };
 });
+// The refresh token cached by the password flow (for the web app's API) redeems for
+// a second API, as acquireTokenSilent asks: `.default`, then a named scope.
+for (const [name, scope] of [
+  ['msal_silent_second_resource_default', `${cfg.api_app}/.default`],
+  ['msal_silent_second_resource_named', `api://${cfg.api_app}/Tasks.Write`],
+]) {
+  await attempt(name, async () => {
+    const [account] = await pca.getTokenCache().getAllAccounts();
+    const r = await pca.acquireTokenSilent({ account, scopes: [scope] });
+    return { claims: claims(r.accessToken), from_cache: r.fromCache };
+  });
+}
 await attempt('msal_obo', async () => {
   const r = await cca.acquireTokenOnBehalfOf({ oboAssertion: forWeb, scopes: [apiScope] });
   return { claims: claims(r.accessToken) };

@@ -3,6 +3,7 @@
 //! PKCE verifier. A second redemption revokes every token the first one issued.
 
 use super::context::GrantContext;
+use crate::audit::{self, AuditEvent};
 use crate::crypto::secrets;
 use crate::db::auth_codes::{self, AuthorizationCode};
 use crate::db::refresh_tokens;
@@ -15,8 +16,8 @@ use crate::oauth::{OAuthError, Reason, pkce};
 enum Redemption {
     Redeemed(Box<(AuthorizationCode, UserProfile)>),
     Rejected(&'static str),
-    /// A replay: what the code issued was revoked.
-    Replayed(&'static str),
+    /// Redeemed before: what it issued is revoked.
+    Replayed(Box<AuthorizationCode>),
 }
 
 /// `grant_type=authorization_code` at the token endpoint (RFC 6749 §4.1.3).
@@ -49,9 +50,7 @@ pub(super) async fn grant(
                     auth_codes::revoke_access_token(c, jti, used + access_lifetime, now)?;
                 }
                 tracing::warn!(client = %row.client_id, "authorization code reused; its tokens are revoked");
-                return Ok(Redemption::Replayed(
-                    "The authorization code was already redeemed; tokens issued from it are revoked.",
-                ));
+                return Ok(Redemption::Replayed(Box::new(row)));
             }
             if row.expires_at <= now {
                 return Ok(Redemption::Rejected("The authorization code has expired."));
@@ -74,9 +73,24 @@ pub(super) async fn grant(
         Redemption::Rejected(why) => {
             return Err(OAuthError::invalid_grant(Reason::InvalidGrant, why));
         }
-        Redemption::Replayed(why) => {
+        Redemption::Replayed(row) => {
             state.tokens.status.mark_stale();
-            return Err(OAuthError::invalid_grant(Reason::InvalidGrant, why));
+            let mut event = AuditEvent::revocation(audit::kind::CODE_REUSED)
+                .failure(audit::reason::REUSE)
+                .actor(&row.client_id)
+                .request(cx.request)
+                .tenant(&cx.authority.tenant.id)
+                .client(&row.client_id)
+                .user(&row.user_id)
+                .detail("family_id", row.refresh_family_id.as_str());
+            if let Some(jti) = &row.access_token_jti {
+                event = event.detail("jti", jti.as_str());
+            }
+            state.audit.record(event).await;
+            return Err(OAuthError::invalid_grant(
+                Reason::InvalidGrant,
+                "The authorization code was already redeemed; tokens issued from it are revoked.",
+            ));
         }
     };
     // The code is spent whether or not the verifier matches: no second guess.

@@ -1,6 +1,7 @@
 //! What the grants share: the request's context once the client is known, and the
 //! checks several grants make.
 
+use crate::audit::RequestContext;
 use crate::db::clients::Client;
 use crate::oauth::OAuthError;
 use crate::oauth::authority::Authority;
@@ -17,6 +18,8 @@ pub(crate) struct GrantContext<'a> {
     pub client: &'a AuthenticatedClient,
     /// The caller asked for MSAL's `client_info`.
     pub client_info: bool,
+    /// Where the request came from, for audit events.
+    pub request: &'a RequestContext,
 }
 
 impl GrantContext<'_> {
@@ -74,8 +77,9 @@ pub(crate) async fn resolve_audience(
     if audiences.contains(resource) {
         Ok(resource.clone())
     } else {
-        Err(OAuthError::invalid_scope(format!(
-            "The resource {resource:?} is not an application registered in this tenant."
+        // Entra's AADSTS500011; B2C's AADB2C90117.
+        Err(OAuthError::resource_not_found(format!(
+            "The resource principal named {resource} was not found in the tenant named {tenant_id}: it is not an application registered in this tenant."
         )))
     }
 }

@@ -3,6 +3,7 @@
 
 use secrecy::SecretString;
 
+use crate::audit::RequestContext;
 use crate::oauth::OAuthError;
 use crate::oauth::authority::Authority;
 use crate::oauth::client_auth;
@@ -24,12 +25,32 @@ pub async fn login(
     state: &AppState,
     authority: &Authority,
     request: LoginRequest,
+    context: &RequestContext,
+) -> Result<Issued, OAuthError> {
+    let claimed_client = request.client_id.clone();
+    let result = issue(state, authority, request, context).await;
+    let claimed = claimed_client.as_deref();
+    super::audit::record(state, authority, "auth_login", claimed, context, &result).await;
+    result
+}
+
+async fn issue(
+    state: &AppState,
+    authority: &Authority,
+    request: LoginRequest,
+    context: &RequestContext,
 ) -> Result<Issued, OAuthError> {
     let tenant = &authority.tenant;
     let client =
         client_auth::login_client(state, tenant, request.client_id, request.client_secret).await?;
+    let source = sign_in::SignInSource {
+        via: "auth_login",
+        client_id: Some(&client.client.client_id),
+        request: context,
+    };
     let profile =
-        sign_in::authenticate_user(state, &tenant.id, &request.email, request.password).await?;
+        sign_in::authenticate_user(state, &tenant.id, &request.email, request.password, &source)
+            .await?;
     let audience = client.client.client_id.clone();
     issue::user_tokens(
         state,

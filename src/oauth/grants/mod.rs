@@ -3,8 +3,11 @@
 //! Every grant runs the same steps first — the grant type is served by this
 //! authority, the scope parses, the client authenticates (or, for a password form on
 //! `/auth/token` that names none, is the tenant's default client) and is registered
-//! for the grant — then its own checks, then `issue` builds the response.
+//! for the grant — then its own checks, then `issue` builds the response. An API key
+//! exchanged for a token (`api_key`) is the one grant that needs no client.
 
+pub mod api_key;
+mod audit;
 mod authorization_code;
 mod client_credentials;
 pub(crate) mod context;
@@ -22,6 +25,7 @@ use super::grant_type::GrantType;
 use super::issue::Issued;
 use super::scope;
 use super::token_request::{GrantParams, TokenRequest, unsupported};
+use crate::audit::RequestContext;
 use crate::state::AppState;
 
 #[tracing::instrument(skip_all, fields(grant_type = %request.grant.grant_type(), client_id))]
@@ -29,6 +33,34 @@ pub async fn token(
     state: &AppState,
     authority: &Authority,
     request: TokenRequest,
+    context: &RequestContext,
+) -> Result<Issued, OAuthError> {
+    let grant_type = request.grant.grant_type();
+    let credentials = &request.credentials;
+    let claimed_client = credentials
+        .basic
+        .as_ref()
+        .map(|b| b.client_id.clone())
+        .or_else(|| credentials.client_id.clone());
+    let result = dispatch(state, authority, request, context).await;
+    let grant = grant_type.as_str();
+    audit::record(
+        state,
+        authority,
+        grant,
+        claimed_client.as_deref(),
+        context,
+        &result,
+    )
+    .await;
+    result
+}
+
+async fn dispatch(
+    state: &AppState,
+    authority: &Authority,
+    request: TokenRequest,
+    context: &RequestContext,
 ) -> Result<Issued, OAuthError> {
     let grant_type = request.grant.grant_type();
     // B2C has no on-behalf-of flow and no token exchange.
@@ -36,6 +68,13 @@ pub async fn token(
         return Err(unsupported(grant_type.as_str()));
     }
     let requested = scope::parse(&request.scope)?;
+    let request = match request.grant {
+        // An API key authenticates its caller itself: exchanged before any client is.
+        GrantParams::TokenExchange(p) if api_key::is_api_key_exchange(&p) => {
+            return api_key::grant(state, authority, p, request.credentials, requested).await;
+        }
+        grant => TokenRequest { grant, ..request },
+    };
     let client = if authority.flavour == Flavour::Short
         && grant_type == GrantType::Password
         && !request.credentials.names_client()
@@ -59,6 +98,7 @@ pub async fn token(
         authority,
         client: &client,
         client_info: request.client_info,
+        request: context,
     };
     let mut issued = match request.grant {
         GrantParams::Password(p) => password::grant(&cx, p, requested).await?,

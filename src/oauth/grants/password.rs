@@ -29,8 +29,14 @@ pub(super) async fn grant(
     };
     let scope = user_scope_or_default(requested)?;
     let audience = cx.audience_for(&scope).await?;
+    let source = sign_in::SignInSource {
+        via: "password_grant",
+        client_id: Some(&cx.client.client.client_id),
+        request: cx.request,
+    };
     let profile =
-        sign_in::authenticate_user(cx.state, &authority.tenant.id, &username, password).await?;
+        sign_in::authenticate_user(cx.state, &authority.tenant.id, &username, password, &source)
+            .await?;
     cx.user_tokens(
         audience,
         &profile,

@@ -1,9 +1,19 @@
 //! The refresh token grant (RFC 6749 §6) with rotation: the presented token is
 //! checked, the new scope and audience decided, and only then is it spent — in the
 //! same transaction that stores its successor, so a concurrent replay can never leave
-//! a live token behind. A second use of a spent token revokes its whole family.
+//! a live token behind. A second use of a spent token revokes its whole family —
+//! except a retry: the same client presenting the token again within
+//! `refresh_retry_grace` seconds of its rotation, before any successor was used
+//! (the server may have died before its answer arrived; two tabs may refresh at once).
+//!
+//! A retry gets a fresh successor in the same family, and the earlier successor stays
+//! valid: when the answer was lost nobody holds it, and when two tabs refreshed at
+//! once each holds one, so revoking it would sign the other tab out. Whichever
+//! successor is used first, the other stays usable; a replay of the spent token after
+//! the window, or after a successor was used, or by another client, is reuse.
 
 use super::context::GrantContext;
+use crate::audit::{self, AuditEvent};
 use crate::crypto::secrets;
 use crate::db::refresh_tokens::{self, RefreshToken};
 use crate::oauth::issue::{self, IdTokenContext, Issued, NewRefreshToken, RefreshPlan};
@@ -17,11 +27,14 @@ const REUSED: &str = "The refresh token was already used; its sessions are revok
 enum Check {
     Valid(Box<RefreshToken>),
     Rejected(Reason, &'static str),
+    /// A spent token came back: its family is revoked.
+    Reused(Box<RefreshToken>),
 }
 
 enum Outcome {
     Redeemed(Box<UserProfile>),
-    Rejected(Reason, &'static str),
+    /// The family was revoked for this reason (an audit reason).
+    FamilyRevoked(&'static str, &'static str),
 }
 
 /// Finds the presented token and refuses it unless it is live and this client's.
@@ -32,6 +45,7 @@ fn check(
     tenant_id: &str,
     policy: Option<&str>,
     now: i64,
+    grace: i64,
 ) -> crate::db::DbResult<Check> {
     let Some(token) = refresh_tokens::find_by_hash(c, hash)? else {
         return Ok(Check::Rejected(
@@ -40,6 +54,10 @@ fn check(
         ));
     };
     if token.client_id != client_id || token.tenant_id != tenant_id {
+        // A spent token in another client's hands leaked: no grace for it.
+        if token.used_at.is_some() {
+            return reused(c, &token, now);
+        }
         return Ok(Check::Rejected(
             Reason::InvalidGrant,
             "The refresh token was issued to another client.",
@@ -68,22 +86,24 @@ fn check(
             "The refresh token has expired.",
         ));
     }
-    // A second use means the token leaked or was replayed: end the family.
-    if token.used_at.is_some() {
-        refresh_tokens::revoke_family(c, &token.family_id, now)?;
-        tracing::warn!(family = %token.family_id, "refresh token reused; family revoked");
-        return Ok(Check::Rejected(Reason::RevokedGrant, REUSED));
+    // A second use means the token leaked or was replayed: end the family — unless it
+    // may be a retry, which the redemption's transaction decides for certain.
+    if let Some(used_at) = token.used_at
+        && used_at + grace <= now
+    {
+        return reused(c, &token, now);
     }
     Ok(Check::Valid(Box::new(token)))
 }
 
-/// The refusal; a revoked grant may have revoked a family just now, whose access
-/// tokens this process then refuses at once.
-fn rejected(cx: &GrantContext<'_>, reason: Reason, why: &'static str) -> OAuthError {
-    if reason == Reason::RevokedGrant {
-        cx.state.tokens.status.mark_stale();
-    }
-    OAuthError::invalid_grant(reason, why)
+fn reused(
+    c: &mut crate::db::DbConnection,
+    token: &RefreshToken,
+    now: i64,
+) -> crate::db::DbResult<Check> {
+    refresh_tokens::revoke_family(c, &token.family_id, now)?;
+    tracing::warn!(family = %token.family_id, "refresh token reused; family revoked");
+    Ok(Check::Reused(Box::new(token.clone())))
 }
 
 pub(super) async fn grant(
@@ -98,23 +118,35 @@ pub(super) async fn grant(
     let tenant_id = authority.tenant.id.clone();
     let policy = authority.policy().map(str::to_owned);
     let now = state.clock.now();
+    let grace = state.settings.refresh_retry_grace;
     let checked = state
-        .db(move |c| check(c, &hash, &client_id, &tenant_id, policy.as_deref(), now))
+        .db(move |c| {
+            check(
+                c,
+                &hash,
+                &client_id,
+                &tenant_id,
+                policy.as_deref(),
+                now,
+                grace,
+            )
+        })
         .await?;
     let token = match checked {
         Check::Valid(token) => *token,
-        Check::Rejected(reason, why) => return Err(rejected(cx, reason, why)),
+        Check::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
+        Check::Reused(token) => {
+            return Err(family_revoked(cx, &token, audit::reason::REUSE, REUSED).await);
+        }
     };
     // Everything that can refuse the request is decided before the token is spent.
+    // Entra's refresh tokens are multi-resource: the request may name any resource
+    // the client may reach, which `audience_for` checks as the other grants do.
     let granted = scope::parse(&token.scope)?;
     let scope = if requested.tokens.is_empty() {
-        granted
-    } else if requested.is_subset_of(&granted) {
-        requested
+        granted.clone()
     } else {
-        return Err(OAuthError::invalid_scope(
-            "The requested scope exceeds the scope originally granted.",
-        ));
+        requested.redeemable_under(&granted)?
     };
     let audience = cx.audience_for(&scope).await?;
     let auth_time = token.auth_time.unwrap_or(token.created_at);
@@ -129,9 +161,12 @@ pub(super) async fn grant(
             NewRefreshToken {
                 client_id: &token.client_id,
                 user_id: &token.user_id,
-                scope: &scope,
+                // The successor keeps the grant, not this request's resource, so
+                // that it too redeems for any resource.
+                scope: &granted,
                 family_id: token.family_id.clone(),
                 auth_time,
+                parent_id: Some(&token.id),
             },
         );
         row.access_token_jti = Some(jti.clone());
@@ -139,20 +174,23 @@ pub(super) async fn grant(
         (plain, row)
     });
     let (plain, successor_row) = successor.unzip();
+    let spent = token.clone();
     let outcome = state
         .db(move |c| {
             use diesel::Connection;
             c.transaction(|c| {
                 // The spend is the transaction's first statement: a write, so SQLite
                 // takes its lock up front and concurrent redemptions queue.
-                if !refresh_tokens::claim(c, &token.id, now)? {
+                let spent = refresh_tokens::claim(c, &token.id, now)?
+                    || (grace > 0 && refresh_tokens::claim_retry(c, &token, now - grace)?);
+                if !spent {
                     refresh_tokens::revoke_family(c, &token.family_id, now)?;
-                    return Ok(Outcome::Rejected(Reason::RevokedGrant, REUSED));
+                    return Ok(Outcome::FamilyRevoked(audit::reason::REUSE, REUSED));
                 }
                 let Some(profile) = sign_in::active_profile(c, &token.user_id)? else {
                     refresh_tokens::revoke_family(c, &token.family_id, now)?;
-                    return Ok(Outcome::Rejected(
-                        Reason::RevokedGrant,
+                    return Ok(Outcome::FamilyRevoked(
+                        audit::reason::USER_GONE,
                         "The user no longer exists or is disabled.",
                     ));
                 };
@@ -165,7 +203,9 @@ pub(super) async fn grant(
         .await?;
     let profile = match outcome {
         Outcome::Redeemed(profile) => *profile,
-        Outcome::Rejected(reason, why) => return Err(rejected(cx, reason, why)),
+        Outcome::FamilyRevoked(reason, why) => {
+            return Err(family_revoked(cx, &spent, reason, why).await);
+        }
     };
     let context = IdTokenContext {
         auth_time: Some(auth_time),
@@ -179,4 +219,27 @@ pub(super) async fn grant(
         context,
     )
     .await
+}
+
+/// The `refresh_family.revoked` audit event: a family revoked, and why; the actor is
+/// the client that presented the token.
+/// The refusal after the token's family was revoked just now: this process refuses the
+/// family's access tokens at once, and the revocation is audited.
+async fn family_revoked(
+    cx: &GrantContext<'_>,
+    token: &RefreshToken,
+    reason: &str,
+    why: &'static str,
+) -> OAuthError {
+    cx.state.tokens.status.mark_stale();
+    let event = AuditEvent::revocation(audit::kind::REFRESH_FAMILY_REVOKED)
+        .failure(reason)
+        .actor(&token.client_id)
+        .request(cx.request)
+        .tenant(&token.tenant_id)
+        .client(&token.client_id)
+        .user(&token.user_id)
+        .detail("family_id", token.family_id.as_str());
+    cx.state.audit.record(event).await;
+    OAuthError::invalid_grant(Reason::RevokedGrant, why)
 }

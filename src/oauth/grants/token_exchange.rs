@@ -1,6 +1,6 @@
 //! Token exchange (RFC 8693): a token from a trusted external issuer becomes a
 //! localidp token for the same person, found by `oid` or email, or provisioned when
-//! the issuer's configuration allows it.
+//! the issuer's configuration allows it. (An API key is exchanged by `api_key`.)
 
 use super::context::{GrantContext, user_scope_or_default};
 use crate::db;
@@ -27,7 +27,10 @@ pub(super) async fn grant(
     if !SUBJECT_TOKEN_TYPES.contains(&token_type.as_str()) {
         return Err(OAuthError::invalid_request(
             Reason::MalformedRequest,
-            format!("subject_token_type {token_type:?} is not supported; send a JWT."),
+            format!(
+                "subject_token_type {token_type:?} is not supported; send a JWT, or an API key as {}.",
+                super::api_key::API_KEY_TOKEN_TYPE
+            ),
         ));
     }
     let now = state.clock.now();

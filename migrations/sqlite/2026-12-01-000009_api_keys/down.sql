@@ -1,0 +1,2 @@
+ALTER TABLE refresh_tokens DROP COLUMN parent_id;
+DROP TABLE api_keys;

@@ -1,0 +1,76 @@
+//! Where a request came from, for the audit log: the client's address (behind a
+//! trusted proxy, the address the proxy forwarded), its user agent, and its
+//! correlation id.
+
+use std::net::IpAddr;
+
+use actix_web::{HttpMessage, HttpRequest};
+
+use crate::audit::{RequestContext, bounded_text};
+use crate::state::AppState;
+
+/// The request's context for the audit events it causes.
+pub fn request_context(state: &AppState, req: &HttpRequest) -> RequestContext {
+    RequestContext {
+        ip: client_ip(state, req).map(|ip| ip.to_string()),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .map(|v| bounded_text(&String::from_utf8_lossy(v.as_bytes())))
+            .filter(|v| !v.is_empty()),
+        correlation_id: Some(correlation_id(req)),
+    }
+}
+
+/// The request's id in its own id space, kept for the request's lifetime.
+#[derive(Clone)]
+struct CorrelationId(String);
+
+/// MSAL's `client-request-id` (header, else query parameter) when it is a GUID; else
+/// one made for this request. The same value for every caller within one request: the
+/// audit events and the error body of a request carry the same id.
+pub fn correlation_id(req: &HttpRequest) -> String {
+    if let Some(CorrelationId(id)) = req.extensions().get::<CorrelationId>() {
+        return id.clone();
+    }
+    let id = req
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| {
+            req.query_string()
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("client-request-id="))
+        })
+        .and_then(|v| uuid::Uuid::parse_str(v).ok())
+        .unwrap_or_else(uuid::Uuid::new_v4)
+        .to_string();
+    req.extensions_mut().insert(CorrelationId(id.clone()));
+    id
+}
+
+/// The TCP peer; when that is a trusted proxy, the nearest address in
+/// `X-Forwarded-For` that is not one (read right to left, as each proxy appends).
+pub fn client_ip(state: &AppState, req: &HttpRequest) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip().to_canonical();
+    let proxies = &state.settings.trusted_proxies;
+    let trusted = |ip: IpAddr| proxies.iter().any(|r| r.contains(ip));
+    if !trusted(peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted(ip.to_canonical()) => continue,
+            Ok(ip) => return Some(ip.to_canonical()),
+            Err(_) => break,
+        }
+    }
+    Some(peer)
+}
