@@ -1,7 +1,7 @@
 // Single-page apps in headless Chromium: an MSAL.js (@azure/msal-browser) app served
 // from its own origin over plain http://localhost signs in against localidp over HTTPS
 // with loginRedirect on the Entra and on the B2C authority, shows the account, redeems
-// its refresh token from the browser, and signs out with logoutRedirect; then the same
+// its refresh token from the browser (again, and for a second resource's token), and signs out with logoutRedirect; then the same
 // with loginPopup, ssoSilent (prompt=none in a hidden iframe, with and without a
 // session), and with oidc-client-ts. Every page must log no console error and
 // no failed request (CORS refusals show up as both).
@@ -28,6 +28,7 @@ const TENANT_ID = '11111111-1111-4111-8111-111111111111';
 const TENANT = 'contoso.onmicrosoft.com';
 const POLICY = 'B2C_1_signupsignin';
 const SPA_ID = 'eeeeeeee-0000-4000-8000-00000000005a';
+const API_ID = 'eeeeeeee-0000-4000-8000-0000000000a1';
 const EMAIL = 'alice@contoso.com';
 const PASSWORD = 'correct horse battery staple';
 
@@ -54,6 +55,7 @@ const MSAL_PAGE = (idpBase, spaBase) => `<!doctype html>
 <button id="logout">Sign out</button>
 <button id="sso-silent">Silent sign-in</button><p id="silent"></p>
 <button id="token-popup">Token (popup)</button><p id="popup-token"></p>
+<button id="api-token">API token</button><p id="api"></p>
 <script>
 (async () => {
   const kind = new URLSearchParams(location.search).get('authority')
@@ -103,6 +105,13 @@ const MSAL_PAGE = (idpBase, spaBase) => `<!doctype html>
     const account = pca.getActiveAccount() ?? pca.getAllAccounts()[0];
     const result = await pca.acquireTokenSilent({ scopes, account, forceRefresh: true });
     document.getElementById('refreshed').textContent = 'refreshed ' + result.idTokenClaims.oid;
+  });
+  // An access token for another resource, silently: the refresh token reaches it.
+  document.getElementById('api-token').onclick = guard(async () => {
+    const account = pca.getActiveAccount() ?? pca.getAllAccounts()[0];
+    const result = await pca.acquireTokenSilent({ scopes: ['api://${API_ID}/Tasks.Read'], account });
+    const claims = JSON.parse(atob(result.accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    document.getElementById('api').textContent = 'aud ' + claims.aud + ' scp ' + claims.scp;
   });
   document.getElementById('token-popup').onclick = guard(async () => {
     const account = pca.getActiveAccount() ?? pca.getAllAccounts()[0];
@@ -234,6 +243,11 @@ name = "Contoso SPA"
 public = true
 spa = { redirect_uris = ["${spaBase}/", "${spaBase}/signed-out", "${spaBase}/popup", "${spaBase}/oidc"] }
 
+[[clients]]
+client_id = "${API_ID}"
+name = "Tasks API"
+secret = "tasks-api-secret-0123456789abcdefghijklmn"
+
 [[users]]
 email = "${EMAIL}"
 password = "${PASSWORD}"
@@ -335,6 +349,11 @@ family_name = "Smith"
       // The refresh token is redeemed from the page, cross-origin.
       await page.getByRole('button', { name: 'Refresh tokens' }).click();
       await page.locator('#refreshed', { hasText: 'refreshed' }).waitFor();
+      assert.equal(await text('error'), '');
+      // A token for a second resource, silently, with the same refresh token.
+      await page.getByRole('button', { name: 'API token' }).click();
+      await page.locator('#api', { hasText: /./ }).waitFor();
+      assert.equal(await text('api'), `aud ${API_ID} scp Tasks.Read`);
       assert.equal(await text('error'), '');
       // logoutRedirect names no application: localidp finds the URI registered.
       await page.getByRole('button', { name: 'Sign out' }).click();
