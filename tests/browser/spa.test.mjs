@@ -2,8 +2,9 @@
 // from its own origin over plain http://localhost signs in against localidp over HTTPS
 // with loginRedirect on the Entra and on the B2C authority, shows the account, redeems
 // its refresh token from the browser (again, and for a second resource's token), and
-// signs out with logoutRedirect; then the same with loginPopup and acquireTokenPopup, ssoSilent (prompt=none in a hidden iframe, with and without a
-// session), and with oidc-client-ts. Every page must log no console error and
+// signs out with logoutRedirect; then the same with loginPopup and acquireTokenPopup,
+// ssoSilent (prompt=none in a hidden iframe, with and without a session), and with
+// oidc-client-ts. Every page must log no console error and
 // no failed request (CORS refusals show up as both).
 //
 // Env: LOCALIDP_BIN (the built binary), OUTPUT_DIR (screenshots), CHROMIUM (default
