@@ -241,6 +241,29 @@ pub fn ensure_group(
     Ok(group)
 }
 
+/// Redirect URIs by Entra's platform types. `web` is what untyped `redirect_uris`
+/// always meant; `spa` URIs may redeem codes from the browser (CORS) and get 24-hour
+/// refresh tokens; `public_client` are mobile and desktop URIs.
+#[derive(Debug, Default, Clone)]
+pub struct RedirectUris {
+    pub web: Vec<String>,
+    pub spa: Vec<String>,
+    pub public_client: Vec<String>,
+}
+
+impl RedirectUris {
+    pub fn web(uris: Vec<String>) -> Self {
+        RedirectUris {
+            web: uris,
+            ..Default::default()
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &String> {
+        self.web.iter().chain(&self.spa).chain(&self.public_client)
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct NewClient {
     pub client_id: Option<String>,
@@ -248,7 +271,7 @@ pub struct NewClient {
     pub public: bool,
     /// A chosen secret (seed files); otherwise a 256-bit one is generated.
     pub secret: Option<String>,
-    pub redirect_uris: Vec<String>,
+    pub redirect_uris: RedirectUris,
     pub grant_types: Option<Vec<String>>,
     pub app_roles: Vec<String>,
     /// Optional claims and claims mapping; the default is today's tokens.
@@ -293,9 +316,15 @@ pub fn create_client(
         None => GrantType::ALL.to_vec(),
     };
     let grant_types: Vec<&str> = grant_types.into_iter().map(GrantType::as_str).collect();
-    for uri in &new.redirect_uris {
+    for uri in new.redirect_uris.all() {
         if !(uri.starts_with("http://") || uri.starts_with("https://") || uri.contains(":/")) {
             return invalid(format!("redirect URI {uri:?} is not an absolute URI"));
+        }
+    }
+    // Entra: a SPA redirect URI is a web origin the browser's CORS check can name.
+    for uri in &new.redirect_uris.spa {
+        if clients::origin_of(uri).is_none() {
+            return invalid(format!("SPA redirect URI {uri:?} is not an http(s) URL"));
         }
     }
     new.claims.validate().map_err(DirectoryError::Invalid)?;
@@ -314,7 +343,9 @@ pub fn create_client(
             new.name.trim().to_owned()
         },
         secret_hash: secret.as_deref().map(secrets::sha256_hex),
-        redirect_uris: encode_list(&new.redirect_uris),
+        redirect_uris: encode_list(&new.redirect_uris.web),
+        spa_redirect_uris: encode_list(&new.redirect_uris.spa),
+        public_client_redirect_uris: encode_list(&new.redirect_uris.public_client),
         grant_types: encode_list(&grant_types),
         app_roles: encode_list(&new.app_roles),
         created_at: now,

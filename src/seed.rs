@@ -11,7 +11,9 @@ use crate::crypto::password::PasswordHasher;
 use crate::db::DbConnection;
 use crate::db::clients;
 use crate::db::users;
-use crate::directory::{self, DirectoryError, DirectoryResult, NewClient, admin, users::NewUser};
+use crate::directory::{
+    self, DirectoryError, DirectoryResult, NewClient, RedirectUris, admin, users::NewUser,
+};
 use crate::oauth::claims::policy::{ClaimsConfig, ClaimsMapping, OptionalClaims};
 
 #[derive(Debug, Default, Deserialize)]
@@ -44,6 +46,9 @@ pub struct SeedTenant {
     /// "Forgot your password?" returns B2C's AADB2C90118 error to the application.
     #[serde(default)]
     pub forgot_password: bool,
+    /// B2C's "Require ID Token in logout requests": `/logout` needs `id_token_hint`.
+    #[serde(default)]
+    pub logout_requires_id_token: bool,
     /// The client id of the tenant's default client: the application `/auth/login` and
     /// `/auth/token` password forms without `client_id` sign users in to. Set on every
     /// start when given; left as it is when not.
@@ -87,8 +92,15 @@ pub struct SeedClient {
     pub secret: Option<String>,
     #[serde(default)]
     pub public: bool,
+    /// Untyped redirect URIs: the "web" platform, as before platforms existed.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// Entra's platforms, as in the application manifest: `web = { redirect_uris = [...] }`,
+    /// `spa = { ... }`, `public_client = { ... }` (or `publicClient`, `redirectUris`).
+    pub web: Option<SeedPlatform>,
+    pub spa: Option<SeedPlatform>,
+    #[serde(alias = "publicClient")]
+    pub public_client: Option<SeedPlatform>,
     pub grant_types: Option<Vec<String>>,
     #[serde(default)]
     pub app_roles: Vec<String>,
@@ -99,7 +111,30 @@ pub struct SeedClient {
     pub claims_mapping: Option<ClaimsMapping>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPlatform {
+    #[serde(default, alias = "redirectUris")]
+    pub redirect_uris: Vec<String>,
+}
+
 impl SeedClient {
+    fn platform(p: &Option<SeedPlatform>) -> Vec<String> {
+        p.as_ref()
+            .map(|p| p.redirect_uris.clone())
+            .unwrap_or_default()
+    }
+
+    fn redirect_uris(&self) -> RedirectUris {
+        let mut web = self.redirect_uris.clone();
+        web.extend(Self::platform(&self.web));
+        RedirectUris {
+            web,
+            spa: Self::platform(&self.spa),
+            public_client: Self::platform(&self.public_client),
+        }
+    }
+
     fn claims(&self) -> ClaimsConfig {
         ClaimsConfig {
             optional_claims: self.optional_claims.clone().unwrap_or_default(),
@@ -171,6 +206,7 @@ pub fn apply(
                 tenant_id: tenant.id,
                 sign_up: i32::from(t.sign_up),
                 forgot_password: i32::from(t.forgot_password),
+                logout_requires_id_token: i32::from(t.logout_requires_id_token),
             },
         )?;
     }
@@ -249,7 +285,7 @@ pub fn apply(
             name: c.name.clone().unwrap_or_else(|| c.client_id.clone()),
             public: c.public,
             secret: c.secret.clone(),
-            redirect_uris: c.redirect_uris.clone(),
+            redirect_uris: c.redirect_uris(),
             grant_types: c.grant_types.clone(),
             app_roles: c.app_roles.clone(),
             claims: c.claims(),

@@ -171,6 +171,7 @@ impl Application {
                 .app_data(http::form_config(http::MAX_BODY_BYTES))
                 .app_data(http::json_config(http::MAX_BODY_BYTES))
                 .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
+                .wrap(actix_web::middleware::from_fn(http::cors_public_documents))
                 .wrap(http::access_log())
                 .configure(http::routes)
                 .default_service(web::to(http::not_found))

@@ -9,7 +9,7 @@ use crate::audit::{AuditEvent, kind};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::DbConnection;
-use crate::directory::{self, DirectoryError, NewClient, admin};
+use crate::directory::{self, DirectoryError, NewClient, RedirectUris, admin};
 use crate::oauth::claims::policy::ClaimsConfig;
 
 #[derive(Subcommand)]
@@ -25,9 +25,16 @@ pub(super) enum ClientCommand {
         /// A fixed client id (default: a new GUID).
         #[arg(long)]
         client_id: Option<String>,
-        /// Allowed redirect URI (repeatable).
-        #[arg(long = "redirect-uri")]
+        /// Redirect URI of the "web" platform (repeatable; also `--web-redirect-uri`).
+        #[arg(long = "redirect-uri", alias = "web-redirect-uri")]
         redirect_uris: Vec<String>,
+        /// Redirect URI of the "spa" platform (repeatable): its origin may redeem
+        /// codes from the browser (CORS); refresh tokens last 24 hours.
+        #[arg(long = "spa-redirect-uri")]
+        spa_redirect_uris: Vec<String>,
+        /// Redirect URI of the "publicClient" (mobile and desktop) platform (repeatable).
+        #[arg(long = "public-client-redirect-uri")]
+        public_client_redirect_uris: Vec<String>,
         /// Allowed grant type (repeatable; default: all that fit the client kind).
         #[arg(long = "grant")]
         grants: Vec<String>,
@@ -90,6 +97,8 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
                 public,
                 client_id,
                 redirect_uris,
+                spa_redirect_uris,
+                public_client_redirect_uris,
                 grants,
                 app_roles,
                 default,
@@ -101,7 +110,11 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
                     name,
                     public,
                     secret: None,
-                    redirect_uris,
+                    redirect_uris: RedirectUris {
+                        web: redirect_uris,
+                        spa: spa_redirect_uris,
+                        public_client: public_client_redirect_uris,
+                    },
                     grant_types: (!grants.is_empty()).then_some(grants),
                     app_roles,
                     claims: Default::default(),

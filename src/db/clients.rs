@@ -21,6 +21,10 @@ pub struct Client {
     pub optional_claims: String,
     /// JSON of [`ClaimsMapping`]; `{}` when none is configured.
     pub claims_mapping: String,
+    /// Entra's "spa" platform: JSON array. `redirect_uris` holds the "web" platform.
+    pub spa_redirect_uris: String,
+    /// Entra's "publicClient" (mobile and desktop) platform: JSON array.
+    pub public_client_redirect_uris: String,
 }
 
 impl Client {
@@ -48,8 +52,26 @@ impl Client {
         decode_list(&self.app_roles)
     }
 
+    /// Every registered redirect URI, of any platform (web, spa, publicClient).
     pub fn redirect_uri_list(&self) -> DbResult<Vec<String>> {
-        decode_list(&self.redirect_uris)
+        let mut all = decode_list(&self.redirect_uris)?;
+        all.extend(self.spa_redirect_uri_list()?);
+        all.extend(decode_list(&self.public_client_redirect_uris)?);
+        Ok(all)
+    }
+
+    /// The redirect URIs of the "spa" platform.
+    pub fn spa_redirect_uri_list(&self) -> DbResult<Vec<String>> {
+        decode_list(&self.spa_redirect_uris)
+    }
+
+    /// Whether `origin` (scheme://host[:port]) is the origin of one of the SPA redirect
+    /// URIs: the origins whose token requests Entra answers with CORS headers.
+    pub fn is_spa_origin(&self, origin: &str) -> bool {
+        self.spa_redirect_uri_list()
+            .unwrap_or_default()
+            .iter()
+            .any(|u| origin_of(u).is_some_and(|o| o.eq_ignore_ascii_case(origin)))
     }
 
     pub fn optional_claims(&self) -> DbResult<OptionalClaims> {
@@ -61,6 +83,24 @@ impl Client {
         serde_json::from_str(&self.claims_mapping)
             .map_err(|e| DbError::Corrupt(format!("client claims_mapping: {e}")))
     }
+}
+
+/// The origin (RFC 6454) of an absolute http(s) URI, as a browser sends it in `Origin`:
+/// scheme and authority, without a default port, path, query or fragment.
+pub fn origin_of(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    if authority.is_empty() {
+        return None;
+    }
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let authority = authority.strip_suffix(default_port).unwrap_or(authority);
+    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
 pub fn insert(conn: &mut DbConnection, client: &Client) -> DbResult<()> {

@@ -31,13 +31,36 @@ pub struct RefreshToken {
     pub access_token_expires_at: Option<i64>,
     /// The token this one was rotated from; `None` for the first of a family.
     pub parent_id: Option<String>,
+    /// Set for a family that does not slide (issued to a SPA redirect URI): every
+    /// token of the family expires then, however often it is rotated.
+    pub family_expires_at: Option<i64>,
 }
 
+/// Stores a token. A successor in a family that does not slide keeps the family's
+/// expiry, whoever mints it (Entra's 24-hour SPA refresh tokens).
 pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> DbResult<()> {
+    let mut token = token.clone();
+    if token.family_expires_at.is_none()
+        && let Some(fixed) = family_expiry(conn, &token.family_id)?
+    {
+        token.expires_at = token.expires_at.min(fixed);
+        token.family_expires_at = Some(fixed);
+    }
     diesel::insert_into(refresh_tokens::table)
-        .values(token)
+        .values(&token)
         .execute(conn)?;
     Ok(())
+}
+
+/// The fixed expiry of a family that does not slide, if it is one.
+fn family_expiry(conn: &mut DbConnection, family_id: &str) -> DbResult<Option<i64>> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(family_id))
+        .filter(refresh_tokens::family_expires_at.is_not_null())
+        .select(refresh_tokens::family_expires_at)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten())
 }
 
 pub fn find_by_hash(conn: &mut DbConnection, token_hash: &str) -> DbResult<Option<RefreshToken>> {

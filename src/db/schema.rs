@@ -46,6 +46,8 @@ diesel::table! {
         created_at -> BigInt,
         optional_claims -> Text,
         claims_mapping -> Text,
+        spa_redirect_uris -> Text,
+        public_client_redirect_uris -> Text,
     }
 }
 
@@ -83,6 +85,7 @@ diesel::table! {
         access_token_jti -> Nullable<Text>,
         access_token_expires_at -> Nullable<BigInt>,
         parent_id -> Nullable<Text>,
+        family_expires_at -> Nullable<BigInt>,
     }
 }
 
@@ -169,6 +172,7 @@ diesel::table! {
         tenant_id -> Text,
         sign_up -> Integer,
         forgot_password -> Integer,
+        logout_requires_id_token -> Integer,
     }
 }
 

@@ -13,6 +13,9 @@ pub struct TenantUserFlows {
     pub sign_up: i32,
     /// The login page's "Forgot your password?" returns B2C's AADB2C90118 to the app.
     pub forgot_password: i32,
+    /// B2C's "Require ID Token in logout requests": `/logout` without `id_token_hint`
+    /// is refused.
+    pub logout_requires_id_token: i32,
 }
 
 pub fn find(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Option<TenantUserFlows>> {

@@ -96,7 +96,7 @@ pub fn bootstrap(
             client_id: Some(DEMO_PUBLIC_CLIENT_ID.into()),
             name: "demo-public".into(),
             public: true,
-            redirect_uris: vec!["http://localhost:3000/callback".into()],
+            redirect_uris: super::RedirectUris::web(vec!["http://localhost:3000/callback".into()]),
             ..Default::default()
         },
         now,

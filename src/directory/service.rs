@@ -54,6 +54,7 @@ pub struct DirectoryService {
     tenants: TtlCache<Option<Arc<TenantInfo>>>,
     audiences: TtlCache<Arc<HashSet<String>>>,
     clients: TtlCache<Option<Arc<Client>>>,
+    spa_origins: TtlCache<Arc<HashSet<String>>>,
 }
 
 impl DirectoryService {
@@ -64,6 +65,7 @@ impl DirectoryService {
             tenants: TtlCache::new(DIRECTORY_TTL),
             audiences: TtlCache::new(DIRECTORY_TTL),
             clients: TtlCache::new(DIRECTORY_TTL),
+            spa_origins: TtlCache::new(DIRECTORY_TTL),
         }
     }
 
@@ -118,6 +120,24 @@ impl DirectoryService {
         Ok(ids)
     }
 
+    /// The origins of the tenant's SPA redirect URIs (lower case): the origins a CORS
+    /// preflight of its token endpoint may come from.
+    pub async fn spa_origins(&self, tenant_id: &str) -> DbResult<Arc<HashSet<String>>> {
+        if let Some(hit) = self.spa_origins.get(tenant_id) {
+            return Ok(hit);
+        }
+        let tid = tenant_id.to_owned();
+        let clients = db::run(&self.pool, move |c| db::clients::list(c, &tid)).await?;
+        let origins: HashSet<String> = clients
+            .iter()
+            .flat_map(|c| c.spa_redirect_uri_list().unwrap_or_default())
+            .filter_map(|u| db::clients::origin_of(&u))
+            .collect();
+        let origins = Arc::new(origins);
+        self.spa_origins.put(tenant_id.to_owned(), origins.clone());
+        Ok(origins)
+    }
+
     /// A client application by id: secret changes and deletions apply within
     /// `DIRECTORY_TTL`.
     pub async fn client(&self, client_id: &str) -> DbResult<Option<Arc<Client>>> {
@@ -153,5 +173,6 @@ impl DirectoryService {
         self.tenants.clear();
         self.audiences.clear();
         self.clients.clear();
+        self.spa_origins.clear();
     }
 }

@@ -69,6 +69,7 @@ async fn authorize(
     authority: Authority,
     body: &[u8],
 ) -> HttpResponse {
+    let b2c = authority.is_b2c();
     let Authority { tenant, base, .. } = authority;
     let params: AuthorizationParams = match params::from_get_or_post(req, body) {
         Ok(p) => p,
@@ -94,13 +95,34 @@ async fn authorize(
         };
     }
     if request.prompt == Prompt::None {
-        // OIDC Core §3.1.2.6: no page may be shown.
-        return reply_error(
-            &request.reply,
-            "login_required",
-            "The user is not signed in and prompt=none forbids asking.",
-        );
+        // OIDC Core §3.1.2.6: no page may be shown. Entra and B2C say so in their words.
+        let (error, description) = silent_sign_in_refused(b2c);
+        return reply_error(&request.reply, error, &description);
     }
     let email = request.login_hint.clone().unwrap_or_default();
     login_page::show(state, req, &tenant, &request, StatusCode::OK, email, None).await
+}
+
+/// The answer to `prompt=none` without a session, as Entra (`login_required`,
+/// AADSTS50058) and B2C (`interaction_required`, AADB2C90077) give it; MSAL.js turns
+/// both into an `InteractionRequiredAuthError`.
+fn silent_sign_in_refused(b2c: bool) -> (&'static str, String) {
+    let correlation_id = uuid::Uuid::new_v4();
+    let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ");
+    if b2c {
+        (
+            "interaction_required",
+            format!(
+                "AADB2C90077: User does not have an existing session and request prompt parameter has a value of 'None'.\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}\r\n"
+            ),
+        )
+    } else {
+        let trace_id = uuid::Uuid::new_v4();
+        (
+            "login_required",
+            format!(
+                "AADSTS50058: A silent sign-in request was sent but no user is signed in.\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}"
+            ),
+        )
+    }
 }

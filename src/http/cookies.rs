@@ -26,8 +26,21 @@ pub fn cookie(name: String, value: String, secure: bool, max_age: Option<i64>) -
     c
 }
 
+/// The SSO session cookie. Over HTTPS it is `SameSite=None`, as Entra's session
+/// cookies are, so that silent sign-in (`prompt=none` in a single-page app's hidden
+/// iframe, another site) finds the session; over plain HTTP browsers refuse `None`
+/// without `Secure`, so it stays `Lax`. It authorizes nothing but `/authorize`, which
+/// answers only registered redirect URIs.
+pub fn sso(name: String, value: String, secure: bool, max_age: Option<i64>) -> Cookie<'static> {
+    let mut c = cookie(name, value, secure, max_age);
+    if secure {
+        c.set_same_site(SameSite::None);
+    }
+    c
+}
+
 pub fn removal(name: String, secure: bool) -> Cookie<'static> {
-    let mut c = cookie(name, String::new(), secure, None);
+    let mut c = sso(name, String::new(), secure, None);
     c.make_removal();
     c
 }

@@ -14,6 +14,10 @@ use crate::oauth::logout::{self, LogoutParams};
 use crate::oauth::session;
 use crate::state::AppState;
 
+fn error_page(tenant_name: &str, e: &crate::oauth::OAuthError) -> HttpResponse {
+    pages::error_page_titled(tenant_name, "Sign-out cannot continue", e)
+}
+
 pub async fn default_tenant_logout(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -21,7 +25,7 @@ pub async fn default_tenant_logout(
 ) -> HttpResponse {
     let params: LogoutParams = match params::from_get_or_post(&req, &body) {
         Ok(p) => p,
-        Err(e) => return pages::error_page("localidp", &e),
+        Err(e) => return error_page("localidp", &e),
     };
     // The short path serves every tenant: the hint says which one.
     let hint = logout::hinted_tenant(&params);
@@ -30,7 +34,7 @@ pub async fn default_tenant_logout(
             let authority = Authority::short(tenant, base_url(&state, &req));
             logout(&state, &req, authority, params).await
         }
-        Err(e) => pages::error_page("localidp", &e),
+        Err(e) => error_page("localidp", &e),
     }
 }
 
@@ -43,15 +47,15 @@ pub async fn tenant_logout(
 ) -> HttpResponse {
     let params: LogoutParams = match params::from_get_or_post(&req, &body) {
         Ok(p) => p,
-        Err(e) => return pages::error_page("localidp", &e),
+        Err(e) => return error_page("localidp", &e),
     };
     let policy = match PolicyQuery::of(&req) {
         Ok(p) => p,
-        Err(e) => return pages::error_page("localidp", &e),
+        Err(e) => return error_page("localidp", &e),
     };
     match tenant::resolve(&state, base_url(&state, &req), &path, policy.as_deref()).await {
         Ok(authority) => logout(&state, &req, authority, params).await,
-        Err(e) => pages::error_page("localidp", &e),
+        Err(e) => error_page("localidp", &e),
     }
 }
 
@@ -64,12 +68,12 @@ pub async fn policy_logout(
 ) -> HttpResponse {
     let params: LogoutParams = match params::from_get_or_post(&req, &body) {
         Ok(p) => p,
-        Err(e) => return pages::error_page("localidp", &e),
+        Err(e) => return error_page("localidp", &e),
     };
     let (tenant, policy) = path.into_inner();
     match tenant::resolve(&state, base_url(&state, &req), &tenant, Some(&policy)).await {
         Ok(authority) => logout(&state, &req, authority, params).await,
-        Err(e) => pages::error_page("localidp", &e),
+        Err(e) => error_page("localidp", &e),
     }
 }
 
@@ -83,12 +87,12 @@ async fn logout(
     // Validate before ending anything: a bad request changes nothing.
     let target = match logout::validate(state, &base, &tenant, &params).await {
         Ok(t) => t,
-        Err(e) => return pages::error_page(&tenant.display_name, &e),
+        Err(e) => return error_page(&tenant.display_name, &e),
     };
     if let Some(cookie) = sso_cookie(req, &tenant)
         && let Err(e) = session::end(state, &cookie).await
     {
-        return pages::error_page(&tenant.display_name, &e);
+        return error_page(&tenant.display_name, &e);
     }
     let removal = cookies::removal(
         session::cookie_name(&tenant.id),

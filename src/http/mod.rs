@@ -7,6 +7,7 @@ mod base_url;
 mod bearer;
 mod client_ip;
 mod cookies;
+mod cors;
 mod csrf;
 mod discovery;
 mod error;
@@ -29,6 +30,7 @@ mod userinfo;
 mod verify;
 
 use actix_web::dev::HttpServiceFactory;
+use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{guard, web};
 
@@ -36,6 +38,7 @@ use error::ErrorFlavour;
 use rate_limit::Refusal;
 
 pub use access_log::access_log;
+pub use cors::public_documents as cors_public_documents;
 pub use error::{form_config, json_config, not_found};
 
 /// Bodies larger than this are refused with 413.
@@ -109,6 +112,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/tfp/{tenant}/{policy}/discovery/v2.0/keys",
             web::get().to(discovery::jwks),
         );
+    // CORS preflights of the token endpoints (single-page apps).
+    for path in [
+        "/auth/token",
+        "/{tenant}/oauth2/v2.0/token",
+        "/{tenant}/{policy}/oauth2/v2.0/token",
+        "/tfp/{tenant}/{policy}/oauth2/v2.0/token",
+    ] {
+        cfg.route(path, web::method(Method::OPTIONS).to(cors::token_preflight));
+    }
     interactive_routes(cfg);
 }
 

@@ -105,6 +105,11 @@ pub fn html_with(
 
 /// An error shown to the user (never sent to a redirect URI).
 pub fn error_page(tenant_name: &str, error: &OAuthError) -> HttpResponse {
+    error_page_titled(tenant_name, "Sign-in cannot continue", error)
+}
+
+/// An error page of another step than sign-in (sign-out).
+pub fn error_page_titled(tenant_name: &str, title: &str, error: &OAuthError) -> HttpResponse {
     let status = match error.code {
         ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -112,7 +117,7 @@ pub fn error_page(tenant_name: &str, error: &OAuthError) -> HttpResponse {
     };
     let title = match error.code {
         ErrorCode::TemporarilyUnavailable => "Try again shortly",
-        _ => "Sign-in cannot continue",
+        _ => title,
     };
     html(
         status,

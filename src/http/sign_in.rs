@@ -35,7 +35,7 @@ pub async fn complete_sign_in(
     };
     let secure = cookies::is_secure(state, req);
     let mut res = HttpResponse::SeeOther();
-    res.cookie(cookies::cookie(
+    res.cookie(cookies::sso(
         session::cookie_name(&tenant.id),
         secret,
         secure,

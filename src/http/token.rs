@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::base_url::base_url;
+use super::cors;
 use super::error::{ErrorFlavour, OAuthResponse};
 use super::request_context::request_context;
 use super::tenant::{PolicyQuery, resolve};
@@ -22,14 +23,14 @@ pub async fn default_tenant_token(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<TokenForm>,
-) -> Result<HttpResponse, OAuthResponse> {
-    let tenant = state
-        .directory
-        .default_tenant()
-        .await
-        .map_err(|e| OAuthResponse::plain(e.into()))?;
-    let authority = Authority::short(tenant, base_url(&state, &req));
-    respond(&state, &authority, &req, form.into_inner()).await
+) -> HttpResponse {
+    let form = form.into_inner();
+    let client_id = form.client_id.clone();
+    let result = match state.directory.default_tenant().await {
+        Ok(tenant) => Ok(Authority::short(tenant, base_url(&state, &req))),
+        Err(e) => Err(OAuthResponse::plain(e.into())),
+    };
+    answer(&state, &req, result, form, client_id).await
 }
 
 pub async fn tenant_token(
@@ -38,14 +39,16 @@ pub async fn tenant_token(
     path: web::Path<String>,
     query: web::Query<PolicyQuery>,
     form: web::Form<TokenForm>,
-) -> Result<HttpResponse, OAuthResponse> {
+) -> HttpResponse {
+    let form = form.into_inner();
+    let client_id = form.client_id.clone();
     let policy = query.into_inner().p;
-    let authority = resolve(&state, base_url(&state, &req), &path, policy.as_deref())
+    let result = resolve(&state, base_url(&state, &req), &path, policy.as_deref())
         .await
         .map_err(|e| {
             OAuthResponse::flavoured(e, ErrorFlavour::from_policy(policy.as_deref()), &req)
-        })?;
-    respond(&state, &authority, &req, form.into_inner()).await
+        });
+    answer(&state, &req, result, form, client_id).await
 }
 
 pub async fn policy_token(
@@ -53,12 +56,33 @@ pub async fn policy_token(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     form: web::Form<TokenForm>,
-) -> Result<HttpResponse, OAuthResponse> {
+) -> HttpResponse {
+    let form = form.into_inner();
+    let client_id = form.client_id.clone();
     let (tenant, policy) = path.into_inner();
-    let authority = resolve(&state, base_url(&state, &req), &tenant, Some(&policy))
+    let result = resolve(&state, base_url(&state, &req), &tenant, Some(&policy))
         .await
-        .map_err(|e| OAuthResponse::flavoured(e, ErrorFlavour::B2c, &req))?;
-    respond(&state, &authority, &req, form.into_inner()).await
+        .map_err(|e| OAuthResponse::flavoured(e, ErrorFlavour::B2c, &req));
+    answer(&state, &req, result, form, client_id).await
+}
+
+/// The token response or error, readable cross-origin by the client's SPA origins.
+async fn answer(
+    state: &AppState,
+    req: &HttpRequest,
+    authority: Result<Authority, OAuthResponse>,
+    form: TokenForm,
+    client_id: Option<String>,
+) -> HttpResponse {
+    use actix_web::ResponseError;
+    let tenant_id = authority.as_ref().ok().map(|a| a.tenant.id.clone());
+    let res = match authority {
+        Ok(authority) => respond(state, &authority, req, form).await,
+        Err(e) => Err(e),
+    };
+    let res = res.unwrap_or_else(|e| e.error_response());
+    let tenant_id = tenant_id.as_deref();
+    cors::token_response(state, req, tenant_id, client_id.as_deref(), res).await
 }
 
 async fn respond(

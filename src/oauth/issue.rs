@@ -51,6 +51,9 @@ pub enum RefreshPlan {
     /// A family fixed in advance (an authorization code knows its family, so that a
     /// reused code can revoke what it issued).
     Family(String),
+    /// The same, for a code redeemed for a SPA redirect URI: the family does not slide
+    /// and ends `SPA_REFRESH_LIFETIME` after the redemption (Entra).
+    SpaFamily(String),
     /// Already stored with the redemption of its predecessor (refresh grant), with the
     /// access token id it recorded, which the access token must carry.
     Stored { token: Option<String>, jti: String },
@@ -84,6 +87,10 @@ pub fn half_hash(value: &str) -> String {
     let d = digest(&SHA256, value.as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
 }
+
+/// Entra: refresh tokens issued to a single-page app last 24 hours, however often
+/// they are redeemed.
+pub const SPA_REFRESH_LIFETIME: i64 = 24 * 3600;
 
 /// Everything a user's token response is made from.
 #[derive(Debug)]
@@ -257,13 +264,26 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
         })?;
         response.id_token = Some(id);
     }
+    let mut refresh_expires_at = None;
     response.refresh_token = match t.refresh {
-        RefreshPlan::Stored { token, .. } => token,
+        RefreshPlan::Stored { token, .. } => {
+            // Rotated by the refresh grant: the successor's row knows its expiry (a
+            // SPA family keeps its first one).
+            if let Some(plain) = &token {
+                let hash = secrets::sha256_hex(plain);
+                refresh_expires_at = state
+                    .db(move |c| refresh_tokens::find_by_hash(c, &hash))
+                    .await?
+                    .map(|row| row.expires_at);
+            }
+            token
+        }
         _ if !t.scope.offline_access => None,
-        plan @ (RefreshPlan::NewFamily | RefreshPlan::Family(_)) => {
-            let family_id = match plan {
-                RefreshPlan::Family(f) => f,
-                _ => uuid::Uuid::new_v4().to_string(),
+        plan @ (RefreshPlan::NewFamily | RefreshPlan::Family(_) | RefreshPlan::SpaFamily(_)) => {
+            let (family_id, fixed) = match plan {
+                RefreshPlan::Family(f) => (f, None),
+                RefreshPlan::SpaFamily(f) => (f, Some(at.now + SPA_REFRESH_LIFETIME)),
+                _ => (uuid::Uuid::new_v4().to_string(), None),
             };
             let (plain, mut row) = new_refresh_token(
                 state,
@@ -277,6 +297,11 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
                     parent_id: None,
                 },
             );
+            if let Some(fixed) = fixed {
+                row.expires_at = row.expires_at.min(fixed);
+                row.family_expires_at = Some(fixed);
+            }
+            refresh_expires_at = Some(row.expires_at);
             // Revoking the family revokes this access token too.
             row.access_token_jti = Some(claims.jti.clone());
             row.access_token_expires_at = Some(claims.exp);
@@ -287,7 +312,7 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
     response.refresh_token_expires_in = response
         .refresh_token
         .as_ref()
-        .map(|_| state.settings.refresh_token_lifetime);
+        .map(|_| refresh_expires_at.map_or(state.settings.refresh_token_lifetime, |e| e - at.now));
     response.client_info = t
         .client_info
         .then(|| client_info(t.authority, &t.profile.user.id));
@@ -370,6 +395,7 @@ pub fn new_refresh_token(
         access_token_jti: None,
         access_token_expires_at: None,
         parent_id: new.parent_id.map(str::to_owned),
+        family_expires_at: None,
     };
     (plain, row)
 }

@@ -58,7 +58,19 @@ pub async fn validate(
     params: &LogoutParams,
 ) -> Result<Option<LogoutTarget>, OAuthError> {
     let mut client_id = present(&params.client_id).map(str::to_owned);
-    if let Some(hint) = present(&params.id_token_hint) {
+    let hint = present(&params.id_token_hint);
+    if hint.is_none()
+        && crate::oauth::user_flows::flows(state, &tenant.id)
+            .await?
+            .logout_requires_id_token
+    {
+        // B2C's "Require ID Token in logout requests".
+        return Err(OAuthError::invalid_request(
+            Reason::MalformedRequest,
+            "This tenant requires id_token_hint in logout requests (B2C's \"Require ID Token in logout requests\").",
+        ));
+    }
+    if let Some(hint) = hint {
         let claims = verify_hint(state, hint).await?;
         let from_tenant = crate::oauth::authority::IssuerForm::parse(base, &claims.iss)
             .is_some_and(|f| f.tenant_id() == tenant.id);
@@ -79,11 +91,24 @@ pub async fn validate(
     let Some(redirect_uri) = present(&params.post_logout_redirect_uri) else {
         return Ok(None);
     };
+    let target = LogoutTarget {
+        redirect_uri: redirect_uri.to_owned(),
+        state: params.state.clone().filter(|s| !s.is_empty()),
+    };
     let Some(client_id) = client_id else {
-        return Err(OAuthError::invalid_request(
-            Reason::MalformedRequest,
-            "post_logout_redirect_uri needs id_token_hint or client_id to know the application.",
-        ));
+        // MSAL.js's logoutRedirect names no application: as Entra and B2C do, go back
+        // when the URI is registered on an application of the tenant, else stay on
+        // the signed-out page.
+        let (tid, uri) = (tenant.id.clone(), target.redirect_uri.clone());
+        let registered = state
+            .db(move |c| {
+                let clients = crate::db::clients::list(c, &tid)?;
+                Ok(clients
+                    .iter()
+                    .any(|cl| cl.redirect_uri_list().is_ok_and(|l| l.contains(&uri))))
+            })
+            .await?;
+        return Ok(registered.then_some(target));
     };
     let client = state
         .directory
@@ -109,10 +134,7 @@ pub async fn validate(
             ),
         ));
     }
-    Ok(Some(LogoutTarget {
-        redirect_uri: redirect_uri.to_owned(),
-        state: params.state.clone().filter(|s| !s.is_empty()),
-    }))
+    Ok(Some(target))
 }
 
 async fn verify_hint(state: &AppState, token: &str) -> Result<HintClaims, OAuthError> {

@@ -23,6 +23,7 @@ pub const CANCELLED: &str =
 pub struct UserFlows {
     pub sign_up: bool,
     pub forgot_password: bool,
+    pub logout_requires_id_token: bool,
 }
 
 pub async fn flows(state: &AppState, tenant_id: &str) -> Result<UserFlows, OAuthError> {
@@ -32,6 +33,7 @@ pub async fn flows(state: &AppState, tenant_id: &str) -> Result<UserFlows, OAuth
         .map(|r| UserFlows {
             sign_up: r.sign_up != 0,
             forgot_password: r.forgot_password != 0,
+            logout_requires_id_token: r.logout_requires_id_token != 0,
         })
         .unwrap_or_default())
 }

@@ -102,7 +102,7 @@ async fn replicas_starting_together_with_a_seed_apply_it_once(backend: Backend) 
     let c = counts(&apps[0]).await;
     assert_eq!(c.tenants, 2, "contoso and fabrikam");
     assert_eq!(c.users, 5);
-    assert_eq!(c.clients, 9);
+    assert_eq!(c.clients, 11);
     assert_eq!((c.keys, c.active_keys), (1, 1), "one signing key");
     one_signing_key(&apps);
 }

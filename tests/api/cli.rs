@@ -1111,3 +1111,92 @@ async fn the_default_client_is_named_with_the_cli_and_in_the_banner() {
         "{d}"
     );
 }
+
+#[tokio::test]
+async fn client_add_registers_redirect_uris_by_entra_platform_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let added = localidp(
+        d,
+        &[
+            "client",
+            "add",
+            "--public",
+            "--name",
+            "spa",
+            "--spa-redirect-uri",
+            "http://localhost:5173/",
+            "--public-client-redirect-uri",
+            "msal-spa://auth",
+            "--web-redirect-uri",
+            "http://localhost:3000/cb",
+        ],
+    );
+    let client_id = printed(&added, "client_id");
+    // A SPA redirect URI must be a web origin.
+    let out = Command::new(BIN)
+        .args([
+            "--database-url",
+            &format!("sqlite://{}/db.sqlite", d.display()),
+        ])
+        .args(["client", "add", "--public", "--name", "bad"])
+        .args(["--spa-redirect-uri", "msal-spa://auth"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SPA redirect URI"));
+
+    let db = format!("sqlite://{}/db.sqlite", d.display());
+    let keys = format!("{}/keys", d.display());
+    let server = serve(&["--database-url", &db, "--keys-dir", &keys]);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Every type is a redirect URI; only the SPA one's origin may call the token endpoint.
+    for (uri, status) in [
+        ("http://localhost:5173/", 200),
+        ("msal-spa://auth", 200),
+        ("http://localhost:3000/cb", 200),
+        ("http://localhost:9999/", 400),
+    ] {
+        let res = http
+            .get(format!("{}/authorize", server.base))
+            .query(&[
+                ("client_id", client_id.as_str()),
+                ("redirect_uri", uri),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                (
+                    "code_challenge",
+                    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                ),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{uri}");
+    }
+    for (origin, allowed) in [
+        ("http://localhost:5173", true),
+        ("http://localhost:3000", false),
+    ] {
+        let res = http
+            .post(format!("{}/auth/token", server.base))
+            .header("origin", origin)
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", client_id.as_str()),
+                ("refresh_token", "x"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers().get("access-control-allow-origin").is_some(),
+            allowed,
+            "{origin}"
+        );
+    }
+}

@@ -138,6 +138,7 @@ policies = ["B2C_1_signin"]
 b2c_issuer = "tfp"
 sign_up = true
 forgot_password = true
+logout_requires_id_token = true
 
 [[clients]]
 client_id = "{WEB_APP}"
@@ -206,6 +207,13 @@ pub const RP_SPA: &str = "cccccccc-0000-4000-8000-000000000002";
 pub const RP_SPA_CALLBACK: &str = "http://spa.test/callback";
 pub const RP_PASSWORD_ONLY: &str = "cccccccc-0000-4000-8000-000000000003";
 pub const RP_FABRIKAM: &str = "dddddddd-0000-4000-8000-000000000001";
+/// A single-page app with Entra's typed redirect URIs (MSAL.js's shape).
+pub const MSAL_SPA: &str = "cccccccc-0000-4000-8000-000000000005";
+pub const MSAL_SPA_ORIGIN: &str = "http://localhost:5173";
+pub const MSAL_SPA_REDIRECT: &str = "http://localhost:5173/";
+pub const MSAL_SPA_SIGNED_OUT: &str = "http://localhost:5173/signed-out";
+pub const FABRIKAM_SPA: &str = "dddddddd-0000-4000-8000-000000000002";
+pub const FABRIKAM_SPA_ORIGIN: &str = "http://localhost:5174";
 pub const RP_FABRIKAM_SECRET: &str = "rp-fabrikam-secret-0123456789abcdefghijk";
 
 /// Relying parties of the interactive flow, with registered redirect URIs.
@@ -237,6 +245,20 @@ name = "Fabrikam Web"
 tenant = "fabrikam.onmicrosoft.com"
 secret = "{RP_FABRIKAM_SECRET}"
 redirect_uris = ["{RP_WEB_CALLBACK}"]
+
+[[clients]]
+client_id = "{MSAL_SPA}"
+name = "Contoso MSAL SPA"
+public = true
+spa = {{ redirect_uris = ["{MSAL_SPA_REDIRECT}", "{MSAL_SPA_SIGNED_OUT}"] }}
+publicClient = {{ redirectUris = ["msal{MSAL_SPA}://auth"] }}
+
+[[clients]]
+client_id = "{FABRIKAM_SPA}"
+name = "Fabrikam SPA"
+tenant = "fabrikam.onmicrosoft.com"
+public = true
+spa = {{ redirect_uris = ["{FABRIKAM_SPA_ORIGIN}/"] }}
 "#
     )
 }

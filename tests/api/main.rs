@@ -25,6 +25,7 @@ mod quiet_logs;
 mod rate_limits;
 mod refresh;
 mod refresh_grace;
+mod spa;
 mod token_status;
 mod user_names;
 mod verify_bounds;

@@ -130,14 +130,19 @@ pub(super) async fn grant(
         sid: row.session_id.clone(),
         code: Some(code),
     };
+    // Entra: a code redeemed for a SPA redirect URI gets a 24-hour refresh token.
+    let family = row.refresh_family_id.clone();
+    let plan = if client
+        .client
+        .spa_redirect_uri_list()?
+        .contains(&row.redirect_uri)
+    {
+        RefreshPlan::SpaFamily(family)
+    } else {
+        RefreshPlan::Family(family)
+    };
     let issued = cx
-        .user_tokens(
-            audience,
-            &profile,
-            scope,
-            RefreshPlan::Family(row.refresh_family_id.clone()),
-            context,
-        )
+        .user_tokens(audience, &profile, scope, plan, context)
         .await?;
     let (id, jti) = (row.id, issued.claims.jti.clone());
     state
