@@ -159,6 +159,9 @@ pub struct RequestContext {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub correlation_id: Option<String>,
+    /// The `Origin` of a cross-origin request (a browser script's on another origin);
+    /// not written to the log. Token endpoints allow it only for single-page apps.
+    pub cross_origin: Option<String>,
 }
 
 /// Longest text kept in an id, IP or user-agent column.

@@ -19,7 +19,18 @@ pub fn request_context(state: &AppState, req: &HttpRequest) -> RequestContext {
             .map(|v| bounded_text(&String::from_utf8_lossy(v.as_bytes())))
             .filter(|v| !v.is_empty()),
         correlation_id: Some(correlation_id(req)),
+        cross_origin: cross_origin(state, req),
     }
+}
+
+/// The request's `Origin` when it is not this server's own (browsers send `Origin`
+/// on same-origin POSTs too).
+fn cross_origin(state: &AppState, req: &HttpRequest) -> Option<String> {
+    let origin = req.headers().get(actix_web::http::header::ORIGIN)?;
+    let origin = bounded_text(&String::from_utf8_lossy(origin.as_bytes()));
+    let own = super::base_url::base_url(state, req);
+    (!origin.is_empty() && !origin.eq_ignore_ascii_case(own.trim_end_matches('/')))
+        .then_some(origin)
 }
 
 /// The request's id in its own id space, kept for the request's lifetime.

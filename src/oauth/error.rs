@@ -58,6 +58,10 @@ pub enum Reason {
     Unavailable,
     /// Too many requests from one client address (HTTP 429).
     Throttled,
+    /// A cross-origin token request for what was not issued to a single-page app.
+    CrossOriginNotSpa,
+    /// A single-page app's code or refresh token redeemed by a server (no `Origin`).
+    SpaNotCrossOrigin,
     Internal,
 }
 
@@ -87,6 +91,8 @@ impl Reason {
             Reason::PolicyNotFound => "policy_not_found",
             Reason::Unavailable => "unavailable",
             Reason::Throttled => "throttled",
+            Reason::CrossOriginNotSpa => "cross_origin_not_spa",
+            Reason::SpaNotCrossOrigin => "spa_not_cross_origin",
             Reason::ResourceNotFound => "resource_not_found",
             Reason::Internal => "internal",
         }
@@ -123,6 +129,8 @@ impl Reason {
             Reason::Unavailable | Reason::Internal => 90_033,
             // TenantThrottlingError: "There are too many incoming requests."
             Reason::Throttled => 90_055,
+            Reason::CrossOriginNotSpa => 9_002_326,
+            Reason::SpaNotCrossOrigin => 9_002_327,
         }
     }
 
@@ -148,6 +156,9 @@ impl Reason {
             Reason::Unavailable | Reason::Internal => 90_075,
             // "throttled traffic: too many requests from the same source".
             Reason::Throttled => 90_229,
+            // B2C passes these on from Entra's token service; its own code for a
+            // request it cannot serve is "the request is malformed".
+            Reason::CrossOriginNotSpa | Reason::SpaNotCrossOrigin => 90_083,
         }
     }
 }
@@ -184,6 +195,32 @@ impl OAuthError {
     /// RFC code, and B2C's, is `invalid_scope`.
     pub fn resource_not_found(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidScope, Reason::ResourceNotFound, d)
+    }
+    /// AADSTS9002326: a browser script on another origin asked for a token that is not
+    /// a single-page app's.
+    pub fn cross_origin_not_spa(origin: &str) -> Self {
+        Self::invalid_request(
+            Reason::CrossOriginNotSpa,
+            format!(
+                "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '{origin}'."
+            ),
+        )
+    }
+    /// AADSTS9002327: a single-page app's code or refresh token presented by a server.
+    pub fn spa_not_cross_origin() -> Self {
+        Self::invalid_request(
+            Reason::SpaNotCrossOrigin,
+            "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
+        )
+    }
+    /// The rule of both: `spa` says whether the code or refresh token was issued to a
+    /// single-page app, `origin` is the request's cross origin.
+    pub fn check_spa_redemption(spa: bool, origin: Option<&str>) -> Result<(), Self> {
+        match (spa, origin) {
+            (true, None) => Err(Self::spa_not_cross_origin()),
+            (false, Some(origin)) => Err(Self::cross_origin_not_spa(origin)),
+            _ => Ok(()),
+        }
     }
     pub fn unauthorized_client(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, Reason::GrantNotAllowed, d)

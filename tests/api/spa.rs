@@ -542,3 +542,141 @@ async fn prompt_none_without_a_session_answers_as_entra_and_b2c_do(backend: Back
     let html = res.text().await.unwrap();
     assert!(html.contains(r#"value="someone@contoso.com""#), "{html}");
 }
+
+/// The Entra error number of an error body.
+fn error_code(body: &Value) -> u64 {
+    body["error_codes"][0].as_u64().unwrap_or_default()
+}
+
+on_every_backend!(only_single_page_apps_redeem_cross_origin_and_they_only_cross_origin);
+async fn only_single_page_apps_redeem_cross_origin_and_they_only_cross_origin(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let browser = Browser::new(&app);
+    let entra_token = format!("/{CONTOSO_ID}/oauth2/v2.0/token");
+    // A SPA's code presented by a server (no Origin, or this server's own): 9002327.
+    let own_origin = app
+        .settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| app.url("/").trim_end_matches('/').to_owned());
+    for own in [None, Some(own_origin)] {
+        let code = spa_code(&browser).await;
+        let mut req = app.http.post(app.url(&entra_token)).form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", MSAL_SPA),
+            ("code", &code),
+            ("redirect_uri", MSAL_SPA_REDIRECT),
+            ("code_verifier", VERIFIER),
+        ]);
+        if let Some(origin) = &own {
+            req = req.header("origin", origin);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 400, "{own:?}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request", "{body}");
+        assert_eq!(error_code(&body), 9_002_327, "{body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("may only be redeemed via cross-origin requests"),
+            "{body}"
+        );
+    }
+    // Its refresh token likewise; from the SPA's origin it works.
+    let code = spa_code(&browser).await;
+    let tokens: Value = redeem_spa_code(&app, &code, MSAL_SPA_ORIGIN)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("client_id", MSAL_SPA),
+        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+    ];
+    let res = app
+        .http
+        .post(app.url(&entra_token))
+        .form(&refresh)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(error_code(&body), 9_002_327, "{body}");
+    let res = spa_token(&app, &entra_token, MSAL_SPA_ORIGIN, &refresh).await;
+    assert_eq!(res.status(), 200, "not spent by the refusal");
+
+    // Anything else asked for by a browser script on another origin: 9002326, on the
+    // Entra and B2C paths; the short /auth/token does not check.
+    let scope = format!("{WEB_APP}/.default");
+    let app_only = [
+        ("grant_type", "client_credentials"),
+        ("client_id", WEB_APP),
+        ("client_secret", WEB_APP_SECRET),
+        ("scope", scope.as_str()),
+    ];
+    let res = spa_token(&app, &entra_token, ELSEWHERE, &app_only).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        (body["error"].as_str(), error_code(&body)),
+        (Some("invalid_request"), 9_002_326),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("Request origin: 'http://evil.test'"),
+        "{body}"
+    );
+    let b2c = "/contoso.onmicrosoft.com/B2C_1_ROPC/oauth2/v2.0/token";
+    let ropc = [
+        ("grant_type", "password"),
+        ("client_id", PUBLIC_APP),
+        ("username", ALICE),
+        ("password", ALICE_PASSWORD),
+        ("scope", "openid"),
+    ];
+    let res = spa_token(&app, b2c, ELSEWHERE, &ropc).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("Cross-origin token redemption is permitted only"),
+        "{body}"
+    );
+    let res = spa_token(&app, "/auth/token", ELSEWHERE, &app_only).await;
+    assert_eq!(res.status(), 200);
+    // A web app's code redeemed cross-origin: 9002326.
+    let query = authorize_query(&web_request(&[]));
+    let res = browser.get(&query).await; // signed in already: SSO
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let code = reqwest::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code");
+    let res = spa_token(
+        &app,
+        &entra_token,
+        ELSEWHERE,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", RP_WEB),
+            ("client_secret", RP_WEB_SECRET),
+            ("code", &code),
+            ("redirect_uri", RP_WEB_CALLBACK),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(error_code(&body), 9_002_326, "{body}");
+}

@@ -130,13 +130,15 @@ pub(super) async fn grant(
         sid: row.session_id.clone(),
         code: Some(code),
     };
-    // Entra: a code redeemed for a SPA redirect URI gets a 24-hour refresh token.
-    let family = row.refresh_family_id.clone();
-    let plan = if client
+    // Entra: a code issued for a SPA redirect URI is redeemed by the SPA itself
+    // (cross-origin), and gets a 24-hour refresh token; any other code never is.
+    let spa = client
         .client
         .spa_redirect_uri_list()?
-        .contains(&row.redirect_uri)
-    {
+        .contains(&row.redirect_uri);
+    OAuthError::check_spa_redemption(spa, cx.request.cross_origin.as_deref())?;
+    let family = row.refresh_family_id.clone();
+    let plan = if spa {
         RefreshPlan::SpaFamily(family)
     } else {
         RefreshPlan::Family(family)

@@ -93,6 +93,27 @@ async fn dispatch(
             "The client is not allowed to use the {grant_type} grant."
         )));
     }
+    // Only single-page apps redeem tokens cross-origin, and only codes and refresh
+    // tokens (checked by those grants, which know whether theirs is a SPA's) — on the
+    // Entra and B2C paths, as Azure does; the short `/auth/token` does not check.
+    let short_path;
+    let context = if matches!(authority.flavour, Flavour::Short) {
+        short_path = RequestContext {
+            cross_origin: None,
+            ..context.clone()
+        };
+        &short_path
+    } else {
+        context
+    };
+    if let Some(origin) = &context.cross_origin
+        && !matches!(
+            request.grant,
+            GrantParams::AuthorizationCode(_) | GrantParams::RefreshToken(_)
+        )
+    {
+        return Err(OAuthError::cross_origin_not_spa(origin));
+    }
     let cx = GrantContext {
         state,
         authority,

@@ -140,6 +140,12 @@ pub(super) async fn grant(
         }
     };
     // Everything that can refuse the request is decided before the token is spent.
+    // A single-page app's refresh token (a family with a fixed end) is redeemed by
+    // the app itself, cross-origin; any other never is.
+    OAuthError::check_spa_redemption(
+        token.family_expires_at.is_some(),
+        cx.request.cross_origin.as_deref(),
+    )?;
     // Entra's refresh tokens are multi-resource: the request may name any resource
     // the client may reach, which `audience_for` checks as the other grants do.
     let granted = scope::parse(&token.scope)?;
