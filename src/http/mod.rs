@@ -11,6 +11,7 @@ mod csrf;
 mod discovery;
 mod error;
 mod flow;
+mod graph;
 mod health;
 mod login_api;
 mod login_page;
@@ -110,6 +111,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(discovery::jwks),
         );
     interactive_routes(cfg);
+    graph::routes(cfg);
 }
 
 /// Browser sign-in and what follows it: authorize, login form, SSO logout,
