@@ -19,7 +19,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/users", web::post().to(users::create))
                 .route("/users/{id}", web::get().to(users::get))
                 .route("/users/{id}", web::patch().to(users::update))
-                .route("/users/{id}", web::delete().to(users::delete)),
+                .route("/users/{id}", web::delete().to(users::delete))
+                .default_service(web::to(users::unknown)),
         );
     }
 }

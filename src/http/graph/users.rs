@@ -300,3 +300,17 @@ pub async fn delete(
     .await;
     answer(&state, &req, result).await
 }
+
+/// What this slice of Graph does not serve: Graph's answer for a segment it does not
+/// know (or a method the resource does not take).
+pub async fn unknown(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let segment = req
+        .path()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    GraphError::bad_query(format!("Resource not found for the segment '{segment}'."))
+        .respond(&state, &req)
+}
