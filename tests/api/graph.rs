@@ -158,6 +158,16 @@ async fn graph_tokens_carry_the_permissions_granted_to_the_client(backend: Backe
     );
     // An API does not accept a token for Graph.
     assert_eq!(app.verify(&token).await.status(), 401);
+
+    // The seed's grants are recorded once; a restart grants nothing twice.
+    let granted = app.audit_events("client.graph_granted").await;
+    assert_eq!(granted.len(), 2);
+    assert!(granted.iter().all(|e| e.actor.as_deref() == Some("seed")));
+    let (settings, fixture) = app.stop().await;
+    let app = spawn_with(settings, fixture).await;
+    assert_eq!(app.audit_events("client.graph_granted").await.len(), 2);
+    let token = admin_token(&app).await;
+    assert_eq!(claims(&token)["roles"], json!(["User.ReadWrite.All"]));
 }
 
 on_every_backend!(graph_refuses_missing_and_bad_tokens_and_missing_permissions);
@@ -353,6 +363,13 @@ async fn users_are_created_read_changed_and_deleted(backend: Backend) {
     .await;
     assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
 
+    let nick = app
+        .password_tokens("nick@contoso.onmicrosoft.com", STRONG_PASSWORD, "openid")
+        .await["access_token"]
+        .as_str()
+        .expect("the new user signs in")
+        .to_owned();
+    assert_eq!(app.verify(&nick).await.status(), 200);
     let (status, _) = graph(
         &app,
         reqwest::Method::DELETE,
@@ -362,6 +379,11 @@ async fn users_are_created_read_changed_and_deleted(backend: Backend) {
     )
     .await;
     assert_eq!(status, 204);
+    assert_eq!(
+        app.verify(&nick).await.status(),
+        401,
+        "a deleted user's token is refused"
+    );
     let (status, body) = get(&app, &format!("/v1.0/users/{id}"), &token).await;
     assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
     let (status, body) = graph(
@@ -418,6 +440,13 @@ async fn a_user_created_over_graph_signs_in_and_a_disabled_one_is_refused(backen
         .password_tokens("maria@contoso.com", "An0ther-Passw0rd", "openid")
         .await;
     assert!(tokens["access_token"].is_string(), "{tokens}");
+    let maria_graph = app
+        .password_tokens("maria@contoso.com", "An0ther-Passw0rd", "User.Read")
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(get(&app, "/v1.0/me", &maria_graph).await.0, 200);
 
     let (status, _) = graph(
         &app,
@@ -428,6 +457,8 @@ async fn a_user_created_over_graph_signs_in_and_a_disabled_one_is_refused(backen
     )
     .await;
     assert_eq!(status, 204);
+    let (status, body) = get(&app, "/v1.0/me", &maria_graph).await;
+    assert_graph_error(status, &body, 401, "InvalidAuthenticationToken");
     assert_eq!(
         app.verify(&access).await.status(),
         401,
