@@ -300,3 +300,17 @@ fn canonical(names: &[String]) -> Result<Vec<String>, DirectoryError> {
         })
         .collect()
 }
+
+/// Graph's `revokeSignInSessions`: the user's refresh tokens and SSO sessions end, in
+/// one transaction; returns how many of each.
+pub fn revoke_sign_in_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: i64,
+) -> Result<(usize, usize), DbError> {
+    conn.transaction(|conn| {
+        let refresh = crate::db::refresh_tokens::revoke_user(conn, user_id, now)?;
+        let sessions = crate::db::sessions::end_user(conn, user_id, now)?;
+        Ok((refresh, sessions))
+    })
+}

@@ -681,3 +681,45 @@ async fn graph_permissions_granted_from_the_cli_apply_to_the_next_token(backend:
             .any(|e| e.client_id.as_deref() == Some(WEB_APP))
     );
 }
+
+on_every_backend!(revoke_sign_in_sessions_ends_the_user_s_refresh_tokens);
+async fn revoke_sign_in_sessions_ends_the_user_s_refresh_tokens(backend: Backend) {
+    let app = spawn_graph_app(&backend).await;
+    let tokens = app.alice_tokens("openid offline_access").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let path = format!("/v1.0/users/{ALICE}/revokeSignInSessions");
+    let reader = app_token(&app, GRAPH_READER, GRAPH_READER_SECRET, GRAPH_DEFAULT).await;
+    let (status, body) = graph(&app, reqwest::Method::POST, &path, Some(&reader), None).await;
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
+    assert_eq!(
+        app.refresh(&refresh, &[]).await.status(),
+        200,
+        "still valid"
+    );
+
+    let tokens = app.alice_tokens("openid offline_access").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let admin = admin_token(&app).await;
+    let (status, body) = graph(&app, reqwest::Method::POST, &path, Some(&admin), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"@odata.context": format!("{PUBLIC_URL}/v1.0/$metadata#Edm.Boolean"), "value": true})
+    );
+    assert_oauth_error(app.refresh(&refresh, &[]).await, 400, "invalid_grant").await;
+    // Alice signs in again as before.
+    assert!(app.alice_tokens("openid").await["access_token"].is_string());
+    let revoked = app.audit_events("user.sessions_revoked").await;
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].user_id.as_deref(), Some(ALICE_OID));
+    assert_eq!(revoked[0].actor.as_deref(), Some(GRAPH_ADMIN));
+    let (status, body) = graph(
+        &app,
+        reqwest::Method::POST,
+        "/v1.0/users/nobody@contoso.com/revokeSignInSessions",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
+}

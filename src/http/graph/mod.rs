@@ -20,6 +20,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/users/{id}", web::get().to(users::get))
                 .route("/users/{id}", web::patch().to(users::update))
                 .route("/users/{id}", web::delete().to(users::delete))
+                .route(
+                    "/users/{id}/revokeSignInSessions",
+                    web::post().to(users::revoke_sign_in_sessions),
+                )
                 .default_service(web::to(users::unknown)),
         );
     }

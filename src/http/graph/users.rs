@@ -314,3 +314,35 @@ pub async fn unknown(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
     GraphError::bad_query(format!("Resource not found for the segment '{segment}'."))
         .respond(&state, &req)
 }
+
+/// `POST /users/{id}/revokeSignInSessions`: the user's refresh tokens and SSO sessions
+/// end (access tokens run out on their own, as in Entra).
+pub async fn revoke_sign_in_sessions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.has_role(&WRITE_ALL))?;
+        let target = find(&state, &caller, id.into_inner()).await?;
+        let (uid, now) = (target.id.clone(), state.clock.now());
+        let (refresh, sessions) = state
+            .db(move |c| graph_dir::revoke_sign_in_sessions(c, &uid, now))
+            .await?;
+        let event = event(
+            &state,
+            &req,
+            &caller,
+            kind::USER_SESSIONS_REVOKED,
+            &target.id,
+        )
+        .detail("refresh_tokens", refresh as i64)
+        .detail("sessions", sessions as i64);
+        state.audit.record(event).await;
+        let context = format!("{}/v1.0/$metadata#Edm.Boolean", base_url(&state, &req));
+        Ok(no_store(StatusCode::OK).json(json!({"@odata.context": context, "value": true})))
+    }
+    .await;
+    answer(&state, &req, result).await
+}
