@@ -104,6 +104,9 @@ pub struct SeedClient {
     pub grant_types: Option<Vec<String>>,
     #[serde(default)]
     pub app_roles: Vec<String>,
+    /// Microsoft Graph application permissions (`User.ReadWrite.All`, ...).
+    #[serde(default)]
+    pub graph_permissions: Vec<String>,
     pub tenant: Option<String>,
     /// Entra's optionalClaims: `{ access_token = [...], id_token = [...] }`.
     pub optional_claims: Option<OptionalClaims>,
@@ -272,6 +275,7 @@ pub fn apply(
                     report.events.push(event);
                 }
             }
+            seed_graph_permissions(conn, c, &tenant.id, now, &mut report)?;
             continue;
         }
         if !c.public && c.secret.is_none() {
@@ -297,6 +301,7 @@ pub fn apply(
             .client(&c.client_id)
             .detail("public", c.public);
         report.events.push(event);
+        seed_graph_permissions(conn, c, &tenant.id, now, &mut report)?;
     }
     // After the clients: a tenant's default client is usually one of this file's.
     for (tenant, client_id) in default_clients {
@@ -311,4 +316,28 @@ pub fn apply(
             .push(seed_event(kind::CLIENT_DEFAULT_SET, &tenant.id).client(client_id));
     }
     Ok(report)
+}
+
+/// Grants the client's Graph permissions that it does not hold yet (every start, so
+/// a permission added to the file is granted to a client that exists).
+fn seed_graph_permissions(
+    conn: &mut DbConnection,
+    c: &SeedClient,
+    tenant_id: &str,
+    now: i64,
+    report: &mut SeedReport,
+) -> DirectoryResult<()> {
+    if c.graph_permissions.is_empty() {
+        return Ok(());
+    }
+    let added =
+        crate::graph::directory::grant_permissions(conn, &c.client_id, &c.graph_permissions, now)
+            .map_err(|e| DirectoryError::Invalid(format!("seed client {}: {e}", c.client_id)))?;
+    if !added.is_empty() {
+        let event = seed_event(kind::CLIENT_GRAPH_GRANTED, tenant_id)
+            .client(&c.client_id)
+            .detail("permissions", added.join(" "));
+        report.events.push(event);
+    }
+    Ok(())
 }

@@ -33,7 +33,7 @@
 //! | `sign_in` | `sign_in.password` (`detail.via`: `password_grant`, `auth_login`, `login_form`), `sign_in.sign_up` |
 //! | `token` | `token.issued` (`detail`: `grant_type`, `scope`, `audience`, `jti`), `token.refused` |
 //! | `revocation` | `token.revoked` (`/revoke`), `refresh_family.revoked` (`reason`: `reuse`, `user_disabled_or_deleted`), `code.reused` (tokens of the code revoked) |
-//! | `admin` | `tenant.created`, `user.created`, `user.imported`, `user.password_set`, `user.disabled`, `user.enabled`, `user.deleted`, `group.created`, `client.created`, `client.deleted`, `client.default_set`, `client.claims_set` |
+//! | `admin` | `tenant.created`, `user.created`, `user.imported`, `user.password_set`, `user.updated` (names changed over Graph), `user.sessions_revoked` (Graph's `revokeSignInSessions`), `user.disabled`, `user.enabled`, `user.deleted`, `group.created`, `client.created`, `client.deleted`, `client.default_set`, `client.claims_set`, `client.graph_granted`, `client.graph_revoked` (`detail.permissions`) |
 //! | `key` | `key.created` (first start), `key.rotated` |
 //! | `lockout` | `account.locked` (`oauth::sign_in`), `account.unlocked` (`localidp user unlock`) |
 //! | `api_key` | `api_key.created`, `api_key.revoked` (the CLI), `api_key.used` (`oauth::api_key`, once a minute per key) |
@@ -63,6 +63,8 @@ pub mod kind {
     pub const USER_CREATED: &str = "user.created";
     pub const USER_IMPORTED: &str = "user.imported";
     pub const USER_PASSWORD_SET: &str = "user.password_set";
+    pub const USER_UPDATED: &str = "user.updated";
+    pub const USER_SESSIONS_REVOKED: &str = "user.sessions_revoked";
     pub const USER_DISABLED: &str = "user.disabled";
     pub const USER_ENABLED: &str = "user.enabled";
     pub const USER_DELETED: &str = "user.deleted";
@@ -71,6 +73,8 @@ pub mod kind {
     pub const CLIENT_DELETED: &str = "client.deleted";
     pub const CLIENT_DEFAULT_SET: &str = "client.default_set";
     pub const CLIENT_CLAIMS_SET: &str = "client.claims_set";
+    pub const CLIENT_GRAPH_GRANTED: &str = "client.graph_granted";
+    pub const CLIENT_GRAPH_REVOKED: &str = "client.graph_revoked";
     pub const KEY_CREATED: &str = "key.created";
     pub const KEY_ROTATED: &str = "key.rotated";
     pub const ACCOUNT_LOCKED: &str = "account.locked";

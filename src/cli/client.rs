@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::directory::{self, DirectoryError, NewClient, RedirectUris, admin};
+use crate::graph::directory as graph_dir;
 use crate::oauth::claims::policy::ClaimsConfig;
 
 #[derive(Subcommand)]
@@ -80,6 +81,24 @@ pub(super) enum ClientCommand {
     ShowClaims {
         /// The client id.
         client_id: String,
+    },
+    /// Grant Microsoft Graph application permissions (User.Read.All,
+    /// User.ReadWrite.All, Group.Read.All, Group.ReadWrite.All, Directory.Read.All,
+    /// Application.ReadWrite.All): the roles of the client's app-only tokens for Graph.
+    GrantGraph {
+        /// The client id (a confidential client).
+        client_id: String,
+        /// One or more permissions.
+        #[arg(required = true)]
+        permissions: Vec<String>,
+    },
+    /// Withdraw Microsoft Graph application permissions.
+    RevokeGraph {
+        /// The client id.
+        client_id: String,
+        /// One or more permissions.
+        #[arg(required = true)]
+        permissions: Vec<String>,
     },
     /// Delete a client.
     Delete {
@@ -199,6 +218,31 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
                     optional_claims: client.optional_claims()?,
                     claims_mapping: client.claims_mapping()?,
                 });
+            }
+            ClientCommand::GrantGraph {
+                client_id,
+                permissions,
+            } => {
+                let added = graph_dir::grant_permissions(conn, &client_id, &permissions, now)?;
+                let event = client_event(conn, kind::CLIENT_GRAPH_GRANTED, &client_id)
+                    .detail("permissions", added.join(" "));
+                record(conn, settings, event);
+                let held = crate::db::graph_permissions::list(conn, &client_id)?;
+                println!("Graph permissions of {client_id}: {}", held.join(" "));
+            }
+            ClientCommand::RevokeGraph {
+                client_id,
+                permissions,
+            } => {
+                let n = graph_dir::revoke_permissions(conn, &client_id, &permissions)?;
+                let event = client_event(conn, kind::CLIENT_GRAPH_REVOKED, &client_id)
+                    .detail("permissions", permissions.join(" "));
+                record(conn, settings, event);
+                let held = crate::db::graph_permissions::list(conn, &client_id)?;
+                println!(
+                    "{n} withdrawn; Graph permissions of {client_id}: {}",
+                    held.join(" ")
+                );
             }
             ClientCommand::Delete { client_id } => {
                 let event = client_event(conn, kind::CLIENT_DELETED, &client_id);

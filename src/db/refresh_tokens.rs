@@ -152,3 +152,15 @@ pub fn purge_expired(conn: &mut DbConnection, now: i64) -> DbResult<usize> {
             .execute(conn)?,
     )
 }
+
+/// Revokes every refresh token of the user that is not revoked yet (Graph's
+/// `revokeSignInSessions`); their access tokens run out on their own, as in Entra.
+pub fn revoke_user(conn: &mut DbConnection, user_id: &str, now: i64) -> DbResult<usize> {
+    Ok(diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?)
+}

@@ -227,3 +227,13 @@ diesel::table! {
         detail -> Text,
     }
 }
+
+// Microsoft Graph application permissions (migration 2026-12-01-000012_graph_permissions).
+
+diesel::table! {
+    graph_permissions (client_id, permission) {
+        client_id -> Text,
+        permission -> Text,
+        granted_at -> BigInt,
+    }
+}

@@ -68,3 +68,14 @@ pub fn purge_expired(conn: &mut DbConnection, now: i64, idle: i64) -> DbResult<u
     )
     .execute(conn)?)
 }
+
+/// Ends every SSO session of the user; returns how many were open.
+pub fn end_user(conn: &mut DbConnection, user_id: &str, now: i64) -> DbResult<usize> {
+    Ok(diesel::update(
+        sso_sessions::table
+            .filter(sso_sessions::user_id.eq(user_id))
+            .filter(sso_sessions::ended_at.is_null()),
+    )
+    .set(sso_sessions::ended_at.eq(now))
+    .execute(conn)?)
+}

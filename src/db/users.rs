@@ -228,3 +228,112 @@ pub fn group_ids(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<String>
         .select(groups::id)
         .load(conn)?)
 }
+
+/// A property a directory listing filters on (Graph's `$filter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserField {
+    DisplayName,
+    /// The email address.
+    Mail,
+    /// The user name, else the email address (Entra's `userPrincipalName`).
+    UserPrincipalName,
+}
+
+/// One condition of a listing; all of a listing's conditions must hold. Values
+/// compare without case, as Graph's do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserCondition {
+    Equals(UserField, String),
+    StartsWith(UserField, String),
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// One page of the tenant's users in id order, after `after_id` (exclusive): a page
+/// never repeats or skips a user that exists throughout the paging, whatever is
+/// added or removed meanwhile, and costs the same at any depth (primary-key seek).
+pub fn page(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    conditions: &[UserCondition],
+    after_id: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<User>> {
+    let mut query = users::table
+        .filter(users::tenant_id.eq(tenant_id.to_owned()))
+        .select(User::as_select())
+        .into_boxed();
+    if let Some(after) = after_id {
+        query = query.filter(users::id.gt(after.to_owned()));
+    }
+    for condition in conditions {
+        query = match condition {
+            UserCondition::Equals(field, value) => {
+                let v = value.trim().to_lowercase();
+                match field {
+                    UserField::DisplayName => query.filter(lower(users::display_name).eq(v)),
+                    UserField::Mail => query.filter(users::email_normalized.eq(v)),
+                    UserField::UserPrincipalName => query.filter(
+                        users::username_normalized
+                            .eq(v.clone())
+                            .or(users::username_normalized
+                                .is_null()
+                                .and(users::email_normalized.eq(v))),
+                    ),
+                }
+            }
+            UserCondition::StartsWith(field, value) => {
+                let escaped = value
+                    .trim_start()
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                let p = format!("{escaped}%");
+                match field {
+                    UserField::DisplayName => {
+                        query.filter(lower(users::display_name).like(p).escape('\\'))
+                    }
+                    UserField::Mail => query.filter(users::email_normalized.like(p).escape('\\')),
+                    UserField::UserPrincipalName => query.filter(
+                        users::username_normalized.like(p.clone()).escape('\\').or(
+                            users::username_normalized
+                                .is_null()
+                                .and(users::email_normalized.like(p).escape('\\')),
+                        ),
+                    ),
+                }
+            }
+        };
+    }
+    Ok(query.order(users::id.asc()).limit(limit).load(conn)?)
+}
+
+/// Changes to a user's names; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct NameChanges {
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+}
+
+pub fn update_names(
+    conn: &mut DbConnection,
+    id: &str,
+    changes: &NameChanges,
+    now: i64,
+) -> DbResult<()> {
+    let user = find(conn, id)?.ok_or(DbError::NotFound)?;
+    let n = diesel::update(users::table.find(id))
+        .set((
+            users::display_name.eq(changes.display_name.clone().unwrap_or(user.display_name)),
+            users::given_name.eq(changes.given_name.clone().or(user.given_name)),
+            users::family_name.eq(changes.family_name.clone().or(user.family_name)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}

@@ -12,6 +12,7 @@ mod csrf;
 mod discovery;
 mod error;
 mod flow;
+mod graph;
 mod health;
 mod login_api;
 mod login_page;
@@ -122,6 +123,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         cfg.route(path, web::method(Method::OPTIONS).to(cors::token_preflight));
     }
     interactive_routes(cfg);
+    graph::routes(cfg);
 }
 
 /// Browser sign-in and what follows it: authorize, login form, SSO logout,

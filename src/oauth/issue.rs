@@ -327,7 +327,15 @@ pub async fn app_token(
     audience: String,
     scope: &RequestedScope,
 ) -> Result<Issued, OAuthError> {
-    let roles = client.client.app_role_list()?;
+    // Graph's roles are the Graph permissions granted to the client, not its app roles.
+    let roles = if crate::graph::permissions::is_graph(&audience) {
+        let id = client.client.client_id.clone();
+        state
+            .db(move |c| crate::db::graph_permissions::list(c, &id))
+            .await?
+    } else {
+        client.client.app_role_list()?
+    };
     app_token_with_roles(state, authority, client, audience, scope, roles).await
 }
 

@@ -3,6 +3,7 @@
 //! is an application's client id or `api://{client id}`.
 
 use super::OAuthError;
+use crate::graph::permissions as graph;
 
 pub const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
@@ -130,6 +131,13 @@ pub fn parse(raw: &str) -> Result<RequestedScope, OAuthError> {
             }
         }
     }
+    // Entra reads permissions named without a resource as Graph's.
+    if scope.resource.is_none()
+        && !scope.permissions.is_empty()
+        && scope.permissions.iter().all(|p| graph::is_delegated(p))
+    {
+        scope.resource = Some(graph::GRAPH_APP_ID.to_owned());
+    }
     Ok(scope)
 }
 
@@ -196,6 +204,16 @@ mod tests {
                 .redeemable_under(&granted)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn graph_permissions_without_a_resource_are_graphs() {
+        let s = parse("openid User.Read").unwrap();
+        assert_eq!(s.resource.as_deref(), Some(graph::GRAPH_APP_ID));
+        assert_eq!(s.access_token_scp().as_deref(), Some("User.Read"));
+        let s = parse("https://graph.microsoft.com/.default").unwrap();
+        assert_eq!(s.resource.as_deref(), Some(graph::GRAPH_URI));
+        assert_eq!(parse("Tasks.Read").unwrap().resource, None);
     }
 
     #[test]

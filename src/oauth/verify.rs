@@ -158,7 +158,11 @@ async fn verify_uncached(
         .audiences(&tenant.id)
         .await
         .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
-    if !audiences.contains(super::scope::resource_client_id(&claims.aud)) {
+    // Graph is a resource of every tenant; `/auth/verify` refuses its tokens in
+    // `check_served`, as an API must not accept a token meant for Graph.
+    if !audiences.contains(super::scope::resource_client_id(&claims.aud))
+        && !crate::graph::permissions::is_graph(&claims.aud)
+    {
         return Err(invalid(
             "The token is for an audience this tenant does not know.",
         ));
@@ -192,6 +196,11 @@ pub fn check_served(
     if !serves(state, &verified.tenant) {
         return Err(invalid(
             "The token belongs to a tenant this endpoint does not serve (see verify_tenants).",
+        ));
+    }
+    if crate::graph::permissions::is_graph(&verified.claims.aud) {
+        return Err(invalid(
+            "The token is for Microsoft Graph, not for an application of this tenant.",
         ));
     }
     let same = |a: &str, b: &str| {

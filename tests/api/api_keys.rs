@@ -408,6 +408,15 @@ async fn a_clients_key_is_exchanged_for_an_app_token_with_the_keys_roles(backend
     let who: Value = app.verify(&at).await.json().await.unwrap();
     assert_eq!(who["auth_method"], "bearer");
     assert_eq!(who["roles"], json!(["Tasks.Read.All"]));
+    // For Microsoft Graph a key's roles (app roles) are no Graph permissions.
+    let res = exchange(&app, &key, "https://graph.microsoft.com/.default", &[]).await;
+    assert_eq!(res.status(), 200);
+    let graph = claims(s(&res.json::<Value>().await.unwrap()["access_token"]));
+    assert_eq!(graph["aud"], "https://graph.microsoft.com");
+    assert!(
+        graph.get("roles").is_none_or(|r| r == &json!([])),
+        "{graph}"
+    );
     // The same client may name itself; another may not use the key.
     let mine = [("client_id", WEB_APP), ("client_secret", WEB_APP_SECRET)];
     assert_eq!(exchange(&app, &key, &scope, &mine).await.status(), 200);

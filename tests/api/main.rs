@@ -11,6 +11,7 @@ mod cli;
 mod client_credentials;
 mod discovery;
 mod exchange;
+mod graph;
 mod helpers;
 mod interop;
 mod interop_azure;

@@ -91,15 +91,16 @@ pub(super) async fn grant(
             }
             let audience =
                 resolve_audience(state, &authority.tenant.id, &client.client, &requested).await?;
-            issue::app_token_with_roles(
-                state,
-                authority,
-                &client,
-                audience,
-                &requested,
-                principal.roles,
-            )
-            .await
+            // A key's roles are app roles of its application, not Graph permissions: a
+            // token for Graph from a key carries none, so a key never reaches further
+            // into the directory than `client grant-graph` allowed.
+            let roles = if crate::graph::permissions::is_graph(&audience) {
+                Vec::new()
+            } else {
+                principal.roles
+            };
+            issue::app_token_with_roles(state, authority, &client, audience, &requested, roles)
+                .await
         }
         KeyOwner::User(mut profile) => {
             if let Some(p) = requested

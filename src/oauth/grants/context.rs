@@ -3,6 +3,7 @@
 
 use crate::audit::RequestContext;
 use crate::db::clients::Client;
+use crate::graph::permissions as graph;
 use crate::oauth::OAuthError;
 use crate::oauth::authority::Authority;
 use crate::oauth::client_auth::{AuthenticatedClient, ClientAuthMethod};
@@ -39,10 +40,15 @@ impl GrantContext<'_> {
         &self,
         audience: String,
         profile: &UserProfile,
-        scope: RequestedScope,
+        mut scope: RequestedScope,
         refresh: RefreshPlan,
         context: IdTokenContext,
     ) -> Result<Issued, OAuthError> {
+        // A user's `.default` for Graph: the permission every Entra app is registered
+        // with, `User.Read` (sign in and read the user's profile).
+        if scope.resource.as_deref().is_some_and(graph::is_graph) && scope.permissions.is_empty() {
+            scope.permissions.push("User.Read".to_owned());
+        }
         issue::user_tokens(
             self.state,
             UserTokens {
@@ -72,6 +78,15 @@ pub(crate) async fn resolve_audience(
     };
     if resource == &client.client_id {
         return Ok(resource.clone());
+    }
+    // Graph, a resource of every tenant: `aud` as the scope named it (its URI or its
+    // app id), as Entra issues it.
+    if graph::is_graph(resource) {
+        return Ok(if resource.eq_ignore_ascii_case(graph::GRAPH_URI) {
+            graph::GRAPH_URI.to_owned()
+        } else {
+            graph::GRAPH_APP_ID.to_owned()
+        });
     }
     let audiences = state.directory.audiences(tenant_id).await?;
     if audiences.contains(resource) {

@@ -1,0 +1,316 @@
+//! What Graph's user writes do to the directory: the request bodies, and the blocking
+//! steps (call them from a blocking thread). Passwords arrive here already hashed;
+//! disabling and deleting go through `db::users::set_disabled` and `db::users::delete`,
+//! as `localidp user disable|delete` do, so the token status refuses the user's tokens.
+
+use diesel::Connection;
+use serde::Deserialize;
+
+use crate::db::users::{self, NameChanges, User};
+use crate::db::{DbConnection, DbError};
+use crate::directory::users::{NewUser, create_user};
+use crate::directory::{self, DirectoryError};
+
+/// `passwordProfile`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordProfile {
+    pub password: Option<String>,
+    /// Accepted; localidp has no forced password change yet.
+    pub force_change_password_next_sign_in: Option<bool>,
+}
+
+/// B2C's `identities` entry.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    pub sign_in_type: String,
+    pub issuer: Option<String>,
+    pub issuer_assigned_id: String,
+}
+
+/// The body of `POST /users` (properties localidp does not keep are ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateUser {
+    pub account_enabled: Option<bool>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub mail: Option<String>,
+    pub mail_nickname: Option<String>,
+    pub user_principal_name: Option<String>,
+    pub password_profile: Option<PasswordProfile>,
+    pub identities: Option<Vec<Identity>>,
+}
+
+/// The body of `PATCH /users/{id}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateUser {
+    pub account_enabled: Option<bool>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub password_profile: Option<PasswordProfile>,
+}
+
+/// Why a write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{0}")]
+    Invalid(String),
+    /// Another user has this value of the property.
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<DirectoryError> for WriteError {
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::Invalid(m) => WriteError::Invalid(m),
+            DirectoryError::Conflict(_) => WriteError::Duplicate("userPrincipalName"),
+            DirectoryError::NotFound(_) => WriteError::NotFound,
+            DirectoryError::Db(e) => WriteError::Db(e),
+            DirectoryError::Hash(e) => WriteError::Db(DbError::Unavailable(e.to_string())),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for WriteError {
+    fn from(e: diesel::result::Error) -> Self {
+        WriteError::Db(e.into())
+    }
+}
+
+fn trimmed(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The user with this object id, else this user principal name, in the tenant.
+pub fn find(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    id_or_upn: &str,
+) -> Result<Option<User>, DbError> {
+    if let Some(u) = users::find(conn, id_or_upn)?.filter(|u| u.tenant_id == tenant_id) {
+        return Ok(Some(u));
+    }
+    users::find_by_sign_in_name(conn, tenant_id, id_or_upn)
+}
+
+/// Who a new user is from `userPrincipalName`, `mail` and `identities`: their email
+/// address and user name.
+fn sign_in_names(body: &CreateUser) -> Result<(Option<String>, Option<String>), WriteError> {
+    let mut email = trimmed(&body.mail);
+    let mut username = trimmed(&body.user_principal_name);
+    for identity in body.identities.iter().flatten() {
+        let id = identity.issuer_assigned_id.trim().to_owned();
+        match identity.sign_in_type.as_str() {
+            "emailAddress" if email.is_none() => email = Some(id),
+            "userName" if username.is_none() => username = Some(id),
+            "emailAddress" | "userName" | "userPrincipalName" => {}
+            other => {
+                return Err(WriteError::Invalid(format!(
+                    "The signInType '{other}' is not supported; use emailAddress or userName."
+                )));
+            }
+        }
+    }
+    if email.is_none() && username.is_none() {
+        return Err(WriteError::Invalid(
+            "Property 'userPrincipalName' (or an identity) is required to create a user.".into(),
+        ));
+    }
+    Ok((email, username))
+}
+
+/// Checks a create request before its password is hashed.
+pub fn validate_create(body: &CreateUser) -> Result<(), WriteError> {
+    if trimmed(&body.display_name).is_none() {
+        return Err(WriteError::Invalid(
+            "Property 'displayName' is required to create a user.".into(),
+        ));
+    }
+    sign_in_names(body)?;
+    if body
+        .password_profile
+        .as_ref()
+        .and_then(|p| p.password.as_deref())
+        .is_none_or(str::is_empty)
+    {
+        return Err(WriteError::Invalid(
+            "Property 'passwordProfile' with a password is required to create a user.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates the user with an already hashed password; a second user with the same
+/// user principal name or email address is a duplicate.
+pub fn create(
+    conn: &mut DbConnection,
+    hasher: &crate::crypto::password::PasswordHasher,
+    tenant_id: &str,
+    body: &CreateUser,
+    password_hash: String,
+    now: i64,
+) -> Result<User, WriteError> {
+    let (email, username) = sign_in_names(body)?;
+    let tenant = directory::tenant(conn, tenant_id)?;
+    conn.transaction(|conn| {
+        for (name, property) in [(&username, "userPrincipalName"), (&email, "mail")] {
+            if let Some(n) = name
+                && users::find_by_sign_in_name(conn, tenant_id, n)?.is_some()
+            {
+                return Err(WriteError::Duplicate(property));
+            }
+        }
+        let new = NewUser {
+            email,
+            username,
+            password_hash: Some(password_hash),
+            display_name: trimmed(&body.display_name),
+            given_name: trimmed(&body.given_name),
+            family_name: trimmed(&body.surname),
+            disabled: body.account_enabled == Some(false),
+            ..Default::default()
+        };
+        // No password in `new`: nothing is hashed on this thread.
+        Ok(create_user(conn, hasher, &tenant, &new, now)?)
+    })
+}
+
+/// What an update changed, for the audit log.
+#[derive(Debug, Default)]
+pub struct Updated {
+    pub names: bool,
+    pub password: bool,
+    /// `Some(disabled)` when `accountEnabled` changed.
+    pub disabled: Option<bool>,
+}
+
+/// Applies an update in one transaction; the password comes hashed.
+pub fn update(
+    conn: &mut DbConnection,
+    user: &User,
+    body: &UpdateUser,
+    password_hash: Option<String>,
+    now: i64,
+) -> Result<Updated, WriteError> {
+    let changes = NameChanges {
+        display_name: trimmed(&body.display_name),
+        given_name: trimmed(&body.given_name),
+        family_name: trimmed(&body.surname),
+    };
+    if body.display_name.is_some() && changes.display_name.is_none() {
+        return Err(WriteError::Invalid(
+            "Invalid value specified for property 'displayName' of resource 'User'.".into(),
+        ));
+    }
+    conn.transaction(|conn| {
+        let mut done = Updated::default();
+        if changes.display_name.is_some()
+            || changes.given_name.is_some()
+            || changes.family_name.is_some()
+        {
+            users::update_names(conn, &user.id, &changes, now)?;
+            done.names = true;
+        }
+        if let Some(hash) = &password_hash {
+            users::set_password_hash(conn, &user.id, hash, now)?;
+            done.password = true;
+        }
+        if let Some(enabled) = body.account_enabled
+            && enabled == user.is_disabled()
+        {
+            users::set_disabled(conn, &user.id, !enabled, now)?;
+            done.disabled = Some(!enabled);
+        }
+        Ok(done)
+    })
+}
+
+/// Grants Graph application permissions to a client (CLI and seed file): the names
+/// are checked against [`APPLICATION_PERMISSIONS`](crate::graph::permissions) and
+/// written in Graph's spelling. Returns those newly granted.
+pub fn grant_permissions(
+    conn: &mut DbConnection,
+    client_id: &str,
+    names: &[String],
+    now: i64,
+) -> Result<Vec<String>, DirectoryError> {
+    let permissions = canonical(names)?;
+    let client = crate::db::clients::find(conn, client_id)?
+        .ok_or_else(|| DirectoryError::NotFound(format!("client {client_id}")))?;
+    if client.is_public() {
+        return Err(DirectoryError::Invalid(format!(
+            "client {client_id} is public: application permissions need a confidential client"
+        )));
+    }
+    Ok(crate::db::graph_permissions::grant(
+        conn,
+        client_id,
+        &permissions,
+        now,
+    )?)
+}
+
+/// Withdraws Graph application permissions; returns how many were held.
+pub fn revoke_permissions(
+    conn: &mut DbConnection,
+    client_id: &str,
+    names: &[String],
+) -> Result<usize, DirectoryError> {
+    let permissions = canonical(names)?;
+    crate::db::clients::find(conn, client_id)?
+        .ok_or_else(|| DirectoryError::NotFound(format!("client {client_id}")))?;
+    Ok(crate::db::graph_permissions::revoke(
+        conn,
+        client_id,
+        &permissions,
+    )?)
+}
+
+fn canonical(names: &[String]) -> Result<Vec<String>, DirectoryError> {
+    use crate::graph::permissions::{APPLICATION_PERMISSIONS, application_permission};
+    if names.is_empty() {
+        return Err(DirectoryError::Invalid(
+            "name at least one permission".into(),
+        ));
+    }
+    names
+        .iter()
+        .map(|n| {
+            application_permission(n.trim())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    DirectoryError::Invalid(format!(
+                        "{n:?} is not a Graph application permission localidp knows (one of {})",
+                        APPLICATION_PERMISSIONS.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Graph's `revokeSignInSessions`: the user's refresh tokens and SSO sessions end, in
+/// one transaction; returns how many of each.
+pub fn revoke_sign_in_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: i64,
+) -> Result<(usize, usize), DbError> {
+    conn.transaction(|conn| {
+        let refresh = crate::db::refresh_tokens::revoke_user(conn, user_id, now)?;
+        let sessions = crate::db::sessions::end_user(conn, user_id, now)?;
+        Ok((refresh, sessions))
+    })
+}

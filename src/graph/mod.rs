@@ -1,0 +1,8 @@
+//! The directory as Microsoft Graph v1.0 shows it: Graph as a resource of every
+//! tenant, its permissions, the OData options of its lists and its `user` shape. The
+//! HTTP handlers are in `http::graph`.
+
+pub mod directory;
+pub mod odata;
+pub mod permissions;
+pub mod user;

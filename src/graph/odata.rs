@@ -1,0 +1,220 @@
+//! The OData query options of Graph's lists: `$top`, `$skiptoken`, `$select` and a
+//! `$filter` of `eq` and `startswith` joined by `and`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::db::users::{UserCondition, UserField};
+
+/// Graph's page size when `$top` is not given, and the largest it takes.
+pub const DEFAULT_TOP: i64 = 100;
+pub const MAX_TOP: i64 = 999;
+
+/// The query options of a list request.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub top: i64,
+    /// The last id of the previous page, from `$skiptoken`.
+    pub after_id: Option<String>,
+    /// Properties asked for with `$select`, as written.
+    pub select: Option<Vec<String>>,
+    pub conditions: Vec<UserCondition>,
+    /// The options as received but `$skiptoken`, for the next page's link.
+    pub carried: Vec<(String, String)>,
+}
+
+/// The `$skiptoken` that continues after this id (opaque to callers).
+pub fn skiptoken(last_id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("u1:{last_id}"))
+}
+
+fn after_id(token: &str) -> Result<String, String> {
+    let bad = || "The $skiptoken is not valid.".to_owned();
+    let raw = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    text.strip_prefix("u1:")
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .map(str::to_owned)
+        .ok_or_else(bad)
+}
+
+/// Reads the options of a list request; an option it does not know is ignored, as
+/// Graph ignores what it does not use, but one it cannot use is an error.
+pub fn parse_list(query: &str) -> Result<ListQuery, String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|_| "The query string is malformed.")?;
+    let mut q = ListQuery {
+        top: DEFAULT_TOP,
+        ..Default::default()
+    };
+    for (name, value) in pairs {
+        match name.to_ascii_lowercase().as_str() {
+            "$top" | "top" => {
+                q.top = value
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|t| (1..=MAX_TOP).contains(t))
+                    .ok_or_else(|| {
+                        format!("Invalid page size specified: '{value}'. Must be between 1 and {MAX_TOP} inclusive.")
+                    })?;
+            }
+            "$skiptoken" => {
+                q.after_id = Some(after_id(&value)?);
+                continue;
+            }
+            "$select" | "select" => q.select = Some(parse_select(&value)?),
+            "$filter" | "filter" => q.conditions = parse_filter(&value)?,
+            _ => {}
+        }
+        q.carried.push((name, value));
+    }
+    Ok(q)
+}
+
+/// `$select` alone (a single object's request).
+pub fn parse_select_only(query: &str) -> Result<Option<Vec<String>>, String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|_| "The query string is malformed.")?;
+    pairs
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("$select") || n.eq_ignore_ascii_case("select"))
+        .map(|(_, v)| parse_select(v))
+        .transpose()
+}
+
+fn parse_select(value: &str) -> Result<Vec<String>, String> {
+    let props: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if props.is_empty() {
+        return Err("The $select option is empty.".into());
+    }
+    Ok(props)
+}
+
+fn field(name: &str) -> Result<UserField, String> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "displayname" => Ok(UserField::DisplayName),
+        "mail" => Ok(UserField::Mail),
+        "userprincipalname" => Ok(UserField::UserPrincipalName),
+        _ => Err(format!(
+            "Unsupported or invalid query filter clause specified for property '{}' of resource 'User'.",
+            name.trim()
+        )),
+    }
+}
+
+/// A quoted OData string at the start of `s` ('' is a quote); the value and the rest.
+fn string_literal(s: &str) -> Result<(String, &str), String> {
+    let bad = || "A string in $filter is not closed.".to_owned();
+    let body = s
+        .trim_start()
+        .strip_prefix('\'')
+        .ok_or_else(|| "A value in $filter must be a quoted string ('...').".to_owned())?;
+    let mut value = String::new();
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            if matches!(chars.peek(), Some((_, '\''))) {
+                chars.next();
+                value.push('\'');
+            } else {
+                return Ok((value, &body[i + 1..]));
+            }
+        } else {
+            value.push(c);
+        }
+    }
+    Err(bad())
+}
+
+/// `a eq 'x' and startswith(b,'y')`.
+pub fn parse_filter(filter: &str) -> Result<Vec<UserCondition>, String> {
+    let mut conditions = Vec::new();
+    let mut rest = filter.trim();
+    loop {
+        let (condition, after) = if let Some(args) = strip_keyword(rest, "startswith") {
+            let args = args
+                .trim_start()
+                .strip_prefix('(')
+                .ok_or("startswith takes (property, 'value').")?;
+            let (prop, args) = args
+                .split_once(',')
+                .ok_or("startswith takes (property, 'value').")?;
+            let (value, after) = string_literal(args)?;
+            let after = after
+                .trim_start()
+                .strip_prefix(')')
+                .ok_or("startswith takes (property, 'value').")?;
+            (UserCondition::StartsWith(field(prop)?, value), after)
+        } else {
+            let (prop, after) = rest
+                .split_once(char::is_whitespace)
+                .ok_or_else(|| format!("Invalid filter clause: {filter}"))?;
+            let after = strip_keyword(after.trim_start(), "eq").ok_or_else(|| {
+                format!(
+                    "Invalid filter clause: only eq, startswith and 'and' are supported: {filter}"
+                )
+            })?;
+            let (value, after) = string_literal(after)?;
+            (UserCondition::Equals(field(prop)?, value), after)
+        };
+        conditions.push(condition);
+        let after = after.trim();
+        if after.is_empty() {
+            return Ok(conditions);
+        }
+        rest = strip_keyword(after, "and")
+            .ok_or_else(|| format!("Invalid filter clause: only 'and' joins conditions: {filter}"))?
+            .trim_start();
+    }
+}
+
+/// `s` after a leading keyword (any case) that is followed by a non-identifier.
+fn strip_keyword<'a>(s: &'a str, keyword: &str) -> Option<&'a str> {
+    let head = s.get(..keyword.len())?;
+    let rest = &s[keyword.len()..];
+    let ends = rest
+        .chars()
+        .next()
+        .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+    (head.eq_ignore_ascii_case(keyword) && ends).then_some(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_of_eq_startswith_and() {
+        let c = parse_filter("startswith(displayName,'Al') and mail eq 'o''neil@x.com'").unwrap();
+        assert_eq!(
+            c,
+            vec![
+                UserCondition::StartsWith(UserField::DisplayName, "Al".into()),
+                UserCondition::Equals(UserField::Mail, "o'neil@x.com".into()),
+            ]
+        );
+        assert!(parse_filter("displayName ne 'x'").is_err());
+        assert!(parse_filter("jobTitle eq 'x'").is_err());
+        assert!(parse_filter("mail eq 'x' or mail eq 'y'").is_err());
+        assert!(parse_filter("mail eq 'x").is_err());
+    }
+
+    #[test]
+    fn top_and_skiptoken() {
+        let q = parse_list("$top=5&$select=id,mail").unwrap();
+        assert_eq!(q.top, 5);
+        assert_eq!(q.select.unwrap(), vec!["id", "mail"]);
+        assert!(parse_list("$top=1000").is_err());
+        assert!(parse_list("$top=0").is_err());
+        let q = parse_list(&format!("$skiptoken={}", skiptoken("abc"))).unwrap();
+        assert_eq!(q.after_id.as_deref(), Some("abc"));
+        assert!(q.carried.is_empty());
+        assert!(parse_list("$skiptoken=garbage!").is_err());
+    }
+}

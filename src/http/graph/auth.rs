@@ -1,0 +1,94 @@
+//! The caller behind a Graph request: its access token, verified as `/auth/verify`
+//! verifies tokens, and for Graph's audience.
+
+use actix_web::HttpRequest;
+
+use super::error::GraphError;
+use crate::graph::permissions::is_graph;
+use crate::http::base_url::base_url;
+use crate::http::bearer::bearer_token;
+use crate::http::error::BearerError;
+use crate::oauth::claims::AccessTokenClaims;
+use crate::oauth::verify::{self, VerifyError};
+use crate::state::AppState;
+
+/// Who calls Graph: an application (app-only token, permissions in `roles`) or a
+/// signed-in user (delegated token, permissions in `scp`).
+pub(crate) struct Caller {
+    pub claims: AccessTokenClaims,
+    pub tenant_id: String,
+}
+
+impl Caller {
+    pub fn app_only(&self) -> bool {
+        self.claims.idtyp.as_deref() == Some("app")
+    }
+
+    /// Holds one of these application permissions (app-only tokens).
+    pub fn has_role(&self, any: &[&str]) -> bool {
+        self.app_only() && self.claims.roles.iter().any(|r| any.contains(&r.as_str()))
+    }
+
+    /// Holds one of these delegated permissions (a user's token).
+    pub fn has_scope(&self, any: &[&str]) -> bool {
+        !self.app_only()
+            && self
+                .claims
+                .scp
+                .as_deref()
+                .unwrap_or_default()
+                .split(' ')
+                .any(|s| any.contains(&s))
+    }
+
+    /// The audit log's actor: the application, or the signed-in user.
+    pub fn actor(&self) -> &str {
+        if self.app_only() {
+            &self.claims.azp
+        } else {
+            &self.claims.oid
+        }
+    }
+
+    /// Refuses with 403 unless `allowed`.
+    pub fn require(&self, allowed: bool) -> Result<(), GraphError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(GraphError::denied())
+        }
+    }
+}
+
+/// The caller behind the request's Graph access token.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Caller, GraphError> {
+    let token = bearer_token(req).map_err(|e| match e {
+        BearerError::Missing => GraphError::unauthenticated("Access token is empty."),
+        _ => GraphError::unauthenticated(
+            "Invalid authentication token: the Authorization header must be 'Bearer <token>'.",
+        ),
+    })?;
+    let verified = verify::verify_access_token(state, &base_url(state, req), token)
+        .await
+        .map_err(|e| match e {
+            VerifyError::Invalid(msg) => {
+                GraphError::unauthenticated(format!("Access token validation failure. {msg}"))
+            }
+            VerifyError::Unavailable(msg) => {
+                tracing::error!(error = %msg, "graph token check unavailable");
+                GraphError::unavailable()
+            }
+        })?;
+    if !is_graph(&verified.claims.aud) {
+        return Err(GraphError::unauthenticated(
+            "Access token validation failure. Invalid audience.",
+        ));
+    }
+    Ok(Caller {
+        tenant_id: verified.tenant.id.clone(),
+        claims: verified.claims,
+    })
+}

@@ -1,0 +1,348 @@
+//! `/me` and `/users`: read with `User.Read` (the signed-in user) or `User.Read.All`
+//! (an application); write with `User.ReadWrite.All` (an application).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use super::auth::{Caller, authenticate};
+use super::error::GraphError;
+use crate::audit::{AuditEvent, kind};
+use crate::db::users::User;
+use crate::graph::directory::{self as graph_dir, CreateUser, UpdateUser, WriteError};
+use crate::graph::odata;
+use crate::graph::user::{self, check_select};
+use crate::http::base_url::base_url;
+use crate::http::request_context::request_context;
+use crate::oauth::user_flows::check_password;
+use crate::state::AppState;
+
+const READ_ALL: [&str; 3] = ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All"];
+const WRITE_ALL: [&str; 1] = ["User.ReadWrite.All"];
+const READ_ME: [&str; 5] = [
+    "User.Read",
+    "User.ReadWrite",
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+];
+
+/// Graph's words for a password it refuses.
+const WEAK_PASSWORD: &str = "The specified password does not comply with password complexity requirements. Please provide a different password.";
+
+type Answer = Result<HttpResponse, GraphError>;
+
+/// Runs a handler and answers its refusal in Graph's shape.
+async fn answer(state: &AppState, req: &HttpRequest, result: Answer) -> HttpResponse {
+    result.unwrap_or_else(|e| e.respond(state, req))
+}
+
+fn select_of(query: &str) -> Result<Option<Vec<&'static str>>, GraphError> {
+    odata::parse_select_only(query)
+        .map_err(GraphError::bad_query)?
+        .map(|s| check_select(&s).map_err(GraphError::bad_query))
+        .transpose()
+}
+
+fn entity(state: &AppState, req: &HttpRequest, u: &User, select: Option<&[&'static str]>) -> Value {
+    let mut map = user::to_json(u, select);
+    map.insert(
+        "@odata.context".into(),
+        json!(user::context(&base_url(state, req), select, true)),
+    );
+    Value::Object(map)
+}
+
+fn no_store(status: StatusCode) -> actix_web::HttpResponseBuilder {
+    let mut res = HttpResponse::build(status);
+    res.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+    res
+}
+
+async fn find(state: &AppState, caller: &Caller, id: String) -> Result<User, GraphError> {
+    let tid = caller.tenant_id.clone();
+    let lookup = id.clone();
+    state
+        .db(move |c| graph_dir::find(c, &tid, &lookup))
+        .await?
+        .ok_or_else(|| GraphError::not_found(&id))
+}
+
+/// `GET /me`: the signed-in user.
+pub async fn me(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        if caller.app_only() {
+            return Err(GraphError::bad_request(
+                "/me request is only valid with delegated authentication flow.",
+            ));
+        }
+        caller.require(caller.has_scope(&READ_ME))?;
+        let select = select_of(req.query_string())?;
+        let u = find(&state, &caller, caller.claims.oid.clone()).await?;
+        Ok(no_store(StatusCode::OK).json(entity(&state, &req, &u, select.as_deref())))
+    }
+    .await;
+    answer(&state, &req, result).await
+}
+
+/// `GET /users/{id | userPrincipalName}`.
+pub async fn get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.has_role(&READ_ALL))?;
+        let select = select_of(req.query_string())?;
+        let u = find(&state, &caller, id.into_inner()).await?;
+        Ok(no_store(StatusCode::OK).json(entity(&state, &req, &u, select.as_deref())))
+    }
+    .await;
+    answer(&state, &req, result).await
+}
+
+/// `GET /users`: a page in id order, `@odata.nextLink` while more may follow.
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.has_role(&READ_ALL))?;
+        let q = odata::parse_list(req.query_string()).map_err(GraphError::bad_query)?;
+        let select = q
+            .select
+            .as_deref()
+            .map(check_select)
+            .transpose()
+            .map_err(GraphError::bad_query)?;
+        let tid = caller.tenant_id.clone();
+        let (conditions, after, top) = (q.conditions.clone(), q.after_id.clone(), q.top);
+        // One more than the page tells whether another page follows.
+        let mut rows = state
+            .db(move |c| crate::db::users::page(c, &tid, &conditions, after.as_deref(), top + 1))
+            .await?;
+        let more = rows.len() as i64 > top;
+        rows.truncate(top as usize);
+        let base = base_url(&state, &req);
+        let values: Vec<Value> = rows
+            .iter()
+            .map(|u| Value::Object(user::to_json(u, select.as_deref())))
+            .collect();
+        let mut body = json!({
+            "@odata.context": user::context(&base, select.as_deref(), false),
+            "value": values,
+        });
+        if more && let Some(last) = rows.last() {
+            let mut carried = q.carried.clone();
+            carried.push(("$skiptoken".into(), odata::skiptoken(&last.id)));
+            let query = serde_urlencoded::to_string(&carried).unwrap_or_default();
+            body["@odata.nextLink"] = json!(format!("{base}{}?{query}", req.path()));
+        }
+        Ok(no_store(StatusCode::OK).json(body))
+    }
+    .await;
+    answer(&state, &req, result).await
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
+    serde_json::from_slice(body)
+        .map_err(|e| GraphError::bad_request(format!("Unable to read JSON request payload: {e}")))
+}
+
+fn write_error(e: WriteError) -> GraphError {
+    match e {
+        WriteError::Invalid(m) => GraphError::bad_request(m),
+        WriteError::Duplicate(property) => GraphError::duplicate(property),
+        WriteError::NotFound => GraphError::not_found(""),
+        WriteError::Db(e) => e.into(),
+    }
+}
+
+/// Hashes a new password on the hasher's threads, after Graph's complexity check.
+async fn hashed(state: &AppState, password: Option<&str>) -> Result<Option<String>, GraphError> {
+    let Some(pw) = password else { return Ok(None) };
+    check_password(pw).map_err(|_| GraphError::bad_request(WEAK_PASSWORD))?;
+    let hash = state
+        .hasher
+        .hash(SecretString::from(pw))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            GraphError::unavailable()
+        })?;
+    Ok(Some(hash))
+}
+
+/// An admin event written by a Graph caller.
+fn event(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &Caller,
+    kind: &'static str,
+    user_id: &str,
+) -> AuditEvent {
+    AuditEvent::admin(kind)
+        .actor(caller.actor())
+        .tenant(&caller.tenant_id)
+        .client(&caller.claims.azp)
+        .user(user_id)
+        .request(&request_context(state, req))
+        .detail("via", "graph")
+}
+
+/// `POST /users`: 201 with the user created.
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.has_role(&WRITE_ALL))?;
+        let new: CreateUser = parse_body(&body)?;
+        graph_dir::validate_create(&new).map_err(write_error)?;
+        let password = new
+            .password_profile
+            .as_ref()
+            .and_then(|p| p.password.as_deref());
+        let hash = hashed(&state, password).await?.unwrap_or_default();
+        let (hasher, tid, now) = (
+            state.hasher.clone(),
+            caller.tenant_id.clone(),
+            state.clock.now(),
+        );
+        let created = state
+            .db(move |c| Ok(graph_dir::create(c, &hasher, &tid, &new, hash, now)))
+            .await?
+            .map_err(write_error)?;
+        state
+            .audit
+            .record(event(
+                &state,
+                &req,
+                &caller,
+                kind::USER_CREATED,
+                &created.id,
+            ))
+            .await;
+        Ok(no_store(StatusCode::CREATED).json(entity(&state, &req, &created, None)))
+    }
+    .await;
+    answer(&state, &req, result).await
+}
+
+/// `PATCH /users/{id}`: 204.
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.has_role(&WRITE_ALL))?;
+        let changes: UpdateUser = parse_body(&body)?;
+        let target = find(&state, &caller, id.into_inner()).await?;
+        let password = changes
+            .password_profile
+            .as_ref()
+            .and_then(|p| p.password.as_deref());
+        let hash = hashed(&state, password).await?;
+        let (row, now) = (target.clone(), state.clock.now());
+        let done = state
+            .db(move |c| Ok(graph_dir::update(c, &row, &changes, hash, now)))
+            .await?
+            .map_err(write_error)?;
+        let record = |kind| event(&state, &req, &caller, kind, &target.id);
+        if done.names {
+            state.audit.record(record(kind::USER_UPDATED)).await;
+        }
+        if done.password {
+            state.audit.record(record(kind::USER_PASSWORD_SET)).await;
+        }
+        if let Some(disabled) = done.disabled {
+            // The user's tokens are refused from now on, here at once.
+            state.invalidate_caches();
+            let kind = if disabled {
+                kind::USER_DISABLED
+            } else {
+                kind::USER_ENABLED
+            };
+            state.audit.record(record(kind)).await;
+        }
+        Ok(HttpResponse::NoContent().finish())
+    }
+    .await;
+    answer(&state, &req, result).await
+}
+
+/// `DELETE /users/{id}`: 204; the user's tokens are refused.
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.has_role(&WRITE_ALL))?;
+        let target = find(&state, &caller, id.into_inner()).await?;
+        let (uid, now) = (target.id.clone(), state.clock.now());
+        state
+            .db(move |c| crate::db::users::delete(c, &uid, now))
+            .await?;
+        state.invalidate_caches();
+        let event = event(&state, &req, &caller, kind::USER_DELETED, &target.id)
+            .detail("sign_in_name", target.sign_in_name());
+        state.audit.record(event).await;
+        Ok(HttpResponse::NoContent().finish())
+    }
+    .await;
+    answer(&state, &req, result).await
+}
+
+/// What this slice of Graph does not serve: Graph's answer for a segment it does not
+/// know (or a method the resource does not take).
+pub async fn unknown(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let segment = req
+        .path()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    GraphError::bad_query(format!("Resource not found for the segment '{segment}'."))
+        .respond(&state, &req)
+}
+
+/// `POST /users/{id}/revokeSignInSessions`: the user's refresh tokens and SSO sessions
+/// end (access tokens run out on their own, as in Entra).
+pub async fn revoke_sign_in_sessions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.has_role(&WRITE_ALL))?;
+        let target = find(&state, &caller, id.into_inner()).await?;
+        let (uid, now) = (target.id.clone(), state.clock.now());
+        let (refresh, sessions) = state
+            .db(move |c| graph_dir::revoke_sign_in_sessions(c, &uid, now))
+            .await?;
+        let event = event(
+            &state,
+            &req,
+            &caller,
+            kind::USER_SESSIONS_REVOKED,
+            &target.id,
+        )
+        .detail("refresh_tokens", refresh as i64)
+        .detail("sessions", sessions as i64);
+        state.audit.record(event).await;
+        let context = format!("{}/v1.0/$metadata#Edm.Boolean", base_url(&state, &req));
+        Ok(no_store(StatusCode::OK).json(json!({"@odata.context": context, "value": true})))
+    }
+    .await;
+    answer(&state, &req, result).await
+}
