@@ -316,6 +316,16 @@ async fn members_are_added_and_removed_by_reference(backend: Backend) {
     assert_eq!(list[0]["@odata.type"], "#microsoft.graph.user");
     assert_eq!(list[0]["id"], ALICE_OID);
     assert_eq!(list[0]["userPrincipalName"], ALICE);
+    let (_, selected) = get(
+        &app,
+        &format!("/v1.0/groups/{gid}/members?$select=id"),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        selected["value"],
+        json!([{"@odata.type": "#microsoft.graph.user", "id": ALICE_OID}])
+    );
 
     // The same member again is Graph's 400.
     let (status, err) = add_member(
@@ -429,6 +439,11 @@ async fn member_of_lists_a_user_s_groups_and_permissions_are_checked(backend: Ba
     let (status, mine) = get(&app, "/v1.0/me/memberOf", user_token).await;
     assert_eq!(status, 200, "{mine}");
     assert_eq!(names(&mine), ["admins", "everyone"]);
+    let (_, selected) = get(&app, "/v1.0/me/memberOf?$select=displayName", user_token).await;
+    assert_eq!(
+        selected["value"][0],
+        json!({"@odata.type": "#microsoft.graph.group", "displayName": "admins"})
+    );
     let (status, err) = get(&app, "/v1.0/groups", user_token).await;
     assert_error(status, &err, 403, "Authorization_RequestDenied");
     let (status, err) = get(&app, "/v1.0/me/memberOf", &admin).await;

@@ -266,13 +266,14 @@ async fn members_inner(
     caller.require(caller.has_role(&READ))?;
     let g = find(&state, &caller, id.into_inner()).await?;
     let gid = g.id.clone();
+    let select = users::select_of(req.query_string())?;
     let rows = state.db(move |c| db_groups::members(c, &gid)).await?;
     let values: Vec<Value> = rows
         .iter()
         .map(|u| {
             let mut map = serde_json::Map::new();
             map.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-            map.extend(user::to_json(u, None));
+            map.extend(user::to_json(u, select.as_deref()));
             Value::Object(map)
         })
         .collect();
@@ -360,13 +361,14 @@ async fn remove_member_inner(
 }
 
 async fn member_of_answer(state: &AppState, req: &HttpRequest, user_id: String) -> Answer {
+    let select = select_of(req.query_string())?;
     let rows = state.db(move |c| db_groups::of_member(c, &user_id)).await?;
     let values: Vec<Value> = rows
         .iter()
         .map(|g| {
             let mut map = serde_json::Map::new();
             map.insert("@odata.type".into(), json!("#microsoft.graph.group"));
-            map.extend(group::to_json(g, None));
+            map.extend(group::to_json(g, select.as_deref()));
             Value::Object(map)
         })
         .collect();
