@@ -446,6 +446,12 @@ async fn member_of_lists_a_user_s_groups_and_permissions_are_checked(backend: Ba
     );
     let (status, err) = get(&app, "/v1.0/groups", user_token).await;
     assert_error(status, &err, 403, "Authorization_RequestDenied");
+    // Delegated Group.Read.All is not among the permissions Graph takes for it.
+    let tokens = app.alice_tokens("openid Group.Read.All").await;
+    let group_reader = tokens["access_token"].as_str().unwrap();
+    assert_eq!(claims(group_reader)["scp"], "Group.Read.All");
+    let (status, err) = get(&app, "/v1.0/me/memberOf", group_reader).await;
+    assert_error(status, &err, 403, "Authorization_RequestDenied");
     let (status, err) = get(&app, "/v1.0/me/memberOf", &admin).await;
     assert_error(status, &err, 400, "Request_BadRequest");
     let res = app.http.get(app.url("/v1.0/groups")).send().await.unwrap();
