@@ -236,6 +236,10 @@ pub fn ensure_group(
         tenant_id: tenant.id.clone(),
         name: name.to_owned(),
         created_at: now,
+        description: None,
+        mail_nickname: None,
+        mail_enabled: false,
+        security_enabled: true,
     };
     groups::insert(conn, &group)?;
     Ok(group)

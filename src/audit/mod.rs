@@ -69,6 +69,10 @@ pub mod kind {
     pub const USER_ENABLED: &str = "user.enabled";
     pub const USER_DELETED: &str = "user.deleted";
     pub const GROUP_CREATED: &str = "group.created";
+    pub const GROUP_UPDATED: &str = "group.updated";
+    pub const GROUP_DELETED: &str = "group.deleted";
+    pub const GROUP_MEMBER_ADDED: &str = "group.member_added";
+    pub const GROUP_MEMBER_REMOVED: &str = "group.member_removed";
     pub const CLIENT_CREATED: &str = "client.created";
     pub const CLIENT_DELETED: &str = "client.deleted";
     pub const CLIENT_DEFAULT_SET: &str = "client.default_set";

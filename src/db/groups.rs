@@ -1,6 +1,7 @@
 use diesel::prelude::*;
 
-use super::schema::{group_members, groups};
+use super::schema::{group_members, groups, users};
+use super::users::User;
 use super::{DbConnection, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -10,6 +11,10 @@ pub struct Group {
     pub tenant_id: String,
     pub name: String,
     pub created_at: i64,
+    pub description: Option<String>,
+    pub mail_nickname: Option<String>,
+    pub mail_enabled: bool,
+    pub security_enabled: bool,
 }
 
 pub fn find_by_name(
@@ -66,5 +71,118 @@ pub fn of_member(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<Group>>
         .filter(group_members::user_id.eq(user_id))
         .order(groups::name.asc())
         .select(Group::as_select())
+        .load(conn)?)
+}
+
+/// The tenant's group with this id.
+pub fn find(conn: &mut DbConnection, tenant_id: &str, id: &str) -> DbResult<Option<Group>> {
+    Ok(groups::table
+        .filter(groups::tenant_id.eq(tenant_id))
+        .filter(groups::id.eq(id))
+        .select(Group::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A condition of Graph's `$filter` on groups (`displayName` only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameCondition {
+    Equals(String),
+    StartsWith(String),
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// A page of the tenant's groups in id order, after `after_id`.
+pub fn page(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    conditions: &[NameCondition],
+    after_id: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<Group>> {
+    let mut query = groups::table
+        .filter(groups::tenant_id.eq(tenant_id.to_owned()))
+        .select(Group::as_select())
+        .into_boxed();
+    if let Some(after) = after_id {
+        query = query.filter(groups::id.gt(after.to_owned()));
+    }
+    for condition in conditions {
+        query = match condition {
+            NameCondition::Equals(v) => {
+                query.filter(lower(groups::name).eq(v.trim().to_lowercase()))
+            }
+            NameCondition::StartsWith(v) => {
+                let escaped = v
+                    .trim_start()
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                query.filter(lower(groups::name).like(format!("{escaped}%")).escape('\\'))
+            }
+        };
+    }
+    Ok(query.order(groups::id.asc()).limit(limit).load(conn)?)
+}
+
+/// What a Graph `PATCH` changes.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = groups)]
+pub struct GroupChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub mail_nickname: Option<String>,
+    pub mail_enabled: Option<bool>,
+    pub security_enabled: Option<bool>,
+}
+
+pub fn update(conn: &mut DbConnection, id: &str, changes: &GroupChanges) -> DbResult<()> {
+    if changes.name.is_none()
+        && changes.description.is_none()
+        && changes.mail_nickname.is_none()
+        && changes.mail_enabled.is_none()
+        && changes.security_enabled.is_none()
+    {
+        return Ok(());
+    }
+    diesel::update(groups::table.find(id))
+        .set(changes)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the group and its memberships; whether it existed.
+pub fn delete(conn: &mut DbConnection, id: &str) -> DbResult<bool> {
+    diesel::delete(group_members::table.filter(group_members::group_id.eq(id))).execute(conn)?;
+    Ok(diesel::delete(groups::table.find(id)).execute(conn)? > 0)
+}
+
+/// Adds a membership; false when it already existed.
+pub fn add_new_member(conn: &mut DbConnection, group_id: &str, user_id: &str) -> DbResult<bool> {
+    let exists = group_members::table
+        .find((group_id, user_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if !exists {
+        add_member(conn, group_id, user_id)?;
+    }
+    Ok(!exists)
+}
+
+/// Removes a membership; false when there was none.
+pub fn remove_member(conn: &mut DbConnection, group_id: &str, user_id: &str) -> DbResult<bool> {
+    Ok(diesel::delete(group_members::table.find((group_id, user_id))).execute(conn)? > 0)
+}
+
+/// The group's members (not deleted), by id.
+pub fn members(conn: &mut DbConnection, group_id: &str) -> DbResult<Vec<User>> {
+    Ok(group_members::table
+        .inner_join(users::table)
+        .filter(group_members::group_id.eq(group_id))
+        .order(users::id.asc())
+        .select(User::as_select())
         .load(conn)?)
 }

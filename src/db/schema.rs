@@ -57,6 +57,10 @@ diesel::table! {
         tenant_id -> Text,
         name -> Text,
         created_at -> BigInt,
+        description -> Nullable<Text>,
+        mail_nickname -> Nullable<Text>,
+        mail_enabled -> Bool,
+        security_enabled -> Bool,
     }
 }
 

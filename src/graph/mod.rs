@@ -3,6 +3,7 @@
 //! HTTP handlers are in `http::graph`.
 
 pub mod directory;
+pub mod group;
 pub mod odata;
 pub mod permissions;
 pub mod user;

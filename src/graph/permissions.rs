@@ -8,18 +8,20 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 pub const GRAPH_URI: &str = "https://graph.microsoft.com";
 
 /// The application permissions a client may be granted (app-only tokens' `roles`).
-pub const APPLICATION_PERMISSIONS: [&str; 6] = [
+pub const APPLICATION_PERMISSIONS: [&str; 8] = [
     "User.Read.All",
     "User.ReadWrite.All",
     "Group.Read.All",
     "Group.ReadWrite.All",
+    "GroupMember.Read.All",
+    "GroupMember.ReadWrite.All",
     "Directory.Read.All",
     "Application.ReadWrite.All",
 ];
 
 /// Delegated permissions that, named without a resource (`scope=User.Read`), are
 /// Graph's, as Entra reads a scope without a resource.
-pub const DELEGATED_PERMISSIONS: [&str; 9] = [
+pub const DELEGATED_PERMISSIONS: [&str; 10] = [
     "User.Read",
     "User.ReadWrite",
     "User.ReadBasic.All",
@@ -27,6 +29,7 @@ pub const DELEGATED_PERMISSIONS: [&str; 9] = [
     "User.ReadWrite.All",
     "Group.Read.All",
     "Group.ReadWrite.All",
+    "GroupMember.Read.All",
     "Directory.Read.All",
     "Directory.AccessAsUser.All",
 ];

@@ -12,6 +12,7 @@ mod client_credentials;
 mod discovery;
 mod exchange;
 mod graph;
+mod graph_groups;
 mod helpers;
 mod interop;
 mod interop_azure;

@@ -5,6 +5,7 @@
 
 mod auth;
 mod error;
+mod groups;
 mod users;
 
 use actix_web::web;
@@ -15,6 +16,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         cfg.service(
             web::scope(version)
                 .route("/me", web::get().to(users::me))
+                .route("/me/memberOf", web::get().to(groups::my_member_of))
+                .route("/users/{id}/memberOf", web::get().to(groups::member_of))
+                .route("/groups", web::get().to(groups::list))
+                .route("/groups", web::post().to(groups::create))
+                .route("/groups/{id}", web::get().to(groups::get))
+                .route("/groups/{id}", web::patch().to(groups::update))
+                .route("/groups/{id}", web::delete().to(groups::delete))
+                .route("/groups/{id}/members", web::get().to(groups::members))
+                .route(
+                    "/groups/{id}/members/$ref",
+                    web::post().to(groups::add_member),
+                )
+                .route(
+                    "/groups/{id}/members/{member}/$ref",
+                    web::delete().to(groups::remove_member),
+                )
                 .route("/users", web::get().to(users::list))
                 .route("/users", web::post().to(users::create))
                 .route("/users/{id}", web::get().to(users::get))

@@ -18,9 +18,10 @@ use crate::http::request_context::request_context;
 use crate::oauth::user_flows::check_password;
 use crate::state::AppState;
 
-const READ_ALL: [&str; 3] = ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All"];
+pub(super) const READ_ALL: [&str; 3] =
+    ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All"];
 const WRITE_ALL: [&str; 1] = ["User.ReadWrite.All"];
-const READ_ME: [&str; 5] = [
+pub(super) const READ_ME: [&str; 5] = [
     "User.Read",
     "User.ReadWrite",
     "User.Read.All",
@@ -31,14 +32,14 @@ const READ_ME: [&str; 5] = [
 /// Graph's words for a password it refuses.
 const WEAK_PASSWORD: &str = "The specified password does not comply with password complexity requirements. Please provide a different password.";
 
-type Answer = Result<HttpResponse, GraphError>;
+pub(super) type Answer = Result<HttpResponse, GraphError>;
 
 /// Runs a handler and answers its refusal in Graph's shape.
-async fn answer(state: &AppState, req: &HttpRequest, result: Answer) -> HttpResponse {
+pub(super) async fn answer(state: &AppState, req: &HttpRequest, result: Answer) -> HttpResponse {
     result.unwrap_or_else(|e| e.respond(state, req))
 }
 
-fn select_of(query: &str) -> Result<Option<Vec<&'static str>>, GraphError> {
+pub(super) fn select_of(query: &str) -> Result<Option<Vec<&'static str>>, GraphError> {
     odata::parse_select_only(query)
         .map_err(GraphError::bad_query)?
         .map(|s| check_select(&s).map_err(GraphError::bad_query))
@@ -54,13 +55,17 @@ fn entity(state: &AppState, req: &HttpRequest, u: &User, select: Option<&[&'stat
     Value::Object(map)
 }
 
-fn no_store(status: StatusCode) -> actix_web::HttpResponseBuilder {
+pub(super) fn no_store(status: StatusCode) -> actix_web::HttpResponseBuilder {
     let mut res = HttpResponse::build(status);
     res.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
     res
 }
 
-async fn find(state: &AppState, caller: &Caller, id: String) -> Result<User, GraphError> {
+pub(super) async fn find(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<User, GraphError> {
     let tid = caller.tenant_id.clone();
     let lookup = id.clone();
     state
@@ -145,7 +150,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
     answer(&state, &req, result).await
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
+pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
     serde_json::from_slice(body)
         .map_err(|e| GraphError::bad_request(format!("Unable to read JSON request payload: {e}")))
 }

@@ -1,0 +1,418 @@
+//! `/groups`, their `members`, and `memberOf` of users: read with `Group.Read.All`
+//! (or `GroupMember.Read.All`, `Directory.Read.All`), written with
+//! `Group.ReadWrite.All` (members also `GroupMember.ReadWrite.All`). A membership
+//! changed here is in the user's next token's `groups` claim.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::auth::{Caller, authenticate};
+use super::error::GraphError;
+use super::users::{self, Answer, answer, no_store, parse_body};
+use crate::audit::{AuditEvent, kind};
+use crate::db::groups::{self as db_groups, Group};
+use crate::graph::group::{self, GroupBody, check_select};
+use crate::graph::{odata, user};
+use crate::http::base_url::base_url;
+use crate::http::request_context::request_context;
+use crate::state::AppState;
+
+const READ: [&str; 5] = [
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "GroupMember.Read.All",
+    "GroupMember.ReadWrite.All",
+    "Directory.Read.All",
+];
+const WRITE: [&str; 1] = ["Group.ReadWrite.All"];
+const WRITE_MEMBERS: [&str; 2] = ["Group.ReadWrite.All", "GroupMember.ReadWrite.All"];
+/// `/users/{id}/memberOf` for an application (Graph: `User.Read.All` and above).
+const MEMBER_OF: [&str; 5] = [
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Directory.Read.All",
+];
+
+fn select_of(query: &str) -> Result<Option<Vec<&'static str>>, GraphError> {
+    odata::parse_select_only(query)
+        .map_err(GraphError::bad_query)?
+        .map(|s| check_select(&s).map_err(GraphError::bad_query))
+        .transpose()
+}
+
+async fn find(state: &AppState, caller: &Caller, id: String) -> Result<Group, GraphError> {
+    let (tid, lookup) = (caller.tenant_id.clone(), id.clone());
+    state
+        .db(move |c| db_groups::find(c, &tid, &lookup))
+        .await?
+        .ok_or_else(|| GraphError::not_found(&id))
+}
+
+/// An admin event about a group, written by a Graph caller.
+fn event(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &Caller,
+    kind: &'static str,
+    g: &Group,
+) -> AuditEvent {
+    AuditEvent::admin(kind)
+        .actor(caller.actor())
+        .tenant(&caller.tenant_id)
+        .client(&caller.claims.azp)
+        .request(&request_context(state, req))
+        .detail("via", "graph")
+        .detail("group_id", g.id.clone())
+        .detail("name", g.name.clone())
+}
+
+fn entity(
+    state: &AppState,
+    req: &HttpRequest,
+    g: &Group,
+    select: Option<&[&'static str]>,
+) -> Value {
+    let mut map = group::to_json(g, select);
+    map.insert(
+        "@odata.context".into(),
+        json!(group::context(&base_url(state, req), select, true)),
+    );
+    Value::Object(map)
+}
+
+fn duplicate_name(e: crate::db::DbError) -> GraphError {
+    match e {
+        crate::db::DbError::Conflict(_) => GraphError::duplicate("displayName"),
+        e => e.into(),
+    }
+}
+
+/// `GET /groups`: a page in id order, `@odata.nextLink` while more may follow.
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.has_role(&READ))?;
+        let q = odata::parse_list(req.query_string()).map_err(GraphError::bad_query)?;
+        let select = q
+            .select
+            .as_deref()
+            .map(check_select)
+            .transpose()
+            .map_err(GraphError::bad_query)?;
+        let conditions = group::name_conditions(&q.conditions).map_err(GraphError::bad_query)?;
+        let (tid, after, top) = (caller.tenant_id.clone(), q.after_id.clone(), q.top);
+        let mut rows = state
+            .db(move |c| db_groups::page(c, &tid, &conditions, after.as_deref(), top + 1))
+            .await?;
+        let more = rows.len() as i64 > top;
+        rows.truncate(top as usize);
+        let base = base_url(&state, &req);
+        let values: Vec<Value> = rows
+            .iter()
+            .map(|g| Value::Object(group::to_json(g, select.as_deref())))
+            .collect();
+        let mut body = json!({
+            "@odata.context": group::context(&base, select.as_deref(), false),
+            "value": values,
+        });
+        if more && let Some(last) = rows.last() {
+            let mut carried = q.carried.clone();
+            carried.push(("$skiptoken".into(), odata::skiptoken(&last.id)));
+            let query = serde_urlencoded::to_string(&carried).unwrap_or_default();
+            body["@odata.nextLink"] = json!(format!("{base}{}?{query}", req.path()));
+        }
+        Ok(no_store(StatusCode::OK).json(body))
+    }
+    .await;
+    answer(&state, &req, result).await
+}
+
+/// `GET /groups/{id}`.
+pub async fn get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.has_role(&READ))?;
+        let select = select_of(req.query_string())?;
+        let g = find(&state, &caller, id.into_inner()).await?;
+        Ok(no_store(StatusCode::OK).json(entity(&state, &req, &g, select.as_deref())))
+    }
+    .await;
+    answer(&state, &req, result).await
+}
+
+/// `POST /groups`: 201 with the group.
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.has_role(&WRITE))?;
+        let new: GroupBody = parse_body(&body)?;
+        let g = new
+            .new_group(
+                uuid::Uuid::new_v4().to_string(),
+                &caller.tenant_id,
+                state.clock.now(),
+            )
+            .map_err(GraphError::bad_request)?;
+        let row = g.clone();
+        state
+            .db(move |c| db_groups::insert(c, &row))
+            .await
+            .map_err(duplicate_name)?;
+        state
+            .audit
+            .record(event(&state, &req, &caller, kind::GROUP_CREATED, &g))
+            .await;
+        Ok(no_store(StatusCode::CREATED).json(entity(&state, &req, &g, None)))
+    }
+    .await;
+    answer(&state, &req, result).await
+}
+
+/// `PATCH /groups/{id}`: 204.
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let result = update_inner(state.clone(), req.clone(), id, body).await;
+    answer(&state, &req, result).await
+}
+
+async fn update_inner(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Answer {
+    let caller = authenticate(&state, &req).await?;
+    caller.require(caller.has_role(&WRITE))?;
+    let changes = parse_body::<GroupBody>(&body)?
+        .changes()
+        .map_err(GraphError::bad_request)?;
+    let g = find(&state, &caller, id.into_inner()).await?;
+    let gid = g.id.clone();
+    let renamed = changes.name.is_some();
+    state
+        .db(move |c| db_groups::update(c, &gid, &changes))
+        .await
+        .map_err(duplicate_name)?;
+    if renamed {
+        // Tokens that name groups carry the new name from now on.
+        state.invalidate_caches();
+    }
+    state
+        .audit
+        .record(event(&state, &req, &caller, kind::GROUP_UPDATED, &g))
+        .await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `DELETE /groups/{id}`: 204; its memberships end.
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let result = delete_inner(state.clone(), req.clone(), id).await;
+    answer(&state, &req, result).await
+}
+
+async fn delete_inner(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Answer {
+    let caller = authenticate(&state, &req).await?;
+    caller.require(caller.has_role(&WRITE))?;
+    let g = find(&state, &caller, id.into_inner()).await?;
+    let gid = g.id.clone();
+    state.db(move |c| db_groups::delete(c, &gid)).await?;
+    state.invalidate_caches();
+    state
+        .audit
+        .record(event(&state, &req, &caller, kind::GROUP_DELETED, &g))
+        .await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /groups/{id}/members`: the members as `#microsoft.graph.user` objects.
+pub async fn members(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let result = members_inner(state.clone(), req.clone(), id).await;
+    answer(&state, &req, result).await
+}
+
+async fn members_inner(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Answer {
+    let caller = authenticate(&state, &req).await?;
+    caller.require(caller.has_role(&READ))?;
+    let g = find(&state, &caller, id.into_inner()).await?;
+    let gid = g.id.clone();
+    let select = users::select_of(req.query_string())?;
+    let rows = state.db(move |c| db_groups::members(c, &gid)).await?;
+    let values: Vec<Value> = rows
+        .iter()
+        .map(|u| {
+            let mut map = serde_json::Map::new();
+            map.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+            map.extend(user::to_json(u, select.as_deref()));
+            Value::Object(map)
+        })
+        .collect();
+    let context = format!("{}/v1.0/$metadata#directoryObjects", base_url(&state, &req));
+    Ok(no_store(StatusCode::OK).json(json!({"@odata.context": context, "value": values})))
+}
+
+#[derive(serde::Deserialize)]
+struct Reference {
+    #[serde(rename = "@odata.id")]
+    odata_id: Option<String>,
+}
+
+/// `POST /groups/{id}/members/$ref`: 204; the user's next token has the group.
+pub async fn add_member(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let result = add_member_inner(state.clone(), req.clone(), id, body).await;
+    answer(&state, &req, result).await
+}
+
+async fn add_member_inner(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Answer {
+    let caller = authenticate(&state, &req).await?;
+    caller.require(caller.has_role(&WRITE_MEMBERS))?;
+    let reference: Reference = parse_body(&body)?;
+    let odata_id = reference.odata_id.unwrap_or_default();
+    let member_id = group::referenced_id(&odata_id).ok_or_else(|| {
+        GraphError::bad_request(format!("Invalid object identifier '{odata_id}'."))
+    })?;
+    let g = find(&state, &caller, id.into_inner()).await?;
+    let u = users::find(&state, &caller, member_id.to_owned()).await?;
+    let (gid, uid) = (g.id.clone(), u.id.clone());
+    let added = state
+        .db(move |c| db_groups::add_new_member(c, &gid, &uid))
+        .await?;
+    if !added {
+        return Err(GraphError::bad_request(
+            "One or more added object references already exist for the following modified properties: 'members'.",
+        ));
+    }
+    state.invalidate_caches();
+    let event = event(&state, &req, &caller, kind::GROUP_MEMBER_ADDED, &g).user(&u.id);
+    state.audit.record(event).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `DELETE /groups/{id}/members/{userId}/$ref`: 204.
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let result = remove_member_inner(state.clone(), req.clone(), path).await;
+    answer(&state, &req, result).await
+}
+
+async fn remove_member_inner(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let caller = authenticate(&state, &req).await?;
+    caller.require(caller.has_role(&WRITE_MEMBERS))?;
+    let (group_id, member_id) = path.into_inner();
+    let g = find(&state, &caller, group_id).await?;
+    let (gid, uid) = (g.id.clone(), member_id.clone());
+    let removed = state
+        .db(move |c| db_groups::remove_member(c, &gid, &uid))
+        .await?;
+    if !removed {
+        return Err(GraphError::not_found(&member_id));
+    }
+    state.invalidate_caches();
+    let event = event(&state, &req, &caller, kind::GROUP_MEMBER_REMOVED, &g).user(&member_id);
+    state.audit.record(event).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn member_of_answer(state: &AppState, req: &HttpRequest, user_id: String) -> Answer {
+    let select = select_of(req.query_string())?;
+    let rows = state.db(move |c| db_groups::of_member(c, &user_id)).await?;
+    let values: Vec<Value> = rows
+        .iter()
+        .map(|g| {
+            let mut map = serde_json::Map::new();
+            map.insert("@odata.type".into(), json!("#microsoft.graph.group"));
+            map.extend(group::to_json(g, select.as_deref()));
+            Value::Object(map)
+        })
+        .collect();
+    let context = format!("{}/v1.0/$metadata#directoryObjects", base_url(state, req));
+    Ok(no_store(StatusCode::OK).json(json!({"@odata.context": context, "value": values})))
+}
+
+/// `GET /me/memberOf`: the signed-in user's groups (delegated `User.Read` and above).
+pub async fn my_member_of(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let result = my_member_of_inner(state.clone(), req.clone()).await;
+    answer(&state, &req, result).await
+}
+
+async fn my_member_of_inner(state: web::Data<AppState>, req: HttpRequest) -> Answer {
+    let caller = authenticate(&state, &req).await?;
+    if caller.app_only() {
+        return Err(GraphError::bad_request(
+            "/me request is only valid with delegated authentication flow.",
+        ));
+    }
+    let mut allowed = users::READ_ME.to_vec();
+    allowed.push("GroupMember.Read.All");
+    caller.require(caller.has_scope(&allowed))?;
+    let u = users::find(&state, &caller, caller.claims.oid.clone()).await?;
+    member_of_answer(&state, &req, u.id).await
+}
+
+/// `GET /users/{id}/memberOf`: the user's groups (application `User.Read.All` and above).
+pub async fn member_of(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let result = member_of_inner(state.clone(), req.clone(), id).await;
+    answer(&state, &req, result).await
+}
+
+async fn member_of_inner(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Answer {
+    let caller = authenticate(&state, &req).await?;
+    caller.require(caller.has_role(&MEMBER_OF))?;
+    let u = users::find(&state, &caller, id.into_inner()).await?;
+    member_of_answer(&state, &req, u.id).await
+}
