@@ -12,6 +12,7 @@ mod client_credentials;
 mod discovery;
 mod exchange;
 mod graph;
+mod graph_lists;
 mod helpers;
 mod interop;
 mod interop_azure;
