@@ -16,6 +16,7 @@ mod graph_lists;
 mod helpers;
 mod interop;
 mod interop_azure;
+mod interop_graph;
 mod lockout;
 mod login_verify;
 mod multi_resource;
