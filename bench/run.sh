@@ -44,6 +44,7 @@ if ((QUICK)); then
   LAT_SECONDS=${BENCH_LAT_SECONDS:-2}
   STARTS=${BENCH_STARTS:-3}
   SMALL_USERS=1000
+  GRAPH_USERS=200
   LARGE_USERS=${BENCH_LARGE_USERS:-20000}
   IMPORT_ROWS=${BENCH_IMPORT_ROWS:-5000}
   SPEED_SECONDS=1
@@ -56,6 +57,7 @@ else
   LAT_SECONDS=${BENCH_LAT_SECONDS:-15}
   STARTS=${BENCH_STARTS:-10}
   SMALL_USERS=1000
+  GRAPH_USERS=200
   LARGE_USERS=${BENCH_LARGE_USERS:-1000000}
   IMPORT_ROWS=${BENCH_IMPORT_ROWS:-100000}
   SPEED_SECONDS=3
@@ -356,6 +358,7 @@ client_id = "$CLIENT_ID"
 secret = "$CLIENT_SECRET"
 grant_types = ["client_credentials", "password"]
 app_roles = ["Bench"]
+graph_permissions = ["User.Read.All"]
 
 [[users]]
 email = "$USER_EMAIL"
@@ -462,6 +465,11 @@ fi
 # 3. localidp under load (the existing SQLite database from above), with the peers
 # measured in between so that rows 4a and 4b compare figures taken a minute apart.
 
+# Users for the Directory API rows (6a, 6b): a page of $top=100 must be full.
+"$EX/bench_users" --out "$TMP/users-graph.jsonl" --count "$GRAPH_USERS" --start 5000000
+"$BIN" --database-url "sqlite://$MAIN/db.sqlite" user import "$TMP/users-graph.jsonl" --tenant "$TENANT" \
+  >>"$RUN_DIR/graph-import.log" 2>&1 || die "user import for the Graph rows failed (see $RUN_DIR/graph-import.log)"
+
 log "localidp: load (${WRK_SECONDS}s per wrk run, $WRK_THREADS wrk threads)"
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
@@ -485,6 +493,28 @@ HALF_SECONDS=$(((WRK_SECONDS + 1) / 2))
 for half in a b; do
   wrk_run "healthz-$half" get.lua "$URL/healthz" "$FAST_CONNS" "$HALF_SECONDS"
   BENCH_BEARER="$BEARER" wrk_run "verify-$half" get.lua "$URL/auth/verify" "$FAST_CONNS" "$HALF_SECONDS"
+done
+
+# The Directory API (Microsoft Graph): GET /v1.0/users?$top=100 with an app token
+# (User.Read.All) and GET /v1.0/me with a user's (User.Read), alternated with /healthz
+# as above.
+GRAPH_APP=$(curl -sf -X POST --data "grant_type=client_credentials&client_id=$CLIENT_ID&client_secret=$CLIENT_SECRET&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default" \
+  "$URL/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
+  die "Graph client_credentials token request failed"
+GRAPH_USER=$(curl -sf -X POST --data-urlencode "username=$USER_EMAIL" --data-urlencode "password=$USER_PASSWORD" \
+  --data "grant_type=password&client_id=$CLIENT_ID&client_secret=$CLIENT_SECRET&scope=User.Read" \
+  "$URL/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
+  die "Graph password token request failed"
+GRAPH_LIST_URL="$URL/v1.0/users?\$top=100"
+GRAPH_PAGE=$(curl -sf -H "Authorization: Bearer $GRAPH_APP" "$GRAPH_LIST_URL" |
+  python3 -c 'import json,sys; print(len(json.load(sys.stdin)["value"]))') || die "GET /v1.0/users refused the token"
+((GRAPH_PAGE == 100)) || die "GET /v1.0/users?\$top=100 returned $GRAPH_PAGE users, not 100"
+curl -sf -o /dev/null -H "Authorization: Bearer $GRAPH_USER" "$URL/v1.0/me" || die "GET /v1.0/me refused the token"
+settle
+for half in a b; do
+  wrk_run "graph-healthz-$half" get.lua "$URL/healthz" "$FAST_CONNS" "$HALF_SECONDS"
+  BENCH_BEARER="$GRAPH_APP" wrk_run "graph-users-$half" get.lua "$GRAPH_LIST_URL" "$FAST_CONNS" "$HALF_SECONDS"
+  BENCH_BEARER="$GRAPH_USER" wrk_run "graph-me-$half" get.lua "$URL/v1.0/me" "$FAST_CONNS" "$HALF_SECONDS"
 done
 
 settle
@@ -584,6 +614,9 @@ R[token]=$(wrk_rps token-localidp)
 R[jwks]=$(wrk_rps jwks-localidp)
 R[password]=$(wrk_rps password)
 R[login]=$(wrk_rps login)
+R[graph_healthz]=$(mean2 "$(wrk_rps graph-healthz-a)" "$(wrk_rps graph-healthz-b)" "/healthz req/s (Graph rows)")
+R[graph_users]=$(mean2 "$(wrk_rps graph-users-a)" "$(wrk_rps graph-users-b)" "GET /v1.0/users req/s")
+R[graph_me]=$(mean2 "$(wrk_rps graph-me-a)" "$(wrk_rps graph-me-b)" "GET /v1.0/me req/s")
 R[verify_alone]=$(wrk_rps verify-alone)
 R[storm_verify]=$(wrk_rps storm-verify)
 R[storm_password]=$(wrk_rps storm-password)
@@ -813,6 +846,14 @@ if [[ -n "$PG_DB" ]]; then
 else
   add_row "7. Scale and import, PostgreSQL" "$NA (no PostgreSQL URL)" "—" "—" "≤ 1.2 / ≥ 10,000 rows/s" "$NA"
 fi
+
+# 9. the Directory API (Microsoft Graph) vs healthz, runs alternated
+r=$(ratio "${R[graph_users]}" "${R[graph_healthz]}")
+add_row "9a. Directory API: GET /v1.0/users?\$top=100 (app token, User.Read.All; 100 users a page)" \
+  "$(rps "${R[graph_users]}")" "$(rps "${R[graph_healthz]}") GET /healthz (runs alternated)" "${r:-$NA}" "≥ 0.05" "$(judge "$r" ">=" 0.05)"
+r=$(ratio "${R[graph_me]}" "${R[graph_healthz]}")
+add_row "9b. Directory API: GET /v1.0/me (delegated token, User.Read)" \
+  "$(rps "${R[graph_me]}")" "$(rps "${R[graph_healthz]}") GET /healthz (runs alternated)" "${r:-$NA}" "≥ 0.3" "$(judge "$r" ">=" 0.3)"
 
 # 8. failed sign-in timing
 judge_range() { # VALUE LOW HIGH -> PASS / MISS / n/a

@@ -249,64 +249,121 @@ pub enum UserCondition {
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
-/// One page of the tenant's users in id order, after `after_id` (exclusive): a page
-/// never repeats or skips a user that exists throughout the paging, whatever is
-/// added or removed meanwhile, and costs the same at any depth (primary-key seek).
+/// The order of a listing by display name (then id, which breaks ties).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Ascending,
+    Descending,
+}
+
+/// Where a page ended: the last id and, when sorted by display name, its sort key
+/// (the display name as the database lower-cases it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub id: String,
+    pub key: Option<String>,
+}
+
+/// Applies a listing's conditions to a query of the users table.
+macro_rules! with_conditions {
+    ($query:expr, $tenant_id:expr, $conditions:expr) => {{
+        let mut query = $query.filter(users::tenant_id.eq($tenant_id.to_owned()));
+        for condition in $conditions {
+            query = match condition {
+                UserCondition::Equals(field, value) => {
+                    let v = value.trim().to_lowercase();
+                    match field {
+                        UserField::DisplayName => query.filter(lower(users::display_name).eq(v)),
+                        UserField::Mail => query.filter(users::email_normalized.eq(v)),
+                        UserField::UserPrincipalName => query.filter(
+                            users::username_normalized
+                                .eq(v.clone())
+                                .or(users::username_normalized
+                                    .is_null()
+                                    .and(users::email_normalized.eq(v))),
+                        ),
+                    }
+                }
+                UserCondition::StartsWith(field, value) => {
+                    let escaped = value
+                        .trim_start()
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    let p = format!("{escaped}%");
+                    match field {
+                        UserField::DisplayName => {
+                            query.filter(lower(users::display_name).like(p).escape('\\'))
+                        }
+                        UserField::Mail => {
+                            query.filter(users::email_normalized.like(p).escape('\\'))
+                        }
+                        UserField::UserPrincipalName => query.filter(
+                            users::username_normalized.like(p.clone()).escape('\\').or(
+                                users::username_normalized
+                                    .is_null()
+                                    .and(users::email_normalized.like(p).escape('\\')),
+                            ),
+                        ),
+                    }
+                }
+            };
+        }
+        query
+    }};
+}
+
+/// How many of the tenant's users meet the conditions (`$count`).
+pub fn count_matching(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    conditions: &[UserCondition],
+) -> DbResult<i64> {
+    let query = with_conditions!(users::table.into_boxed(), tenant_id, conditions);
+    Ok(query.count().get_result(conn)?)
+}
+
+/// One page of the tenant's users after `after` (exclusive), in id order or, with
+/// `order`, by lower-cased display name then id; each with its sort key. A page never
+/// repeats or skips a user that exists throughout the paging (and, sorted, keeps its
+/// display name), whatever is added or removed meanwhile; in id order it costs the
+/// same at any depth (primary-key seek).
 pub fn page(
     conn: &mut DbConnection,
     tenant_id: &str,
     conditions: &[UserCondition],
-    after_id: Option<&str>,
+    order: Option<SortOrder>,
+    after: Option<&Cursor>,
     limit: i64,
-) -> DbResult<Vec<User>> {
-    let mut query = users::table
-        .filter(users::tenant_id.eq(tenant_id.to_owned()))
-        .select(User::as_select())
-        .into_boxed();
-    if let Some(after) = after_id {
-        query = query.filter(users::id.gt(after.to_owned()));
+) -> DbResult<Vec<(User, String)>> {
+    let key = || lower(users::display_name);
+    let query = users::table.select((User::as_select(), key())).into_boxed();
+    let mut query = with_conditions!(query, tenant_id, conditions);
+    match (order, after) {
+        (None, Some(after)) => query = query.filter(users::id.gt(after.id.clone())),
+        (Some(SortOrder::Ascending), Some(Cursor { id, key: Some(k) })) => {
+            query = query.filter(
+                key()
+                    .gt(k.clone())
+                    .or(key().eq(k.clone()).and(users::id.gt(id.clone()))),
+            )
+        }
+        (Some(SortOrder::Descending), Some(Cursor { id, key: Some(k) })) => {
+            query = query.filter(
+                key()
+                    .lt(k.clone())
+                    .or(key().eq(k.clone()).and(users::id.lt(id.clone()))),
+            )
+        }
+        _ => {}
     }
-    for condition in conditions {
-        query = match condition {
-            UserCondition::Equals(field, value) => {
-                let v = value.trim().to_lowercase();
-                match field {
-                    UserField::DisplayName => query.filter(lower(users::display_name).eq(v)),
-                    UserField::Mail => query.filter(users::email_normalized.eq(v)),
-                    UserField::UserPrincipalName => query.filter(
-                        users::username_normalized
-                            .eq(v.clone())
-                            .or(users::username_normalized
-                                .is_null()
-                                .and(users::email_normalized.eq(v))),
-                    ),
-                }
-            }
-            UserCondition::StartsWith(field, value) => {
-                let escaped = value
-                    .trim_start()
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                let p = format!("{escaped}%");
-                match field {
-                    UserField::DisplayName => {
-                        query.filter(lower(users::display_name).like(p).escape('\\'))
-                    }
-                    UserField::Mail => query.filter(users::email_normalized.like(p).escape('\\')),
-                    UserField::UserPrincipalName => query.filter(
-                        users::username_normalized.like(p.clone()).escape('\\').or(
-                            users::username_normalized
-                                .is_null()
-                                .and(users::email_normalized.like(p).escape('\\')),
-                        ),
-                    ),
-                }
-            }
-        };
-    }
-    Ok(query.order(users::id.asc()).limit(limit).load(conn)?)
+    let query = match order {
+        None => query.order(users::id.asc()),
+        Some(SortOrder::Ascending) => query.order((key().asc(), users::id.asc())),
+        Some(SortOrder::Descending) => query.order((key().desc(), users::id.desc())),
+    };
+    Ok(query.limit(limit).load(conn)?)
 }
 
 /// Changes to a user's names; `None` leaves a field as it is.

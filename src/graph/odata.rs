@@ -1,10 +1,11 @@
-//! The OData query options of Graph's lists: `$top`, `$skiptoken`, `$select` and a
-//! `$filter` of `eq` and `startswith` joined by `and`.
+//! The OData query options of Graph's lists: `$top`, `$skiptoken`, `$select`, a
+//! `$filter` of `eq` and `startswith` joined by `and`, `$orderby=displayName [asc|desc]`
+//! and `$count`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::db::users::{UserCondition, UserField};
+use crate::db::users::{Cursor, SortOrder, UserCondition, UserField};
 
 /// Graph's page size when `$top` is not given, and the largest it takes.
 pub const DEFAULT_TOP: i64 = 100;
@@ -14,8 +15,12 @@ pub const MAX_TOP: i64 = 999;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ListQuery {
     pub top: i64,
-    /// The last id of the previous page, from `$skiptoken`.
-    pub after_id: Option<String>,
+    /// Where the previous page ended, from `$skiptoken`.
+    pub after: Option<Cursor>,
+    /// `$orderby`: by id when absent.
+    pub order: Option<SortOrder>,
+    /// `$count=true`.
+    pub count: bool,
     /// Properties asked for with `$select`, as written.
     pub select: Option<Vec<String>>,
     pub conditions: Vec<UserCondition>,
@@ -23,19 +28,58 @@ pub struct ListQuery {
     pub carried: Vec<(String, String)>,
 }
 
-/// The `$skiptoken` that continues after this id (opaque to callers).
-pub fn skiptoken(last_id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("u1:{last_id}"))
+/// The `$skiptoken` that continues after this position (opaque to callers): the last
+/// id, and with `$orderby` the sort key before it.
+pub fn skiptoken(cursor: &Cursor) -> String {
+    match &cursor.key {
+        None => URL_SAFE_NO_PAD.encode(format!("u1:{}", cursor.id)),
+        Some(key) => URL_SAFE_NO_PAD.encode(format!("u2:{}:{key}", cursor.id)),
+    }
 }
 
-fn after_id(token: &str) -> Result<String, String> {
+fn cursor(token: &str) -> Result<Cursor, String> {
     let bad = || "The $skiptoken is not valid.".to_owned();
     let raw = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
-    text.strip_prefix("u1:")
-        .filter(|id| !id.is_empty() && id.len() <= 64)
-        .map(str::to_owned)
+    let good_id = |id: &str| !id.is_empty() && id.len() <= 64 && !id.contains(':');
+    if let Some(id) = text.strip_prefix("u1:") {
+        return good_id(id)
+            .then(|| Cursor {
+                id: id.to_owned(),
+                key: None,
+            })
+            .ok_or_else(bad);
+    }
+    let (id, key) = text
+        .strip_prefix("u2:")
+        .and_then(|rest| rest.split_once(':'))
+        .ok_or_else(bad)?;
+    (good_id(id) && key.len() <= 1024)
+        .then(|| Cursor {
+            id: id.to_owned(),
+            key: Some(key.to_owned()),
+        })
         .ok_or_else(bad)
+}
+
+/// `$orderby`: `displayName`, `displayName asc` or `displayName desc`.
+fn parse_orderby(value: &str) -> Result<SortOrder, String> {
+    let mut words = value.split_whitespace();
+    let property = words.next().unwrap_or_default();
+    if !property.eq_ignore_ascii_case("displayName") {
+        return Err(format!(
+            "Sorting by property '{property}' is not supported; localidp sorts users by displayName."
+        ));
+    }
+    let order = match words.next().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("asc") => SortOrder::Ascending,
+        Some("desc") => SortOrder::Descending,
+        Some(other) => return Err(format!("Invalid sort direction '{other}' in $orderby.")),
+    };
+    match words.next() {
+        None => Ok(order),
+        Some(_) => Err("Only one property may be named in $orderby.".into()),
+    }
 }
 
 /// Reads the options of a list request; an option it does not know is ignored, as
@@ -60,14 +104,28 @@ pub fn parse_list(query: &str) -> Result<ListQuery, String> {
                     })?;
             }
             "$skiptoken" => {
-                q.after_id = Some(after_id(&value)?);
+                q.after = Some(cursor(&value)?);
                 continue;
+            }
+            "$orderby" | "orderby" => q.order = Some(parse_orderby(&value)?),
+            "$count" | "count" => {
+                q.count = match value.trim().to_ascii_lowercase().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(format!("Invalid value '{value}' for $count.")),
+                }
             }
             "$select" | "select" => q.select = Some(parse_select(&value)?),
             "$filter" | "filter" => q.conditions = parse_filter(&value)?,
             _ => {}
         }
         q.carried.push((name, value));
+    }
+    // A token continues the order it was made in.
+    if let Some(after) = &q.after
+        && after.key.is_some() != q.order.is_some()
+    {
+        return Err("The $skiptoken is not valid.".into());
     }
     Ok(q)
 }
@@ -212,9 +270,27 @@ mod tests {
         assert_eq!(q.select.unwrap(), vec!["id", "mail"]);
         assert!(parse_list("$top=1000").is_err());
         assert!(parse_list("$top=0").is_err());
-        let q = parse_list(&format!("$skiptoken={}", skiptoken("abc"))).unwrap();
-        assert_eq!(q.after_id.as_deref(), Some("abc"));
+        let at = Cursor {
+            id: "abc".into(),
+            key: None,
+        };
+        let q = parse_list(&format!("$skiptoken={}", skiptoken(&at))).unwrap();
+        assert_eq!(q.after, Some(at));
         assert!(q.carried.is_empty());
+        let at = Cursor {
+            id: "abc".into(),
+            key: Some("al: b".into()),
+        };
+        let token = skiptoken(&at);
+        let q = parse_list(&format!("$orderby=displayName desc&$skiptoken={token}")).unwrap();
+        assert_eq!(q.after, Some(at));
+        assert_eq!(q.order, Some(SortOrder::Descending));
+        // A token of one order does not continue another.
+        assert!(parse_list(&format!("$skiptoken={token}")).is_err());
+        assert!(parse_list("$orderby=mail").is_err());
+        assert!(parse_list("$orderby=displayName up").is_err());
+        assert!(parse_list("$count=maybe").is_err());
+        assert!(parse_list("$count=true").unwrap().count);
         assert!(parse_list("$skiptoken=garbage!").is_err());
     }
 }

@@ -62,6 +62,11 @@ impl GraphError {
         Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
     }
 
+    /// An advanced query asked for without what Graph needs for it.
+    pub fn unsupported_query(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", message)
+    }
+
     /// A write that would give a second object the same user principal name.
     pub fn duplicate(property: &str) -> Self {
         Self::bad_request(format!(

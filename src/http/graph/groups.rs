@@ -102,8 +102,14 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             .map(check_select)
             .transpose()
             .map_err(GraphError::bad_query)?;
+        if q.order.is_some() || q.count {
+            return Err(GraphError::unsupported_query(
+                "$orderby and $count are not supported on groups here.",
+            ));
+        }
         let conditions = group::name_conditions(&q.conditions).map_err(GraphError::bad_query)?;
-        let (tid, after, top) = (caller.tenant_id.clone(), q.after_id.clone(), q.top);
+        let after = q.after.as_ref().map(|c| c.id.clone());
+        let (tid, top) = (caller.tenant_id.clone(), q.top);
         let mut rows = state
             .db(move |c| db_groups::page(c, &tid, &conditions, after.as_deref(), top + 1))
             .await?;
@@ -120,7 +126,11 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         });
         if more && let Some(last) = rows.last() {
             let mut carried = q.carried.clone();
-            carried.push(("$skiptoken".into(), odata::skiptoken(&last.id)));
+            let cursor = crate::db::users::Cursor {
+                id: last.id.clone(),
+                key: None,
+            };
+            carried.push(("$skiptoken".into(), odata::skiptoken(&cursor)));
             let query = serde_urlencoded::to_string(&carried).unwrap_or_default();
             body["@odata.nextLink"] = json!(format!("{base}{}?{query}", req.path()));
         }

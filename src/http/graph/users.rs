@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::auth::{Caller, authenticate};
 use super::error::GraphError;
 use crate::audit::{AuditEvent, kind};
-use crate::db::users::User;
+use crate::db::users::{Cursor, User};
 use crate::graph::directory::{self as graph_dir, CreateUser, UpdateUser, WriteError};
 use crate::graph::odata;
 use crate::graph::user::{self, check_select};
@@ -109,7 +109,16 @@ pub async fn get(
     answer(&state, &req, result).await
 }
 
-/// `GET /users`: a page in id order, `@odata.nextLink` while more may follow.
+/// Whether the request asks for Graph's advanced queries (`ConsistencyLevel: eventual`).
+fn eventual(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("consistencylevel")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"))
+}
+
+/// `GET /users`: a page in id order (or `$orderby`), `@odata.nextLink` while more may
+/// follow, `@odata.count` with `$count=true`.
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
@@ -121,26 +130,59 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             .map(check_select)
             .transpose()
             .map_err(GraphError::bad_query)?;
+        // As Graph: $count, and $orderby with $filter, are advanced queries.
+        if q.count && !eventual(&req) {
+            return Err(GraphError::unsupported_query(
+                "$count is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information",
+            ));
+        }
+        if q.order.is_some() && !q.conditions.is_empty() && !eventual(&req) {
+            return Err(GraphError::unsupported_query(
+                "Sorting not supported for current query.",
+            ));
+        }
         let tid = caller.tenant_id.clone();
-        let (conditions, after, top) = (q.conditions.clone(), q.after_id.clone(), q.top);
+        let (conditions, after, order, top, count) = (
+            q.conditions.clone(),
+            q.after.clone(),
+            q.order,
+            q.top,
+            q.count,
+        );
         // One more than the page tells whether another page follows.
-        let mut rows = state
-            .db(move |c| crate::db::users::page(c, &tid, &conditions, after.as_deref(), top + 1))
+        let (mut rows, total) = state
+            .db(move |c| {
+                let rows =
+                    crate::db::users::page(c, &tid, &conditions, order, after.as_ref(), top + 1)?;
+                let total = if count {
+                    Some(crate::db::users::count_matching(c, &tid, &conditions)?)
+                } else {
+                    None
+                };
+                Ok((rows, total))
+            })
             .await?;
         let more = rows.len() as i64 > top;
         rows.truncate(top as usize);
         let base = base_url(&state, &req);
         let values: Vec<Value> = rows
             .iter()
-            .map(|u| Value::Object(user::to_json(u, select.as_deref())))
+            .map(|(u, _)| Value::Object(user::to_json(u, select.as_deref())))
             .collect();
         let mut body = json!({
             "@odata.context": user::context(&base, select.as_deref(), false),
-            "value": values,
         });
-        if more && let Some(last) = rows.last() {
+        if let Some(total) = total {
+            body["@odata.count"] = json!(total);
+        }
+        body["value"] = json!(values);
+        if more && let Some((last, key)) = rows.last() {
+            let cursor = Cursor {
+                id: last.id.clone(),
+                key: order.map(|_| key.clone()),
+            };
             let mut carried = q.carried.clone();
-            carried.push(("$skiptoken".into(), odata::skiptoken(&last.id)));
+            carried.push(("$skiptoken".into(), odata::skiptoken(&cursor)));
             let query = serde_urlencoded::to_string(&carried).unwrap_or_default();
             body["@odata.nextLink"] = json!(format!("{base}{}?{query}", req.path()));
         }

@@ -62,14 +62,20 @@ pub fn node_modules() -> &'static Path {
     static READY: OnceLock<PathBuf> = OnceLock::new();
     READY.get_or_init(|| {
         let dir = interop_dir();
-        let installed = ["jose", "openid-client", "@azure/msal-node", "@mastra/auth"]
-            .iter()
-            .all(|p| {
-                dir.join("node_modules")
-                    .join(p)
-                    .join("package.json")
-                    .exists()
-            });
+        let installed = [
+            "jose",
+            "openid-client",
+            "@azure/msal-node",
+            "@mastra/auth",
+            "@microsoft/microsoft-graph-client",
+        ]
+        .iter()
+        .all(|p| {
+            dir.join("node_modules")
+                .join(p)
+                .join("package.json")
+                .exists()
+        });
         if !installed {
             run(Command::new("npm")
                 .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])

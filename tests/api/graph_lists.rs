@@ -1,0 +1,232 @@
+//! Graph's list options on `/v1.0/users`: `$orderby=displayName` (ascending and
+//! descending, paged by sort key and id) and `$count=true`, and the
+//! `ConsistencyLevel: eventual` header Graph requires for them.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const READER: &str = "99999999-0000-4000-8000-0000000000a1";
+const READER_SECRET: &str = "graph-lists-reader-secret-0123456789abcd";
+
+async fn spawn_reader_app(backend: &Backend) -> (TestApp, String) {
+    let (settings, fixture) = test_fixture(backend);
+    let seed = settings.seed.clone().expect("a seed file");
+    let mut text = std::fs::read_to_string(&seed).unwrap();
+    text.push_str(&format!(
+        r#"
+[[clients]]
+client_id = "{READER}"
+name = "graph lists reader"
+secret = "{READER_SECRET}"
+grant_types = ["client_credentials"]
+graph_permissions = ["User.Read.All"]
+"#
+    ));
+    std::fs::write(&seed, text).unwrap();
+    let app = spawn_with(settings, fixture).await;
+    let res = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", READER),
+            ("client_secret", READER_SECRET),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    (app, token)
+}
+
+async fn get(app: &TestApp, path: &str, token: &str, eventual: bool) -> (u16, Value) {
+    let url = if path.starts_with("http") {
+        path.replace(PUBLIC_URL, &app.base)
+    } else {
+        app.url(path)
+    };
+    let mut req = app.http.get(url).bearer_auth(token);
+    if eventual {
+        req = req.header("ConsistencyLevel", "eventual");
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn add_named(app: &TestApp, names: &[&str]) {
+    use localidp::directory::{self, users::NewUser};
+    let hasher = app.state.hasher.clone();
+    let now = app.now();
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    app.state
+        .db(move |c| {
+            let tenant = directory::tenant(c, CONTOSO_ID).unwrap();
+            for (i, name) in names.iter().enumerate() {
+                let new = NewUser {
+                    email: Some(format!("sorted{i}@contoso.com")),
+                    display_name: Some(name.clone()),
+                    ..Default::default()
+                };
+                directory::users::create_user(c, &hasher, &tenant, &new, now).unwrap();
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+/// Follows `@odata.nextLink` from `first`; the (id, displayName) of every user seen.
+async fn all_pages(app: &TestApp, first: &str, token: &str) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    let mut next = Some(first.to_owned());
+    let mut pages = 0;
+    while let Some(link) = next {
+        let (status, page) = get(app, &link, token, true).await;
+        assert_eq!(status, 200, "{page}");
+        for u in page["value"].as_array().unwrap() {
+            seen.push((
+                u["id"].as_str().unwrap().to_owned(),
+                u["displayName"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+        next = page["@odata.nextLink"].as_str().map(str::to_owned);
+        pages += 1;
+        assert!(pages < 100);
+    }
+    seen
+}
+
+const NAMES: [&str; 7] = [
+    "Sorter Delta",
+    "sorter bravo",
+    "SORTER Charlie",
+    "Sorter Delta",
+    "sorter echo",
+    "Sorter Alpha",
+    "Sorter Delta",
+];
+const SORTERS: &str = "$filter=startswith(displayName,'sorter')";
+
+on_every_backend!(users_are_ordered_by_display_name_and_paged_in_that_order);
+async fn users_are_ordered_by_display_name_and_paged_in_that_order(backend: Backend) {
+    let (app, token) = spawn_reader_app(&backend).await;
+    add_named(&app, &NAMES).await;
+
+    // The expected order: display name without case, then id (ties).
+    let unsorted = all_pages(&app, &format!("/v1.0/users?{SORTERS}"), &token).await;
+    assert_eq!(unsorted.len(), NAMES.len());
+    let mut expected = unsorted.clone();
+    expected.sort_by_key(|(id, name)| (name.to_lowercase(), id.clone()));
+    assert_ne!(unsorted, expected, "id order is not already name order");
+
+    for first in [
+        format!("/v1.0/users?{SORTERS}&$orderby=displayName&$top=2"),
+        format!("/v1.0/users?$top=2&{SORTERS}&$orderby=displayName%20asc"),
+    ] {
+        let seen = all_pages(&app, &first, &token).await;
+        assert_eq!(seen, expected, "{first}");
+    }
+    let seen = all_pages(
+        &app,
+        &format!("/v1.0/users?{SORTERS}&$orderby=displayName desc&$top=3"),
+        &token,
+    )
+    .await;
+    let mut reversed = expected.clone();
+    reversed.reverse();
+    assert_eq!(seen, reversed);
+
+    // Without a filter no header is needed; every user comes once.
+    let (status, page) = get(
+        &app,
+        "/v1.0/users?$orderby=displayName&$top=3",
+        &token,
+        false,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let every = all_pages(&app, "/v1.0/users?$orderby=displayName&$top=3", &token).await;
+    let ids: HashSet<&String> = every.iter().map(|(id, _)| id).collect();
+    assert_eq!(ids.len(), every.len());
+    let (_, all) = get(&app, "/v1.0/users?$top=999", &token, false).await;
+    assert_eq!(ids.len(), all["value"].as_array().unwrap().len());
+
+    // With a filter Graph needs ConsistencyLevel: eventual.
+    let (status, body) = get(
+        &app,
+        &format!("/v1.0/users?{SORTERS}&$orderby=displayName"),
+        &token,
+        false,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "Request_UnsupportedQuery");
+    assert_eq!(
+        body["error"]["message"],
+        "Sorting not supported for current query."
+    );
+
+    // Only displayName sorts; a token of one order does not continue another.
+    let (status, body) = get(&app, "/v1.0/users?$orderby=mail", &token, true).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "BadRequest");
+    let (_, page) = get(
+        &app,
+        "/v1.0/users?$orderby=displayName&$top=1",
+        &token,
+        false,
+    )
+    .await;
+    let link = page["@odata.nextLink"].as_str().unwrap();
+    let token_part = link.split("%24skiptoken=").nth(1).unwrap();
+    let (status, body) = get(
+        &app,
+        &format!("/v1.0/users?$skiptoken={token_part}"),
+        &token,
+        false,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+}
+
+on_every_backend!(count_needs_consistency_level_and_counts_every_page_s_matches);
+async fn count_needs_consistency_level_and_counts_every_page_s_matches(backend: Backend) {
+    let (app, token) = spawn_reader_app(&backend).await;
+    add_named(&app, &NAMES).await;
+
+    let (status, body) = get(&app, "/v1.0/users?$count=true", &token, false).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "Request_UnsupportedQuery");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ConsistencyLevel:eventual")
+    );
+
+    let first = format!("/v1.0/users?{SORTERS}&$count=true&$top=2&$orderby=displayName");
+    let (status, page) = get(&app, &first, &token, true).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["@odata.count"], NAMES.len());
+    assert_eq!(page["value"].as_array().unwrap().len(), 2);
+    // The next page counts the same matches, not what is left.
+    let next = page["@odata.nextLink"].as_str().unwrap();
+    assert!(next.contains("%24count=true"), "{next}");
+    let (status, page) = get(&app, next, &token, true).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["@odata.count"], NAMES.len());
+
+    let (_, all) = get(&app, "/v1.0/users?$top=999", &token, false).await;
+    let (status, page) = get(&app, "/v1.0/users?$count=true&$top=1", &token, true).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["@odata.count"], all["value"].as_array().unwrap().len());
+    // $count=false is no count, and needs no header.
+    let (status, page) = get(&app, "/v1.0/users?$count=false", &token, false).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.get("@odata.count").is_none());
+    let (status, _) = get(&app, "/v1.0/users?$count=maybe", &token, true).await;
+    assert_eq!(status, 400);
+}
