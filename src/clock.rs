@@ -9,49 +9,54 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// seconds: how long past its `exp` a token can still be accepted somewhere.
 pub const MAX_CLOCK_SKEW: i64 = 3600;
 
-/// The current time in unix seconds. Cheap to clone; clones share the same offset.
+/// The current time in unix seconds. Cheap to clone; clones share the same time.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
-    /// Seconds added to the system time; `None` for the plain system clock.
-    offset: Option<Arc<AtomicI64>>,
+    /// The time of a test clock, which moves only when [`Clock::advance`] moves it;
+    /// `None` for the system clock.
+    frozen: Option<Arc<AtomicI64>>,
 }
 
 impl Clock {
     /// The system clock: what the server runs on.
     pub fn system() -> Self {
-        Clock { offset: None }
+        Clock { frozen: None }
     }
 
-    /// The system clock plus an offset that [`Clock::advance`] moves: for tests.
+    /// A clock for tests: it reads the system time once and then stands still until
+    /// [`Clock::advance`] moves it, so that a test's "30 s into a 60 s lock" holds
+    /// however slowly the test itself runs.
     pub fn adjustable() -> Self {
         Clock {
-            offset: Some(Arc::new(AtomicI64::new(0))),
+            frozen: Some(Arc::new(AtomicI64::new(system_now()))),
         }
     }
 
     /// Seconds since the Unix epoch.
     pub fn now(&self) -> i64 {
-        let system = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        system
-            + self
-                .offset
-                .as_ref()
-                .map_or(0, |o| o.load(Ordering::Relaxed))
+        match &self.frozen {
+            Some(at) => at.load(Ordering::SeqCst),
+            None => system_now(),
+        }
     }
 
-    /// Moves an adjustable clock forward; the system clock cannot be moved, so there
-    /// this only logs a warning.
+    /// Moves a test clock forward; the system clock cannot be moved, so there this
+    /// only logs a warning.
     pub fn advance(&self, by: Duration) {
-        match &self.offset {
-            Some(offset) => {
-                offset.fetch_add(by.as_secs() as i64, Ordering::Relaxed);
+        match &self.frozen {
+            Some(at) => {
+                at.fetch_add(by.as_secs() as i64, Ordering::SeqCst);
             }
             None => tracing::warn!("the system clock cannot be advanced"),
         }
     }
+}
+
+fn system_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -65,7 +70,8 @@ mod tests {
         let before = copy.now();
         clock.advance(Duration::from_secs(3600));
         let after = copy.now();
-        assert!((3600..3602).contains(&(after - before)), "{before} {after}");
+        assert_eq!(after - before, 3600);
+        assert_eq!(copy.now(), after, "it stands still between moves");
     }
 
     #[test]

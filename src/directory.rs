@@ -7,8 +7,6 @@ pub mod bootstrap;
 pub mod service;
 pub mod users;
 
-use diesel::Connection;
-
 use crate::crypto::password::HashError;
 use crate::crypto::secrets;
 use crate::db::clients::{self, Client};
@@ -380,7 +378,7 @@ pub fn delete_client(conn: &mut DbConnection, client_id: &str) -> DirectoryResul
         .ok_or_else(|| DirectoryError::NotFound(format!("client {client_id}")))?;
     // Write first: SQLite cannot upgrade a read transaction while another writer is
     // active, but a transaction that starts with a write simply waits its turn.
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         clients::delete(conn, client_id)?;
         let tenant = tenant(conn, &client.tenant_id)?;
         if tenant.default_client_id.as_deref() == Some(client_id) {

@@ -2,7 +2,6 @@
 //! default client; set an application's optional claims and claims mapping.
 
 use clap::Subcommand;
-use diesel::Connection;
 
 use super::shared::{CliError, TenantArg, record, with_database};
 use crate::audit::{AuditEvent, kind};
@@ -139,7 +138,7 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
                     claims: Default::default(),
                 };
                 // A client that cannot be the default is not created either.
-                let (client, secret) = conn.transaction(|conn| {
+                let (client, secret) = crate::db::write_tx(conn, |conn| {
                     let created = directory::create_client(conn, &tenant, &new, now)?;
                     if default {
                         admin::set_default_client(conn, &tenant, Some(&created.0.client_id))?;

@@ -14,7 +14,7 @@ pub fn grant(
     permissions: &[String],
     now: i64,
 ) -> DbResult<Vec<String>> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let held = list(conn, client_id)?;
         let mut added = Vec::new();
         for p in permissions {

@@ -100,7 +100,7 @@ pub fn clear_failures(conn: &mut DbConnection, user_id: &str) -> DbResult<()> {
 
 /// An administrator's unlock: no lock, no count, no growth. Returns the state before.
 pub fn unlock(conn: &mut DbConnection, user_id: &str) -> DbResult<Option<LockoutState>> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let before = state(conn, user_id)?;
         diesel::update(users::table.find(user_id))
             .set((

@@ -236,6 +236,42 @@ pub fn migrate(conn: &mut DbConnection) -> DbResult<()> {
     result.map_err(|e| DbError::Unavailable(format!("migration failed: {e}")))
 }
 
+/// Runs `f` in a write transaction. On SQLite the write lock is taken at `BEGIN`
+/// (`BEGIN IMMEDIATE`, waiting up to `busy_timeout` for another writer): a deferred
+/// transaction that reads before it writes fails at once with "database is locked"
+/// when another connection committed after its first read, and `busy_timeout` cannot
+/// help it. On PostgreSQL, and inside another transaction (a savepoint), it is an
+/// ordinary transaction.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    use diesel::Connection;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    if AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()?
+        .is_some()
+    {
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(DieselError::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
 /// Runs a diesel closure on a blocking thread with a pooled connection, in the
 /// caller's tracing span: never on an actix worker.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> DbResult<T>
@@ -267,4 +303,52 @@ pub(crate) fn decode_list(raw: &str) -> DbResult<Vec<String>> {
 
 pub(crate) fn encode_list<S: AsRef<str> + serde::Serialize>(items: &[S]) -> String {
     serde_json::to_string(items).expect("a list of strings always serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::RunQueryDsl;
+
+    fn sqlite_file(dir: &Path) -> DbConnection {
+        use diesel::Connection;
+        let url = dir.join("t.db").display().to_string();
+        let mut conn = DbConnection::establish(&url).unwrap();
+        conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 50;")
+            .unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_write_transaction_holds_the_sqlite_write_lock_from_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = sqlite_file(dir.path());
+        a.batch_execute("CREATE TABLE t (n INTEGER)").unwrap();
+        let mut b = sqlite_file(dir.path());
+        let result = write_tx(&mut a, |a| {
+            // Only a read so far, yet another writer must wait (here: time out).
+            a.batch_execute("SELECT count(*) FROM t")?;
+            let other = diesel::sql_query("INSERT INTO t VALUES (1)").execute(&mut b);
+            assert!(other.is_err(), "the other writer got in: {other:?}");
+            // Nested: a savepoint inside the same transaction.
+            write_tx(a, |a| a.batch_execute("INSERT INTO t VALUES (2)"))?;
+            Ok::<_, DieselError>(())
+        });
+        result.unwrap();
+        diesel::sql_query("INSERT INTO t VALUES (3)")
+            .execute(&mut b)
+            .expect("the lock is released at commit");
+        // A failing closure rolls back.
+        let failed = write_tx(&mut a, |a| {
+            a.batch_execute("INSERT INTO t VALUES (4)")?;
+            Err::<(), _>(DieselError::RollbackTransaction)
+        });
+        assert!(failed.is_err());
+        let rows: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM t)",
+        ))
+        .get_result(&mut a)
+        .unwrap();
+        assert_eq!(rows, 2);
+    }
 }

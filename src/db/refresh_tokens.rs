@@ -121,8 +121,7 @@ pub fn claim_retry(
 /// locks and then finds nothing left to revoke, so the two never insert the same
 /// deny-list entries in different orders.
 pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: i64) -> DbResult<usize> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let revoked: Vec<(Option<String>, Option<i64>)> = diesel::update(
             refresh_tokens::table
                 .filter(refresh_tokens::family_id.eq(family_id))

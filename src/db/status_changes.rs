@@ -3,7 +3,6 @@
 //! again or deleted — written in the transaction of the change. Every server keeps the
 //! resulting state in memory and reads the rows it has not seen yet (`oauth::status`).
 
-use diesel::Connection;
 use diesel::prelude::*;
 
 use super::schema::{revoked_access_tokens, status_changes};
@@ -99,7 +98,7 @@ pub fn deny_access_token(
     expires_at: i64,
     now: i64,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let row = (
             revoked_access_tokens::jti.eq(jti),
             revoked_access_tokens::expires_at.eq(expires_at),

@@ -28,7 +28,7 @@ pub fn find(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Option<TenantU
 
 /// Sets the switches (replacing any earlier ones).
 pub fn set(conn: &mut DbConnection, flows: &TenantUserFlows) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         diesel::delete(tenant_user_flows::table.find(&flows.tenant_id)).execute(conn)?;
         diesel::insert_into(tenant_user_flows::table)
             .values(flows)

@@ -188,7 +188,7 @@ pub fn upgrade_password_hash(
 /// Disables or enables a user, and logs it for every server's token status: a disabled
 /// user's access tokens are refused.
 pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool, now: i64) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let n = diesel::update(users::table.find(id))
             .set((
                 users::disabled.eq(i32::from(disabled)),
@@ -210,7 +210,7 @@ pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool, now: i64)
 /// Deletes a user, and logs it for every server's token status: their access tokens
 /// are refused.
 pub fn delete(conn: &mut DbConnection, id: &str, now: i64) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let n = diesel::delete(users::table.find(id)).execute(conn)?;
         if n == 0 {
             return Err(DbError::NotFound);

@@ -1,7 +1,6 @@
 //! Users: creation (one, or many from a JSON Lines file), look-up by the name they
 //! sign in with, and password changes. Blocking: call from a blocking thread.
 
-use diesel::Connection;
 use secrecy::SecretString;
 
 use super::{
@@ -121,7 +120,7 @@ pub fn create_user(
     now: i64,
 ) -> DirectoryResult<User> {
     let row = new_user_row(hasher, tenant, new, now)?;
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         if new.oid.is_some() {
             status_changes::users_recreated(conn, &[row.id.as_str()], now)?;
         }

@@ -3,7 +3,6 @@
 //! disabling and deleting go through `db::users::set_disabled` and `db::users::delete`,
 //! as `localidp user disable|delete` do, so the token status refuses the user's tokens.
 
-use diesel::Connection;
 use serde::Deserialize;
 
 use crate::db::users::{self, NameChanges, User};
@@ -165,7 +164,7 @@ pub fn create(
 ) -> Result<User, WriteError> {
     let (email, username) = sign_in_names(body)?;
     let tenant = directory::tenant(conn, tenant_id)?;
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         for (name, property) in [(&username, "userPrincipalName"), (&email, "mail")] {
             if let Some(n) = name
                 && users::find_by_sign_in_name(conn, tenant_id, n)?.is_some()
@@ -215,7 +214,7 @@ pub fn update(
             "Invalid value specified for property 'displayName' of resource 'User'.".into(),
         ));
     }
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let mut done = Updated::default();
         if changes.display_name.is_some()
             || changes.given_name.is_some()
@@ -308,7 +307,7 @@ pub fn revoke_sign_in_sessions(
     user_id: &str,
     now: i64,
 ) -> Result<(usize, usize), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let refresh = crate::db::refresh_tokens::revoke_user(conn, user_id, now)?;
         let sessions = crate::db::sessions::end_user(conn, user_id, now)?;
         Ok((refresh, sessions))

@@ -11,7 +11,8 @@
 //! the CLI) is honoured less than that many seconds later. A change made through this
 //! process is honoured at once: its caller marks the state stale after committing, and
 //! the next check reads the log. A read that fails or takes over a second keeps the old
-//! state, logs a warning (once a minute at most) and is tried again after the bound.
+//! state, logs a warning (once a minute at most) and is tried again after the bound,
+//! or, when this process has a change of its own not yet read back, a second later.
 //!
 //! Rules: a token whose `jti` is on the deny list is refused; a token of a user who is
 //! disabled or deleted is refused; a token issued (`iat`) before the user's latest
@@ -47,6 +48,9 @@ const WARN_EVERY: i64 = 60;
 /// Checks wait this long at most for a read of the log (with the database down, a
 /// connection takes the pool's 5 s to fail); past it they go on with the last state.
 const READ_TIMEOUT: Duration = Duration::from_secs(1);
+/// After a failed read, a change made through this process is asked for again this
+/// much later (the bound applies to changes made elsewhere).
+const RETRY_LOCAL: Duration = Duration::from_secs(1);
 
 /// Why a token is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +204,8 @@ pub struct TokenStatus {
     /// does not count as having seen it.
     generation: AtomicU64,
     read_generation: AtomicU64,
+    /// After a failed read with a local change unread: no new read before this.
+    retry_at: std::sync::Mutex<Option<Instant>>,
     warned_at: AtomicI64,
 }
 
@@ -216,6 +222,7 @@ impl TokenStatus {
             read_at: AtomicI64::new(now),
             generation: AtomicU64::new(0),
             read_generation: AtomicU64::new(0),
+            retry_at: std::sync::Mutex::new(None),
             warned_at: AtomicI64::new(i64::MIN),
         })
     }
@@ -255,7 +262,15 @@ impl TokenStatus {
     }
 
     fn stale(&self, now: i64) -> bool {
-        self.read_generation.load(Ordering::SeqCst) != self.generation.load(Ordering::SeqCst)
+        let local_unread =
+            self.read_generation.load(Ordering::SeqCst) != self.generation.load(Ordering::SeqCst);
+        let retry_due = || {
+            self.retry_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_none_or(|at| Instant::now() >= at)
+        };
+        (local_unread && retry_due())
             || now.saturating_sub(self.read_at.load(Ordering::SeqCst)) >= self.config.bound
     }
 
@@ -276,13 +291,22 @@ impl TokenStatus {
             (set.max_id, set.gaps.keys().copied().collect::<Vec<_>>())
         };
         let read = db::run(pool, move |c| status_changes::read(c, after, &missing));
-        match tokio::time::timeout(READ_TIMEOUT, read).await {
+        let read = tokio::time::timeout(READ_TIMEOUT, read).await;
+        // After a failure too: the next attempt waits for the bound, not every request.
+        self.read_at.store(now, Ordering::SeqCst);
+        let mut retry_at = self.retry_at.lock().unwrap_or_else(PoisonError::into_inner);
+        match read {
             Ok(Ok(rows)) => {
                 let mut set = self.set.write().unwrap_or_else(PoisonError::into_inner);
                 set.apply(rows);
                 set.prune(now, self.config);
+                self.read_generation.store(generation, Ordering::SeqCst);
+                *retry_at = None;
             }
             failed => {
+                // A local change stays unread: it is asked for again a second later,
+                // so that it is honoured as soon as the database answers.
+                *retry_at = Some(Instant::now() + RETRY_LOCAL);
                 let error = match failed {
                     Ok(Err(e)) => e.to_string(),
                     _ => format!("no answer within {READ_TIMEOUT:?}"),
@@ -294,9 +318,6 @@ impl TokenStatus {
                 }
             }
         }
-        // After a failure too: the next attempt waits for the bound, not every request.
-        self.read_at.store(now, Ordering::SeqCst);
-        self.read_generation.store(generation, Ordering::SeqCst);
     }
 }
 

@@ -469,6 +469,8 @@ async fn cli(app: &TestApp, args: &[&str]) -> String {
         "localidp {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The CLI stamps its events with the system clock; the server's clock stands still.
+    app.catch_up_with_system_clock();
     String::from_utf8(out.stdout).unwrap()
 }
 

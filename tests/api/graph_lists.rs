@@ -56,6 +56,7 @@ async fn get(app: &TestApp, path: &str, token: &str, eventual: bool) -> (u16, Va
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// Users with the given display names, their ids ascending in the order given.
 async fn add_named(app: &TestApp, names: &[&str]) {
     use localidp::directory::{self, users::NewUser};
     let hasher = app.state.hasher.clone();
@@ -68,6 +69,9 @@ async fn add_named(app: &TestApp, names: &[&str]) {
                 let new = NewUser {
                     email: Some(format!("sorted{i}@contoso.com")),
                     display_name: Some(name.clone()),
+                    // Ids in the order of `names`, which is not name order: the
+                    // test sees whether sorting happened.
+                    oid: Some(format!("50000000-0000-4000-8000-{i:012}")),
                     ..Default::default()
                 };
                 directory::users::create_user(c, &hasher, &tenant, &new, now).unwrap();

@@ -288,6 +288,20 @@ impl TestApp {
         self.state.clock.advance(by);
     }
 
+    /// Moves the server's clock up to the system time when it is behind: the CLI runs
+    /// as its own process on the system clock, so a test that mixes its changes with
+    /// the server's calls this after each command to keep their times in order.
+    pub fn catch_up_with_system_clock(&self) {
+        let system = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let behind = system - self.now();
+        if behind > 0 {
+            self.advance(Duration::from_secs(behind as u64));
+        }
+    }
+
     pub async fn stop(self) -> (Settings, Arc<Fixture>) {
         self.handle.stop(true).await;
         (self.settings, self.fixture)

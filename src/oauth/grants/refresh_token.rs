@@ -183,8 +183,7 @@ pub(super) async fn grant(
     let spent = token.clone();
     let outcome = state
         .db(move |c| {
-            use diesel::Connection;
-            c.transaction(|c| {
+            crate::db::write_tx(c, |c| {
                 // The spend is the transaction's first statement: a write, so SQLite
                 // takes its lock up front and concurrent redemptions queue.
                 let spent = refresh_tokens::claim(c, &token.id, now)?
