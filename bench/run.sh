@@ -642,6 +642,36 @@ import_file() {
   grep -o '([0-9.]* rows/s)' <<<"$out" | tr -d '(' | cut -d' ' -f1
 }
 
+# graph_pages NAME PORT SIZE: GET /v1.0/users?$top=100 pages from the middle of the
+# tenant's users, one connection, in id order and in display-name order; fills
+# R[NAME_graph_{id,name}_p50_SIZE]. The pages start from $skiptoken values made here in
+# the server's format (src/graph/odata.rs: "u1:<id>", "u2:<id>:<lower-cased name>"):
+# after id "8" (half of the random ids) and after the name "bench user 5".
+graph_pages() {
+  local name=$1 port=$2 size=$3 token base kind url n
+  base="http://127.0.0.1:$port"
+  token=$(curl -sf -X POST --data "grant_type=client_credentials&client_id=$CLIENT_ID&client_secret=$CLIENT_SECRET&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default" \
+    "$base/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
+    die "$name: Graph token request failed"
+  for kind in id name; do
+    url=$(python3 - "$base" "$kind" <<'PY'
+import base64, sys
+base, kind = sys.argv[1], sys.argv[2]
+raw = "u1:8" if kind == "id" else "u2:0:bench user 5"
+tok = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+order = "&$orderby=displayName" if kind == "name" else ""
+print(f"{base}/v1.0/users?$top=100{order}&$skiptoken={tok}")
+PY
+)
+    n=$(curl -sf -H "Authorization: Bearer $token" "$url" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["value"]))') ||
+      die "$name: $url failed"
+    ((n == 100)) || die "$name: $url returned $n users, not 100"
+    BENCH_BEARER="$token" wrk_run "$name-graph-$kind-$size" get.lua "$url" 1 "$LAT_SECONDS" 1
+    R[${name}_graph_${kind}_p50_$size]=$(wrk_get "$name-graph-$kind-$size" p50_ms)
+    R[${name}_graph_${kind}_p99_$size]=$(wrk_get "$name-graph-$kind-$size" p99_ms)
+  done
+}
+
 # scale NAME DBURL KEYSDIR: fills R[NAME_*].
 scale() {
   local name=$1 db=$2 keys=$3 port
@@ -655,6 +685,7 @@ scale() {
   port=$(free_port)
   start_localidp "$name" "$port" --database-url "$db" --keys-dir "$keys"
   wrk_run "$name-latency-small" login.lua "http://127.0.0.1:$port/auth/login" 1 "$LAT_SECONDS" 1
+  graph_pages "$name" "$port" small
   stop_pid "$SERVER_PID"
 
   log "$name: importing $IMPORT_ROWS users (the import-rate row), then $REST_ROWS more"
@@ -665,6 +696,7 @@ scale() {
   start_localidp "$name" "$port" --database-url "$db" --keys-dir "$keys"
   settle
   wrk_run "$name-latency-large" login.lua "http://127.0.0.1:$port/auth/login" 1 "$LAT_SECONDS" 1
+  graph_pages "$name" "$port" large
   stop_pid "$SERVER_PID"
 
   local s l
@@ -832,6 +864,19 @@ scale_rows() { # name label
       "p50 $(fmt "${R[${n}_p50_small]}" 1) ms, p99 $(fmt "${R[${n}_p99_small]}" 1) ms" \
       "${r:-$NA}" "≤ 1.2" "$(judge "$r" "<=" 1.2)"
   fi
+  local kind what
+  for kind in id name; do
+    what="GET /v1.0/users?\$top=100 from the middle, $([[ $kind == id ]] && echo "id order" || echo "\$orderby=displayName")"
+    if [[ -z "${R[${n}_graph_${kind}_p50_large]:-}" || -z "${R[${n}_graph_${kind}_p50_small]:-}" ]]; then
+      add_row "7. Scale, $label: Directory API $what" "$NA" "$NA" "$NA" "≤ 1.5" "$NA"
+    else
+      r=$(ratio "${R[${n}_graph_${kind}_p50_large]}" "${R[${n}_graph_${kind}_p50_small]}")
+      add_row "7. Scale, $label: Directory API $what, $(fmt "$LARGE_USERS") vs $(fmt "$SMALL_USERS") users (1 connection)" \
+        "p50 $(fmt "${R[${n}_graph_${kind}_p50_large]}" 1) ms, p99 $(fmt "${R[${n}_graph_${kind}_p99_large]}" 1) ms" \
+        "p50 $(fmt "${R[${n}_graph_${kind}_p50_small]}" 1) ms, p99 $(fmt "${R[${n}_graph_${kind}_p99_small]}" 1) ms" \
+        "${r:-$NA}" "≤ 1.5" "$(judge "$r" "<=" 1.5)"
+    fi
+  done
   if ((HAVE_IMPORT)) && [[ -n "${R[${n}_import]:-}" ]]; then
     add_row "7. Import, $label: $(fmt "$IMPORT_ROWS") users with bcrypt hashes (user import)" \
       "$(fmt "${R[${n}_import]}") rows/s" "—" "—" "≥ 10,000 rows/s" "$(judge "${R[${n}_import]}" ">=" 10000)"

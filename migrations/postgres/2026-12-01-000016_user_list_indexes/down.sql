@@ -1,0 +1,2 @@
+DROP INDEX users_tenant_display_name;
+DROP INDEX users_tenant_id;
