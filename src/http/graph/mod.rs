@@ -6,6 +6,7 @@
 mod auth;
 mod error;
 mod groups;
+mod me;
 mod users;
 
 use actix_web::web;
@@ -16,6 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         cfg.service(
             web::scope(version)
                 .route("/me", web::get().to(users::me))
+                .route("/me", web::patch().to(me::update))
                 .route("/me/memberOf", web::get().to(groups::my_member_of))
                 .route("/users/{id}/memberOf", web::get().to(groups::member_of))
                 .route("/groups", web::get().to(groups::list))

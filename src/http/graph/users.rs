@@ -197,7 +197,7 @@ pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
         .map_err(|e| GraphError::bad_request(format!("Unable to read JSON request payload: {e}")))
 }
 
-fn write_error(e: WriteError) -> GraphError {
+pub(super) fn write_error(e: WriteError) -> GraphError {
     match e {
         WriteError::Invalid(m) => GraphError::bad_request(m),
         WriteError::Duplicate(property) => GraphError::duplicate(property),
@@ -222,7 +222,7 @@ async fn hashed(state: &AppState, password: Option<&str>) -> Result<Option<Strin
 }
 
 /// An admin event written by a Graph caller.
-fn event(
+pub(super) fn event(
     state: &AppState,
     req: &HttpRequest,
     caller: &Caller,
