@@ -32,6 +32,115 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+const USER_ADMIN: &str = "uadmin@contoso.com";
+const USER_ADMIN_OID: &str = "a11ce000-0000-4000-8000-0000000000a1";
+const GLOBAL_ADMIN: &str = "gadmin@contoso.com";
+const GLOBAL_ADMIN_OID: &str = "a11ce000-0000-4000-8000-0000000000a2";
+const ADMIN_PASSWORD: &str = "admin-password";
+const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
+const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+const STRONG_PASSWORD: &str = "Str0ng-Passw0rd!";
+const DIRECTORY_OBJECTS: &str = "https://graph.microsoft.com/v1.0/directoryObjects";
+const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
+const GRAPH_APP: &str = "99999999-0000-4000-8000-000000000021";
+const GRAPH_APP_SECRET: &str = "graph-app-secret-0123456789abcdefghijklm";
+
+/// The standard seed plus a User Administrator, a Global Administrator (directory roles
+/// from the seed file) and an application with `User.ReadWrite.All` and
+/// `Group.ReadWrite.All`.
+async fn spawn_roles_app(backend: &Backend) -> TestApp {
+    let (settings, fixture) = test_fixture(backend);
+    let seed = settings.seed.clone().expect("a seed file");
+    let mut text = std::fs::read_to_string(&seed).unwrap();
+    text.push_str(&format!(
+        r#"
+[[users]]
+email = "{USER_ADMIN}"
+password = "{ADMIN_PASSWORD}"
+oid = "{USER_ADMIN_OID}"
+name = "User Admin"
+directory_roles = ["User Administrator"]
+
+[[users]]
+email = "{GLOBAL_ADMIN}"
+password = "{ADMIN_PASSWORD}"
+oid = "{GLOBAL_ADMIN_OID}"
+name = "Global Admin"
+directory_roles = ["global administrator", "User Administrator"]
+
+[[clients]]
+client_id = "{GRAPH_APP}"
+name = "graph app"
+secret = "{GRAPH_APP_SECRET}"
+grant_types = ["client_credentials"]
+graph_permissions = ["User.ReadWrite.All", "Group.ReadWrite.All"]
+"#
+    ));
+    std::fs::write(&seed, text).unwrap();
+    spawn_with(settings, fixture).await
+}
+
+/// A user's Graph access token with these delegated permissions.
+async fn user_token(app: &TestApp, user: &str, scope: &str) -> String {
+    app.password_tokens(user, ADMIN_PASSWORD, scope).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn app_token(app: &TestApp) -> String {
+    let res = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", GRAPH_APP),
+            ("client_secret", GRAPH_APP_SECRET),
+            ("scope", GRAPH_DEFAULT),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+fn new_user(upn: &str) -> Value {
+    json!({
+        "accountEnabled": true,
+        "displayName": upn.split('@').next().unwrap(),
+        "mailNickname": upn.split('@').next().unwrap(),
+        "userPrincipalName": upn,
+        "passwordProfile": {"forceChangePasswordNextSignIn": false, "password": STRONG_PASSWORD},
+    })
+}
+
+async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
+    call(app, reqwest::Method::POST, path, Some(token), Some(body)).await
+}
+
+async fn patch(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
+    call(app, reqwest::Method::PATCH, path, Some(token), Some(body)).await
+}
+
+async fn delete(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
+    call(app, reqwest::Method::DELETE, path, Some(token), None).await
+}
+
+/// Runs `localidp ARGS...` against the test server's database.
+fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let url = match &app.settings.database {
+        localidp::db::DatabaseTarget::Postgres(url) => url.clone(),
+        localidp::db::DatabaseTarget::SqliteFile(path) => format!("sqlite://{path}"),
+        localidp::db::DatabaseTarget::SqliteMemory => unreachable!("tests use a file"),
+    };
+    std::process::Command::new(env!("CARGO_BIN_EXE_localidp"))
+        .args(["--database-url", &url])
+        .arg("--keys-dir")
+        .arg(&app.settings.keys_dir)
+        .args(args)
+        .env("LOCALIDP_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
 async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
     call(app, reqwest::Method::GET, path, Some(token), None).await
 }
@@ -147,4 +256,261 @@ async fn patch_me_refuses_what_a_user_may_not_change_and_bad_bodies(backend: Bac
     assert_error(status, &res, 400, "Request_BadRequest");
     // Nothing refused was written.
     assert!(app.audit_events("user.updated").await.is_empty());
+}
+
+on_every_backend!(a_user_administrator_writes_users_with_delegated_user_readwrite_all);
+async fn a_user_administrator_writes_users_with_delegated_user_readwrite_all(backend: Backend) {
+    let app = spawn_roles_app(&backend).await;
+    let token = user_token(&app, USER_ADMIN, "User.ReadWrite.All").await;
+    let (status, created) = post(&app, "/v1.0/users", &token, new_user("nina@contoso.com")).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    // Read back as a signed-in user, changed, and deleted.
+    let (status, read) = get(&app, &format!("/v1.0/users/{id}"), &token).await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["userPrincipalName"], "nina@contoso.com");
+    let path = format!("/v1.0/users/{id}");
+    let (status, body) = patch(&app, &path, &token, json!({"displayName": "Nina R"})).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(get(&app, &path, &token).await.1["displayName"], "Nina R");
+    // Duplicate, validation and unknown ids answer as for an application.
+    let (status, body) = post(&app, "/v1.0/users", &token, new_user("nina@contoso.com")).await;
+    assert_error(status, &body, 400, "Request_BadRequest");
+    let (status, body) = post(
+        &app,
+        "/v1.0/users",
+        &token,
+        json!({"userPrincipalName": "x@contoso.com"}),
+    )
+    .await;
+    assert_error(status, &body, 400, "Request_BadRequest");
+    let missing = "/v1.0/users/00000000-0000-4000-8000-00000000dead";
+    let (status, body) = patch(&app, missing, &token, json!({"displayName": "X"})).await;
+    assert_error(status, &body, 404, "Request_ResourceNotFound");
+    let (status, body) = delete(&app, missing, &token).await;
+    assert_error(status, &body, 404, "Request_ResourceNotFound");
+    let (status, body) = delete(&app, &path, &token).await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = get(&app, &path, &token).await;
+    assert_error(status, &body, 404, "Request_ResourceNotFound");
+    // The audit log names the administrator.
+    let created = app.audit_events("user.created").await;
+    assert!(
+        created
+            .iter()
+            .any(|e| e.actor.as_deref() == Some(USER_ADMIN_OID))
+    );
+    // Directory.AccessAsUser.All also writes for an administrator.
+    let token = user_token(&app, USER_ADMIN, "Directory.AccessAsUser.All").await;
+    let (status, body) = post(&app, "/v1.0/users", &token, new_user("omar@contoso.com")).await;
+    assert_eq!(status, 201, "{body}");
+}
+
+on_every_backend!(delegated_writes_need_the_permission_and_a_directory_role);
+async fn delegated_writes_need_the_permission_and_a_directory_role(backend: Backend) {
+    let app = spawn_roles_app(&backend).await;
+    // Alice holds no directory role: User.ReadWrite.All alone does not write.
+    let alice = alice(&app, "User.ReadWrite.All Group.ReadWrite.All").await;
+    let (status, body) = post(&app, "/v1.0/users", &alice, new_user("x1@contoso.com")).await;
+    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    let admin_path = format!("/v1.0/users/{USER_ADMIN_OID}");
+    let (status, body) = patch(&app, &admin_path, &alice, json!({"displayName": "X"})).await;
+    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    let (status, body) = delete(&app, &admin_path, &alice).await;
+    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    let (status, body) = post(&app, "/v1.0/groups", &alice, json!({"displayName": "G", "mailNickname": "g", "mailEnabled": false, "securityEnabled": true})).await;
+    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    // ...but reads the directory, as any member user does.
+    assert_eq!(get(&app, "/v1.0/users", &alice).await.0, 200);
+    // A User Administrator without a write permission in the token: 403.
+    for scope in ["User.Read", "User.ReadWrite", "User.Read.All"] {
+        let token = user_token(&app, USER_ADMIN, scope).await;
+        let (status, body) = post(&app, "/v1.0/users", &token, new_user("x2@contoso.com")).await;
+        assert_error(status, &body, 403, "Authorization_RequestDenied");
+    }
+    // No token, or an expired one: 401.
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/v1.0/users",
+        None,
+        Some(new_user("x3@contoso.com")),
+    )
+    .await;
+    assert_error(status, &body, 401, "InvalidAuthenticationToken");
+    // A User Administrator does not change a Global Administrator; a Global
+    // Administrator does.
+    let ua = user_token(&app, USER_ADMIN, "User.ReadWrite.All").await;
+    let ga_path = format!("/v1.0/users/{GLOBAL_ADMIN_OID}");
+    let (status, body) = patch(&app, &ga_path, &ua, json!({"displayName": "X"})).await;
+    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    let (status, body) = delete(&app, &ga_path, &ua).await;
+    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    let ga = user_token(&app, GLOBAL_ADMIN, "User.ReadWrite.All").await;
+    let (status, body) = patch(&app, &admin_path, &ga, json!({"displayName": "UA renamed"})).await;
+    assert_eq!(status, 204, "{body}");
+    // A role withdrawn from the CLI counts at once, with the same token.
+    let out = cli(
+        &app,
+        &["user", "revoke-role", USER_ADMIN, "User Administrator"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, body) = post(&app, "/v1.0/users", &ua, new_user("x4@contoso.com")).await;
+    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    app.advance(std::time::Duration::from_secs(2 * 3600));
+    let (status, body) = post(&app, "/v1.0/users", &ga, new_user("x5@contoso.com")).await;
+    assert_error(status, &body, 401, "InvalidAuthenticationToken");
+}
+
+on_every_backend!(administrators_write_groups_and_members_with_delegated_group_readwrite_all);
+async fn administrators_write_groups_and_members_with_delegated_group_readwrite_all(
+    backend: Backend,
+) {
+    let app = spawn_roles_app(&backend).await;
+    for (admin, name) in [(GLOBAL_ADMIN, "Ops"), (USER_ADMIN, "Sales")] {
+        let token = user_token(&app, admin, "Group.ReadWrite.All").await;
+        let group = json!({"displayName": name, "mailNickname": name.to_lowercase(), "mailEnabled": false, "securityEnabled": true});
+        let (status, created) = post(&app, "/v1.0/groups", &token, group.clone()).await;
+        assert_eq!(status, 201, "{created}");
+        let (status, body) = post(&app, "/v1.0/groups", &token, group).await;
+        assert_error(status, &body, 400, "Request_BadRequest");
+        let members = format!(
+            "/v1.0/groups/{}/members/$ref",
+            created["id"].as_str().unwrap()
+        );
+        let reference = json!({"@odata.id": format!("{DIRECTORY_OBJECTS}/{ALICE_OID}")});
+        let (status, body) = post(&app, &members, &token, reference).await;
+        assert_eq!(status, 204, "{body}");
+        let path = format!("/v1.0/groups/{}", created["id"].as_str().unwrap());
+        let (status, body) = patch(&app, &path, &token, json!({"description": "d"})).await;
+        assert_eq!(status, 204, "{body}");
+        let (status, body) = delete(
+            &app,
+            "/v1.0/groups/00000000-0000-4000-8000-00000000dead",
+            &token,
+        )
+        .await;
+        assert_error(status, &body, 404, "Request_ResourceNotFound");
+        let (status, body) = delete(&app, &path, &token).await;
+        assert_eq!(status, 204, "{body}");
+    }
+    // User.ReadWrite.All does not write groups.
+    let token = user_token(&app, GLOBAL_ADMIN, "User.ReadWrite.All").await;
+    let (status, body) = post(&app, "/v1.0/groups", &token, json!({"displayName": "N", "mailNickname": "n", "mailEnabled": false, "securityEnabled": true})).await;
+    assert_error(status, &body, 403, "Authorization_RequestDenied");
+}
+
+on_every_backend!(directory_roles_are_the_wids_claim_and_listed_in_member_of);
+async fn directory_roles_are_the_wids_claim_and_listed_in_member_of(backend: Backend) {
+    let app = spawn_roles_app(&backend).await;
+    let tokens = app
+        .password_tokens(GLOBAL_ADMIN, ADMIN_PASSWORD, "openid User.Read")
+        .await;
+    let access = claims(tokens["access_token"].as_str().unwrap());
+    let mut wids = vec![GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR];
+    wids.sort();
+    assert_eq!(access["wids"], json!(wids));
+    assert_eq!(
+        claims(tokens["id_token"].as_str().unwrap())["wids"],
+        json!(wids)
+    );
+    // A user without roles has no wids.
+    let tokens = app.alice_tokens("openid User.Read").await;
+    assert!(
+        claims(tokens["access_token"].as_str().unwrap())
+            .get("wids")
+            .is_none()
+    );
+    assert!(
+        claims(tokens["id_token"].as_str().unwrap())
+            .get("wids")
+            .is_none()
+    );
+    // /me/memberOf lists the roles besides groups.
+    let token = user_token(&app, USER_ADMIN, "User.Read").await;
+    let (status, body) = get(&app, "/v1.0/me/memberOf", &token).await;
+    assert_eq!(status, 200, "{body}");
+    let roles: Vec<&Value> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["@odata.type"] == "#microsoft.graph.directoryRole")
+        .collect();
+    assert_eq!(roles.len(), 1, "{body}");
+    assert_eq!(roles[0]["roleTemplateId"], USER_ADMINISTRATOR);
+    assert_eq!(roles[0]["displayName"], "User Administrator");
+    assert!(
+        roles[0]["id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36 && id != USER_ADMINISTRATOR)
+    );
+    // /users/{id}/memberOf for an application: Alice's groups and no role.
+    let app_token = app_token(&app).await;
+    let (status, body) = get(
+        &app,
+        &format!("/v1.0/users/{ALICE_OID}/memberOf"),
+        &app_token,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let types: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["@odata.type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["#microsoft.graph.group", "#microsoft.graph.group"]);
+    let (status, body) = get(
+        &app,
+        &format!("/v1.0/users/{GLOBAL_ADMIN_OID}/memberOf?$select=displayName,roleTemplateId"),
+        &app_token,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"].as_array().unwrap().len(), 2, "{body}");
+    assert!(
+        body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o.get("description").is_none() && o["roleTemplateId"].is_string())
+    );
+    let (status, body) = get(
+        &app,
+        "/v1.0/users/00000000-0000-4000-8000-00000000dead/memberOf",
+        &app_token,
+    )
+    .await;
+    assert_error(status, &body, 404, "Request_ResourceNotFound");
+    let (status, body) = get(
+        &app,
+        &format!("/v1.0/users/{ALICE_OID}/memberOf?$select=shoeSize"),
+        &app_token,
+    )
+    .await;
+    assert_error(status, &body, 400, "BadRequest");
+    // A role granted from the CLI is in the next token.
+    let out = cli(&app, &["user", "grant-role", ALICE, "user administrator"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tokens = app.alice_tokens("User.Read").await;
+    assert_eq!(
+        claims(tokens["access_token"].as_str().unwrap())["wids"],
+        json!([USER_ADMINISTRATOR])
+    );
+    let out = cli(&app, &["user", "show", ALICE]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("directory roles: User Administrator"));
+    let out = cli(
+        &app,
+        &["user", "grant-role", ALICE, "Helpdesk Administrator"],
+    );
+    assert!(!out.status.success(), "an unknown role is refused");
+    assert_eq!(app.audit_events("user.roles_assigned").await.len(), 3);
 }

@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod groups;
 mod me;
+mod relations;
 mod users;
 
 use actix_web::web;
@@ -18,14 +19,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope(version)
                 .route("/me", web::get().to(users::me))
                 .route("/me", web::patch().to(me::update))
-                .route("/me/memberOf", web::get().to(groups::my_member_of))
-                .route("/users/{id}/memberOf", web::get().to(groups::member_of))
+                .route("/me/memberOf", web::get().to(relations::my_member_of))
+                .route("/users/{id}/memberOf", web::get().to(relations::member_of))
                 .route("/groups", web::get().to(groups::list))
                 .route("/groups", web::post().to(groups::create))
                 .route("/groups/{id}", web::get().to(groups::get))
                 .route("/groups/{id}", web::patch().to(groups::update))
                 .route("/groups/{id}", web::delete().to(groups::delete))
-                .route("/groups/{id}/members", web::get().to(groups::members))
+                .route("/groups/{id}/members", web::get().to(relations::members))
                 .route(
                     "/groups/{id}/members/$ref",
                     web::post().to(groups::add_member),
