@@ -514,3 +514,157 @@ async fn directory_roles_are_the_wids_claim_and_listed_in_member_of(backend: Bac
     assert!(!out.status.success(), "an unknown role is refused");
     assert_eq!(app.audit_events("user.roles_assigned").await.len(), 3);
 }
+
+/// Follows `@odata.nextLink` from `first`: each page's ids, and the links followed.
+async fn pages(app: &TestApp, first: &str, token: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut next = Some(first.to_owned());
+    while let Some(url) = next {
+        let (status, body) = get(app, &url, token).await;
+        assert_eq!(status, 200, "{url}: {body}");
+        let ids = body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect();
+        out.push(ids);
+        next = body["@odata.nextLink"].as_str().map(|l| {
+            assert!(l.contains("%24top=") || l.contains("$top="), "{l}");
+            l.to_owned()
+        });
+        assert!(out.len() < 20, "paging does not end");
+    }
+    out
+}
+
+/// Asserts pages of these sizes that together list `want` once each, in id order.
+fn assert_pages(pages: &[Vec<String>], sizes: &[usize], mut want: Vec<String>) {
+    let got_sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(got_sizes, sizes);
+    let all: Vec<String> = pages.concat();
+    want.sort();
+    assert_eq!(all, want, "every object once, in id order");
+}
+
+on_every_backend!(members_and_member_of_page_without_repeats_or_gaps);
+async fn members_and_member_of_page_without_repeats_or_gaps(backend: Backend) {
+    let app = spawn_roles_app(&backend).await;
+    let token = app_token(&app).await;
+    let group = |name: &str| json!({"displayName": name, "mailNickname": name, "mailEnabled": false, "securityEnabled": true});
+    let (status, paged) = post(&app, "/v1.0/groups", &token, group("paged")).await;
+    assert_eq!(status, 201, "{paged}");
+    let gid = paged["id"].as_str().unwrap().to_owned();
+    let mut members = vec![ALICE_OID.to_owned(), GLOBAL_ADMIN_OID.to_owned()];
+    for i in 0..6 {
+        let (status, u) = post(
+            &app,
+            "/v1.0/users",
+            &token,
+            new_user(&format!("p{i}@contoso.com")),
+        )
+        .await;
+        assert_eq!(status, 201, "{u}");
+        members.push(u["id"].as_str().unwrap().to_owned());
+    }
+    for id in &members {
+        let reference = json!({"@odata.id": format!("{DIRECTORY_OBJECTS}/{id}")});
+        let (status, body) = post(
+            &app,
+            &format!("/v1.0/groups/{gid}/members/$ref"),
+            &token,
+            reference,
+        )
+        .await;
+        assert_eq!(status, 204, "{body}");
+    }
+    // 8 members, 3 a page.
+    let first = format!("/v1.0/groups/{gid}/members?$top=3&$select=id,displayName");
+    assert_pages(
+        &pages(&app, &first, &token).await,
+        &[3, 3, 2],
+        members.clone(),
+    );
+    // Without $top, one page.
+    let all = pages(&app, &format!("/v1.0/groups/{gid}/members"), &token).await;
+    assert_pages(&all, &[8], members);
+
+    // The Global Administrator: 3 groups and 2 roles, 2 a page.
+    let mut of = vec![gid.clone()];
+    for name in ["second", "third"] {
+        let (_, g) = post(&app, "/v1.0/groups", &token, group(name)).await;
+        let id = g["id"].as_str().unwrap().to_owned();
+        let reference = json!({"@odata.id": format!("{DIRECTORY_OBJECTS}/{GLOBAL_ADMIN_OID}")});
+        let (status, _) = post(
+            &app,
+            &format!("/v1.0/groups/{id}/members/$ref"),
+            &token,
+            reference,
+        )
+        .await;
+        assert_eq!(status, 204);
+        of.push(id);
+    }
+    let (_, roles) = get(
+        &app,
+        &format!("/v1.0/users/{GLOBAL_ADMIN_OID}/memberOf"),
+        &token,
+    )
+    .await;
+    for o in roles["value"].as_array().unwrap() {
+        if o["@odata.type"] == "#microsoft.graph.directoryRole" {
+            of.push(o["id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(of.len(), 5);
+    let first = format!("/v1.0/users/{GLOBAL_ADMIN_OID}/memberOf?$top=2");
+    assert_pages(&pages(&app, &first, &token).await, &[2, 2, 1], of.clone());
+    let me = user_token(&app, GLOBAL_ADMIN, "User.Read").await;
+    assert_pages(
+        &pages(&app, "/v1.0/me/memberOf?$top=4", &me).await,
+        &[4, 1],
+        of,
+    );
+
+    // Bad options, unknown objects, missing permissions.
+    for bad in [
+        format!("/v1.0/groups/{gid}/members?$top=0"),
+        format!("/v1.0/groups/{gid}/members?$top=1000"),
+        format!("/v1.0/groups/{gid}/members?$skiptoken=not-a-token"),
+        format!("/v1.0/groups/{gid}/members?$select=shoeSize"),
+        "/v1.0/me/memberOf?$top=x".to_owned(),
+    ] {
+        let t = if bad.starts_with("/v1.0/me") {
+            &me
+        } else {
+            &token
+        };
+        let (status, body) = get(&app, &bad, t).await;
+        assert_error(status, &body, 400, "BadRequest");
+    }
+    let (status, body) = get(
+        &app,
+        &format!("/v1.0/groups/{gid}/members?$filter=displayName eq 'x'"),
+        &token,
+    )
+    .await;
+    assert_error(status, &body, 400, "Request_UnsupportedQuery");
+    let (status, body) = get(
+        &app,
+        "/v1.0/groups/00000000-0000-4000-8000-00000000dead/members?$top=2",
+        &token,
+    )
+    .await;
+    assert_error(status, &body, 404, "Request_ResourceNotFound");
+    let (status, body) = get(&app, &format!("/v1.0/groups/{gid}/members?$top=2"), &me).await;
+    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/v1.0/groups/{gid}/members?$top=2"),
+        None,
+        None,
+    )
+    .await;
+    assert_error(status, &body, 401, "InvalidAuthenticationToken");
+}
