@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::{directory_role_members, users};
+use super::users::User;
 use super::{DbConnection, DbResult};
 
 /// Assigns the roles (one already held is not an error); returns those that were new.
@@ -61,4 +62,24 @@ pub fn held_in_tenant(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Vec<
         .distinct()
         .order(directory_role_members::role_template_id.asc())
         .load(conn)?)
+}
+
+/// A page of the tenant's users holding the role, in id order after `after_id`.
+pub fn holders(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    template_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<User>> {
+    let mut query = directory_role_members::table
+        .inner_join(users::table)
+        .filter(users::tenant_id.eq(tenant_id.to_owned()))
+        .filter(directory_role_members::role_template_id.eq(template_id.to_owned()))
+        .select(User::as_select())
+        .into_boxed();
+    if let Some(after) = after_id {
+        query = query.filter(users::id.gt(after.to_owned()));
+    }
+    Ok(query.order(users::id.asc()).limit(limit).load(conn)?)
 }

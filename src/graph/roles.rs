@@ -54,6 +54,20 @@ pub fn parse_all(names: &[String]) -> Result<Vec<DirectoryRole>, String> {
         .collect()
 }
 
+/// The tenant's role with this object id, or `roleTemplateId={id}` (Graph's
+/// alternate key).
+pub fn by_object_id(tenant_id: &str, key: &str) -> Option<DirectoryRole> {
+    if let Some(template) = key.strip_prefix("roleTemplateId=") {
+        let template = template.trim_matches(|c| c == '\'' || c == '"');
+        return ROLES
+            .into_iter()
+            .find(|r| r.template_id.eq_ignore_ascii_case(template));
+    }
+    ROLES
+        .into_iter()
+        .find(|r| r.object_id(tenant_id).eq_ignore_ascii_case(key))
+}
+
 impl DirectoryRole {
     /// The role's object id in a tenant (Entra gives each tenant's activated role its
     /// own id; localidp derives it from the tenant and the template).

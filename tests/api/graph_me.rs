@@ -73,7 +73,7 @@ client_id = "{GRAPH_APP}"
 name = "graph app"
 secret = "{GRAPH_APP_SECRET}"
 grant_types = ["client_credentials"]
-graph_permissions = ["User.ReadWrite.All", "Group.ReadWrite.All"]
+graph_permissions = ["User.ReadWrite.All", "Group.ReadWrite.All", "RoleManagement.Read.Directory"]
 "#
     ));
     std::fs::write(&seed, text).unwrap();
@@ -667,4 +667,80 @@ async fn members_and_member_of_page_without_repeats_or_gaps(backend: Backend) {
     )
     .await;
     assert_error(status, &body, 401, "InvalidAuthenticationToken");
+}
+
+on_every_backend!(directory_roles_are_listed_read_and_their_members_paged);
+async fn directory_roles_are_listed_read_and_their_members_paged(backend: Backend) {
+    let app = spawn_roles_app(&backend).await;
+    let token = app_token(&app).await;
+    let (status, list) = get(&app, "/v1.0/directoryRoles", &token).await;
+    assert_eq!(status, 200, "{list}");
+    assert!(
+        list["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("/v1.0/$metadata#directoryRoles")
+    );
+    let templates: Vec<&str> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["roleTemplateId"].as_str().unwrap())
+        .collect();
+    assert_eq!(templates, [GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR]);
+    let ua = list["value"][1]["id"].as_str().unwrap().to_owned();
+    // By object id, or by template id.
+    let (status, role) = get(&app, &format!("/v1.0/directoryRoles/{ua}"), &token).await;
+    assert_eq!(status, 200, "{role}");
+    assert_eq!(role["displayName"], "User Administrator");
+    let (status, role) = get(
+        &app,
+        &format!("/v1.0/directoryRoles/roleTemplateId={USER_ADMINISTRATOR}"),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200, "{role}");
+    assert_eq!(role["id"], ua.as_str());
+    // Members: the two administrators, one a page.
+    let first = format!("/v1.0/directoryRoles/{ua}/members?$top=1");
+    let got = pages(&app, &first, &token).await;
+    assert_pages(
+        &got,
+        &[1, 1],
+        vec![USER_ADMIN_OID.to_owned(), GLOBAL_ADMIN_OID.to_owned()],
+    );
+    // A signed-in user with Directory.Read.All reads them too.
+    let alice_reader = alice(&app, "Directory.Read.All").await;
+    assert_eq!(
+        get(&app, "/v1.0/directoryRoles", &alice_reader).await.0,
+        200
+    );
+    // 404, 403, 401, 400.
+    for missing in [
+        "/v1.0/directoryRoles/00000000-0000-4000-8000-00000000dead".to_owned(),
+        "/v1.0/directoryRoles/roleTemplateId=729827e3-9c14-49f7-bb1b-9608f156bbb8".to_owned(),
+        "/v1.0/directoryRoles/00000000-0000-4000-8000-00000000dead/members".to_owned(),
+    ] {
+        let (status, body) = get(&app, &missing, &token).await;
+        assert_error(status, &body, 404, "Request_ResourceNotFound");
+    }
+    let alice = alice(&app, "User.Read").await;
+    let (status, body) = get(&app, "/v1.0/directoryRoles", &alice).await;
+    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::GET,
+        "/v1.0/directoryRoles",
+        None,
+        None,
+    )
+    .await;
+    assert_error(status, &body, 401, "InvalidAuthenticationToken");
+    let (status, body) = get(
+        &app,
+        &format!("/v1.0/directoryRoles/{ua}/members?$top=-1"),
+        &token,
+    )
+    .await;
+    assert_error(status, &body, 400, "BadRequest");
 }

@@ -4,6 +4,7 @@
 //! `/auth/verify` checks tokens (signature, times, issuer, token status).
 
 mod auth;
+mod directory_roles;
 mod error;
 mod groups;
 mod me;
@@ -21,6 +22,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/me", web::patch().to(me::update))
                 .route("/me/memberOf", web::get().to(relations::my_member_of))
                 .route("/users/{id}/memberOf", web::get().to(relations::member_of))
+                .route("/directoryRoles", web::get().to(directory_roles::list))
+                .route("/directoryRoles/{id}", web::get().to(directory_roles::get))
+                .route(
+                    "/directoryRoles/{id}/members",
+                    web::get().to(directory_roles::members),
+                )
                 .route("/groups", web::get().to(groups::list))
                 .route("/groups", web::post().to(groups::create))
                 .route("/groups/{id}", web::get().to(groups::get))

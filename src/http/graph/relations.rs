@@ -11,7 +11,7 @@ use super::error::GraphError;
 use super::groups::{self, READ, READ_DELEGATED};
 use super::users::{self, Answer, answer, no_store};
 use crate::db::groups as db_groups;
-use crate::db::users::Cursor;
+use crate::db::users::{Cursor, User};
 use crate::graph::odata::{self, ListQuery};
 use crate::graph::{group, roles, user};
 use crate::http::base_url::base_url;
@@ -37,7 +37,7 @@ const ROLE_PROPERTIES: [&str; 5] = [
 
 /// `$top`, `$skiptoken` and `$select`; the rest of Graph's list options are not
 /// served on these relationships.
-fn page_query(query: &str) -> Result<ListQuery, GraphError> {
+pub(super) fn page_query(query: &str) -> Result<ListQuery, GraphError> {
     let q = odata::parse_list(query).map_err(GraphError::bad_query)?;
     if !q.conditions.is_empty() || q.order.is_some() || q.count {
         return Err(GraphError::unsupported_query(
@@ -49,7 +49,7 @@ fn page_query(query: &str) -> Result<ListQuery, GraphError> {
 
 /// A page of directory objects: `value`, and `@odata.nextLink` after `last` when
 /// more follow.
-fn page(
+pub(super) fn page(
     state: &AppState,
     req: &HttpRequest,
     q: &ListQuery,
@@ -82,30 +82,46 @@ async fn members_inner(state: &AppState, req: &HttpRequest, id: String) -> Answe
     let caller = authenticate(state, req).await?;
     caller.require(caller.may(&READ, &READ_DELEGATED))?;
     let q = page_query(req.query_string())?;
-    let select = q
-        .select
+    let select = user_select(&q)?;
+    let g = groups::find(state, &caller, id).await?;
+    let (gid, after, top) = (g.id, q.after.as_ref().map(|c| c.id.clone()), q.top);
+    let rows = state
+        .db(move |c| db_groups::members(c, &gid, after.as_deref(), top + 1))
+        .await?;
+    Ok(user_page(state, req, &q, rows, select.as_deref()))
+}
+
+/// `$select` on a list of users.
+pub(super) fn user_select(q: &ListQuery) -> Result<Option<Vec<&'static str>>, GraphError> {
+    q.select
         .as_deref()
         .map(user::check_select)
         .transpose()
-        .map_err(GraphError::bad_query)?;
-    let g = groups::find(state, &caller, id).await?;
-    let (gid, after, top) = (g.id, q.after.as_ref().map(|c| c.id.clone()), q.top);
-    let mut rows = state
-        .db(move |c| db_groups::members(c, &gid, after.as_deref(), top + 1))
-        .await?;
-    let more = rows.len() as i64 > top;
-    rows.truncate(top as usize);
+        .map_err(GraphError::bad_query)
+}
+
+/// A page of users as `#microsoft.graph.user` objects, from up to one more row than
+/// `$top` (which tells whether another page follows).
+pub(super) fn user_page(
+    state: &AppState,
+    req: &HttpRequest,
+    q: &ListQuery,
+    mut rows: Vec<User>,
+    select: Option<&[&'static str]>,
+) -> HttpResponse {
+    let more = rows.len() as i64 > q.top;
+    rows.truncate(q.top as usize);
     let values = rows
         .iter()
         .map(|u| {
             let mut map = Map::new();
             map.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-            map.extend(user::to_json(u, select.as_deref()));
+            map.extend(user::to_json(u, select));
             Value::Object(map)
         })
         .collect();
     let last = rows.last().filter(|_| more).map(|u| u.id.clone());
-    Ok(page(state, req, &q, values, last))
+    page(state, req, q, values, last)
 }
 
 /// `$select` on `memberOf`: the canonical names; one neither a group nor a role has
