@@ -287,8 +287,7 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                 roles,
                 tenant,
             } => {
-                let tenant = tenant.resolve(conn, settings)?;
-                let user = admin::show_user(conn, &tenant, &email)?.user;
+                let (tenant, user) = tenant_user(conn, settings, tenant, &email)?;
                 let added = graph_dir::assign_roles(conn, &user.id, &roles, now)?;
                 let event = user_event(kind::USER_ROLES_ASSIGNED, &tenant, &user.id);
                 record(conn, settings, event.detail("roles", added.join(", ")));
@@ -300,8 +299,7 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                 roles,
                 tenant,
             } => {
-                let tenant = tenant.resolve(conn, settings)?;
-                let user = admin::show_user(conn, &tenant, &email)?.user;
+                let (tenant, user) = tenant_user(conn, settings, tenant, &email)?;
                 let n = graph_dir::remove_roles(conn, &user.id, &roles)?;
                 let event = user_event(kind::USER_ROLES_REMOVED, &tenant, &user.id);
                 record(conn, settings, event.detail("roles", roles.join(", ")));
@@ -366,6 +364,18 @@ fn print_user(details: &admin::UserDetails, tenant: &Tenant, now: i64) {
         let label = if i == 0 { "groups:" } else { "" };
         println!("{label:<14}{} {}", g.id, g.name);
     }
+}
+
+/// The tenant named (or the default) and its user with this email or user name.
+fn tenant_user(
+    conn: &mut crate::db::DbConnection,
+    settings: &Settings,
+    tenant: TenantArg,
+    email: &str,
+) -> Result<(Tenant, crate::db::users::User), CliError> {
+    let tenant = tenant.resolve(conn, settings)?;
+    let user = admin::show_user(conn, &tenant, email)?.user;
+    Ok((tenant, user))
 }
 
 /// An admin event about one user of the tenant.

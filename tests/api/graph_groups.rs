@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::helpers::graph::graph;
 use crate::helpers::*;
 
 const GROUP_ADMIN: &str = "99999999-0000-4000-8000-000000000011";
@@ -61,19 +62,7 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let url = if path.starts_with("http") {
-        path.replace(PUBLIC_URL, &app.base)
-    } else {
-        app.url(path)
-    };
-    let mut req = app.http.request(method, url).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    graph(app, method, path, Some(token), body).await
 }
 
 async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {

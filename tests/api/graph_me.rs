@@ -5,32 +5,8 @@
 
 use serde_json::{Value, json};
 
+use crate::helpers::graph::{assert_graph_error, cli, get, graph};
 use crate::helpers::*;
-
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let url = if path.starts_with("http") {
-        path.replace(PUBLIC_URL, &app.base)
-    } else {
-        app.url(path)
-    };
-    let mut req = app.http.request(method, url);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 const USER_ADMIN: &str = "uadmin@contoso.com";
 const USER_ADMIN_OID: &str = "a11ce000-0000-4000-8000-0000000000a1";
@@ -113,49 +89,19 @@ fn new_user(upn: &str) -> Value {
 }
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
-    call(app, reqwest::Method::POST, path, Some(token), Some(body)).await
+    graph(app, reqwest::Method::POST, path, Some(token), Some(body)).await
 }
 
 async fn patch(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
-    call(app, reqwest::Method::PATCH, path, Some(token), Some(body)).await
+    graph(app, reqwest::Method::PATCH, path, Some(token), Some(body)).await
 }
 
 async fn delete(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
-    call(app, reqwest::Method::DELETE, path, Some(token), None).await
-}
-
-/// Runs `localidp ARGS...` against the test server's database.
-fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    let url = match &app.settings.database {
-        localidp::db::DatabaseTarget::Postgres(url) => url.clone(),
-        localidp::db::DatabaseTarget::SqliteFile(path) => format!("sqlite://{path}"),
-        localidp::db::DatabaseTarget::SqliteMemory => unreachable!("tests use a file"),
-    };
-    std::process::Command::new(env!("CARGO_BIN_EXE_localidp"))
-        .args(["--database-url", &url])
-        .arg("--keys-dir")
-        .arg(&app.settings.keys_dir)
-        .args(args)
-        .env("LOCALIDP_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
-    call(app, reqwest::Method::GET, path, Some(token), None).await
+    graph(app, reqwest::Method::DELETE, path, Some(token), None).await
 }
 
 async fn patch_me(app: &TestApp, token: Option<&str>, body: Value) -> (u16, Value) {
-    call(app, reqwest::Method::PATCH, "/v1.0/me", token, Some(body)).await
-}
-
-fn assert_error(status: u16, body: &Value, want: u16, code: &str) {
-    assert_eq!(status, want, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["innerError"]["request-id"].is_string(),
-        "{body}"
-    );
+    graph(app, reqwest::Method::PATCH, "/v1.0/me", token, Some(body)).await
 }
 
 /// Alice's access token for Graph with these delegated permissions.
@@ -208,7 +154,7 @@ async fn patch_me_refuses_what_a_user_may_not_change_and_bad_bodies(backend: Bac
         json!({"jobTitle": "CEO"}),
     ] {
         let (status, res) = patch_me(&app, Some(&token), body.clone()).await;
-        assert_error(status, &res, 403, "Authorization_RequestDenied");
+        assert_graph_error(status, &res, 403, "Authorization_RequestDenied");
     }
     let (_, me) = get(&app, "/v1.0/me", &token).await;
     assert_ne!(me["displayName"], "X");
@@ -220,7 +166,7 @@ async fn patch_me_refuses_what_a_user_may_not_change_and_bad_bodies(backend: Bac
         json!(["displayName"]),
     ] {
         let (status, res) = patch_me(&app, Some(&token), body.clone()).await;
-        assert_error(status, &res, 400, "Request_BadRequest");
+        assert_graph_error(status, &res, 400, "Request_BadRequest");
     }
     let res = app
         .http
@@ -235,12 +181,12 @@ async fn patch_me_refuses_what_a_user_may_not_change_and_bad_bodies(backend: Bac
     // User.Read reads /me but does not change it.
     let reader = alice(&app, "User.Read").await;
     let (status, res) = patch_me(&app, Some(&reader), json!({"displayName": "Y"})).await;
-    assert_error(status, &res, 403, "Authorization_RequestDenied");
+    assert_graph_error(status, &res, 403, "Authorization_RequestDenied");
     // No token, or a bad one: 401.
     let (status, res) = patch_me(&app, None, json!({"displayName": "Y"})).await;
-    assert_error(status, &res, 401, "InvalidAuthenticationToken");
+    assert_graph_error(status, &res, 401, "InvalidAuthenticationToken");
     let (status, res) = patch_me(&app, Some("not-a-jwt"), json!({"displayName": "Y"})).await;
-    assert_error(status, &res, 401, "InvalidAuthenticationToken");
+    assert_graph_error(status, &res, 401, "InvalidAuthenticationToken");
     // An app-only token has no /me.
     let res = app
         .token(&[
@@ -253,7 +199,7 @@ async fn patch_me_refuses_what_a_user_may_not_change_and_bad_bodies(backend: Bac
     let daemon: Value = res.json().await.unwrap();
     let daemon = daemon["access_token"].as_str().unwrap();
     let (status, res) = patch_me(&app, Some(daemon), json!({"displayName": "Y"})).await;
-    assert_error(status, &res, 400, "Request_BadRequest");
+    assert_graph_error(status, &res, 400, "Request_BadRequest");
     // Nothing refused was written.
     assert!(app.audit_events("user.updated").await.is_empty());
 }
@@ -275,7 +221,7 @@ async fn a_user_administrator_writes_users_with_delegated_user_readwrite_all(bac
     assert_eq!(get(&app, &path, &token).await.1["displayName"], "Nina R");
     // Duplicate, validation and unknown ids answer as for an application.
     let (status, body) = post(&app, "/v1.0/users", &token, new_user("nina@contoso.com")).await;
-    assert_error(status, &body, 400, "Request_BadRequest");
+    assert_graph_error(status, &body, 400, "Request_BadRequest");
     let (status, body) = post(
         &app,
         "/v1.0/users",
@@ -283,16 +229,16 @@ async fn a_user_administrator_writes_users_with_delegated_user_readwrite_all(bac
         json!({"userPrincipalName": "x@contoso.com"}),
     )
     .await;
-    assert_error(status, &body, 400, "Request_BadRequest");
+    assert_graph_error(status, &body, 400, "Request_BadRequest");
     let missing = "/v1.0/users/00000000-0000-4000-8000-00000000dead";
     let (status, body) = patch(&app, missing, &token, json!({"displayName": "X"})).await;
-    assert_error(status, &body, 404, "Request_ResourceNotFound");
+    assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
     let (status, body) = delete(&app, missing, &token).await;
-    assert_error(status, &body, 404, "Request_ResourceNotFound");
+    assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
     let (status, body) = delete(&app, &path, &token).await;
     assert_eq!(status, 204, "{body}");
     let (status, body) = get(&app, &path, &token).await;
-    assert_error(status, &body, 404, "Request_ResourceNotFound");
+    assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
     // The audit log names the administrator.
     let created = app.audit_events("user.created").await;
     assert!(
@@ -312,24 +258,24 @@ async fn delegated_writes_need_the_permission_and_a_directory_role(backend: Back
     // Alice holds no directory role: User.ReadWrite.All alone does not write.
     let alice = alice(&app, "User.ReadWrite.All Group.ReadWrite.All").await;
     let (status, body) = post(&app, "/v1.0/users", &alice, new_user("x1@contoso.com")).await;
-    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     let admin_path = format!("/v1.0/users/{USER_ADMIN_OID}");
     let (status, body) = patch(&app, &admin_path, &alice, json!({"displayName": "X"})).await;
-    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     let (status, body) = delete(&app, &admin_path, &alice).await;
-    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     let (status, body) = post(&app, "/v1.0/groups", &alice, json!({"displayName": "G", "mailNickname": "g", "mailEnabled": false, "securityEnabled": true})).await;
-    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     // ...but reads the directory, as any member user does.
     assert_eq!(get(&app, "/v1.0/users", &alice).await.0, 200);
     // A User Administrator without a write permission in the token: 403.
     for scope in ["User.Read", "User.ReadWrite", "User.Read.All"] {
         let token = user_token(&app, USER_ADMIN, scope).await;
         let (status, body) = post(&app, "/v1.0/users", &token, new_user("x2@contoso.com")).await;
-        assert_error(status, &body, 403, "Authorization_RequestDenied");
+        assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     }
     // No token, or an expired one: 401.
-    let (status, body) = call(
+    let (status, body) = graph(
         &app,
         reqwest::Method::POST,
         "/v1.0/users",
@@ -337,15 +283,15 @@ async fn delegated_writes_need_the_permission_and_a_directory_role(backend: Back
         Some(new_user("x3@contoso.com")),
     )
     .await;
-    assert_error(status, &body, 401, "InvalidAuthenticationToken");
+    assert_graph_error(status, &body, 401, "InvalidAuthenticationToken");
     // A User Administrator does not change a Global Administrator; a Global
     // Administrator does.
     let ua = user_token(&app, USER_ADMIN, "User.ReadWrite.All").await;
     let ga_path = format!("/v1.0/users/{GLOBAL_ADMIN_OID}");
     let (status, body) = patch(&app, &ga_path, &ua, json!({"displayName": "X"})).await;
-    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     let (status, body) = delete(&app, &ga_path, &ua).await;
-    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     let ga = user_token(&app, GLOBAL_ADMIN, "User.ReadWrite.All").await;
     let (status, body) = patch(&app, &admin_path, &ga, json!({"displayName": "UA renamed"})).await;
     assert_eq!(status, 204, "{body}");
@@ -360,10 +306,10 @@ async fn delegated_writes_need_the_permission_and_a_directory_role(backend: Back
         String::from_utf8_lossy(&out.stderr)
     );
     let (status, body) = post(&app, "/v1.0/users", &ua, new_user("x4@contoso.com")).await;
-    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     app.advance(std::time::Duration::from_secs(2 * 3600));
     let (status, body) = post(&app, "/v1.0/users", &ga, new_user("x5@contoso.com")).await;
-    assert_error(status, &body, 401, "InvalidAuthenticationToken");
+    assert_graph_error(status, &body, 401, "InvalidAuthenticationToken");
 }
 
 on_every_backend!(administrators_write_groups_and_members_with_delegated_group_readwrite_all);
@@ -377,7 +323,7 @@ async fn administrators_write_groups_and_members_with_delegated_group_readwrite_
         let (status, created) = post(&app, "/v1.0/groups", &token, group.clone()).await;
         assert_eq!(status, 201, "{created}");
         let (status, body) = post(&app, "/v1.0/groups", &token, group).await;
-        assert_error(status, &body, 400, "Request_BadRequest");
+        assert_graph_error(status, &body, 400, "Request_BadRequest");
         let members = format!(
             "/v1.0/groups/{}/members/$ref",
             created["id"].as_str().unwrap()
@@ -394,14 +340,14 @@ async fn administrators_write_groups_and_members_with_delegated_group_readwrite_
             &token,
         )
         .await;
-        assert_error(status, &body, 404, "Request_ResourceNotFound");
+        assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
         let (status, body) = delete(&app, &path, &token).await;
         assert_eq!(status, 204, "{body}");
     }
     // User.ReadWrite.All does not write groups.
     let token = user_token(&app, GLOBAL_ADMIN, "User.ReadWrite.All").await;
     let (status, body) = post(&app, "/v1.0/groups", &token, json!({"displayName": "N", "mailNickname": "n", "mailEnabled": false, "securityEnabled": true})).await;
-    assert_error(status, &body, 403, "Authorization_RequestDenied");
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
 }
 
 on_every_backend!(directory_roles_are_the_wids_claim_and_listed_in_member_of);
@@ -485,14 +431,14 @@ async fn directory_roles_are_the_wids_claim_and_listed_in_member_of(backend: Bac
         &app_token,
     )
     .await;
-    assert_error(status, &body, 404, "Request_ResourceNotFound");
+    assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
     let (status, body) = get(
         &app,
         &format!("/v1.0/users/{ALICE_OID}/memberOf?$select=shoeSize"),
         &app_token,
     )
     .await;
-    assert_error(status, &body, 400, "BadRequest");
+    assert_graph_error(status, &body, 400, "BadRequest");
     // A role granted from the CLI is in the next token.
     let out = cli(&app, &["user", "grant-role", ALICE, "user administrator"]);
     assert!(
@@ -640,7 +586,7 @@ async fn members_and_member_of_page_without_repeats_or_gaps(backend: Backend) {
             &token
         };
         let (status, body) = get(&app, &bad, t).await;
-        assert_error(status, &body, 400, "BadRequest");
+        assert_graph_error(status, &body, 400, "BadRequest");
     }
     let (status, body) = get(
         &app,
@@ -648,17 +594,17 @@ async fn members_and_member_of_page_without_repeats_or_gaps(backend: Backend) {
         &token,
     )
     .await;
-    assert_error(status, &body, 400, "Request_UnsupportedQuery");
+    assert_graph_error(status, &body, 400, "Request_UnsupportedQuery");
     let (status, body) = get(
         &app,
         "/v1.0/groups/00000000-0000-4000-8000-00000000dead/members?$top=2",
         &token,
     )
     .await;
-    assert_error(status, &body, 404, "Request_ResourceNotFound");
+    assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
     let (status, body) = get(&app, &format!("/v1.0/groups/{gid}/members?$top=2"), &me).await;
-    assert_error(status, &body, 403, "Authorization_RequestDenied");
-    let (status, body) = call(
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
+    let (status, body) = graph(
         &app,
         reqwest::Method::GET,
         &format!("/v1.0/groups/{gid}/members?$top=2"),
@@ -666,7 +612,7 @@ async fn members_and_member_of_page_without_repeats_or_gaps(backend: Backend) {
         None,
     )
     .await;
-    assert_error(status, &body, 401, "InvalidAuthenticationToken");
+    assert_graph_error(status, &body, 401, "InvalidAuthenticationToken");
 }
 
 on_every_backend!(directory_roles_are_listed_read_and_their_members_paged);
@@ -722,12 +668,12 @@ async fn directory_roles_are_listed_read_and_their_members_paged(backend: Backen
         "/v1.0/directoryRoles/00000000-0000-4000-8000-00000000dead/members".to_owned(),
     ] {
         let (status, body) = get(&app, &missing, &token).await;
-        assert_error(status, &body, 404, "Request_ResourceNotFound");
+        assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
     }
     let alice = alice(&app, "User.Read").await;
     let (status, body) = get(&app, "/v1.0/directoryRoles", &alice).await;
-    assert_error(status, &body, 403, "Authorization_RequestDenied");
-    let (status, body) = call(
+    assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
+    let (status, body) = graph(
         &app,
         reqwest::Method::GET,
         "/v1.0/directoryRoles",
@@ -735,12 +681,12 @@ async fn directory_roles_are_listed_read_and_their_members_paged(backend: Backen
         None,
     )
     .await;
-    assert_error(status, &body, 401, "InvalidAuthenticationToken");
+    assert_graph_error(status, &body, 401, "InvalidAuthenticationToken");
     let (status, body) = get(
         &app,
         &format!("/v1.0/directoryRoles/{ua}/members?$top=-1"),
         &token,
     )
     .await;
-    assert_error(status, &body, 400, "BadRequest");
+    assert_graph_error(status, &body, 400, "BadRequest");
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::auth::{Caller, authenticate};
 use super::error::GraphError;
-use super::relations::{page_query, user_page, user_select};
+use super::relations::user_list;
 use super::users::{Answer, answer, no_store};
 use crate::graph::roles::{self, DirectoryRole, GLOBAL_ADMINISTRATOR};
 use crate::http::base_url::base_url;
@@ -105,16 +105,10 @@ pub async fn members(
 
 async fn members_inner(state: &AppState, req: &HttpRequest, id: String) -> Answer {
     let caller = reader(state, req).await?;
-    let q = page_query(req.query_string())?;
-    let select = user_select(&q)?;
     let role = find(state, &caller, &id).await?;
     let tid = caller.tenant_id.clone();
-    let (after, top) = (q.after.as_ref().map(|c| c.id.clone()), q.top);
-    let rows = state
-        .db(move |c| {
-            let after = after.as_deref();
-            crate::db::directory_roles::holders(c, &tid, role.template_id, after, top + 1)
-        })
-        .await?;
-    Ok(user_page(state, req, &q, rows, select.as_deref()))
+    user_list(state, req, move |c, after, limit| {
+        crate::db::directory_roles::holders(c, &tid, role.template_id, after, limit)
+    })
+    .await
 }

@@ -12,6 +12,7 @@ use super::groups::{self, READ, READ_DELEGATED};
 use super::users::{self, Answer, answer, no_store};
 use crate::db::groups as db_groups;
 use crate::db::users::{Cursor, User};
+use crate::db::{DbConnection, DbResult};
 use crate::graph::odata::{self, ListQuery};
 use crate::graph::{group, roles, user};
 use crate::http::base_url::base_url;
@@ -37,7 +38,7 @@ const ROLE_PROPERTIES: [&str; 5] = [
 
 /// `$top`, `$skiptoken` and `$select`; the rest of Graph's list options are not
 /// served on these relationships.
-pub(super) fn page_query(query: &str) -> Result<ListQuery, GraphError> {
+fn page_query(query: &str) -> Result<ListQuery, GraphError> {
     let q = odata::parse_list(query).map_err(GraphError::bad_query)?;
     if !q.conditions.is_empty() || q.order.is_some() || q.count {
         return Err(GraphError::unsupported_query(
@@ -49,7 +50,7 @@ pub(super) fn page_query(query: &str) -> Result<ListQuery, GraphError> {
 
 /// A page of directory objects: `value`, and `@odata.nextLink` after `last` when
 /// more follow.
-pub(super) fn page(
+fn page(
     state: &AppState,
     req: &HttpRequest,
     q: &ListQuery,
@@ -81,28 +82,35 @@ pub async fn members(
 async fn members_inner(state: &AppState, req: &HttpRequest, id: String) -> Answer {
     let caller = authenticate(state, req).await?;
     caller.require(caller.may(&READ, &READ_DELEGATED))?;
+    let gid = groups::find(state, &caller, id).await?.id;
+    user_list(state, req, move |c, after, limit| {
+        db_groups::members(c, &gid, after, limit)
+    })
+    .await
+}
+
+/// A page of users (`$top`, `$skiptoken`, `$select`) read by `fetch(after id, limit)`.
+pub(super) async fn user_list<F>(state: &AppState, req: &HttpRequest, fetch: F) -> Answer
+where
+    F: FnOnce(&mut DbConnection, Option<&str>, i64) -> DbResult<Vec<User>> + Send + 'static,
+{
     let q = page_query(req.query_string())?;
-    let select = user_select(&q)?;
-    let g = groups::find(state, &caller, id).await?;
-    let (gid, after, top) = (g.id, q.after.as_ref().map(|c| c.id.clone()), q.top);
+    let select = q
+        .select
+        .as_deref()
+        .map(user::check_select)
+        .transpose()
+        .map_err(GraphError::bad_query)?;
+    let (after, top) = (q.after.as_ref().map(|c| c.id.clone()), q.top);
     let rows = state
-        .db(move |c| db_groups::members(c, &gid, after.as_deref(), top + 1))
+        .db(move |c| fetch(c, after.as_deref(), top + 1))
         .await?;
     Ok(user_page(state, req, &q, rows, select.as_deref()))
 }
 
-/// `$select` on a list of users.
-pub(super) fn user_select(q: &ListQuery) -> Result<Option<Vec<&'static str>>, GraphError> {
-    q.select
-        .as_deref()
-        .map(user::check_select)
-        .transpose()
-        .map_err(GraphError::bad_query)
-}
-
 /// A page of users as `#microsoft.graph.user` objects, from up to one more row than
 /// `$top` (which tells whether another page follows).
-pub(super) fn user_page(
+fn user_page(
     state: &AppState,
     req: &HttpRequest,
     q: &ListQuery,
