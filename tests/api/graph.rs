@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::graph::{assert_graph_error, cli, get, graph};
+use crate::helpers::graph::{add_people, assert_graph_error, cli, get, graph};
 use crate::helpers::*;
 
 const GRAPH_ADMIN: &str = "99999999-0000-4000-8000-000000000001";
@@ -443,29 +443,6 @@ async fn a_user_created_over_graph_signs_in_and_a_disabled_one_is_refused(backen
     assert_eq!(disabled.len(), 1);
     assert_eq!(disabled[0].actor.as_deref(), Some(GRAPH_ADMIN));
     assert_eq!(disabled[0].user_id.as_deref(), Some(id.as_str()));
-}
-
-/// Adds users straight to the directory (no password: fast).
-async fn add_people(app: &TestApp, prefix: &str, n: usize) {
-    use localidp::directory::{self, users::NewUser};
-    let hasher = app.state.hasher.clone();
-    let now = app.now();
-    let prefix = prefix.to_owned();
-    app.state
-        .db(move |c| {
-            let tenant = directory::tenant(c, CONTOSO_ID).unwrap();
-            for i in 0..n {
-                let new = NewUser {
-                    email: Some(format!("{prefix}{i}@contoso.com")),
-                    display_name: Some(format!("{prefix} {i}")),
-                    ..Default::default()
-                };
-                directory::users::create_user(c, &hasher, &tenant, &new, now).unwrap();
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
 }
 
 on_every_backend!(paging_has_no_repeats_or_gaps_while_users_are_added);

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::graph::{assert_graph_error, cli, get, graph};
+use crate::helpers::graph::{add_people, assert_graph_error, cli, get, graph};
 use crate::helpers::*;
 
 const USER_ADMIN: &str = "uadmin@contoso.com";
@@ -502,17 +502,7 @@ async fn members_and_member_of_page_without_repeats_or_gaps(backend: Backend) {
     assert_eq!(status, 201, "{paged}");
     let gid = paged["id"].as_str().unwrap().to_owned();
     let mut members = vec![ALICE_OID.to_owned(), GLOBAL_ADMIN_OID.to_owned()];
-    for i in 0..6 {
-        let (status, u) = post(
-            &app,
-            "/v1.0/users",
-            &token,
-            new_user(&format!("p{i}@contoso.com")),
-        )
-        .await;
-        assert_eq!(status, 201, "{u}");
-        members.push(u["id"].as_str().unwrap().to_owned());
-    }
+    members.extend(add_people(&app, "paged", 6).await);
     for id in &members {
         let reference = json!({"@odata.id": format!("{DIRECTORY_OBJECTS}/{id}")});
         let (status, body) = post(

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{PUBLIC_URL, TestApp};
+use super::{CONTOSO_ID, PUBLIC_URL, TestApp};
 
 /// A Graph request with an optional token and JSON body: the status and the JSON
 /// answer (`null` when there is none). A full URL (an `@odata.nextLink`) is sent to the
@@ -68,5 +68,34 @@ pub fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
         .args(args)
         .env("LOCALIDP_LOG", "warn")
         .output()
+        .unwrap()
+}
+
+/// Adds users `{prefix}{i}@contoso.com` straight to the directory (no password: fast,
+/// and no hashing to wait for); returns their ids.
+pub async fn add_people(app: &TestApp, prefix: &str, n: usize) -> Vec<String> {
+    use localidp::directory::{self, users::NewUser};
+    let hasher = app.state.hasher.clone();
+    let now = app.now();
+    let prefix = prefix.to_owned();
+    app.state
+        .db(move |c| {
+            let tenant = directory::tenant(c, CONTOSO_ID).unwrap();
+            let mut ids = Vec::new();
+            for i in 0..n {
+                let new = NewUser {
+                    email: Some(format!("{prefix}{i}@contoso.com")),
+                    display_name: Some(format!("{prefix} {i}")),
+                    ..Default::default()
+                };
+                ids.push(
+                    directory::users::create_user(c, &hasher, &tenant, &new, now)
+                        .unwrap()
+                        .id,
+                );
+            }
+            Ok(ids)
+        })
+        .await
         .unwrap()
 }
