@@ -78,6 +78,9 @@ pub struct SeedUser {
     pub roles: Vec<String>,
     #[serde(default)]
     pub groups: Vec<String>,
+    /// Entra directory roles: `Global Administrator`, `User Administrator`.
+    #[serde(default)]
+    pub directory_roles: Vec<String>,
     pub oid: Option<String>,
     #[serde(default)]
     pub disabled: bool,
@@ -259,6 +262,15 @@ pub fn apply(
             .detail("sign_in_name", user.sign_in_name())
             .detail("disabled", user.is_disabled());
         report.events.push(event);
+        if !u.directory_roles.is_empty() {
+            let added =
+                crate::graph::directory::assign_roles(conn, &user.id, &u.directory_roles, now)
+                    .map_err(|e| DirectoryError::Invalid(format!("seed user {label}: {e}")))?;
+            let event = seed_event(kind::USER_ROLES_ASSIGNED, &tenant.id)
+                .user(&user.id)
+                .detail("roles", added.join(", "));
+            report.events.push(event);
+        }
     }
     for c in &seed.clients {
         let tenant = tenant_of(conn, &c.tenant)?;

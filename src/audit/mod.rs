@@ -68,6 +68,8 @@ pub mod kind {
     pub const USER_DISABLED: &str = "user.disabled";
     pub const USER_ENABLED: &str = "user.enabled";
     pub const USER_DELETED: &str = "user.deleted";
+    pub const USER_ROLES_ASSIGNED: &str = "user.roles_assigned";
+    pub const USER_ROLES_REMOVED: &str = "user.roles_removed";
     pub const GROUP_CREATED: &str = "group.created";
     pub const GROUP_UPDATED: &str = "group.updated";
     pub const GROUP_DELETED: &str = "group.deleted";

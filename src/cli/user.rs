@@ -1,5 +1,5 @@
 //! `localidp user …`: add, import, list, show, set a password, disable, enable, unlock,
-//! delete.
+//! grant and revoke directory roles, delete.
 
 use std::path::PathBuf;
 
@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::tenants::Tenant;
 use crate::directory::{self, admin, users::NewUser};
+use crate::graph::directory as graph_dir;
 
 #[derive(Subcommand)]
 pub(super) enum UserCommand {
@@ -100,6 +101,28 @@ pub(super) enum UserCommand {
     Unlock {
         /// The user's email address or user name.
         email: String,
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+    /// Assign Entra directory roles ("Global Administrator", "User Administrator", or
+    /// their template ids): the user's delegated Graph tokens write the directory, and
+    /// their tokens carry the `wids` claim.
+    GrantRole {
+        /// The user's email address or user name.
+        email: String,
+        /// One or more roles.
+        #[arg(required = true)]
+        roles: Vec<String>,
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+    /// Withdraw Entra directory roles.
+    RevokeRole {
+        /// The user's email address or user name.
+        email: String,
+        /// One or more roles.
+        #[arg(required = true)]
+        roles: Vec<String>,
         #[command(flatten)]
         tenant: TenantArg,
     },
@@ -198,7 +221,10 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
             }
             UserCommand::Show { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
-                print_user(&admin::show_user(conn, &tenant, &email)?, &tenant, now);
+                let details = admin::show_user(conn, &tenant, &email)?;
+                let roles = graph_dir::role_names(conn, &details.user.id)?;
+                print_user(&details, &tenant, now);
+                println!("directory roles: {}", roles.join(", "));
             }
             UserCommand::SetPassword {
                 email,
@@ -256,6 +282,33 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                     );
                 }
             }
+            UserCommand::GrantRole {
+                email,
+                roles,
+                tenant,
+            } => {
+                let (tenant, user) = tenant_user(conn, settings, tenant, &email)?;
+                let added = graph_dir::assign_roles(conn, &user.id, &roles, now)?;
+                let event = user_event(kind::USER_ROLES_ASSIGNED, &tenant, &user.id);
+                record(conn, settings, event.detail("roles", added.join(", ")));
+                let held = graph_dir::role_names(conn, &user.id)?;
+                println!("directory roles of {email}: {}", held.join(", "));
+            }
+            UserCommand::RevokeRole {
+                email,
+                roles,
+                tenant,
+            } => {
+                let (tenant, user) = tenant_user(conn, settings, tenant, &email)?;
+                let n = graph_dir::remove_roles(conn, &user.id, &roles)?;
+                let event = user_event(kind::USER_ROLES_REMOVED, &tenant, &user.id);
+                record(conn, settings, event.detail("roles", roles.join(", ")));
+                let held = graph_dir::role_names(conn, &user.id)?;
+                println!(
+                    "{n} withdrawn; directory roles of {email}: {}",
+                    held.join(", ")
+                );
+            }
             UserCommand::Delete { email, tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
                 let user = admin::delete_user(conn, &tenant, &email, now)?;
@@ -311,6 +364,18 @@ fn print_user(details: &admin::UserDetails, tenant: &Tenant, now: i64) {
         let label = if i == 0 { "groups:" } else { "" };
         println!("{label:<14}{} {}", g.id, g.name);
     }
+}
+
+/// The tenant named (or the default) and its user with this email or user name.
+fn tenant_user(
+    conn: &mut crate::db::DbConnection,
+    settings: &Settings,
+    tenant: TenantArg,
+    email: &str,
+) -> Result<(Tenant, crate::db::users::User), CliError> {
+    let tenant = tenant.resolve(conn, settings)?;
+    let user = admin::show_user(conn, &tenant, email)?.user;
+    Ok((tenant, user))
 }
 
 /// An admin event about one user of the tenant.

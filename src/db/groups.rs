@@ -177,12 +177,20 @@ pub fn remove_member(conn: &mut DbConnection, group_id: &str, user_id: &str) -> 
     Ok(diesel::delete(group_members::table.find((group_id, user_id))).execute(conn)? > 0)
 }
 
-/// The group's members (not deleted), by id.
-pub fn members(conn: &mut DbConnection, group_id: &str) -> DbResult<Vec<User>> {
-    Ok(group_members::table
+/// A page of the group's members in id order, after `after_id`.
+pub fn members(
+    conn: &mut DbConnection,
+    group_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<User>> {
+    let mut query = group_members::table
         .inner_join(users::table)
-        .filter(group_members::group_id.eq(group_id))
-        .order(users::id.asc())
+        .filter(group_members::group_id.eq(group_id.to_owned()))
         .select(User::as_select())
-        .load(conn)?)
+        .into_boxed();
+    if let Some(after) = after_id {
+        query = query.filter(users::id.gt(after.to_owned()));
+    }
+    Ok(query.order(users::id.asc()).limit(limit).load(conn)?)
 }

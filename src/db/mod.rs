@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit_events;
 pub mod auth_codes;
 pub mod clients;
+pub mod directory_roles;
 pub mod graph_permissions;
 pub mod groups;
 pub mod lockout;

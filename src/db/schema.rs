@@ -241,3 +241,16 @@ diesel::table! {
         granted_at -> BigInt,
     }
 }
+
+// Entra directory roles held by users (migration 2026-12-01-000014_directory_roles).
+
+diesel::table! {
+    directory_role_members (user_id, role_template_id) {
+        user_id -> Text,
+        role_template_id -> Text,
+        assigned_at -> BigInt,
+    }
+}
+
+diesel::joinable!(directory_role_members -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(directory_role_members, users);

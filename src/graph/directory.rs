@@ -300,6 +300,44 @@ fn canonical(names: &[String]) -> Result<Vec<String>, DirectoryError> {
         .collect()
 }
 
+/// Assigns Entra directory roles, by display name or template id, to a user (CLI and
+/// seed file); returns the display names of those newly assigned.
+pub fn assign_roles(
+    conn: &mut DbConnection,
+    user_id: &str,
+    names: &[String],
+    now: i64,
+) -> Result<Vec<&'static str>, DirectoryError> {
+    let wanted = crate::graph::roles::parse_all(names).map_err(DirectoryError::Invalid)?;
+    let ids: Vec<&str> = wanted.iter().map(|r| r.template_id).collect();
+    let added = crate::db::directory_roles::assign(conn, user_id, &ids, now)?;
+    Ok(wanted
+        .iter()
+        .filter(|r| added.iter().any(|a| a == r.template_id))
+        .map(|r| r.display_name)
+        .collect())
+}
+
+/// Withdraws directory roles from a user; returns how many were held.
+pub fn remove_roles(
+    conn: &mut DbConnection,
+    user_id: &str,
+    names: &[String],
+) -> Result<usize, DirectoryError> {
+    let wanted = crate::graph::roles::parse_all(names).map_err(DirectoryError::Invalid)?;
+    let ids: Vec<&str> = wanted.iter().map(|r| r.template_id).collect();
+    Ok(crate::db::directory_roles::remove(conn, user_id, &ids)?)
+}
+
+/// The display names of the user's directory roles.
+pub fn role_names(conn: &mut DbConnection, user_id: &str) -> Result<Vec<&'static str>, DbError> {
+    Ok(crate::db::directory_roles::of_user(conn, user_id)?
+        .iter()
+        .filter_map(|id| crate::graph::roles::find(id))
+        .map(|r| r.display_name)
+        .collect())
+}
+
 /// Graph's `revokeSignInSessions`: the user's refresh tokens and SSO sessions end, in
 /// one transaction; returns how many of each.
 pub fn revoke_sign_in_sessions(

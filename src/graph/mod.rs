@@ -6,4 +6,5 @@ pub mod directory;
 pub mod group;
 pub mod odata;
 pub mod permissions;
+pub mod roles;
 pub mod user;

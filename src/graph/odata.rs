@@ -37,6 +37,15 @@ pub fn skiptoken(cursor: &Cursor) -> String {
     }
 }
 
+/// `@odata.nextLink`: the request's options again, with the `$skiptoken` that
+/// continues after `cursor`.
+pub fn next_link(base: &str, path: &str, carried: &[(String, String)], cursor: &Cursor) -> String {
+    let mut options = carried.to_vec();
+    options.push(("$skiptoken".into(), skiptoken(cursor)));
+    let query = serde_urlencoded::to_string(&options).unwrap_or_default();
+    format!("{base}{path}?{query}")
+}
+
 fn cursor(token: &str) -> Result<Cursor, String> {
     let bad = || "The $skiptoken is not valid.".to_owned();
     let raw = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| bad())?;

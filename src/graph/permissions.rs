@@ -8,7 +8,7 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 pub const GRAPH_URI: &str = "https://graph.microsoft.com";
 
 /// The application permissions a client may be granted (app-only tokens' `roles`).
-pub const APPLICATION_PERMISSIONS: [&str; 8] = [
+pub const APPLICATION_PERMISSIONS: [&str; 9] = [
     "User.Read.All",
     "User.ReadWrite.All",
     "Group.Read.All",
@@ -17,11 +17,12 @@ pub const APPLICATION_PERMISSIONS: [&str; 8] = [
     "GroupMember.ReadWrite.All",
     "Directory.Read.All",
     "Application.ReadWrite.All",
+    "RoleManagement.Read.Directory",
 ];
 
 /// Delegated permissions that, named without a resource (`scope=User.Read`), are
 /// Graph's, as Entra reads a scope without a resource.
-pub const DELEGATED_PERMISSIONS: [&str; 10] = [
+pub const DELEGATED_PERMISSIONS: [&str; 11] = [
     "User.Read",
     "User.ReadWrite",
     "User.ReadBasic.All",
@@ -32,6 +33,7 @@ pub const DELEGATED_PERMISSIONS: [&str; 10] = [
     "GroupMember.Read.All",
     "Directory.Read.All",
     "Directory.AccessAsUser.All",
+    "RoleManagement.Read.Directory",
 ];
 
 /// Whether a resource (a scope's prefix or a token's `aud`) names Graph.

@@ -91,3 +91,112 @@ pub fn context(base: &str, select: Option<&[&'static str]>, entity: bool) -> Str
     }
     s
 }
+
+/// What a signed-in user may change about themselves with delegated `User.ReadWrite`
+/// and localidp keeps: the names (as Entra External ID lets its users edit them).
+const SELF_SERVICE: [&str; 3] = ["displayName", "givenName", "surname"];
+
+/// Graph's other self-service profile properties (`User.ReadWrite`): localidp keeps
+/// no value for them, so they are accepted and ignored, as `PATCH /users` ignores
+/// what it does not keep.
+const SELF_SERVICE_NOT_KEPT: [&str; 10] = [
+    "aboutMe",
+    "birthday",
+    "hireDate",
+    "interests",
+    "mySite",
+    "pastProjects",
+    "preferredName",
+    "responsibilities",
+    "schools",
+    "skills",
+];
+
+/// User properties only an administrator changes.
+const ADMIN_ONLY: [&str; 30] = [
+    "accountEnabled",
+    "ageGroup",
+    "businessPhones",
+    "city",
+    "companyName",
+    "consentProvidedForMinor",
+    "country",
+    "department",
+    "employeeId",
+    "employeeType",
+    "faxNumber",
+    "identities",
+    "jobTitle",
+    "mail",
+    "mailNickname",
+    "mobilePhone",
+    "officeLocation",
+    "onPremisesImmutableId",
+    "otherMails",
+    "passwordPolicies",
+    "passwordProfile",
+    "postalCode",
+    "preferredLanguage",
+    "proxyAddresses",
+    "showInAddressList",
+    "state",
+    "streetAddress",
+    "usageLocation",
+    "userPrincipalName",
+    "userType",
+];
+
+/// Why a self-service update was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SelfUpdateError {
+    /// A property only an administrator may change.
+    Denied(String),
+    /// Not a property of `microsoft.graph.user`.
+    Unknown(String),
+}
+
+/// The properties of a `PATCH /me` body the signed-in user may change, refusing the
+/// whole body if it names one they may not.
+pub fn self_update(body: &Map<String, Value>) -> Result<Map<String, Value>, SelfUpdateError> {
+    let mut kept = Map::new();
+    for (name, value) in body {
+        let is = |list: &[&str]| list.iter().any(|p| p.eq_ignore_ascii_case(name));
+        if let Some(p) = SELF_SERVICE.iter().find(|p| p.eq_ignore_ascii_case(name)) {
+            kept.insert((*p).to_owned(), value.clone());
+        } else if is(&ADMIN_ONLY) || name.eq_ignore_ascii_case("id") {
+            return Err(SelfUpdateError::Denied(name.clone()));
+        } else if !is(&SELF_SERVICE_NOT_KEPT) && !name.starts_with('@') {
+            return Err(SelfUpdateError::Unknown(name.clone()));
+        }
+    }
+    Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_user_changes_their_names_and_nothing_an_administrator_manages() {
+        let kept = self_update(&body(
+            json!({"displayname": "A", "surname": "B", "aboutMe": "hi", "@odata.type": "x"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            Value::Object(kept),
+            json!({"displayName": "A", "surname": "B"})
+        );
+        assert_eq!(
+            self_update(&body(json!({"displayName": "A", "accountEnabled": false}))),
+            Err(SelfUpdateError::Denied("accountEnabled".into()))
+        );
+        assert_eq!(
+            self_update(&body(json!({"colour": "blue"}))),
+            Err(SelfUpdateError::Unknown("colour".into()))
+        );
+    }
+}

@@ -17,16 +17,20 @@ pub struct UserProfile {
     pub user: User,
     pub groups: Vec<String>,
     pub roles: Vec<String>,
+    /// Entra directory roles (template ids): the `wids` claim.
+    pub directory_roles: Vec<String>,
 }
 
-/// Adds the user's groups and roles.
+/// Adds the user's groups, roles and directory roles.
 pub fn load_profile(conn: &mut DbConnection, user: User) -> DbResult<UserProfile> {
     let groups = db::users::group_ids(conn, &user.id)?;
     let roles = user.role_list()?;
+    let directory_roles = db::directory_roles::of_user(conn, &user.id)?;
     Ok(UserProfile {
         user,
         groups,
         roles,
+        directory_roles,
     })
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
+use crate::helpers::graph::{add_people, assert_graph_error, cli, get, graph};
 use crate::helpers::*;
 
 const GRAPH_ADMIN: &str = "99999999-0000-4000-8000-000000000001";
@@ -57,53 +58,6 @@ async fn app_token(app: &TestApp, client: &str, secret: &str, scope: &str) -> St
 
 async fn admin_token(app: &TestApp) -> String {
     app_token(app, GRAPH_ADMIN, GRAPH_ADMIN_SECRET, GRAPH_DEFAULT).await
-}
-
-async fn graph(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let url = if path.starts_with("http") {
-        path.replace(PUBLIC_URL, &app.base)
-    } else {
-        app.url(path)
-    };
-    let mut req = app.http.request(method, url);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
-    graph(app, reqwest::Method::GET, path, Some(token), None).await
-}
-
-/// Asserts Graph's error shape and code.
-fn assert_graph_error(status: u16, body: &Value, want_status: u16, code: &str) {
-    assert_eq!(status, want_status, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
-    let inner = &body["error"]["innerError"];
-    assert!(
-        inner["date"].as_str().is_some_and(|d| d.len() == 19),
-        "{body}"
-    );
-    assert!(uuid::Uuid::parse_str(inner["request-id"].as_str().unwrap()).is_ok());
-    assert_eq!(inner["request-id"], inner["client-request-id"]);
 }
 
 async fn create_user(app: &TestApp, token: &str, upn: &str, name: &str) -> Value {
@@ -491,29 +445,6 @@ async fn a_user_created_over_graph_signs_in_and_a_disabled_one_is_refused(backen
     assert_eq!(disabled[0].user_id.as_deref(), Some(id.as_str()));
 }
 
-/// Adds users straight to the directory (no password: fast).
-async fn add_people(app: &TestApp, prefix: &str, n: usize) {
-    use localidp::directory::{self, users::NewUser};
-    let hasher = app.state.hasher.clone();
-    let now = app.now();
-    let prefix = prefix.to_owned();
-    app.state
-        .db(move |c| {
-            let tenant = directory::tenant(c, CONTOSO_ID).unwrap();
-            for i in 0..n {
-                let new = NewUser {
-                    email: Some(format!("{prefix}{i}@contoso.com")),
-                    display_name: Some(format!("{prefix} {i}")),
-                    ..Default::default()
-                };
-                directory::users::create_user(c, &hasher, &tenant, &new, now).unwrap();
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
-}
-
 on_every_backend!(paging_has_no_repeats_or_gaps_while_users_are_added);
 async fn paging_has_no_repeats_or_gaps_while_users_are_added(backend: Backend) {
     let app = spawn_graph_app(&backend).await;
@@ -635,21 +566,7 @@ async fn lists_are_filtered_and_selected_as_graph_does(backend: Backend) {
 on_every_backend!(graph_permissions_granted_from_the_cli_apply_to_the_next_token);
 async fn graph_permissions_granted_from_the_cli_apply_to_the_next_token(backend: Backend) {
     let app = spawn_graph_app(&backend).await;
-    let url = match &app.settings.database {
-        localidp::db::DatabaseTarget::Postgres(url) => url.clone(),
-        localidp::db::DatabaseTarget::SqliteFile(path) => format!("sqlite://{path}"),
-        localidp::db::DatabaseTarget::SqliteMemory => unreachable!("tests use a file"),
-    };
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_localidp"))
-            .args(["--database-url", &url])
-            .arg("--keys-dir")
-            .arg(&app.settings.keys_dir)
-            .args(args)
-            .env("LOCALIDP_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| cli(&app, args);
     let out = run(&[
         "client",
         "grant-graph",

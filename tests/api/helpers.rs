@@ -3,6 +3,7 @@
 
 mod browser;
 pub mod clients;
+pub mod graph;
 
 pub use browser::*;
 

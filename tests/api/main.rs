@@ -14,6 +14,7 @@ mod exchange;
 mod graph;
 mod graph_groups;
 mod graph_lists;
+mod graph_me;
 mod helpers;
 mod interop;
 mod interop_azure;

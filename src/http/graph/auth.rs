@@ -5,6 +5,7 @@ use actix_web::HttpRequest;
 
 use super::error::GraphError;
 use crate::graph::permissions::is_graph;
+use crate::graph::roles::writes_directory;
 use crate::http::base_url::base_url;
 use crate::http::bearer::bearer_token;
 use crate::http::error::BearerError;
@@ -48,6 +49,45 @@ impl Caller {
         } else {
             &self.claims.oid
         }
+    }
+
+    /// Holds one of these application permissions (an application), or one of these
+    /// delegated permissions (a signed-in user).
+    pub fn may(&self, app: &[&str], delegated: &[&str]) -> bool {
+        self.has_role(app) || self.has_scope(delegated)
+    }
+
+    /// The signed-in user's directory roles (template ids), read from the directory
+    /// now: a role withdrawn counts at once, not when the token runs out. None for an
+    /// application.
+    pub async fn directory_roles(&self, state: &AppState) -> Result<Vec<String>, GraphError> {
+        if self.app_only() {
+            return Ok(Vec::new());
+        }
+        let oid = self.claims.oid.clone();
+        Ok(state
+            .db(move |c| crate::db::directory_roles::of_user(c, &oid))
+            .await?)
+    }
+
+    /// Refuses a directory write (403) unless an application holds one of `app`, or a
+    /// signed-in user's token has one of `delegated` and the user a directory role
+    /// that writes the directory, as Graph decides delegated writes. Returns the
+    /// caller's directory roles (none for an application).
+    pub async fn require_write(
+        &self,
+        state: &AppState,
+        app: &[&str],
+        delegated: &[&str],
+    ) -> Result<Vec<String>, GraphError> {
+        if self.app_only() {
+            self.require(self.has_role(app))?;
+            return Ok(Vec::new());
+        }
+        self.require(self.has_scope(delegated))?;
+        let held = self.directory_roles(state).await?;
+        self.require(writes_directory(&held))?;
+        Ok(held)
     }
 
     /// Refuses with 403 unless `allowed`.

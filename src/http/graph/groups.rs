@@ -13,12 +13,12 @@ use super::users::{self, Answer, answer, no_store, parse_body};
 use crate::audit::{AuditEvent, kind};
 use crate::db::groups::{self as db_groups, Group};
 use crate::graph::group::{self, GroupBody, check_select};
-use crate::graph::{odata, user};
+use crate::graph::odata;
 use crate::http::base_url::base_url;
 use crate::http::request_context::request_context;
 use crate::state::AppState;
 
-const READ: [&str; 5] = [
+pub(super) const READ: [&str; 5] = [
     "Group.Read.All",
     "Group.ReadWrite.All",
     "GroupMember.Read.All",
@@ -26,16 +26,18 @@ const READ: [&str; 5] = [
     "Directory.Read.All",
 ];
 const WRITE: [&str; 1] = ["Group.ReadWrite.All"];
-const WRITE_MEMBERS: [&str; 2] = ["Group.ReadWrite.All", "GroupMember.ReadWrite.All"];
-/// `/users/{id}/memberOf` for an application (Graph: `User.Read.All` and above).
-const MEMBER_OF: [&str; 5] = [
-    "User.Read.All",
-    "User.ReadWrite.All",
-    "GroupMember.Read.All",
+/// Delegated permissions that read groups (any member user).
+pub(super) const READ_DELEGATED: [&str; 5] = [
     "Group.Read.All",
+    "Group.ReadWrite.All",
+    "GroupMember.Read.All",
     "Directory.Read.All",
+    "Directory.AccessAsUser.All",
 ];
-
+/// Delegated permissions that write groups and members when the user holds a
+/// directory role.
+const WRITE_DELEGATED: [&str; 2] = ["Group.ReadWrite.All", "Directory.AccessAsUser.All"];
+const WRITE_MEMBERS: [&str; 2] = ["Group.ReadWrite.All", "GroupMember.ReadWrite.All"];
 fn select_of(query: &str) -> Result<Option<Vec<&'static str>>, GraphError> {
     odata::parse_select_only(query)
         .map_err(GraphError::bad_query)?
@@ -43,7 +45,11 @@ fn select_of(query: &str) -> Result<Option<Vec<&'static str>>, GraphError> {
         .transpose()
 }
 
-async fn find(state: &AppState, caller: &Caller, id: String) -> Result<Group, GraphError> {
+pub(super) async fn find(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<Group, GraphError> {
     let (tid, lookup) = (caller.tenant_id.clone(), id.clone());
     state
         .db(move |c| db_groups::find(c, &tid, &lookup))
@@ -94,7 +100,7 @@ fn duplicate_name(e: crate::db::DbError) -> GraphError {
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&READ))?;
+        caller.require(caller.may(&READ, &READ_DELEGATED))?;
         let q = odata::parse_list(req.query_string()).map_err(GraphError::bad_query)?;
         let select = q
             .select
@@ -125,14 +131,12 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             "value": values,
         });
         if more && let Some(last) = rows.last() {
-            let mut carried = q.carried.clone();
             let cursor = crate::db::users::Cursor {
                 id: last.id.clone(),
                 key: None,
             };
-            carried.push(("$skiptoken".into(), odata::skiptoken(&cursor)));
-            let query = serde_urlencoded::to_string(&carried).unwrap_or_default();
-            body["@odata.nextLink"] = json!(format!("{base}{}?{query}", req.path()));
+            body["@odata.nextLink"] =
+                json!(odata::next_link(&base, req.path(), &q.carried, &cursor));
         }
         Ok(no_store(StatusCode::OK).json(body))
     }
@@ -148,7 +152,7 @@ pub async fn get(
 ) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&READ))?;
+        caller.require(caller.may(&READ, &READ_DELEGATED))?;
         let select = select_of(req.query_string())?;
         let g = find(&state, &caller, id.into_inner()).await?;
         Ok(no_store(StatusCode::OK).json(entity(&state, &req, &g, select.as_deref())))
@@ -165,7 +169,9 @@ pub async fn create(
 ) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&WRITE))?;
+        caller
+            .require_write(&state, &WRITE, &WRITE_DELEGATED)
+            .await?;
         let new: GroupBody = parse_body(&body)?;
         let g = new
             .new_group(
@@ -207,7 +213,9 @@ async fn update_inner(
     body: web::Bytes,
 ) -> Answer {
     let caller = authenticate(&state, &req).await?;
-    caller.require(caller.has_role(&WRITE))?;
+    caller
+        .require_write(&state, &WRITE, &WRITE_DELEGATED)
+        .await?;
     let changes = parse_body::<GroupBody>(&body)?
         .changes()
         .map_err(GraphError::bad_request)?;
@@ -245,7 +253,9 @@ async fn delete_inner(
     id: web::Path<String>,
 ) -> Answer {
     let caller = authenticate(&state, &req).await?;
-    caller.require(caller.has_role(&WRITE))?;
+    caller
+        .require_write(&state, &WRITE, &WRITE_DELEGATED)
+        .await?;
     let g = find(&state, &caller, id.into_inner()).await?;
     let gid = g.id.clone();
     state.db(move |c| db_groups::delete(c, &gid)).await?;
@@ -255,40 +265,6 @@ async fn delete_inner(
         .record(event(&state, &req, &caller, kind::GROUP_DELETED, &g))
         .await;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// `GET /groups/{id}/members`: the members as `#microsoft.graph.user` objects.
-pub async fn members(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let result = members_inner(state.clone(), req.clone(), id).await;
-    answer(&state, &req, result).await
-}
-
-async fn members_inner(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Answer {
-    let caller = authenticate(&state, &req).await?;
-    caller.require(caller.has_role(&READ))?;
-    let g = find(&state, &caller, id.into_inner()).await?;
-    let gid = g.id.clone();
-    let select = users::select_of(req.query_string())?;
-    let rows = state.db(move |c| db_groups::members(c, &gid)).await?;
-    let values: Vec<Value> = rows
-        .iter()
-        .map(|u| {
-            let mut map = serde_json::Map::new();
-            map.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-            map.extend(user::to_json(u, select.as_deref()));
-            Value::Object(map)
-        })
-        .collect();
-    let context = format!("{}/v1.0/$metadata#directoryObjects", base_url(&state, &req));
-    Ok(no_store(StatusCode::OK).json(json!({"@odata.context": context, "value": values})))
 }
 
 #[derive(serde::Deserialize)]
@@ -315,7 +291,9 @@ async fn add_member_inner(
     body: web::Bytes,
 ) -> Answer {
     let caller = authenticate(&state, &req).await?;
-    caller.require(caller.has_role(&WRITE_MEMBERS))?;
+    caller
+        .require_write(&state, &WRITE_MEMBERS, &WRITE_DELEGATED)
+        .await?;
     let reference: Reference = parse_body(&body)?;
     let odata_id = reference.odata_id.unwrap_or_default();
     let member_id = group::referenced_id(&odata_id).ok_or_else(|| {
@@ -354,7 +332,9 @@ async fn remove_member_inner(
     path: web::Path<(String, String)>,
 ) -> Answer {
     let caller = authenticate(&state, &req).await?;
-    caller.require(caller.has_role(&WRITE_MEMBERS))?;
+    caller
+        .require_write(&state, &WRITE_MEMBERS, &WRITE_DELEGATED)
+        .await?;
     let (group_id, member_id) = path.into_inner();
     let g = find(&state, &caller, group_id).await?;
     let (gid, uid) = (g.id.clone(), member_id.clone());
@@ -368,61 +348,4 @@ async fn remove_member_inner(
     let event = event(&state, &req, &caller, kind::GROUP_MEMBER_REMOVED, &g).user(&member_id);
     state.audit.record(event).await;
     Ok(HttpResponse::NoContent().finish())
-}
-
-async fn member_of_answer(state: &AppState, req: &HttpRequest, user_id: String) -> Answer {
-    let select = select_of(req.query_string())?;
-    let rows = state.db(move |c| db_groups::of_member(c, &user_id)).await?;
-    let values: Vec<Value> = rows
-        .iter()
-        .map(|g| {
-            let mut map = serde_json::Map::new();
-            map.insert("@odata.type".into(), json!("#microsoft.graph.group"));
-            map.extend(group::to_json(g, select.as_deref()));
-            Value::Object(map)
-        })
-        .collect();
-    let context = format!("{}/v1.0/$metadata#directoryObjects", base_url(state, req));
-    Ok(no_store(StatusCode::OK).json(json!({"@odata.context": context, "value": values})))
-}
-
-/// `GET /me/memberOf`: the signed-in user's groups (delegated `User.Read` and above).
-pub async fn my_member_of(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let result = my_member_of_inner(state.clone(), req.clone()).await;
-    answer(&state, &req, result).await
-}
-
-async fn my_member_of_inner(state: web::Data<AppState>, req: HttpRequest) -> Answer {
-    let caller = authenticate(&state, &req).await?;
-    if caller.app_only() {
-        return Err(GraphError::bad_request(
-            "/me request is only valid with delegated authentication flow.",
-        ));
-    }
-    let mut allowed = users::READ_ME.to_vec();
-    allowed.push("GroupMember.Read.All");
-    caller.require(caller.has_scope(&allowed))?;
-    let u = users::find(&state, &caller, caller.claims.oid.clone()).await?;
-    member_of_answer(&state, &req, u.id).await
-}
-
-/// `GET /users/{id}/memberOf`: the user's groups (application `User.Read.All` and above).
-pub async fn member_of(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let result = member_of_inner(state.clone(), req.clone(), id).await;
-    answer(&state, &req, result).await
-}
-
-async fn member_of_inner(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Answer {
-    let caller = authenticate(&state, &req).await?;
-    caller.require(caller.has_role(&MEMBER_OF))?;
-    let u = users::find(&state, &caller, id.into_inner()).await?;
-    member_of_answer(&state, &req, u.id).await
 }

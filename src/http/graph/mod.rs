@@ -4,8 +4,11 @@
 //! `/auth/verify` checks tokens (signature, times, issuer, token status).
 
 mod auth;
+mod directory_roles;
 mod error;
 mod groups;
+mod me;
+mod relations;
 mod users;
 
 use actix_web::web;
@@ -16,14 +19,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         cfg.service(
             web::scope(version)
                 .route("/me", web::get().to(users::me))
-                .route("/me/memberOf", web::get().to(groups::my_member_of))
-                .route("/users/{id}/memberOf", web::get().to(groups::member_of))
+                .route("/me", web::patch().to(me::update))
+                .route("/me/memberOf", web::get().to(relations::my_member_of))
+                .route("/users/{id}/memberOf", web::get().to(relations::member_of))
+                .route("/directoryRoles", web::get().to(directory_roles::list))
+                .route("/directoryRoles/{id}", web::get().to(directory_roles::get))
+                .route(
+                    "/directoryRoles/{id}/members",
+                    web::get().to(directory_roles::members),
+                )
                 .route("/groups", web::get().to(groups::list))
                 .route("/groups", web::post().to(groups::create))
                 .route("/groups/{id}", web::get().to(groups::get))
                 .route("/groups/{id}", web::patch().to(groups::update))
                 .route("/groups/{id}", web::delete().to(groups::delete))
-                .route("/groups/{id}/members", web::get().to(groups::members))
+                .route("/groups/{id}/members", web::get().to(relations::members))
                 .route(
                     "/groups/{id}/members/$ref",
                     web::post().to(groups::add_member),

@@ -1,5 +1,6 @@
 //! `/me` and `/users`: read with `User.Read` (the signed-in user) or `User.Read.All`
-//! (an application); write with `User.ReadWrite.All` (an application).
+//! (an application or any signed-in user); write with `User.ReadWrite.All` (an
+//! application, or a signed-in User Administrator or Global Administrator).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -21,6 +22,16 @@ use crate::state::AppState;
 pub(super) const READ_ALL: [&str; 3] =
     ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All"];
 const WRITE_ALL: [&str; 1] = ["User.ReadWrite.All"];
+/// Delegated permissions that read the directory's users (any member user).
+pub(super) const READ_ALL_DELEGATED: [&str; 5] = [
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.AccessAsUser.All",
+];
+/// Delegated permissions that write users when the user holds a directory role.
+const WRITE_ALL_DELEGATED: [&str; 2] = ["User.ReadWrite.All", "Directory.AccessAsUser.All"];
 pub(super) const READ_ME: [&str; 5] = [
     "User.Read",
     "User.ReadWrite",
@@ -74,6 +85,24 @@ pub(super) async fn find(
         .ok_or_else(|| GraphError::not_found(&id))
 }
 
+/// Refuses (403) a signed-in user's change to a user their directory roles do not
+/// cover: only a Global Administrator changes a Global Administrator.
+async fn may_manage(
+    state: &AppState,
+    caller: &Caller,
+    held: &[String],
+    target: &User,
+) -> Result<(), GraphError> {
+    if caller.app_only() {
+        return Ok(());
+    }
+    let uid = target.id.clone();
+    let target_roles = state
+        .db(move |c| crate::db::directory_roles::of_user(c, &uid))
+        .await?;
+    caller.require(crate::graph::roles::may_manage(held, &target_roles))
+}
+
 /// `GET /me`: the signed-in user.
 pub async fn me(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
@@ -100,7 +129,7 @@ pub async fn get(
 ) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&READ_ALL))?;
+        caller.require(caller.may(&READ_ALL, &READ_ALL_DELEGATED))?;
         let select = select_of(req.query_string())?;
         let u = find(&state, &caller, id.into_inner()).await?;
         Ok(no_store(StatusCode::OK).json(entity(&state, &req, &u, select.as_deref())))
@@ -122,7 +151,7 @@ fn eventual(req: &HttpRequest) -> bool {
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&READ_ALL))?;
+        caller.require(caller.may(&READ_ALL, &READ_ALL_DELEGATED))?;
         let q = odata::parse_list(req.query_string()).map_err(GraphError::bad_query)?;
         let select = q
             .select
@@ -181,10 +210,8 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
                 id: last.id.clone(),
                 key: order.map(|_| key.clone()),
             };
-            let mut carried = q.carried.clone();
-            carried.push(("$skiptoken".into(), odata::skiptoken(&cursor)));
-            let query = serde_urlencoded::to_string(&carried).unwrap_or_default();
-            body["@odata.nextLink"] = json!(format!("{base}{}?{query}", req.path()));
+            body["@odata.nextLink"] =
+                json!(odata::next_link(&base, req.path(), &q.carried, &cursor));
         }
         Ok(no_store(StatusCode::OK).json(body))
     }
@@ -197,7 +224,7 @@ pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
         .map_err(|e| GraphError::bad_request(format!("Unable to read JSON request payload: {e}")))
 }
 
-fn write_error(e: WriteError) -> GraphError {
+pub(super) fn write_error(e: WriteError) -> GraphError {
     match e {
         WriteError::Invalid(m) => GraphError::bad_request(m),
         WriteError::Duplicate(property) => GraphError::duplicate(property),
@@ -222,7 +249,7 @@ async fn hashed(state: &AppState, password: Option<&str>) -> Result<Option<Strin
 }
 
 /// An admin event written by a Graph caller.
-fn event(
+pub(super) fn event(
     state: &AppState,
     req: &HttpRequest,
     caller: &Caller,
@@ -246,7 +273,9 @@ pub async fn create(
 ) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&WRITE_ALL))?;
+        caller
+            .require_write(&state, &WRITE_ALL, &WRITE_ALL_DELEGATED)
+            .await?;
         let new: CreateUser = parse_body(&body)?;
         graph_dir::validate_create(&new).map_err(write_error)?;
         let password = new
@@ -288,9 +317,12 @@ pub async fn update(
 ) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&WRITE_ALL))?;
+        let held = caller
+            .require_write(&state, &WRITE_ALL, &WRITE_ALL_DELEGATED)
+            .await?;
         let changes: UpdateUser = parse_body(&body)?;
         let target = find(&state, &caller, id.into_inner()).await?;
+        may_manage(&state, &caller, &held, &target).await?;
         let password = changes
             .password_profile
             .as_ref()
@@ -332,8 +364,11 @@ pub async fn delete(
 ) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&WRITE_ALL))?;
+        let held = caller
+            .require_write(&state, &WRITE_ALL, &WRITE_ALL_DELEGATED)
+            .await?;
         let target = find(&state, &caller, id.into_inner()).await?;
+        may_manage(&state, &caller, &held, &target).await?;
         let (uid, now) = (target.id.clone(), state.clock.now());
         state
             .db(move |c| crate::db::users::delete(c, &uid, now))
@@ -371,8 +406,11 @@ pub async fn revoke_sign_in_sessions(
 ) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&WRITE_ALL))?;
+        let held = caller
+            .require_write(&state, &WRITE_ALL, &WRITE_ALL_DELEGATED)
+            .await?;
         let target = find(&state, &caller, id.into_inner()).await?;
+        may_manage(&state, &caller, &held, &target).await?;
         let (uid, now) = (target.id.clone(), state.clock.now());
         let (refresh, sessions) = state
             .db(move |c| graph_dir::revoke_sign_in_sessions(c, &uid, now))

@@ -1,5 +1,6 @@
 //! Entra ID v2 token claims (`ver` "2.0"): `tid`, `azpacr`, `uti`/`aio`/`rh`,
-//! `preferred_username`, roles and groups in access and ID tokens.
+//! `preferred_username`, roles, groups and directory roles (`wids`) in access and ID
+//! tokens.
 
 use super::{AccessGrant, AccessTokenClaims, IdTokenClaims, Issuance, opaque_id};
 use crate::oauth::sign_in::UserProfile;
@@ -27,6 +28,7 @@ pub fn user_access_token(
         scp: grant.scp,
         roles: profile.roles.clone(),
         groups: profile.groups.clone(),
+        wids: profile.directory_roles.clone(),
         ..AccessTokenClaims::base(at, grant.audience, &user.id, grant.client_id, VERSION)
     }
 }
@@ -67,6 +69,7 @@ pub fn id_token(
         preferred_username: Some(user.sign_in_name().to_owned()),
         roles: profile.roles.clone(),
         groups: profile.groups.clone(),
+        wids: profile.directory_roles.clone(),
         ..IdTokenClaims::base(at, client_id, user, auth_time, VERSION)
     }
 }

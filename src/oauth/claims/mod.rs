@@ -61,6 +61,9 @@ pub struct AccessTokenClaims {
     pub roles: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    /// Entra's directory roles of the user (role template ids); only users with roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wids: Vec<String>,
 }
 
 impl AccessTokenClaims {
@@ -113,6 +116,9 @@ pub struct IdTokenClaims {
     pub roles: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    /// Entra's directory roles of the user (role template ids); only users with roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wids: Vec<String>,
 }
 
 /// What every token of one response shares.

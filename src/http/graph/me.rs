@@ -1,0 +1,62 @@
+//! `PATCH /me`: the signed-in user changes what Graph lets a user change about
+//! themselves (delegated `User.ReadWrite`); the change is in their next token.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value};
+
+use super::auth::authenticate;
+use super::error::GraphError;
+use super::users::{Answer, answer, event, find, parse_body, write_error};
+use crate::audit::kind;
+use crate::graph::directory::{self as graph_dir, UpdateUser};
+use crate::graph::user::{SelfUpdateError, self_update};
+use crate::state::AppState;
+
+/// Delegated permissions that let a user update their own profile.
+const WRITE_ME: [&str; 4] = [
+    "User.ReadWrite",
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+    "Directory.AccessAsUser.All",
+];
+
+/// `PATCH /me`: 204.
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let result = update_inner(&state, &req, &body).await;
+    answer(&state, &req, result).await
+}
+
+async fn update_inner(state: &AppState, req: &HttpRequest, body: &[u8]) -> Answer {
+    let caller = authenticate(state, req).await?;
+    if caller.app_only() {
+        return Err(GraphError::bad_request(
+            "/me request is only valid with delegated authentication flow.",
+        ));
+    }
+    caller.require(caller.has_scope(&WRITE_ME))?;
+    let raw: Map<String, Value> = parse_body(body)?;
+    let kept = self_update(&raw).map_err(|e| match e {
+        SelfUpdateError::Denied(_) => GraphError::denied(),
+        SelfUpdateError::Unknown(name) => {
+            GraphError::bad_request(format!("Invalid property '{name}'."))
+        }
+    })?;
+    let changes: UpdateUser = serde_json::from_value(Value::Object(kept)).map_err(|e| {
+        GraphError::bad_request(format!("Unable to read JSON request payload: {e}"))
+    })?;
+    let me = find(state, &caller, caller.claims.oid.clone()).await?;
+    let (row, now) = (me.clone(), state.clock.now());
+    let done = state
+        .db(move |c| Ok(graph_dir::update(c, &row, &changes, None, now)))
+        .await?
+        .map_err(write_error)?;
+    if done.names {
+        let event = event(state, req, &caller, kind::USER_UPDATED, &me.id);
+        state.audit.record(event).await;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
