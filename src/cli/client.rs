@@ -84,7 +84,7 @@ pub(super) enum ClientCommand {
     },
     /// Grant Microsoft Graph application permissions (User.Read.All,
     /// User.ReadWrite.All, Group.Read.All, Group.ReadWrite.All, Directory.Read.All,
-    /// Application.ReadWrite.All): the roles of the client's app-only tokens for Graph.
+    /// Application.Read.All, Application.ReadWrite.All): the roles of the client's app-only tokens for Graph.
     GrantGraph {
         /// The client id (a confidential client).
         client_id: String,

@@ -241,3 +241,18 @@ diesel::table! {
         granted_at -> BigInt,
     }
 }
+
+// A client's further secrets, Graph's passwordCredentials (migration
+// 2026-12-01-000015_graph_applications).
+
+diesel::table! {
+    client_secrets (key_id) {
+        key_id -> Text,
+        client_id -> Text,
+        display_name -> Nullable<Text>,
+        hint -> Text,
+        secret_hash -> Text,
+        start_at -> BigInt,
+        end_at -> BigInt,
+    }
+}
