@@ -305,6 +305,20 @@ async fn applications_are_created_read_listed_changed_and_deleted(backend: Backe
     let secret = pw["secretText"].as_str().unwrap().to_owned();
     let res = client_credentials(&app, &app_id, &secret).await;
     assert_eq!(res.status(), 200);
+    // A token for the application as an API: valid while it exists.
+    let scope = format!("api://{app_id}/.default");
+    let res = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", DAEMON_ONLY),
+            ("client_secret", DAEMON_SECRET),
+            ("scope", &scope),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+    let for_it: Value = res.json().await.unwrap();
+    let for_it = for_it["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.verify(&for_it).await.status(), 200);
     let by_app_id = format!("/v1.0/applications(appId='{app_id}')");
     let (status, body) = call(&app, Method::DELETE, &by_app_id, &admin, None).await;
     assert_eq!(status, 204, "{body}");
@@ -314,7 +328,31 @@ async fn applications_are_created_read_listed_changed_and_deleted(backend: Backe
     assert_error(status, &err, 404, "Request_ResourceNotFound");
     let res = client_credentials(&app, &app_id, &secret).await;
     assert_oauth_error(res, 401, "invalid_client").await;
+    assert_eq!(app.verify(&for_it).await.status(), 401);
     assert_eq!(app.audit_events("client.deleted").await.len(), 1);
+
+    // A public client: no secrets.
+    let public = create_app(
+        &app,
+        &admin,
+        json!({"displayName": "desktop", "isFallbackPublicClient": true,
+               "publicClient": {"redirectUris": ["http://localhost"]}}),
+    )
+    .await;
+    assert_eq!(public["isFallbackPublicClient"], true);
+    assert_eq!(public["passwordCredentials"], json!([]));
+    let (status, err) = send(
+        &app,
+        Method::POST,
+        &format!(
+            "/v1.0/applications/{}/addPassword",
+            public["id"].as_str().unwrap()
+        ),
+        &admin,
+        json!({}),
+    )
+    .await;
+    assert_error(status, &err, 400, "Request_BadRequest");
 }
 
 on_every_backend!(add_password_works_at_once_and_remove_password_stops_it);
