@@ -38,9 +38,13 @@ pub fn service_principal_id(client_id: &str) -> String {
     v5(&SERVICE_PRINCIPAL_NS, client_id)
 }
 
-/// An app role's id: the same for the same client and value.
+/// An app role's id: the same for the same client and value (the client id's length
+/// first, so no two pairs give the same name).
 pub fn app_role_id(client_id: &str, value: &str) -> String {
-    v5(&APP_ROLE_NS, &format!("{client_id}\n{value}"))
+    v5(
+        &APP_ROLE_NS,
+        &format!("{}:{client_id}{value}", client_id.len()),
+    )
 }
 
 /// The `keyId` of the client's first secret (`clients.secret_hash`).
@@ -315,16 +319,7 @@ impl Kind {
 
     /// `@odata.context`: the collection, or one entity.
     pub fn context(self, base: &str, select: Option<&[&'static str]>, entity: bool) -> String {
-        let mut s = format!("{base}/v1.0/$metadata#{}", self.collection());
-        if let Some(props) = select {
-            s.push('(');
-            s.push_str(&props.join(","));
-            s.push(')');
-        }
-        if entity {
-            s.push_str("/$entity");
-        }
-        s
+        super::odata::context(base, self.collection(), select, entity)
     }
 
     /// Checks a `$filter`: `appId eq`, `displayName eq` or `startswith(displayName,

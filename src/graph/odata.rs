@@ -83,6 +83,34 @@ fn parse_orderby(value: &str) -> Result<SortOrder, String> {
     }
 }
 
+/// `@odata.context` of an answer from `collection`: the collection (with the
+/// `$select`ed properties), or one entity.
+pub fn context(
+    base: &str,
+    collection: &str,
+    select: Option<&[&'static str]>,
+    entity: bool,
+) -> String {
+    let mut s = format!("{base}/v1.0/$metadata#{collection}");
+    if let Some(props) = select {
+        s.push('(');
+        s.push_str(&props.join(","));
+        s.push(')');
+    }
+    if entity {
+        s.push_str("/$entity");
+    }
+    s
+}
+
+/// `@odata.nextLink`: the same request (`carried` options) continuing after `cursor`.
+pub fn next_link(base: &str, path: &str, carried: &[(String, String)], cursor: &Cursor) -> String {
+    let mut carried = carried.to_vec();
+    carried.push(("$skiptoken".into(), skiptoken(cursor)));
+    let query = serde_urlencoded::to_string(&carried).unwrap_or_default();
+    format!("{base}{path}?{query}")
+}
+
 /// Reads the options of a list request; an option it does not know is ignored, as
 /// Graph ignores what it does not use, but one it cannot use is an error.
 pub fn parse_list(query: &str) -> Result<ListQuery, String> {

@@ -173,14 +173,11 @@ async fn list(state: &AppState, req: &HttpRequest, kind: Kind) -> Answer {
         "value": values,
     });
     if more && let Some((last, _, _)) = rows.get(top - 1) {
-        let mut carried = q.carried.clone();
         let cursor = Cursor {
             id: last.clone(),
             key: None,
         };
-        carried.push(("$skiptoken".into(), odata::skiptoken(&cursor)));
-        let query = serde_urlencoded::to_string(&carried).unwrap_or_default();
-        body["@odata.nextLink"] = json!(format!("{base}{}?{query}", req.path()));
+        body["@odata.nextLink"] = json!(odata::next_link(&base, req.path(), &q.carried, &cursor));
     }
     Ok(no_store(StatusCode::OK).json(body))
 }
@@ -218,6 +215,41 @@ pub async fn get_service_principal(state: web::Data<AppState>, req: HttpRequest)
     answer(&state, &req, result).await
 }
 
+/// Runs a blocking write; its refusals are Graph's.
+async fn write<T, F>(state: &AppState, f: F) -> Result<T, GraphError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, AppWriteError> + Send + 'static,
+{
+    state.db(move |c| Ok(f(c))).await?.map_err(write_error)
+}
+
+/// A write's caller (holding `Application.ReadWrite.All`), its body, and the
+/// application the request names.
+async fn writer<B: serde::de::DeserializeOwned>(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(Caller, B, Client), GraphError> {
+    let caller = authenticate(state, req).await?;
+    caller.require(caller.has_role(&WRITE))?;
+    // An empty body is the type's default (addPassword takes one).
+    let parsed = if body.iter().all(u8::is_ascii_whitespace) {
+        parse_body(b"{}")?
+    } else {
+        parse_body(body)?
+    };
+    let (client, _) = find(state, &caller, Kind::Application, &key(req)).await?;
+    Ok((caller, parsed, client))
+}
+
+/// After a write: caches forgotten (tokens and client authentication see it at once),
+/// and its audit event.
+async fn written(state: &AppState, event: AuditEvent) {
+    state.invalidate_caches();
+    state.audit.record(event).await;
+}
+
 /// `POST /applications`: 201 with the application; the client exists at once.
 pub async fn create(
     state: web::Data<AppState>,
@@ -229,14 +261,9 @@ pub async fn create(
         caller.require(caller.has_role(&WRITE))?;
         let new: ApplicationBody = parse_body(&body)?;
         let (tid, now) = (caller.tenant_id.clone(), state.clock.now());
-        let created = state
-            .db(move |c| Ok(writes::create(c, &tid, &new, now)))
-            .await?
-            .map_err(write_error)?;
-        state.invalidate_caches();
-        let ev = event(&state, &req, &caller, kind::CLIENT_CREATED, &created)
-            .detail("public", created.is_public());
-        state.audit.record(ev).await;
+        let created = write(&state, move |c| writes::create(c, &tid, &new, now)).await?;
+        let ev = event(&state, &req, &caller, kind::CLIENT_CREATED, &created);
+        written(&state, ev.detail("public", created.is_public())).await;
         let found = (created, Vec::new());
         let body = entity(&state, &req, Kind::Application, &found, None);
         Ok(no_store(StatusCode::CREATED).json(body))
@@ -252,18 +279,12 @@ pub async fn update(
     body: web::Bytes,
 ) -> HttpResponse {
     let result = async {
-        let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&WRITE))?;
-        let changes: ApplicationBody = parse_body(&body)?;
-        let (client, _) = find(&state, &caller, Kind::Application, &key(&req)).await?;
+        let (caller, changes, client): (_, ApplicationBody, _) =
+            writer(&state, &req, &body).await?;
         let target = client.clone();
-        state
-            .db(move |c| Ok(writes::update(c, &target, &changes)))
-            .await?
-            .map_err(write_error)?;
-        state.invalidate_caches();
+        write(&state, move |c| writes::update(c, &target, &changes)).await?;
         let ev = event(&state, &req, &caller, kind::CLIENT_UPDATED, &client);
-        state.audit.record(ev).await;
+        written(&state, ev).await;
         Ok(HttpResponse::NoContent().finish())
     }
     .await;
@@ -273,17 +294,14 @@ pub async fn update(
 /// `DELETE /applications/{id}`: 204; the client, its secrets and Graph permissions go.
 pub async fn delete(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
-        let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&WRITE))?;
-        let (client, _) = find(&state, &caller, Kind::Application, &key(&req)).await?;
+        let (caller, (), client) = writer(&state, &req, b"null").await?;
         let id = client.client_id.clone();
-        state
-            .db(move |c| Ok(crate::directory::delete_client(c, &id)))
-            .await?
-            .map_err(|e| write_error(e.into()))?;
-        state.invalidate_caches();
+        write(&state, move |c| {
+            Ok(crate::directory::delete_client(c, &id)?)
+        })
+        .await?;
         let ev = event(&state, &req, &caller, kind::CLIENT_DELETED, &client);
-        state.audit.record(ev).await;
+        written(&state, ev).await;
         Ok(HttpResponse::NoContent().finish())
     }
     .await;
@@ -298,24 +316,15 @@ pub async fn add_password(
     body: web::Bytes,
 ) -> HttpResponse {
     let result = async {
-        let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&WRITE))?;
-        // An empty body is Graph's default credential.
-        let asked: AddPassword = if body.iter().all(u8::is_ascii_whitespace) {
-            AddPassword::default()
-        } else {
-            parse_body(&body)?
-        };
-        let (client, _) = find(&state, &caller, Kind::Application, &key(&req)).await?;
+        let (caller, asked, client): (_, AddPassword, _) = writer(&state, &req, &body).await?;
         let (target, now) = (client.clone(), state.clock.now());
         let key_id = uuid::Uuid::new_v4().to_string();
-        let (stored, plain) = state
-            .db(move |c| Ok(writes::add_password(c, &target, &asked, key_id, now)))
-            .await?
-            .map_err(write_error)?;
-        let ev = event(&state, &req, &caller, kind::CLIENT_SECRET_ADDED, &client)
-            .detail("key_id", stored.key_id.clone());
-        state.audit.record(ev).await;
+        let (stored, plain) = write(&state, move |c| {
+            writes::add_password(c, &target, &asked, key_id, now)
+        })
+        .await?;
+        let ev = event(&state, &req, &caller, kind::CLIENT_SECRET_ADDED, &client);
+        written(&state, ev.detail("key_id", stored.key_id.clone())).await;
         let mut body = password_credential(&stored);
         body["secretText"] = json!(plain);
         body["@odata.context"] = json!(format!(
@@ -335,29 +344,20 @@ pub async fn remove_password(
     body: web::Bytes,
 ) -> HttpResponse {
     let result = async {
-        let caller = authenticate(&state, &req).await?;
-        caller.require(caller.has_role(&WRITE))?;
-        let asked: RemovePassword = parse_body(&body)?;
+        let (caller, asked, client): (_, RemovePassword, _) = writer(&state, &req, &body).await?;
         let key_id = asked
             .key_id
             .filter(|k| uuid::Uuid::parse_str(k.trim()).is_ok())
             .ok_or_else(|| GraphError::bad_request("Property 'keyId' must be a GUID."))?;
-        let (client, _) = find(&state, &caller, Kind::Application, &key(&req)).await?;
         let (target, k) = (client.clone(), key_id.clone());
-        let removed = state
-            .db(move |c| Ok(writes::remove_password(c, &target, &k)))
-            .await?
-            .map_err(write_error)?;
+        let removed = write(&state, move |c| writes::remove_password(c, &target, &k)).await?;
         if !removed {
             return Err(GraphError::bad_request(format!(
                 "No password credential found with keyId '{key_id}'."
             )));
         }
-        // The first secret is in the cached client.
-        state.invalidate_caches();
-        let ev = event(&state, &req, &caller, kind::CLIENT_SECRET_REMOVED, &client)
-            .detail("key_id", key_id);
-        state.audit.record(ev).await;
+        let ev = event(&state, &req, &caller, kind::CLIENT_SECRET_REMOVED, &client);
+        written(&state, ev.detail("key_id", key_id)).await;
         Ok(HttpResponse::NoContent().finish())
     }
     .await;

@@ -127,14 +127,12 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             "value": values,
         });
         if more && let Some(last) = rows.last() {
-            let mut carried = q.carried.clone();
             let cursor = crate::db::users::Cursor {
                 id: last.id.clone(),
                 key: None,
             };
-            carried.push(("$skiptoken".into(), odata::skiptoken(&cursor)));
-            let query = serde_urlencoded::to_string(&carried).unwrap_or_default();
-            body["@odata.nextLink"] = json!(format!("{base}{}?{query}", req.path()));
+            let link = odata::next_link(&base, req.path(), &q.carried, &cursor);
+            body["@odata.nextLink"] = json!(link);
         }
         Ok(no_store(StatusCode::OK).json(body))
     }

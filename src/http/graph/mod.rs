@@ -1,5 +1,5 @@
-//! Microsoft Graph v1.0 (and `/beta`, the same handlers): the directory's users for
-//! applications that call Graph. Every request carries a Graph access token from this
+//! Microsoft Graph v1.0 (and `/beta`, the same handlers): the directory's users,
+//! groups and applications for applications that call Graph. Every request carries a Graph access token from this
 //! server (`scope=https://graph.microsoft.com/.default`, or `User.Read`), checked as
 //! `/auth/verify` checks tokens (signature, times, issuer, token status).
 

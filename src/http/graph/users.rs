@@ -181,10 +181,8 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
                 id: last.id.clone(),
                 key: order.map(|_| key.clone()),
             };
-            let mut carried = q.carried.clone();
-            carried.push(("$skiptoken".into(), odata::skiptoken(&cursor)));
-            let query = serde_urlencoded::to_string(&carried).unwrap_or_default();
-            body["@odata.nextLink"] = json!(format!("{base}{}?{query}", req.path()));
+            let link = odata::next_link(&base, req.path(), &q.carried, &cursor);
+            body["@odata.nextLink"] = json!(link);
         }
         Ok(no_store(StatusCode::OK).json(body))
     }
