@@ -264,6 +264,22 @@ impl RedirectUris {
     fn all(&self) -> impl Iterator<Item = &String> {
         self.web.iter().chain(&self.spa).chain(&self.public_client)
     }
+
+    /// Every URI is absolute; a SPA URI is an http(s) URL.
+    pub fn validate(&self) -> DirectoryResult<()> {
+        for uri in self.all() {
+            if !(uri.starts_with("http://") || uri.starts_with("https://") || uri.contains(":/")) {
+                return invalid(format!("redirect URI {uri:?} is not an absolute URI"));
+            }
+        }
+        // Entra: a SPA redirect URI is a web origin the browser's CORS check can name.
+        for uri in &self.spa {
+            if clients::origin_of(uri).is_none() {
+                return invalid(format!("SPA redirect URI {uri:?} is not an http(s) URL"));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -318,17 +334,7 @@ pub fn create_client(
         None => GrantType::ALL.to_vec(),
     };
     let grant_types: Vec<&str> = grant_types.into_iter().map(GrantType::as_str).collect();
-    for uri in new.redirect_uris.all() {
-        if !(uri.starts_with("http://") || uri.starts_with("https://") || uri.contains(":/")) {
-            return invalid(format!("redirect URI {uri:?} is not an absolute URI"));
-        }
-    }
-    // Entra: a SPA redirect URI is a web origin the browser's CORS check can name.
-    for uri in &new.redirect_uris.spa {
-        if clients::origin_of(uri).is_none() {
-            return invalid(format!("SPA redirect URI {uri:?} is not an http(s) URL"));
-        }
-    }
+    new.redirect_uris.validate()?;
     new.claims.validate().map_err(DirectoryError::Invalid)?;
     let (optional_claims, claims_mapping) = new.claims.to_columns();
     let secret = if new.public {

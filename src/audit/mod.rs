@@ -33,7 +33,7 @@
 //! | `sign_in` | `sign_in.password` (`detail.via`: `password_grant`, `auth_login`, `login_form`), `sign_in.sign_up` |
 //! | `token` | `token.issued` (`detail`: `grant_type`, `scope`, `audience`, `jti`), `token.refused` |
 //! | `revocation` | `token.revoked` (`/revoke`), `refresh_family.revoked` (`reason`: `reuse`, `user_disabled_or_deleted`), `code.reused` (tokens of the code revoked) |
-//! | `admin` | `tenant.created`, `user.created`, `user.imported`, `user.password_set`, `user.updated` (names changed over Graph), `user.sessions_revoked` (Graph's `revokeSignInSessions`), `user.disabled`, `user.enabled`, `user.deleted`, `group.created`, `client.created`, `client.deleted`, `client.default_set`, `client.claims_set`, `client.graph_granted`, `client.graph_revoked` (`detail.permissions`) |
+//! | `admin` | `tenant.created`, `user.created`, `user.imported`, `user.password_set`, `user.updated` (names changed over Graph), `user.sessions_revoked` (Graph's `revokeSignInSessions`), `user.disabled`, `user.enabled`, `user.deleted`, `group.created`, `client.created`, `client.deleted`, `client.default_set`, `client.claims_set`, `client.graph_granted`, `client.graph_revoked` (`detail.permissions`), `client.updated`, `client.secret_added`, `client.secret_removed` (Graph's applications; `detail.key_id`) |
 //! | `key` | `key.created` (first start), `key.rotated` |
 //! | `lockout` | `account.locked` (`oauth::sign_in`), `account.unlocked` (`localidp user unlock`) |
 //! | `api_key` | `api_key.created`, `api_key.revoked` (the CLI), `api_key.used` (`oauth::api_key`, once a minute per key) |
@@ -81,6 +81,9 @@ pub mod kind {
     pub const CLIENT_CLAIMS_SET: &str = "client.claims_set";
     pub const CLIENT_GRAPH_GRANTED: &str = "client.graph_granted";
     pub const CLIENT_GRAPH_REVOKED: &str = "client.graph_revoked";
+    pub const CLIENT_UPDATED: &str = "client.updated";
+    pub const CLIENT_SECRET_ADDED: &str = "client.secret_added";
+    pub const CLIENT_SECRET_REMOVED: &str = "client.secret_removed";
     pub const KEY_CREATED: &str = "key.created";
     pub const KEY_ROTATED: &str = "key.rotated";
     pub const ACCOUNT_LOCKED: &str = "account.locked";

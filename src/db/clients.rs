@@ -11,7 +11,9 @@ pub struct Client {
     pub client_id: String,
     pub tenant_id: String,
     pub name: String,
-    /// SHA-256 of the secret; `None` for a public client.
+    /// SHA-256 of the first secret; `None` for a public client; empty for a
+    /// confidential client without one (created over Graph, or its first secret
+    /// removed): its secrets are then only those in `client_secrets`.
     pub secret_hash: Option<String>,
     pub redirect_uris: String,
     pub grant_types: String,
@@ -149,6 +151,43 @@ pub fn set_claims(
             clients::optional_claims.eq(optional_claims),
             clients::claims_mapping.eq(claims_mapping),
         ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+/// What Graph's `PATCH /applications/{id}` changes: the name, redirect URIs and app
+/// roles (JSON arrays as stored).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = clients)]
+pub struct RegistrationChanges {
+    pub name: Option<String>,
+    pub redirect_uris: Option<String>,
+    pub spa_redirect_uris: Option<String>,
+    pub public_client_redirect_uris: Option<String>,
+    pub app_roles: Option<String>,
+}
+
+pub fn update_registration(
+    conn: &mut DbConnection,
+    client_id: &str,
+    changes: &RegistrationChanges,
+) -> DbResult<()> {
+    let n = diesel::update(clients::table.find(client_id))
+        .set(changes)
+        .execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+/// Replaces the first secret's hash (empty: the client keeps no first secret).
+pub fn set_secret_hash(conn: &mut DbConnection, client_id: &str, hash: &str) -> DbResult<()> {
+    let n = diesel::update(clients::table.find(client_id))
+        .set(clients::secret_hash.eq(hash))
         .execute(conn)?;
     if n == 0 {
         return Err(DbError::NotFound);

@@ -14,7 +14,7 @@ pub fn assign(
     template_ids: &[&str],
     now: i64,
 ) -> DbResult<Vec<String>> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let held = of_user(conn, user_id)?;
         let mut added: Vec<String> = Vec::new();
         for id in template_ids {

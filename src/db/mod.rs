@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod auth_codes;
+pub mod client_secrets;
 pub mod clients;
 pub mod directory_roles;
 pub mod graph_permissions;

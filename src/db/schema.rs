@@ -254,3 +254,17 @@ diesel::table! {
 
 diesel::joinable!(directory_role_members -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(directory_role_members, users);
+// A client's further secrets, Graph's passwordCredentials (migration
+// 2026-12-01-000015_graph_applications).
+
+diesel::table! {
+    client_secrets (key_id) {
+        key_id -> Text,
+        client_id -> Text,
+        display_name -> Nullable<Text>,
+        hint -> Text,
+        secret_hash -> Text,
+        start_at -> BigInt,
+        end_at -> BigInt,
+    }
+}

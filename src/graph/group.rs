@@ -76,16 +76,7 @@ pub fn to_json(g: &Group, select: Option<&[&'static str]>) -> Map<String, Value>
 
 /// `@odata.context` of a groups answer: the collection, or one entity.
 pub fn context(base: &str, select: Option<&[&'static str]>, entity: bool) -> String {
-    let mut s = format!("{base}/v1.0/$metadata#groups");
-    if let Some(props) = select {
-        s.push('(');
-        s.push_str(&props.join(","));
-        s.push(')');
-    }
-    if entity {
-        s.push_str("/$entity");
-    }
-    s
+    super::odata::context(base, "groups", select, entity)
 }
 
 /// A users `$filter` read as one on groups: `displayName` only.

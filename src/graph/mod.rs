@@ -2,6 +2,8 @@
 //! tenant, its permissions, the OData options of its lists and its `user` shape. The
 //! HTTP handlers are in `http::graph`.
 
+pub mod application;
+pub mod application_writes;
 pub mod directory;
 pub mod group;
 pub mod odata;

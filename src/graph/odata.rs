@@ -23,7 +23,8 @@ pub struct ListQuery {
     pub count: bool,
     /// Properties asked for with `$select`, as written.
     pub select: Option<Vec<String>>,
-    pub conditions: Vec<UserCondition>,
+    /// `$filter`, its properties not yet resolved (see [`user_conditions`]).
+    pub clauses: Vec<Clause>,
     /// The options as received but `$skiptoken`, for the next page's link.
     pub carried: Vec<(String, String)>,
 }
@@ -91,6 +92,26 @@ fn parse_orderby(value: &str) -> Result<SortOrder, String> {
     }
 }
 
+/// `@odata.context` of an answer from `collection`: the collection (with the
+/// `$select`ed properties), or one entity.
+pub fn context(
+    base: &str,
+    collection: &str,
+    select: Option<&[&'static str]>,
+    entity: bool,
+) -> String {
+    let mut s = format!("{base}/v1.0/$metadata#{collection}");
+    if let Some(props) = select {
+        s.push('(');
+        s.push_str(&props.join(","));
+        s.push(')');
+    }
+    if entity {
+        s.push_str("/$entity");
+    }
+    s
+}
+
 /// Reads the options of a list request; an option it does not know is ignored, as
 /// Graph ignores what it does not use, but one it cannot use is an error.
 pub fn parse_list(query: &str) -> Result<ListQuery, String> {
@@ -125,7 +146,7 @@ pub fn parse_list(query: &str) -> Result<ListQuery, String> {
                 }
             }
             "$select" | "select" => q.select = Some(parse_select(&value)?),
-            "$filter" | "filter" => q.conditions = parse_filter(&value)?,
+            "$filter" | "filter" => q.clauses = parse_clauses(&value)?,
             _ => {}
         }
         q.carried.push((name, value));
@@ -175,6 +196,25 @@ fn field(name: &str) -> Result<UserField, String> {
     }
 }
 
+/// A `$filter` clause with its property as written: each resource says which of its
+/// properties it filters on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clause {
+    Equals(String, String),
+    StartsWith(String, String),
+}
+
+/// The clauses read as conditions on users.
+pub fn user_conditions(clauses: &[Clause]) -> Result<Vec<UserCondition>, String> {
+    clauses
+        .iter()
+        .map(|c| match c {
+            Clause::Equals(p, v) => Ok(UserCondition::Equals(field(p)?, v.clone())),
+            Clause::StartsWith(p, v) => Ok(UserCondition::StartsWith(field(p)?, v.clone())),
+        })
+        .collect()
+}
+
 /// A quoted OData string at the start of `s` ('' is a quote); the value and the rest.
 fn string_literal(s: &str) -> Result<(String, &str), String> {
     let bad = || "A string in $filter is not closed.".to_owned();
@@ -199,8 +239,13 @@ fn string_literal(s: &str) -> Result<(String, &str), String> {
     Err(bad())
 }
 
-/// `a eq 'x' and startswith(b,'y')`.
+/// `a eq 'x' and startswith(b,'y')` on users.
 pub fn parse_filter(filter: &str) -> Result<Vec<UserCondition>, String> {
+    user_conditions(&parse_clauses(filter)?)
+}
+
+/// `a eq 'x' and startswith(b,'y')`, the properties as written.
+pub fn parse_clauses(filter: &str) -> Result<Vec<Clause>, String> {
     let mut conditions = Vec::new();
     let mut rest = filter.trim();
     loop {
@@ -217,7 +262,7 @@ pub fn parse_filter(filter: &str) -> Result<Vec<UserCondition>, String> {
                 .trim_start()
                 .strip_prefix(')')
                 .ok_or("startswith takes (property, 'value').")?;
-            (UserCondition::StartsWith(field(prop)?, value), after)
+            (Clause::StartsWith(prop.trim().to_owned(), value), after)
         } else {
             let (prop, after) = rest
                 .split_once(char::is_whitespace)
@@ -228,7 +273,7 @@ pub fn parse_filter(filter: &str) -> Result<Vec<UserCondition>, String> {
                 )
             })?;
             let (value, after) = string_literal(after)?;
-            (UserCondition::Equals(field(prop)?, value), after)
+            (Clause::Equals(prop.trim().to_owned(), value), after)
         };
         conditions.push(condition);
         let after = after.trim();

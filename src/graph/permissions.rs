@@ -8,7 +8,7 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 pub const GRAPH_URI: &str = "https://graph.microsoft.com";
 
 /// The application permissions a client may be granted (app-only tokens' `roles`).
-pub const APPLICATION_PERMISSIONS: [&str; 9] = [
+pub const APPLICATION_PERMISSIONS: [&str; 10] = [
     "User.Read.All",
     "User.ReadWrite.All",
     "Group.Read.All",
@@ -16,6 +16,7 @@ pub const APPLICATION_PERMISSIONS: [&str; 9] = [
     "GroupMember.Read.All",
     "GroupMember.ReadWrite.All",
     "Directory.Read.All",
+    "Application.Read.All",
     "Application.ReadWrite.All",
     "RoleManagement.Read.Directory",
 ];

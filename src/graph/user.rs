@@ -80,16 +80,7 @@ pub fn to_json(u: &User, select: Option<&[&'static str]>) -> Map<String, Value> 
 
 /// `@odata.context` of a users answer: the collection, or one entity.
 pub fn context(base: &str, select: Option<&[&'static str]>, entity: bool) -> String {
-    let mut s = format!("{base}/v1.0/$metadata#users");
-    if let Some(props) = select {
-        s.push('(');
-        s.push_str(&props.join(","));
-        s.push(')');
-    }
-    if entity {
-        s.push_str("/$entity");
-    }
-    s
+    super::odata::context(base, "users", select, entity)
 }
 
 /// What a signed-in user may change about themselves with delegated `User.ReadWrite`

@@ -89,8 +89,8 @@ pub async fn authenticate(
                 "The request body must contain the following parameter: 'client_secret'.",
             ));
         }
-        (Some(hash), Some(secret)) => {
-            if !secrets::matches_hash(&secret, hash) {
+        (Some(_), Some(secret)) => {
+            if !secret_matches(state, &client, &secret).await? {
                 return Err(OAuthError::invalid_client(
                     Reason::InvalidClientSecret,
                     format!(
@@ -103,6 +103,28 @@ pub async fn authenticate(
         }
     };
     Ok(AuthenticatedClient { client, method })
+}
+
+/// Whether `secret` is one of the client's: its first secret, or one added over
+/// Graph (`addPassword`) that is valid now. The latter are read from the database,
+/// so one added or removed counts at once.
+async fn secret_matches(
+    state: &AppState,
+    client: &Client,
+    secret: &str,
+) -> Result<bool, OAuthError> {
+    let first = client.secret_hash.as_deref().unwrap_or_default();
+    if secrets::matches_hash(secret, first) {
+        return Ok(true);
+    }
+    let (id, now) = (client.client_id.clone(), state.clock.now());
+    let hashes = state
+        .db(move |c| crate::db::client_secrets::valid_hashes(c, &id, now))
+        .await?;
+    // Every hash is compared, so the time does not tell which one matched.
+    Ok(hashes
+        .iter()
+        .fold(false, |found, h| secrets::matches_hash(secret, h) | found))
 }
 
 /// The client of a password form that names none (`/auth/login`, and `/auth/token`
@@ -135,10 +157,12 @@ pub async fn login_client(
             "The client is not allowed to sign users in with a password.",
         ));
     }
+    let matched = match (&client.secret_hash, &client_secret) {
+        (Some(_), Some(secret)) => secret_matches(state, &client, secret).await?,
+        _ => false,
+    };
     let method = match (&client.secret_hash, client_secret) {
-        (Some(hash), Some(secret)) if secrets::matches_hash(&secret, hash) => {
-            ClientAuthMethod::Secret
-        }
+        (Some(_), Some(_)) if matched => ClientAuthMethod::Secret,
         (Some(_), Some(_)) => {
             return Err(OAuthError::invalid_client(
                 Reason::InvalidClientSecret,

@@ -173,11 +173,11 @@ async fn graph_refuses_missing_and_bad_tokens_and_missing_permissions(backend: B
     let (status, body) = get(&app, "/v1.0/users", &alice).await;
     assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     // What this slice does not serve is answered in Graph's shape.
-    let (status, body) = get(&app, "/v1.0/applications", &reader).await;
+    let (status, body) = get(&app, "/v1.0/devices", &reader).await;
     assert_graph_error(status, &body, 400, "BadRequest");
     assert_eq!(
         body["error"]["message"],
-        "Resource not found for the segment 'applications'."
+        "Resource not found for the segment 'devices'."
     );
     // An expired token is refused.
     app.advance(std::time::Duration::from_secs(2 * 3600));

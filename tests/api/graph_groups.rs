@@ -17,11 +17,10 @@ const DIRECTORY_OBJECTS: &str = "https://graph.microsoft.com/v1.0/directoryObjec
 /// The standard seed plus a client with `Group.ReadWrite.All` and one with only
 /// `User.Read.All`.
 async fn spawn_groups_app(backend: &Backend) -> TestApp {
-    let (settings, fixture) = test_fixture(backend);
-    let seed = settings.seed.clone().expect("a seed file");
-    let mut text = std::fs::read_to_string(&seed).unwrap();
-    text.push_str(&format!(
-        r#"
+    spawn_with_clients(
+        backend,
+        &format!(
+            r#"
 [[clients]]
 client_id = "{GROUP_ADMIN}"
 name = "group admin"
@@ -36,12 +35,22 @@ secret = "{USER_READER_SECRET}"
 grant_types = ["client_credentials"]
 graph_permissions = ["User.Read.All"]
 "#
-    ));
+        ),
+    )
+    .await
+}
+
+/// The standard seed plus these `[[clients]]` entries (TOML).
+pub(crate) async fn spawn_with_clients(backend: &Backend, clients: &str) -> TestApp {
+    let (settings, fixture) = test_fixture(backend);
+    let seed = settings.seed.clone().expect("a seed file");
+    let mut text = std::fs::read_to_string(&seed).unwrap();
+    text.push_str(clients);
     std::fs::write(&seed, text).unwrap();
     spawn_with(settings, fixture).await
 }
 
-async fn app_token(app: &TestApp, client: &str, secret: &str) -> String {
+pub(crate) async fn app_token(app: &TestApp, client: &str, secret: &str) -> String {
     let res = app
         .token(&[
             ("grant_type", "client_credentials"),
@@ -55,7 +64,7 @@ async fn app_token(app: &TestApp, client: &str, secret: &str) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,
@@ -65,11 +74,11 @@ async fn call(
     graph(app, method, path, Some(token), body).await
 }
 
-async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
+pub(crate) async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
     call(app, reqwest::Method::GET, path, token, None).await
 }
 
-fn assert_error(status: u16, body: &Value, want: u16, code: &str) {
+pub(crate) fn assert_error(status: u16, body: &Value, want: u16, code: &str) {
     assert_eq!(status, want, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
     assert!(

@@ -113,7 +113,9 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
                 "$orderby and $count are not supported on groups here.",
             ));
         }
-        let conditions = group::name_conditions(&q.conditions).map_err(GraphError::bad_query)?;
+        let conditions = odata::user_conditions(&q.clauses)
+            .and_then(|c| group::name_conditions(&c))
+            .map_err(GraphError::bad_query)?;
         let after = q.after.as_ref().map(|c| c.id.clone());
         let (tid, top) = (caller.tenant_id.clone(), q.top);
         let mut rows = state

@@ -1,8 +1,9 @@
-//! Microsoft Graph v1.0 (and `/beta`, the same handlers): the directory's users for
-//! applications that call Graph. Every request carries a Graph access token from this
+//! Microsoft Graph v1.0 (and `/beta`, the same handlers): the directory's users,
+//! groups and applications for applications that call Graph. Every request carries a Graph access token from this
 //! server (`scope=https://graph.microsoft.com/.default`, or `User.Read`), checked as
 //! `/auth/verify` checks tokens (signature, times, issuer, token status).
 
+mod applications;
 mod auth;
 mod directory_roles;
 mod error;
@@ -16,8 +17,40 @@ use actix_web::web;
 /// The Graph routes under `/v1.0` and `/beta`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     for version in ["/v1.0", "/beta"] {
+        let mut scope = web::scope(version);
+        // Graph names an application or service principal by object id or by appId.
+        for (apps, sps) in [
+            ("/applications/{id}", "/servicePrincipals/{id}"),
+            (
+                "/applications(appId='{app_id}')",
+                "/servicePrincipals(appId='{app_id}')",
+            ),
+        ] {
+            scope = scope
+                .route(apps, web::get().to(applications::get_application))
+                .route(apps, web::patch().to(applications::update))
+                .route(apps, web::delete().to(applications::delete))
+                .route(
+                    &format!("{apps}/addPassword"),
+                    web::post().to(applications::add_password),
+                )
+                .route(
+                    &format!("{apps}/removePassword"),
+                    web::post().to(applications::remove_password),
+                )
+                .route(sps, web::get().to(applications::get_service_principal));
+        }
         cfg.service(
-            web::scope(version)
+            scope
+                .route(
+                    "/applications",
+                    web::get().to(applications::list_applications),
+                )
+                .route("/applications", web::post().to(applications::create))
+                .route(
+                    "/servicePrincipals",
+                    web::get().to(applications::list_service_principals),
+                )
                 .route("/me", web::get().to(users::me))
                 .route("/me", web::patch().to(me::update))
                 .route("/me/memberOf", web::get().to(relations::my_member_of))

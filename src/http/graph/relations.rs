@@ -40,7 +40,7 @@ const ROLE_PROPERTIES: [&str; 5] = [
 /// served on these relationships.
 fn page_query(query: &str) -> Result<ListQuery, GraphError> {
     let q = odata::parse_list(query).map_err(GraphError::bad_query)?;
-    if !q.conditions.is_empty() || q.order.is_some() || q.count {
+    if !q.clauses.is_empty() || q.order.is_some() || q.count {
         return Err(GraphError::unsupported_query(
             "$filter, $orderby and $count are not supported on this relationship.",
         ));

@@ -153,6 +153,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         let caller = authenticate(&state, &req).await?;
         caller.require(caller.may(&READ_ALL, &READ_ALL_DELEGATED))?;
         let q = odata::parse_list(req.query_string()).map_err(GraphError::bad_query)?;
+        let conditions = odata::user_conditions(&q.clauses).map_err(GraphError::bad_query)?;
         let select = q
             .select
             .as_deref()
@@ -165,14 +166,13 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
                 "$count is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information",
             ));
         }
-        if q.order.is_some() && !q.conditions.is_empty() && !eventual(&req) {
+        if q.order.is_some() && !conditions.is_empty() && !eventual(&req) {
             return Err(GraphError::unsupported_query(
                 "Sorting not supported for current query.",
             ));
         }
         let tid = caller.tenant_id.clone();
-        let (conditions, after, order, top, count) = (
-            q.conditions.clone(),
+        let (after, order, top, count) = (
             q.after.clone(),
             q.order,
             q.top,
