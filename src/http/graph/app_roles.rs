@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::auth::{Caller, authenticate};
 use super::error::GraphError;
-use super::users::{Answer, READ_ME, answer, event, find, no_store, parse_body};
+use super::users::{Answer, READ_ME, answer, event, find, no_store, parse_body, signed_in};
 use crate::audit::kind;
 use crate::db::app_role_assignments::{self as assignments, Assignment};
 use crate::db::clients::{self, Client};
@@ -119,14 +119,7 @@ pub async fn list(
 /// `GET /me/appRoleAssignments`: the signed-in user's.
 pub async fn list_mine(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
-        let caller = authenticate(&state, &req).await?;
-        if caller.app_only() {
-            return Err(GraphError::bad_request(
-                "/me request is only valid with delegated authentication flow.",
-            ));
-        }
-        caller.require(caller.has_scope(&READ_ME))?;
-        let user = find(&state, &caller, caller.claims.oid.clone()).await?;
+        let (caller, user) = signed_in(&state, &req, &READ_ME).await?;
         list_of(&state, &req, &caller, user).await
     }
     .await;
@@ -185,6 +178,20 @@ fn new_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The caller of a write, if it may assign app roles, and the user the path names.
+async fn writer(
+    state: &AppState,
+    req: &HttpRequest,
+    id: String,
+) -> Result<(Caller, User), GraphError> {
+    let caller = authenticate(state, req).await?;
+    caller
+        .require_write(state, &WRITE, &WRITE_DELEGATED)
+        .await?;
+    let user = find(state, &caller, id).await?;
+    Ok((caller, user))
+}
+
 /// `POST /users/{id}/appRoleAssignments`: 201 with the assignment.
 pub async fn create(
     state: web::Data<AppState>,
@@ -193,11 +200,7 @@ pub async fn create(
     body: web::Bytes,
 ) -> HttpResponse {
     let result = async {
-        let caller = authenticate(&state, &req).await?;
-        caller
-            .require_write(&state, &WRITE, &WRITE_DELEGATED)
-            .await?;
-        let user = find(&state, &caller, id.into_inner()).await?;
+        let (caller, user) = writer(&state, &req, id.into_inner()).await?;
         let body: NewAssignment = parse_body(&body)?;
         let principal = required(body.principal_id, "principalId")?;
         let resource_id = required(body.resource_id, "resourceId")?;
@@ -248,12 +251,8 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let result = async {
-        let caller = authenticate(&state, &req).await?;
-        caller
-            .require_write(&state, &WRITE, &WRITE_DELEGATED)
-            .await?;
         let (id, assignment) = path.into_inner();
-        let user = find(&state, &caller, id).await?;
+        let (caller, user) = writer(&state, &req, id).await?;
         let (uid, aid) = (user.id.clone(), assignment.clone());
         let removed = state
             .db(move |c| assignments::delete(c, &uid, &aid))
