@@ -3,7 +3,8 @@
 
 use diesel::prelude::*;
 
-use super::schema::app_role_assignments;
+use super::schema::{app_role_assignments, users};
+use super::users::User;
 use super::{DbConnection, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -48,6 +49,19 @@ pub fn of_user(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<Assignmen
             app_role_assignments::id.asc(),
         ))
         .select(Assignment::as_select())
+        .load(conn)?)
+}
+
+/// The assignments of this client's roles, with their users, oldest first.
+pub fn to_client(conn: &mut DbConnection, client_id: &str) -> DbResult<Vec<(Assignment, User)>> {
+    Ok(app_role_assignments::table
+        .inner_join(users::table)
+        .filter(app_role_assignments::client_id.eq(client_id))
+        .order((
+            app_role_assignments::created_at.asc(),
+            app_role_assignments::id.asc(),
+        ))
+        .select((Assignment::as_select(), User::as_select()))
         .load(conn)?)
 }
 

@@ -280,3 +280,6 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::joinable!(app_role_assignments -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(app_role_assignments, users);

@@ -20,10 +20,13 @@ const RESOURCE: &str = "99999999-0000-4000-8000-000000000034";
 const RESOURCE_SECRET: &str = "resource-secret-0123456789abcdefghijklmn";
 const DEFAULT_ACCESS: &str = "00000000-0000-0000-0000-000000000000";
 const UNKNOWN_ID: &str = "00000000-0000-4000-8000-00000000dead";
+const USER_ADMIN: &str = "uadmin@contoso.com";
+const ADMIN_PASSWORD: &str = "admin-password";
 
 /// The standard seed plus an application holding `AppRoleAssignment.ReadWrite.All`
 /// (and `Application.ReadWrite.All`, to find and delete the resource), one with
-/// `User.Read.All`, one with `Group.Read.All`, and a resource API with two app roles.
+/// `User.Read.All`, one with `Group.Read.All`, a resource API with two app roles, and a
+/// User Administrator.
 async fn spawn_app(backend: &Backend) -> TestApp {
     let mut clients = String::new();
     for (id, secret, permissions) in [
@@ -53,6 +56,12 @@ client_id = "{RESOURCE}"
 name = "Orders API"
 secret = "{RESOURCE_SECRET}"
 app_roles = ["Orders.Admin", "Tasks.Write"]
+
+[[users]]
+email = "{USER_ADMIN}"
+password = "{ADMIN_PASSWORD}"
+name = "User Admin"
+directory_roles = ["User Administrator"]
 "#
     ));
     spawn_with_clients(backend, &clients).await
@@ -305,6 +314,56 @@ async fn an_assigned_app_role_is_in_the_next_token_for_its_application(backend: 
         body(ALICE_OID, &sp, &json!(DEFAULT_ACCESS)),
     )
     .await;
+    assert_graph_error(status, &err, 403, "Authorization_RequestDenied");
+
+    // A signed-in User Administrator assigns with delegated AppRoleAssignment.ReadWrite.All.
+    let admin = app
+        .password_tokens(
+            USER_ADMIN,
+            ADMIN_PASSWORD,
+            "AppRoleAssignment.ReadWrite.All",
+        )
+        .await;
+    let admin = admin["access_token"].as_str().unwrap();
+    let b = body(ALICE_OID, &sp, &json!(DEFAULT_ACCESS));
+    let (status, created) = assign(&app, Some(admin), ALICE_OID, b).await;
+    assert_eq!(status, 201, "{created}");
+    let path = format!(
+        "{}/{}",
+        assignments_path(ALICE_OID),
+        created["id"].as_str().unwrap()
+    );
+    let (status, _) = graph(&app, Method::DELETE, &path, Some(admin), None).await;
+    assert_eq!(status, 204);
+
+    // The resource's appRoleAssignedTo lists them (also by appId).
+    for path in [
+        format!("/v1.0/servicePrincipals/{sp}/appRoleAssignedTo"),
+        format!("/v1.0/servicePrincipals(appId='{RESOURCE}')/appRoleAssignedTo"),
+    ] {
+        let (status, list) = get(&app, &path, &token).await;
+        assert_eq!(status, 200, "{list}");
+        let got: Vec<&Value> = list["value"].as_array().unwrap().iter().collect();
+        assert_eq!(got.len(), 2, "{list}");
+        assert!(
+            got.iter()
+                .all(|a| a["principalId"] == ALICE_OID && a["resourceId"] == json!(sp))
+        );
+        assert!(
+            list["@odata.context"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("servicePrincipals('{sp}')/appRoleAssignedTo"))
+        );
+    }
+    let path = format!("/v1.0/servicePrincipals/{UNKNOWN_ID}/appRoleAssignedTo");
+    let (status, err) = get(&app, &path, &token).await;
+    assert_graph_error(status, &err, 404, "Request_ResourceNotFound");
+    let path = format!("/v1.0/servicePrincipals/{sp}/appRoleAssignedTo");
+    let (status, err) = get(&app, &path, "").await;
+    assert_graph_error(status, &err, 401, "InvalidAuthenticationToken");
+    let users_only = app_token(&app, USER_READER, USER_READER_SECRET).await;
+    let (status, err) = get(&app, &path, &users_only).await;
     assert_graph_error(status, &err, 403, "Authorization_RequestDenied");
 
     // Removed: gone from the next token.

@@ -3,7 +3,8 @@
 //! `User.Read.All`, `Directory.Read.All` or `AppRoleAssignment.ReadWrite.All`; written
 //! with `AppRoleAssignment.ReadWrite.All` (an application, or a signed-in User
 //! Administrator or Global Administrator). An assigned role is in the `roles` of the
-//! user's next token for that application.
+//! user's next token for that application. `/servicePrincipals/{id}/appRoleAssignedTo`
+//! lists who holds an application's roles.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -121,6 +122,52 @@ pub async fn list_mine(state: web::Data<AppState>, req: HttpRequest) -> HttpResp
     let result = async {
         let (caller, user) = signed_in(&state, &req, &READ_ME).await?;
         list_of(&state, &req, &caller, user).await
+    }
+    .await;
+    answer(&state, &req, result).await
+}
+
+/// Permissions that read who is assigned a service principal's roles.
+const READ_ASSIGNED_TO: [&str; 4] = [
+    "Application.Read.All",
+    "Application.ReadWrite.All",
+    "Directory.Read.All",
+    "AppRoleAssignment.ReadWrite.All",
+];
+
+/// `GET /servicePrincipals/{id}/appRoleAssignedTo` (or `(appId='{appId}')`): the
+/// assignments of the service principal's roles, oldest first.
+pub async fn assigned_to(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let result = async {
+        let caller = authenticate(&state, &req).await?;
+        caller.require(caller.may(&READ_ASSIGNED_TO, &READ_ASSIGNED_TO))?;
+        let key = super::applications::key(&req);
+        let (tid, wanted) = (caller.tenant_id.clone(), key.clone());
+        let found = state
+            .db(move |c| {
+                let Some(client) = clients::list(c, &tid)?
+                    .into_iter()
+                    .find(|cl| wanted.names(cl, true))
+                else {
+                    return Ok(None);
+                };
+                let rows = assignments::to_client(c, &client.client_id)?;
+                Ok(Some((client, rows)))
+            })
+            .await?;
+        let (client, rows) = found.ok_or_else(|| GraphError::not_found(key.as_str()))?;
+        let values: Vec<Value> = rows
+            .iter()
+            .map(|(a, u)| to_json(a, u, Some(&client)))
+            .collect();
+        Ok(no_store(StatusCode::OK).json(json!({
+            "@odata.context": format!(
+                "{}/v1.0/$metadata#servicePrincipals('{}')/appRoleAssignedTo",
+                base_url(&state, &req),
+                service_principal_id(&client.client_id)
+            ),
+            "value": values,
+        })))
     }
     .await;
     answer(&state, &req, result).await

@@ -39,7 +39,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     &format!("{apps}/removePassword"),
                     web::post().to(applications::remove_password),
                 )
-                .route(sps, web::get().to(applications::get_service_principal));
+                .route(sps, web::get().to(applications::get_service_principal))
+                .route(
+                    &format!("{sps}/appRoleAssignedTo"),
+                    web::get().to(app_roles::assigned_to),
+                );
         }
         cfg.service(
             scope
