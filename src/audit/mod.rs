@@ -70,6 +70,8 @@ pub mod kind {
     pub const USER_DELETED: &str = "user.deleted";
     pub const USER_ROLES_ASSIGNED: &str = "user.roles_assigned";
     pub const USER_ROLES_REMOVED: &str = "user.roles_removed";
+    pub const USER_APP_ROLE_ASSIGNED: &str = "user.app_role_assigned";
+    pub const USER_APP_ROLE_REMOVED: &str = "user.app_role_removed";
     pub const GROUP_CREATED: &str = "group.created";
     pub const GROUP_UPDATED: &str = "group.updated";
     pub const GROUP_DELETED: &str = "group.deleted";

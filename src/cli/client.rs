@@ -84,8 +84,9 @@ pub(super) enum ClientCommand {
     /// Grant Microsoft Graph application permissions (User.Read.All,
     /// User.ReadWrite.All, Group.Read.All, Group.ReadWrite.All, GroupMember.Read.All,
     /// GroupMember.ReadWrite.All, Directory.Read.All, Application.Read.All,
-    /// Application.ReadWrite.All, RoleManagement.Read.Directory): the roles of the
-    /// client's app-only tokens for Graph.
+    /// Application.ReadWrite.All, RoleManagement.Read.Directory,
+    /// AppRoleAssignment.ReadWrite.All): the roles of the client's app-only tokens for
+    /// Graph.
     GrantGraph {
         /// The client id (a confidential client).
         client_id: String,

@@ -2,6 +2,7 @@
 //! chosen from the database URL. Every query module takes `&mut DbConnection`.
 
 pub mod api_keys;
+pub mod app_role_assignments;
 pub mod audit_events;
 pub mod auth_codes;
 pub mod client_secrets;

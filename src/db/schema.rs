@@ -268,3 +268,18 @@ diesel::table! {
         end_at -> BigInt,
     }
 }
+// Users' app role assignments, Graph's appRoleAssignments (migration
+// 2026-12-01-000017_app_role_assignments).
+
+diesel::table! {
+    app_role_assignments (id) {
+        id -> Text,
+        user_id -> Text,
+        client_id -> Text,
+        role_value -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(app_role_assignments -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(app_role_assignments, users);

@@ -8,7 +8,7 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 pub const GRAPH_URI: &str = "https://graph.microsoft.com";
 
 /// The application permissions a client may be granted (app-only tokens' `roles`).
-pub const APPLICATION_PERMISSIONS: [&str; 10] = [
+pub const APPLICATION_PERMISSIONS: [&str; 11] = [
     "User.Read.All",
     "User.ReadWrite.All",
     "Group.Read.All",
@@ -19,11 +19,12 @@ pub const APPLICATION_PERMISSIONS: [&str; 10] = [
     "Application.Read.All",
     "Application.ReadWrite.All",
     "RoleManagement.Read.Directory",
+    "AppRoleAssignment.ReadWrite.All",
 ];
 
 /// Delegated permissions that, named without a resource (`scope=User.Read`), are
 /// Graph's, as Entra reads a scope without a resource.
-pub const DELEGATED_PERMISSIONS: [&str; 11] = [
+pub const DELEGATED_PERMISSIONS: [&str; 12] = [
     "User.Read",
     "User.ReadWrite",
     "User.ReadBasic.All",
@@ -35,6 +36,7 @@ pub const DELEGATED_PERMISSIONS: [&str; 11] = [
     "Directory.Read.All",
     "Directory.AccessAsUser.All",
     "RoleManagement.Read.Directory",
+    "AppRoleAssignment.ReadWrite.All",
 ];
 
 /// Whether a resource (a scope's prefix or a token's `aud`) names Graph.

@@ -194,6 +194,37 @@ async fn audience_config(
     claims_config(resource.as_deref())
 }
 
+/// The profile with the app roles assigned to the user (Graph's appRoleAssignments)
+/// of the application a token with this audience is for added to its `roles`, each
+/// once; None when there are none (Graph's audience, or B2C, which has no `roles`).
+async fn assigned_roles(
+    state: &AppState,
+    profile: &UserProfile,
+    audience: &str,
+    b2c: bool,
+) -> Result<Option<UserProfile>, OAuthError> {
+    if b2c || crate::graph::permissions::is_graph(audience) {
+        return Ok(None);
+    }
+    let (uid, resource) = (
+        profile.user.id.clone(),
+        super::scope::resource_client_id(audience).to_owned(),
+    );
+    let assigned = state
+        .db(move |c| crate::db::app_role_assignments::role_values(c, &uid, &resource))
+        .await?;
+    if assigned.is_empty() {
+        return Ok(None);
+    }
+    let mut extended = profile.clone();
+    for role in assigned {
+        if !extended.roles.contains(&role) {
+            extended.roles.push(role);
+        }
+    }
+    Ok((extended.roles.len() > profile.roles.len()).then_some(extended))
+}
+
 /// The access token (and ID and refresh tokens as the scope asks) for a user.
 pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, OAuthError> {
     let at = issuance(state, t.authority);
@@ -218,8 +249,10 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
         None
     };
     let auth_time = t.context.auth_time.unwrap_or(at.now);
+    let with_assigned = assigned_roles(state, t.profile, &t.audience, b2c).await?;
+    let profile = with_assigned.as_ref().unwrap_or(t.profile);
     let user = TokenUser {
-        profile: t.profile,
+        profile,
         tenant_id: at.tenant_id,
         group_names: group_names.as_deref(),
         auth_time,
@@ -231,9 +264,9 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
         scp: t.scope.access_token_scp(),
     };
     let mut claims = if b2c {
-        claims::b2c::user_access_token(&at, grant, t.profile)
+        claims::b2c::user_access_token(&at, grant, profile)
     } else {
-        claims::entra::user_access_token(&at, grant, t.profile)
+        claims::entra::user_access_token(&at, grant, profile)
     };
     if let RefreshPlan::Stored { jti, .. } = &t.refresh {
         claims.jti = jti.clone();

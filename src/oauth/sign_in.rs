@@ -12,7 +12,7 @@ use crate::db::{self, DbConnection, DbResult};
 use crate::state::AppState;
 
 /// A user with what tokens say about them.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct UserProfile {
     pub user: User,
     pub groups: Vec<String>,

@@ -31,7 +31,7 @@ const READ: [&str; 3] = [
 const WRITE: [&str; 1] = ["Application.ReadWrite.All"];
 
 /// The object a request names: `/{id}` or `(appId='{appId}')`.
-fn key(req: &HttpRequest) -> ObjectKey {
+pub(super) fn key(req: &HttpRequest) -> ObjectKey {
     match req.match_info().get("app_id") {
         Some(app_id) => ObjectKey::AppId(app_id.to_owned()),
         None => ObjectKey::Id(req.match_info().get("id").unwrap_or_default().to_owned()),

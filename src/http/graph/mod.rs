@@ -3,6 +3,7 @@
 //! server (`scope=https://graph.microsoft.com/.default`, or `User.Read`), checked as
 //! `/auth/verify` checks tokens (signature, times, issuer, token status).
 
+mod app_roles;
 mod applications;
 mod auth;
 mod directory_roles;
@@ -38,7 +39,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     &format!("{apps}/removePassword"),
                     web::post().to(applications::remove_password),
                 )
-                .route(sps, web::get().to(applications::get_service_principal));
+                .route(sps, web::get().to(applications::get_service_principal))
+                .route(
+                    &format!("{sps}/appRoleAssignedTo"),
+                    web::get().to(app_roles::assigned_to),
+                );
         }
         cfg.service(
             scope
@@ -54,6 +59,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/me", web::get().to(users::me))
                 .route("/me", web::patch().to(me::update))
                 .route("/me/memberOf", web::get().to(relations::my_member_of))
+                .route(
+                    "/me/appRoleAssignments",
+                    web::get().to(app_roles::list_mine),
+                )
+                .route(
+                    "/users/{id}/appRoleAssignments",
+                    web::get().to(app_roles::list),
+                )
+                .route(
+                    "/users/{id}/appRoleAssignments",
+                    web::post().to(app_roles::create),
+                )
+                .route(
+                    "/users/{id}/appRoleAssignments/{assignment}",
+                    web::delete().to(app_roles::delete),
+                )
                 .route("/users/{id}/memberOf", web::get().to(relations::member_of))
                 .route("/directoryRoles", web::get().to(directory_roles::list))
                 .route("/directoryRoles/{id}", web::get().to(directory_roles::get))

@@ -215,16 +215,9 @@ pub async fn my_member_of(state: web::Data<AppState>, req: HttpRequest) -> HttpR
 }
 
 async fn my_member_of_inner(state: &AppState, req: &HttpRequest) -> Answer {
-    let caller = authenticate(state, req).await?;
-    if caller.app_only() {
-        return Err(GraphError::bad_request(
-            "/me request is only valid with delegated authentication flow.",
-        ));
-    }
     let mut allowed = users::READ_ME.to_vec();
     allowed.push("GroupMember.Read.All");
-    caller.require(caller.has_scope(&allowed))?;
-    let u = users::find(state, &caller, caller.claims.oid.clone()).await?;
+    let (caller, u) = users::signed_in(state, req, &allowed).await?;
     member_of_answer(state, req, &caller, u.id).await
 }
 

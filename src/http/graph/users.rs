@@ -103,18 +103,29 @@ async fn may_manage(
     caller.require(crate::graph::roles::may_manage(held, &target_roles))
 }
 
+/// The caller of a `/me` request and the signed-in user, when the token is a user's
+/// (an app-only token gets Graph's 400) with one of these delegated permissions.
+pub(super) async fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+    delegated: &[&str],
+) -> Result<(Caller, User), GraphError> {
+    let caller = authenticate(state, req).await?;
+    if caller.app_only() {
+        return Err(GraphError::bad_request(
+            "/me request is only valid with delegated authentication flow.",
+        ));
+    }
+    caller.require(caller.has_scope(delegated))?;
+    let u = find(state, &caller, caller.claims.oid.clone()).await?;
+    Ok((caller, u))
+}
+
 /// `GET /me`: the signed-in user.
 pub async fn me(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
-        let caller = authenticate(&state, &req).await?;
-        if caller.app_only() {
-            return Err(GraphError::bad_request(
-                "/me request is only valid with delegated authentication flow.",
-            ));
-        }
-        caller.require(caller.has_scope(&READ_ME))?;
+        let (_, u) = signed_in(&state, &req, &READ_ME).await?;
         let select = select_of(req.query_string())?;
-        let u = find(&state, &caller, caller.claims.oid.clone()).await?;
         Ok(no_store(StatusCode::OK).json(entity(&state, &req, &u, select.as_deref())))
     }
     .await;
