@@ -237,6 +237,10 @@ pub enum UserField {
     Mail,
     /// The user name, else the email address (Entra's `userPrincipalName`).
     UserPrincipalName,
+    /// The user name (a B2C identity of `signInType` `userName`).
+    UserName,
+    /// The email address or the user name (a B2C identity of any sign-in type).
+    SignInName,
 }
 
 /// One condition of a listing; all of a listing's conditions must hold. Values
@@ -245,6 +249,8 @@ pub enum UserField {
 pub enum UserCondition {
     Equals(UserField, String),
     StartsWith(UserField, String),
+    /// Matches no user (a B2C identity of another issuer).
+    Never,
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -282,8 +288,15 @@ macro_rules! with_conditions {
                                     .is_null()
                                     .and(users::email_normalized.eq(v))),
                         ),
+                        UserField::UserName => query.filter(users::username_normalized.eq(v)),
+                        UserField::SignInName => query.filter(
+                            users::username_normalized
+                                .eq(v.clone())
+                                .or(users::email_normalized.eq(v)),
+                        ),
                     }
                 }
+                UserCondition::Never => query.filter(users::id.is_null()),
                 UserCondition::StartsWith(field, value) => {
                     let escaped = value
                         .trim_start()
@@ -305,6 +318,15 @@ macro_rules! with_conditions {
                                     .is_null()
                                     .and(users::email_normalized.like(p).escape('\\')),
                             ),
+                        ),
+                        UserField::UserName => {
+                            query.filter(users::username_normalized.like(p).escape('\\'))
+                        }
+                        UserField::SignInName => query.filter(
+                            users::username_normalized
+                                .like(p.clone())
+                                .escape('\\')
+                                .or(users::email_normalized.like(p).escape('\\')),
                         ),
                     }
                 }

@@ -327,8 +327,9 @@ impl Kind {
     pub fn check_filter(self, clauses: &[Clause]) -> Result<(), String> {
         for clause in clauses {
             let (property, prefix) = match clause {
-                Clause::Equals(p, _) => (p, false),
-                Clause::StartsWith(p, _) => (p, true),
+                Clause::Equals(p, _) => (p.as_str(), false),
+                Clause::StartsWith(p, _) => (p.as_str(), true),
+                Clause::Identity(_) => ("identities", false),
             };
             let known = property.eq_ignore_ascii_case("displayName")
                 || (property.eq_ignore_ascii_case("appId") && !prefix);
@@ -349,6 +350,7 @@ impl Kind {
             Clause::Equals(p, v) if p.eq_ignore_ascii_case("appId") => c.client_id == *v,
             Clause::Equals(_, v) => name == v.to_lowercase(),
             Clause::StartsWith(_, v) => name.starts_with(&v.to_lowercase()),
+            Clause::Identity(_) => false,
         })
     }
 }

@@ -202,17 +202,97 @@ fn field(name: &str) -> Result<UserField, String> {
 pub enum Clause {
     Equals(String, String),
     StartsWith(String, String),
+    /// B2C's `identities/any(c:c/issuerAssignedId eq '…' and c/issuer eq '…')`, with
+    /// `c/signInType eq '…'` optional.
+    Identity(IdentityMatch),
 }
 
-/// The clauses read as conditions on users.
-pub fn user_conditions(clauses: &[Clause]) -> Result<Vec<UserCondition>, String> {
+/// The `eq` tests of an `identities/any(…)` clause.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdentityMatch {
+    pub issuer_assigned_id: String,
+    pub issuer: Option<String>,
+    pub sign_in_type: Option<String>,
+}
+
+/// The clauses read as conditions on users; `issuer` is the tenant's domain name, the
+/// issuer of its users' local identities (an identity of another issuer matches none).
+pub fn user_conditions(clauses: &[Clause], issuer: &str) -> Result<Vec<UserCondition>, String> {
     clauses
         .iter()
         .map(|c| match c {
             Clause::Equals(p, v) => Ok(UserCondition::Equals(field(p)?, v.clone())),
             Clause::StartsWith(p, v) => Ok(UserCondition::StartsWith(field(p)?, v.clone())),
+            Clause::Identity(m) => identity_condition(m, issuer),
         })
         .collect()
+}
+
+fn identity_condition(m: &IdentityMatch, issuer: &str) -> Result<UserCondition, String> {
+    let field = match m
+        .sign_in_type
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None => UserField::SignInName,
+        Some("emailaddress") => UserField::Mail,
+        Some("username") => UserField::UserName,
+        Some("userprincipalname") => UserField::UserPrincipalName,
+        // Federated identities (another signInType) are not kept here.
+        Some(_) => return Ok(UserCondition::Never),
+    };
+    match &m.issuer {
+        Some(i) if !i.trim().eq_ignore_ascii_case(issuer) => Ok(UserCondition::Never),
+        _ => Ok(UserCondition::Equals(field, m.issuer_assigned_id.clone())),
+    }
+}
+
+/// `identities/any(c:c/issuerAssignedId eq 'x' and c/issuer eq 'y')` at the start of
+/// `s`: the match and the rest, or `None` when `s` does not start with it.
+fn identity_clause(s: &str) -> Option<Result<(IdentityMatch, &str), String>> {
+    let head = s.get(..15)?;
+    if !head.eq_ignore_ascii_case("identities/any(") {
+        return None;
+    }
+    Some(identity_body(&s[15..]))
+}
+
+fn identity_body(s: &str) -> Result<(IdentityMatch, &str), String> {
+    let bad = || {
+        "Invalid filter clause: identities/any takes (c:c/issuerAssignedId eq '...' and c/issuer eq '...').".to_owned()
+    };
+    let (var, mut rest) = s.split_once(':').ok_or_else(bad)?;
+    let var = var.trim();
+    if var.is_empty() || !var.chars().all(char::is_alphanumeric) {
+        return Err(bad());
+    }
+    let mut m = IdentityMatch::default();
+    let mut assigned = None;
+    loop {
+        let (prop, after) = rest
+            .trim_start()
+            .split_once(char::is_whitespace)
+            .ok_or_else(bad)?;
+        let prop = prop
+            .strip_prefix(var)
+            .and_then(|p| p.strip_prefix('/'))
+            .ok_or_else(bad)?;
+        let after = strip_keyword(after.trim_start(), "eq").ok_or_else(bad)?;
+        let (value, after) = string_literal(after)?;
+        match prop.to_ascii_lowercase().as_str() {
+            "issuerassignedid" => assigned = Some(value),
+            "issuer" => m.issuer = Some(value),
+            "signintype" => m.sign_in_type = Some(value),
+            _ => return Err(bad()),
+        }
+        let after = after.trim_start();
+        if let Some(after) = after.strip_prefix(')') {
+            m.issuer_assigned_id = assigned.ok_or_else(bad)?;
+            return Ok((m, after));
+        }
+        rest = strip_keyword(after, "and").ok_or_else(bad)?;
+    }
 }
 
 /// A quoted OData string at the start of `s` ('' is a quote); the value and the rest.
@@ -239,9 +319,9 @@ fn string_literal(s: &str) -> Result<(String, &str), String> {
     Err(bad())
 }
 
-/// `a eq 'x' and startswith(b,'y')` on users.
-pub fn parse_filter(filter: &str) -> Result<Vec<UserCondition>, String> {
-    user_conditions(&parse_clauses(filter)?)
+/// `a eq 'x' and startswith(b,'y')` on users (of a tenant whose domain is `issuer`).
+pub fn parse_filter(filter: &str, issuer: &str) -> Result<Vec<UserCondition>, String> {
+    user_conditions(&parse_clauses(filter)?, issuer)
 }
 
 /// `a eq 'x' and startswith(b,'y')`, the properties as written.
@@ -249,7 +329,10 @@ pub fn parse_clauses(filter: &str) -> Result<Vec<Clause>, String> {
     let mut conditions = Vec::new();
     let mut rest = filter.trim();
     loop {
-        let (condition, after) = if let Some(args) = strip_keyword(rest, "startswith") {
+        let (condition, after) = if let Some(found) = identity_clause(rest) {
+            let (m, after) = found?;
+            (Clause::Identity(m), after)
+        } else if let Some(args) = strip_keyword(rest, "startswith") {
             let args = args
                 .trim_start()
                 .strip_prefix('(')
@@ -303,7 +386,11 @@ mod tests {
 
     #[test]
     fn filters_of_eq_startswith_and() {
-        let c = parse_filter("startswith(displayName,'Al') and mail eq 'o''neil@x.com'").unwrap();
+        let c = parse_filter(
+            "startswith(displayName,'Al') and mail eq 'o''neil@x.com'",
+            "contoso.onmicrosoft.com",
+        )
+        .unwrap();
         assert_eq!(
             c,
             vec![
@@ -311,10 +398,49 @@ mod tests {
                 UserCondition::Equals(UserField::Mail, "o'neil@x.com".into()),
             ]
         );
-        assert!(parse_filter("displayName ne 'x'").is_err());
-        assert!(parse_filter("jobTitle eq 'x'").is_err());
-        assert!(parse_filter("mail eq 'x' or mail eq 'y'").is_err());
-        assert!(parse_filter("mail eq 'x").is_err());
+        assert!(parse_filter("displayName ne 'x'", "contoso.onmicrosoft.com").is_err());
+        assert!(parse_filter("jobTitle eq 'x'", "contoso.onmicrosoft.com").is_err());
+        assert!(parse_filter("mail eq 'x' or mail eq 'y'", "contoso.onmicrosoft.com").is_err());
+        assert!(parse_filter("mail eq 'x", "contoso.onmicrosoft.com").is_err());
+    }
+
+    #[test]
+    fn identities_any_filters_on_the_tenant_s_local_identities() {
+        let t = "contoso.onmicrosoft.com";
+        let f = |s: &str| parse_filter(s, t);
+        assert_eq!(
+            f("identities/any(c:c/issuerAssignedId eq 'j.smith@x.com' and c/issuer eq 'Contoso.onmicrosoft.com')")
+                .unwrap(),
+            vec![UserCondition::Equals(UserField::SignInName, "j.smith@x.com".into())]
+        );
+        assert_eq!(
+            f("identities/any(id:id/signInType eq 'userName' and id/issuerAssignedId eq 'jsmith') and startswith(displayName,'J')")
+                .unwrap(),
+            vec![
+                UserCondition::Equals(UserField::UserName, "jsmith".into()),
+                UserCondition::StartsWith(UserField::DisplayName, "J".into()),
+            ]
+        );
+        assert_eq!(
+            f("identities/any(c:c/issuerAssignedId eq 'a@x.com' and c/issuer eq 'facebook.com')")
+                .unwrap(),
+            vec![UserCondition::Never]
+        );
+        assert_eq!(
+            f("identities/any(c:c/issuerAssignedId eq 'a@x.com' and c/signInType eq 'federated')")
+                .unwrap(),
+            vec![UserCondition::Never]
+        );
+        for bad in [
+            "identities/any(c:c/issuer eq 'contoso.onmicrosoft.com')",
+            "identities/any(c:d/issuerAssignedId eq 'a')",
+            "identities/any(c:c/issuerAssignedId eq 'a'",
+            "identities/any(c:c/issuerAssignedId ne 'a')",
+            "identities/any(c:c/issuerAssignedId eq 'a' or c/issuer eq 'b')",
+            "identities/any(c:c/unknown eq 'a')",
+        ] {
+            assert!(f(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

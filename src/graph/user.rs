@@ -20,14 +20,33 @@ pub const DEFAULT_PROPERTIES: [&str; 11] = [
 ];
 
 /// Further properties `$select` may name.
-const SELECTABLE: [&str; 3] = ["accountEnabled", "createdDateTime", "mailNickname"];
+const SELECTABLE: [&str; 4] = [
+    "accountEnabled",
+    "createdDateTime",
+    "identities",
+    "mailNickname",
+];
 
 /// The user principal name: the user name, else the email address.
 pub fn user_principal_name(u: &User) -> &str {
     u.sign_in_name()
 }
 
-fn property(u: &User, name: &str) -> Value {
+/// B2C's `identities`: the sign-in names, each issued by the tenant's domain `issuer`.
+fn identities(u: &User, issuer: &str) -> Value {
+    let one = |kind: &str, id: &str| json!({"signInType": kind, "issuer": issuer, "issuerAssignedId": id});
+    let mut all = Vec::new();
+    if let Some(email) = &u.email {
+        all.push(one("emailAddress", email));
+    }
+    if let Some(username) = &u.username {
+        all.push(one("userName", username));
+    }
+    all.push(one("userPrincipalName", user_principal_name(u)));
+    Value::Array(all)
+}
+
+fn property(u: &User, name: &str, issuer: &str) -> Value {
     let upn = user_principal_name(u);
     match name {
         "id" => json!(u.id),
@@ -39,6 +58,7 @@ fn property(u: &User, name: &str) -> Value {
         "userPrincipalName" => json!(upn),
         "accountEnabled" => json!(!u.is_disabled()),
         "mailNickname" => json!(upn.split('@').next().unwrap_or(upn)),
+        "identities" => identities(u, issuer),
         "createdDateTime" => json!(
             chrono::DateTime::from_timestamp(u.created_at, 0)
                 .unwrap_or_default()
@@ -69,11 +89,12 @@ pub fn check_select(select: &[String]) -> Result<Vec<&'static str>, String> {
 }
 
 /// The user with the properties asked for (Graph's default set without `$select`).
-pub fn to_json(u: &User, select: Option<&[&'static str]>) -> Map<String, Value> {
+/// `issuer` is the tenant's domain name (for `identities`).
+pub fn to_json(u: &User, select: Option<&[&'static str]>, issuer: &str) -> Map<String, Value> {
     let mut map = Map::new();
     let props: &[&str] = select.unwrap_or(&DEFAULT_PROPERTIES);
     for p in props {
-        map.insert((*p).to_owned(), property(u, p));
+        map.insert((*p).to_owned(), property(u, p, issuer));
     }
     map
 }

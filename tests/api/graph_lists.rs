@@ -234,3 +234,80 @@ async fn count_needs_consistency_level_and_counts_every_page_s_matches(backend: 
     let (status, _) = get(&app, "/v1.0/users?$count=maybe", &token, true).await;
     assert_eq!(status, 400);
 }
+
+on_every_backend!(b2c_identities_are_selected_and_filtered_as_graph_does);
+async fn b2c_identities_are_selected_and_filtered_as_graph_does(backend: Backend) {
+    let (app, token) = spawn_reader_app(&backend).await;
+    add_named(&app, &NAMES).await;
+    let filter = |id: &str, issuer: &str| {
+        format!(
+            "/v1.0/users?$select=id,displayName,identities&$filter=identities/any(c:c/issuerAssignedId eq '{id}' and c/issuer eq '{issuer}')"
+        )
+    };
+
+    // B2C's look-up of a local account by its email address.
+    let (status, page) = get(
+        &app,
+        &filter("Sorted3@contoso.com", "contoso.onmicrosoft.com"),
+        &token,
+        false,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let found = page["value"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{page}");
+    assert_eq!(found[0]["id"], "50000000-0000-4000-8000-000000000003");
+    assert_eq!(found[0]["displayName"], NAMES[3]);
+    let identities = found[0]["identities"].as_array().unwrap();
+    assert!(
+        identities.contains(&serde_json::json!({
+            "signInType": "emailAddress",
+            "issuer": "contoso.onmicrosoft.com",
+            "issuerAssignedId": "sorted3@contoso.com",
+        })),
+        "{page}"
+    );
+    assert!(
+        identities
+            .iter()
+            .any(|i| i["signInType"] == "userPrincipalName"),
+        "{page}"
+    );
+    assert!(
+        page["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("$metadata#users(id,displayName,identities)"),
+        "{page}"
+    );
+
+    // Another issuer, or a sign-in type the address is not, finds nobody.
+    let (status, page) = get(
+        &app,
+        &filter("sorted3@contoso.com", "facebook.com"),
+        &token,
+        false,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["value"], serde_json::json!([]));
+    let (status, page) = get(
+        &app,
+        "/v1.0/users?$filter=identities/any(c:c/issuerAssignedId eq 'sorted3@contoso.com' and c/signInType eq 'userName')",
+        &token,
+        false,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["value"], serde_json::json!([]));
+
+    // Without issuerAssignedId, or with an operator Graph does not take here: 400.
+    for bad in [
+        "/v1.0/users?$filter=identities/any(c:c/issuer eq 'contoso.onmicrosoft.com')",
+        "/v1.0/users?$filter=identities/any(c:c/issuerAssignedId ne 'x')",
+    ] {
+        let (status, body) = get(&app, bad, &token, false).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["error"]["code"], "BadRequest", "{body}");
+    }
+}

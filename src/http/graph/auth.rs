@@ -18,6 +18,8 @@ use crate::state::AppState;
 pub(crate) struct Caller {
     pub claims: AccessTokenClaims,
     pub tenant_id: String,
+    /// The tenant's domain name: the issuer of its users' local identities.
+    pub tenant_name: String,
 }
 
 impl Caller {
@@ -129,6 +131,7 @@ pub(crate) async fn authenticate(
     }
     Ok(Caller {
         tenant_id: verified.tenant.id.clone(),
+        tenant_name: verified.tenant.name.clone(),
         claims: verified.claims,
     })
 }

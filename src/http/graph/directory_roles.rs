@@ -107,7 +107,7 @@ async fn members_inner(state: &AppState, req: &HttpRequest, id: String) -> Answe
     let caller = reader(state, req).await?;
     let role = find(state, &caller, &id).await?;
     let tid = caller.tenant_id.clone();
-    user_list(state, req, move |c, after, limit| {
+    user_list(state, req, &caller.tenant_name, move |c, after, limit| {
         crate::db::directory_roles::holders(c, &tid, role.template_id, after, limit)
     })
     .await

@@ -113,7 +113,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
                 "$orderby and $count are not supported on groups here.",
             ));
         }
-        let conditions = odata::user_conditions(&q.clauses)
+        let conditions = odata::user_conditions(&q.clauses, "")
             .and_then(|c| group::name_conditions(&c))
             .map_err(GraphError::bad_query)?;
         let after = q.after.as_ref().map(|c| c.id.clone());

@@ -83,14 +83,19 @@ async fn members_inner(state: &AppState, req: &HttpRequest, id: String) -> Answe
     let caller = authenticate(state, req).await?;
     caller.require(caller.may(&READ, &READ_DELEGATED))?;
     let gid = groups::find(state, &caller, id).await?.id;
-    user_list(state, req, move |c, after, limit| {
+    user_list(state, req, &caller.tenant_name, move |c, after, limit| {
         db_groups::members(c, &gid, after, limit)
     })
     .await
 }
 
 /// A page of users (`$top`, `$skiptoken`, `$select`) read by `fetch(after id, limit)`.
-pub(super) async fn user_list<F>(state: &AppState, req: &HttpRequest, fetch: F) -> Answer
+pub(super) async fn user_list<F>(
+    state: &AppState,
+    req: &HttpRequest,
+    issuer: &str,
+    fetch: F,
+) -> Answer
 where
     F: FnOnce(&mut DbConnection, Option<&str>, i64) -> DbResult<Vec<User>> + Send + 'static,
 {
@@ -105,7 +110,7 @@ where
     let rows = state
         .db(move |c| fetch(c, after.as_deref(), top + 1))
         .await?;
-    Ok(user_page(state, req, &q, rows, select.as_deref()))
+    Ok(user_page(state, req, &q, rows, select.as_deref(), issuer))
 }
 
 /// A page of users as `#microsoft.graph.user` objects, from up to one more row than
@@ -116,6 +121,7 @@ fn user_page(
     q: &ListQuery,
     mut rows: Vec<User>,
     select: Option<&[&'static str]>,
+    issuer: &str,
 ) -> HttpResponse {
     let more = rows.len() as i64 > q.top;
     rows.truncate(q.top as usize);
@@ -124,7 +130,7 @@ fn user_page(
         .map(|u| {
             let mut map = Map::new();
             map.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-            map.extend(user::to_json(u, select));
+            map.extend(user::to_json(u, select, issuer));
             Value::Object(map)
         })
         .collect();

@@ -57,8 +57,14 @@ pub(super) fn select_of(query: &str) -> Result<Option<Vec<&'static str>>, GraphE
         .transpose()
 }
 
-fn entity(state: &AppState, req: &HttpRequest, u: &User, select: Option<&[&'static str]>) -> Value {
-    let mut map = user::to_json(u, select);
+fn entity(
+    state: &AppState,
+    req: &HttpRequest,
+    u: &User,
+    select: Option<&[&'static str]>,
+    issuer: &str,
+) -> Value {
+    let mut map = user::to_json(u, select, issuer);
     map.insert(
         "@odata.context".into(),
         json!(user::context(&base_url(state, req), select, true)),
@@ -124,9 +130,10 @@ pub(super) async fn signed_in(
 /// `GET /me`: the signed-in user.
 pub async fn me(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
-        let (_, u) = signed_in(&state, &req, &READ_ME).await?;
+        let (caller, u) = signed_in(&state, &req, &READ_ME).await?;
         let select = select_of(req.query_string())?;
-        Ok(no_store(StatusCode::OK).json(entity(&state, &req, &u, select.as_deref())))
+        let body = entity(&state, &req, &u, select.as_deref(), &caller.tenant_name);
+        Ok(no_store(StatusCode::OK).json(body))
     }
     .await;
     answer(&state, &req, result).await
@@ -143,7 +150,8 @@ pub async fn get(
         caller.require(caller.may(&READ_ALL, &READ_ALL_DELEGATED))?;
         let select = select_of(req.query_string())?;
         let u = find(&state, &caller, id.into_inner()).await?;
-        Ok(no_store(StatusCode::OK).json(entity(&state, &req, &u, select.as_deref())))
+        let body = entity(&state, &req, &u, select.as_deref(), &caller.tenant_name);
+        Ok(no_store(StatusCode::OK).json(body))
     }
     .await;
     answer(&state, &req, result).await
@@ -164,7 +172,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         let caller = authenticate(&state, &req).await?;
         caller.require(caller.may(&READ_ALL, &READ_ALL_DELEGATED))?;
         let q = odata::parse_list(req.query_string()).map_err(GraphError::bad_query)?;
-        let conditions = odata::user_conditions(&q.clauses).map_err(GraphError::bad_query)?;
+        let conditions = odata::user_conditions(&q.clauses, &caller.tenant_name).map_err(GraphError::bad_query)?;
         let select = q
             .select
             .as_deref()
@@ -207,7 +215,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         let base = base_url(&state, &req);
         let values: Vec<Value> = rows
             .iter()
-            .map(|(u, _)| Value::Object(user::to_json(u, select.as_deref())))
+            .map(|(u, _)| Value::Object(user::to_json(u, select.as_deref(), &caller.tenant_name)))
             .collect();
         let mut body = json!({
             "@odata.context": user::context(&base, select.as_deref(), false),
@@ -313,7 +321,13 @@ pub async fn create(
                 &created.id,
             ))
             .await;
-        Ok(no_store(StatusCode::CREATED).json(entity(&state, &req, &created, None)))
+        Ok(no_store(StatusCode::CREATED).json(entity(
+            &state,
+            &req,
+            &created,
+            None,
+            &caller.tenant_name,
+        )))
     }
     .await;
     answer(&state, &req, result).await
