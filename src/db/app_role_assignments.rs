@@ -65,19 +65,20 @@ pub fn to_client(conn: &mut DbConnection, client_id: &str) -> DbResult<Vec<(Assi
         .load(conn)?)
 }
 
-/// The values of the roles of this client assigned to the user (not default access),
-/// in value order.
-pub fn role_values(
-    conn: &mut DbConnection,
-    user_id: &str,
-    client_id: &str,
-) -> DbResult<Vec<String>> {
+/// The roles assigned to the user (not default access) as (client id, role value), in
+/// that order.
+pub fn role_values(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<(String, String)>> {
     Ok(app_role_assignments::table
         .filter(app_role_assignments::user_id.eq(user_id))
-        .filter(app_role_assignments::client_id.eq(client_id))
         .filter(app_role_assignments::role_value.ne(""))
-        .order(app_role_assignments::role_value.asc())
-        .select(app_role_assignments::role_value)
+        .order((
+            app_role_assignments::client_id.asc(),
+            app_role_assignments::role_value.asc(),
+        ))
+        .select((
+            app_role_assignments::client_id,
+            app_role_assignments::role_value,
+        ))
         .load(conn)?)
 }
 

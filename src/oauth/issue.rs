@@ -196,33 +196,24 @@ async fn audience_config(
 
 /// The profile with the app roles assigned to the user (Graph's appRoleAssignments)
 /// of the application a token with this audience is for added to its `roles`, each
-/// once; None when there are none (Graph's audience, or B2C, which has no `roles`).
-async fn assigned_roles(
-    state: &AppState,
-    profile: &UserProfile,
-    audience: &str,
-    b2c: bool,
-) -> Result<Option<UserProfile>, OAuthError> {
+/// once; None when that adds none (Graph's audience, or B2C, which has no `roles`).
+fn assigned_roles(profile: &UserProfile, audience: &str, b2c: bool) -> Option<UserProfile> {
     if b2c || crate::graph::permissions::is_graph(audience) {
-        return Ok(None);
+        return None;
     }
-    let (uid, resource) = (
-        profile.user.id.clone(),
-        super::scope::resource_client_id(audience).to_owned(),
-    );
-    let assigned = state
-        .db(move |c| crate::db::app_role_assignments::role_values(c, &uid, &resource))
-        .await?;
-    if assigned.is_empty() {
-        return Ok(None);
+    let resource = super::scope::resource_client_id(audience);
+    let added: Vec<&String> = profile
+        .assigned_roles
+        .iter()
+        .filter(|(client, role)| client == resource && !profile.roles.contains(role))
+        .map(|(_, role)| role)
+        .collect();
+    if added.is_empty() {
+        return None;
     }
     let mut extended = profile.clone();
-    for role in assigned {
-        if !extended.roles.contains(&role) {
-            extended.roles.push(role);
-        }
-    }
-    Ok((extended.roles.len() > profile.roles.len()).then_some(extended))
+    extended.roles.extend(added.into_iter().cloned());
+    Some(extended)
 }
 
 /// The access token (and ID and refresh tokens as the scope asks) for a user.
@@ -249,7 +240,7 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
         None
     };
     let auth_time = t.context.auth_time.unwrap_or(at.now);
-    let with_assigned = assigned_roles(state, t.profile, &t.audience, b2c).await?;
+    let with_assigned = assigned_roles(t.profile, &t.audience, b2c);
     let profile = with_assigned.as_ref().unwrap_or(t.profile);
     let user = TokenUser {
         profile,

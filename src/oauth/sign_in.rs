@@ -19,18 +19,23 @@ pub struct UserProfile {
     pub roles: Vec<String>,
     /// Entra directory roles (template ids): the `wids` claim.
     pub directory_roles: Vec<String>,
+    /// App roles assigned over Graph, as (resource client id, role value): added to
+    /// `roles` in tokens for that resource.
+    pub assigned_roles: Vec<(String, String)>,
 }
 
-/// Adds the user's groups, roles and directory roles.
+/// Adds the user's groups, roles, directory roles and assigned app roles.
 pub fn load_profile(conn: &mut DbConnection, user: User) -> DbResult<UserProfile> {
     let groups = db::users::group_ids(conn, &user.id)?;
     let roles = user.role_list()?;
     let directory_roles = db::directory_roles::of_user(conn, &user.id)?;
+    let assigned_roles = db::app_role_assignments::role_values(conn, &user.id)?;
     Ok(UserProfile {
         user,
         groups,
         roles,
         directory_roles,
+        assigned_roles,
     })
 }
 
