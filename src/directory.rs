@@ -361,7 +361,10 @@ pub fn create_client(
         claims_mapping,
     };
     // Not the tenant's default client unless made so (`admin::set_default_client`).
-    clients::insert(conn, &client)?;
+    crate::db::write_tx(conn, |conn| {
+        crate::db::status_changes::client_recreated(conn, &client.client_id, now)?;
+        clients::insert(conn, &client)
+    })?;
     Ok((client, secret))
 }
 
@@ -379,13 +382,22 @@ pub fn set_client_claims(
     })
 }
 
-pub fn delete_client(conn: &mut DbConnection, client_id: &str) -> DirectoryResult<()> {
+/// Deletes a client, and logs it for every server's token status: the access tokens
+/// issued to it are refused from then on.
+pub fn delete_client(conn: &mut DbConnection, client_id: &str, now: i64) -> DirectoryResult<()> {
     let client = clients::find(conn, client_id)?
         .ok_or_else(|| DirectoryError::NotFound(format!("client {client_id}")))?;
     // Write first: SQLite cannot upgrade a read transaction while another writer is
     // active, but a transaction that starts with a write simply waits its turn.
     crate::db::write_tx(conn, |conn| {
         clients::delete(conn, client_id)?;
+        crate::db::status_changes::record(
+            conn,
+            crate::db::status_changes::StatusKind::ClientDeleted,
+            client_id,
+            None,
+            now,
+        )?;
         let tenant = tenant(conn, &client.tenant_id)?;
         if tenant.default_client_id.as_deref() == Some(client_id) {
             tenants::set_default_client(conn, &tenant.id, None)?;

@@ -248,7 +248,7 @@ pub(super) fn run(cmd: ClientCommand, settings: &Settings) -> Result<(), CliErro
             }
             ClientCommand::Delete { client_id } => {
                 let event = client_event(conn, kind::CLIENT_DELETED, &client_id);
-                directory::delete_client(conn, &client_id)?;
+                directory::delete_client(conn, &client_id, now)?;
                 record(conn, settings, event);
                 println!("deleted {client_id}");
             }

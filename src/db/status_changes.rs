@@ -19,6 +19,12 @@ pub enum StatusKind {
     UserEnabled,
     /// A user was deleted: their tokens are refused.
     UserDeleted,
+    /// A client application (subject: its client id) was deleted: the tokens issued
+    /// to it (`azp`) are refused.
+    ClientDeleted,
+    /// A client id that was deleted belongs to a client again: tokens issued to it
+    /// from now on are accepted.
+    ClientCreated,
 }
 
 impl StatusKind {
@@ -28,6 +34,8 @@ impl StatusKind {
             StatusKind::UserDisabled => "user_disabled",
             StatusKind::UserEnabled => "user_enabled",
             StatusKind::UserDeleted => "user_deleted",
+            StatusKind::ClientDeleted => "client_deleted",
+            StatusKind::ClientCreated => "client_created",
         }
     }
 
@@ -37,6 +45,8 @@ impl StatusKind {
             StatusKind::UserDisabled,
             StatusKind::UserEnabled,
             StatusKind::UserDeleted,
+            StatusKind::ClientDeleted,
+            StatusKind::ClientCreated,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -153,4 +163,18 @@ pub fn purge(conn: &mut DbConnection, tokens_before: i64, users_before: i64) -> 
         ),
     )
     .execute(conn)?)
+}
+
+/// A client is being created with an id that belonged to a deleted client: tokens
+/// issued to the new one must not be refused. Call before inserting it.
+pub fn client_recreated(conn: &mut DbConnection, client_id: &str, now: i64) -> DbResult<()> {
+    let deleted: i64 = status_changes::table
+        .filter(status_changes::kind.eq(StatusKind::ClientDeleted.as_str()))
+        .filter(status_changes::subject.eq(client_id))
+        .count()
+        .get_result(conn)?;
+    if deleted > 0 {
+        record(conn, StatusKind::ClientCreated, client_id, None, now)?;
+    }
+    Ok(())
 }

@@ -57,6 +57,7 @@ const RETRY_LOCAL: Duration = Duration::from_secs(1);
 pub enum Refusal {
     Revoked,
     UserInactive,
+    ClientDeleted,
 }
 
 impl Refusal {
@@ -65,6 +66,7 @@ impl Refusal {
         match self {
             Refusal::Revoked => "The token has been revoked.",
             Refusal::UserInactive => "The user of the token is disabled or no longer exists.",
+            Refusal::ClientDeleted => "The application the token was issued to no longer exists.",
         }
     }
 }
@@ -91,8 +93,9 @@ impl StatusConfig {
 }
 
 #[derive(Debug, Clone)]
-struct UserStatus {
-    /// Disabled or deleted, and not enabled or re-created since.
+struct SubjectStatus {
+    /// A user: disabled or deleted, and not enabled or re-created since; a client:
+    /// deleted and not created again.
     inactive: bool,
     /// The row that set `inactive`: a row committed late with a lower id does not
     /// undo a later one.
@@ -112,7 +115,9 @@ struct StatusSet {
     gaps: BTreeMap<i64, Instant>,
     /// Revoked `jti`s and their `exp`.
     revoked: HashMap<String, i64>,
-    users: HashMap<String, UserStatus>,
+    users: HashMap<String, SubjectStatus>,
+    /// Deleted clients, by client id.
+    clients: HashMap<String, SubjectStatus>,
     pruned_at: i64,
 }
 
@@ -145,36 +150,45 @@ impl StatusSet {
         let Some(kind) = StatusKind::parse(&row.kind) else {
             return;
         };
-        if kind == StatusKind::TokenRevoked {
-            let exp = row.expires_at.unwrap_or(row.created_at);
-            self.revoked.insert(row.subject, exp);
-            return;
-        }
-        let user = self.users.entry(row.subject).or_insert(UserStatus {
+        let (map, inactive) = match kind {
+            StatusKind::TokenRevoked => {
+                let exp = row.expires_at.unwrap_or(row.created_at);
+                self.revoked.insert(row.subject, exp);
+                return;
+            }
+            StatusKind::UserDisabled | StatusKind::UserDeleted => (&mut self.users, true),
+            StatusKind::UserEnabled => (&mut self.users, false),
+            StatusKind::ClientDeleted => (&mut self.clients, true),
+            StatusKind::ClientCreated => (&mut self.clients, false),
+        };
+        let subject = map.entry(row.subject).or_insert(SubjectStatus {
             inactive: false,
             flag_id: 0,
             not_before: i64::MIN,
             last_change: row.created_at,
         });
-        user.last_change = user.last_change.max(row.created_at);
-        let inactive = kind != StatusKind::UserEnabled;
+        subject.last_change = subject.last_change.max(row.created_at);
         if inactive {
-            user.not_before = user.not_before.max(row.created_at);
+            subject.not_before = subject.not_before.max(row.created_at);
         }
-        if row.id > user.flag_id {
-            user.inactive = inactive;
-            user.flag_id = row.id;
+        if row.id > subject.flag_id {
+            subject.inactive = inactive;
+            subject.flag_id = row.id;
         }
     }
 
-    fn refusal(&self, jti: &str, oid: &str, iat: i64) -> Option<Refusal> {
+    fn refusal(&self, jti: &str, oid: &str, azp: &str, iat: i64) -> Option<Refusal> {
         if self.revoked.contains_key(jti) {
             return Some(Refusal::Revoked);
         }
-        match self.users.get(oid) {
-            Some(u) if u.inactive || iat <= u.not_before => Some(Refusal::UserInactive),
-            _ => None,
+        let refuses = |s: &SubjectStatus| s.inactive || iat <= s.not_before;
+        if self.users.get(oid).is_some_and(refuses) {
+            return Some(Refusal::UserInactive);
         }
+        if self.clients.get(azp).is_some_and(refuses) {
+            return Some(Refusal::ClientDeleted);
+        }
+        None
     }
 
     /// Forgets entries no token can need any more: a revoked token past its `exp`, a
@@ -189,7 +203,19 @@ impl StatusSet {
         self.revoked.retain(|_, exp| *exp + keep >= now);
         self.users
             .retain(|_, u| u.last_change + config.lifetime + keep >= now);
+        self.clients
+            .retain(|_, c| c.last_change + config.lifetime + keep >= now);
     }
+}
+
+/// What the status looks at in a token: its id, its user, the client it was issued
+/// to, and when.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenIds<'a> {
+    pub jti: &'a str,
+    pub oid: &'a str,
+    pub azp: &'a str,
+    pub iat: i64,
 }
 
 pub struct TokenStatus {
@@ -234,8 +260,13 @@ impl TokenStatus {
         now: i64,
         claims: &AccessTokenClaims,
     ) -> Result<(), Refusal> {
-        self.check_ids(pool, now, &claims.jti, &claims.oid, claims.iat)
-            .await
+        let ids = TokenIds {
+            jti: &claims.jti,
+            oid: &claims.oid,
+            azp: &claims.azp,
+            iat: claims.iat,
+        };
+        self.check_ids(pool, now, ids).await
     }
 
     /// [`TokenStatus::check`] from the claims themselves: a token without `iat` counts
@@ -244,13 +275,11 @@ impl TokenStatus {
         &self,
         pool: &DbPool,
         now: i64,
-        jti: &str,
-        oid: &str,
-        iat: i64,
+        ids: TokenIds<'_>,
     ) -> Result<(), Refusal> {
         self.ensure_current(pool, now).await;
         let set = self.set.read().unwrap_or_else(PoisonError::into_inner);
-        match set.refusal(jti, oid, iat) {
+        match set.refusal(ids.jti, ids.oid, ids.azp, ids.iat) {
             Some(refusal) => Err(refusal),
             None => Ok(()),
         }
@@ -345,11 +374,29 @@ mod tests {
         // 2 (the disabling, before the enabling) arrives late.
         set.apply(vec![row(2, StatusKind::UserDisabled, "u", 110)]);
         assert!(set.gaps.is_empty());
-        assert_eq!(set.refusal("a", "x", 0), Some(Refusal::Revoked));
+        assert_eq!(set.refusal("a", "x", "c", 0), Some(Refusal::Revoked));
         // Enabled again (row 3 is later): new tokens pass, older ones stay refused.
-        assert_eq!(set.refusal("t", "u", 125), None);
-        assert_eq!(set.refusal("t", "u", 105), Some(Refusal::UserInactive));
-        assert_eq!(set.refusal("t", "u", 110), Some(Refusal::UserInactive));
+        assert_eq!(set.refusal("t", "u", "c", 125), None);
+        assert_eq!(set.refusal("t", "u", "c", 105), Some(Refusal::UserInactive));
+        assert_eq!(set.refusal("t", "u", "c", 110), Some(Refusal::UserInactive));
+    }
+
+    #[test]
+    fn tokens_issued_to_a_deleted_client_are_refused_until_it_is_created_again() {
+        let mut set = StatusSet::default();
+        set.apply(vec![row(1, StatusKind::ClientDeleted, "app", 1000)]);
+        assert_eq!(
+            set.refusal("t", "u", "app", 990),
+            Some(Refusal::ClientDeleted)
+        );
+        assert_eq!(set.refusal("t", "u", "other", 990), None);
+        set.apply(vec![row(2, StatusKind::ClientCreated, "app", 1100)]);
+        // The new client's tokens pass; the deleted one's stay refused.
+        assert_eq!(set.refusal("t", "u", "app", 1101), None);
+        assert_eq!(
+            set.refusal("t", "u", "app", 1000),
+            Some(Refusal::ClientDeleted)
+        );
     }
 
     #[test]
@@ -364,9 +411,15 @@ mod tests {
             row(1, StatusKind::UserDisabled, "d", 1000),
             row(2, StatusKind::UserDeleted, "x", 1000),
         ]);
-        assert_eq!(set.refusal("t", "d", 2000), Some(Refusal::UserInactive));
-        assert_eq!(set.refusal("t", "x", 2000), Some(Refusal::UserInactive));
-        assert_eq!(set.refusal("t", "other", 900), None);
+        assert_eq!(
+            set.refusal("t", "d", "c", 2000),
+            Some(Refusal::UserInactive)
+        );
+        assert_eq!(
+            set.refusal("t", "x", "c", 2000),
+            Some(Refusal::UserInactive)
+        );
+        assert_eq!(set.refusal("t", "other", "c", 900), None);
         set.prune(1000 + 3600 + 60 + RETENTION_MARGIN, config);
         assert_eq!(set.users.len(), 2);
         set.prune(

@@ -357,3 +357,86 @@ async fn token_exchange_refuses_a_revoked_token_of_ours_as_subject(backend: Back
     let d = assert_oauth_error(app.token(&form).await, 400, "invalid_grant").await;
     assert!(d.contains(REVOKED), "{d}");
 }
+
+/// An app-only token of a confidential client (client credentials) for the API.
+async fn client_token(app: &TestApp, client: &str, secret: &str) -> String {
+    let scope = format!("api://{API_APP}/.default");
+    let res = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client),
+            ("client_secret", secret),
+            ("scope", &scope),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+    text(&res.json().await.unwrap(), "access_token")
+}
+
+/// `/auth/verify` refuses the token saying why, and `/introspect` calls it inactive.
+async fn assert_refused_by_checks(app: &TestApp, token: &str, why: &str, what: &str) {
+    let res = app.verify(token).await;
+    assert_eq!(res.status(), 401, "{what}: /auth/verify");
+    let body = res.text().await.unwrap();
+    assert!(body.contains(why), "{what}: /auth/verify says {body}");
+    assert_eq!(
+        app.introspect(token).await,
+        serde_json::json!({"active": false}),
+        "{what}: /introspect"
+    );
+}
+
+on_every_backend!(tokens_issued_to_a_deleted_client_are_refused_until_it_is_created_again);
+async fn tokens_issued_to_a_deleted_client_are_refused_until_it_is_created_again(backend: Backend) {
+    const GONE: &str = "no longer exists";
+    let r = Replicas::start(&backend, 1).await;
+    // A user's token issued to the web app (its `azp`), and the web app's own token.
+    let user_token = text(&alice_for_web_app(&r.a).await, "access_token");
+    let app_token = client_token(&r.a, WEB_APP, WEB_APP_SECRET).await;
+    let daemon = client_token(&r.a, DAEMON_ONLY, DAEMON_SECRET).await;
+    for (token, what) in [(&user_token, "user"), (&app_token, "app")] {
+        assert_eq!(r.a.verify(token).await.status(), 200, "{what} before (a)");
+        assert_eq!(r.b.verify(token).await.status(), 200, "{what} before (b)");
+    }
+
+    // As `localidp client delete` does it: from outside both servers.
+    let now = r.a.now();
+    r.a.state
+        .db(move |c| {
+            localidp::directory::delete_client(c, WEB_APP, now)
+                .map_err(|e| localidp::db::DbError::Corrupt(e.to_string()))
+        })
+        .await
+        .unwrap();
+    r.advance(1);
+    for (token, what) in [(&user_token, "user"), (&app_token, "app")] {
+        assert_refused_by_checks(&r.a, token, GONE, &format!("{what} (a, 1 s bound)")).await;
+        assert_eq!(
+            r.b.verify(token).await.status(),
+            200,
+            "{what}: b before its bound"
+        );
+    }
+    // Another client's token is untouched.
+    assert_eq!(r.a.verify(&daemon).await.status(), 200);
+    r.advance(BOUND);
+    for (token, what) in [(&user_token, "user"), (&app_token, "app")] {
+        assert_refused_by_checks(&r.b, token, GONE, &format!("{what} (b)")).await;
+    }
+
+    // The seed creates the client again at the next start: its new tokens pass, the
+    // old ones stay refused.
+    let Replicas { a, b } = r;
+    drop(b);
+    a.advance(Duration::from_secs(1));
+    let clock = a.state.clock.clone();
+    let (settings, fixture) = a.stop().await;
+    let a = spawn_with_clock(settings, fixture, clock).await;
+    let fresh = client_token(&a, WEB_APP, WEB_APP_SECRET).await;
+    assert_eq!(
+        a.verify(&fresh).await.status(),
+        200,
+        "the re-created client's token"
+    );
+    assert_refused_by_checks(&a, &app_token, GONE, "the deleted client's token").await;
+}

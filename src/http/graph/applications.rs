@@ -295,9 +295,9 @@ pub async fn update(
 pub async fn delete(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
         let (caller, (), client) = writer(&state, &req, b"null").await?;
-        let id = client.client_id.clone();
+        let (id, now) = (client.client_id.clone(), state.clock.now());
         write(&state, move |c| {
-            Ok(crate::directory::delete_client(c, &id)?)
+            Ok(crate::directory::delete_client(c, &id, now)?)
         })
         .await?;
         let ev = event(&state, &req, &caller, kind::CLIENT_DELETED, &client);

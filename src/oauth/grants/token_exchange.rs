@@ -7,6 +7,7 @@ use crate::db;
 use crate::directory::{self, users::NewUser};
 use crate::oauth::issue::{Issued, RefreshPlan};
 use crate::oauth::scope::RequestedScope;
+use crate::oauth::status::TokenIds;
 use crate::oauth::token_request::{TokenExchangeParams, required};
 use crate::oauth::{OAuthError, Reason, external, sign_in};
 
@@ -46,9 +47,16 @@ pub(super) async fn grant(
         .check_ids(
             &state.pool,
             now,
-            text("jti"),
-            text("oid"),
-            claims["iat"].as_i64().unwrap_or(i64::MIN),
+            TokenIds {
+                jti: text("jti"),
+                oid: text("oid"),
+                // v2 tokens name their client in `azp`, v1 tokens in `appid`.
+                azp: claims["azp"]
+                    .as_str()
+                    .or_else(|| claims["appid"].as_str())
+                    .unwrap_or_default(),
+                iat: claims["iat"].as_i64().unwrap_or(i64::MIN),
+            },
         )
         .await
         .map_err(|refusal| {
