@@ -2,7 +2,9 @@
 //! audiences, read through short-lived caches.
 //!
 //! Staleness bound: a change made with the CLI or on another replica is seen within
-//! `DIRECTORY_TTL`; changes made through this process call `invalidate`.
+//! `DIRECTORY_TTL`; changes made through this process call `invalidate`. The same
+//! holds for the users that `GET /v1.0/me` shows (a user found; one not found is
+//! looked up again at every request).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use std::time::Duration;
 use crate::cache::TtlCache;
 use crate::db::clients::Client;
 use crate::db::tenants::Tenant;
+use crate::db::users::User;
 use crate::db::{self, DbError, DbPool, DbResult};
 
 /// How long a tenant, client or audience lookup is reused.
@@ -55,6 +58,8 @@ pub struct DirectoryService {
     audiences: TtlCache<Arc<HashSet<String>>>,
     clients: TtlCache<Option<Arc<Client>>>,
     spa_origins: TtlCache<Arc<HashSet<String>>>,
+    /// Users by tenant and id, for `GET /me`.
+    users: TtlCache<Arc<User>>,
 }
 
 impl DirectoryService {
@@ -66,6 +71,7 @@ impl DirectoryService {
             audiences: TtlCache::new(DIRECTORY_TTL),
             clients: TtlCache::new(DIRECTORY_TTL),
             spa_origins: TtlCache::new(DIRECTORY_TTL),
+            users: TtlCache::new(DIRECTORY_TTL),
         }
     }
 
@@ -168,8 +174,30 @@ impl DirectoryService {
             .map(|c| (*c).clone()))
     }
 
-    /// Forgets cached tenants, clients and audiences.
+    /// A user of the tenant by object id, as `GET /me` shows them: changes made
+    /// elsewhere apply within `DIRECTORY_TTL`. A user not found is not cached.
+    pub async fn user(&self, tenant_id: &str, id: &str) -> DbResult<Option<Arc<User>>> {
+        if id.len() > 255 {
+            return Ok(None);
+        }
+        let key = format!("{tenant_id}/{id}");
+        if let Some(hit) = self.users.get(&key) {
+            return Ok(Some(hit));
+        }
+        let lookup = id.to_owned();
+        let found = db::run(&self.pool, move |c| db::users::find(c, &lookup))
+            .await?
+            .filter(|u| u.tenant_id == tenant_id)
+            .map(Arc::new);
+        if let Some(u) = &found {
+            self.users.put(key, u.clone());
+        }
+        Ok(found)
+    }
+
+    /// Forgets cached tenants, clients, audiences and users.
     pub fn invalidate(&self) {
+        self.users.clear();
         self.tenants.clear();
         self.audiences.clear();
         self.clients.clear();

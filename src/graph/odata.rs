@@ -38,6 +38,20 @@ pub fn skiptoken(cursor: &Cursor) -> String {
     }
 }
 
+/// A page of a collection, serialized as Graph writes it: `@odata.context`,
+/// `@odata.count` (with `$count=true`), `@odata.nextLink` (while more may follow),
+/// then `value`.
+#[derive(serde::Serialize)]
+pub struct Page<T: serde::Serialize> {
+    #[serde(rename = "@odata.context")]
+    pub context: String,
+    #[serde(rename = "@odata.count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+    pub value: Vec<T>,
+}
+
 /// `@odata.nextLink`: the request's options again, with the `$skiptoken` that
 /// continues after `cursor`.
 pub fn next_link(base: &str, path: &str, carried: &[(String, String)], cursor: &Cursor) -> String {

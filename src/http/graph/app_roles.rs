@@ -121,7 +121,7 @@ pub async fn list(
 pub async fn list_mine(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
         let (caller, user) = signed_in(&state, &req, &READ_ME).await?;
-        list_of(&state, &req, &caller, user).await
+        list_of(&state, &req, &caller, (*user).clone()).await
     }
     .await;
     answer(&state, &req, result).await

@@ -224,7 +224,7 @@ async fn my_member_of_inner(state: &AppState, req: &HttpRequest) -> Answer {
     let mut allowed = users::READ_ME.to_vec();
     allowed.push("GroupMember.Read.All");
     let (caller, u) = users::signed_in(state, req, &allowed).await?;
-    member_of_answer(state, req, &caller, u.id).await
+    member_of_answer(state, req, &caller, u.id.clone()).await
 }
 
 /// `GET /users/{id}/memberOf`: the user's groups and directory roles (an application's

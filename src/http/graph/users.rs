@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::auth::{Caller, authenticate};
 use super::error::GraphError;
@@ -57,19 +57,30 @@ pub(super) fn select_of(query: &str) -> Result<Option<Vec<&'static str>>, GraphE
         .transpose()
 }
 
-fn entity(
+/// One user with its `@odata.context`, serialized straight to JSON.
+#[derive(serde::Serialize)]
+struct Entity<'a> {
+    #[serde(rename = "@odata.context")]
+    context: String,
+    #[serde(flatten)]
+    user: user::UserJson<'a>,
+}
+
+fn entity<'a>(
     state: &AppState,
     req: &HttpRequest,
-    u: &User,
-    select: Option<&[&'static str]>,
-    issuer: &str,
-) -> Value {
-    let mut map = user::to_json(u, select, issuer);
-    map.insert(
-        "@odata.context".into(),
-        json!(user::context(&base_url(state, req), select, true)),
-    );
-    Value::Object(map)
+    u: &'a User,
+    select: Option<&'a [&'static str]>,
+    issuer: &'a str,
+) -> Entity<'a> {
+    Entity {
+        context: user::context(&base_url(state, req), select, true),
+        user: user::UserJson {
+            user: u,
+            select,
+            issuer,
+        },
+    }
 }
 
 pub(super) fn no_store(status: StatusCode) -> actix_web::HttpResponseBuilder {
@@ -109,13 +120,15 @@ async fn may_manage(
     caller.require(crate::graph::roles::may_manage(held, &target_roles))
 }
 
-/// The caller of a `/me` request and the signed-in user, when the token is a user's
-/// (an app-only token gets Graph's 400) with one of these delegated permissions.
+/// The caller of a `/me` read and the signed-in user, when the token is a user's
+/// (an app-only token gets Graph's 400) with one of these delegated permissions. The
+/// user comes through the directory cache: a change made on another replica or with
+/// the CLI shows within its bound (`DIRECTORY_TTL`).
 pub(super) async fn signed_in(
     state: &AppState,
     req: &HttpRequest,
     delegated: &[&str],
-) -> Result<(Caller, User), GraphError> {
+) -> Result<(Caller, std::sync::Arc<User>), GraphError> {
     let caller = authenticate(state, req).await?;
     if caller.app_only() {
         return Err(GraphError::bad_request(
@@ -123,7 +136,12 @@ pub(super) async fn signed_in(
         ));
     }
     caller.require(caller.has_scope(delegated))?;
-    let u = find(state, &caller, caller.claims.oid.clone()).await?;
+    let oid = &caller.claims.oid;
+    let u = state
+        .directory
+        .user(&caller.tenant_id, oid)
+        .await?
+        .ok_or_else(|| GraphError::not_found(oid))?;
     Ok((caller, u))
 }
 
@@ -213,25 +231,29 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         let more = rows.len() as i64 > top;
         rows.truncate(top as usize);
         let base = base_url(&state, &req);
-        let values: Vec<Value> = rows
-            .iter()
-            .map(|(u, _)| Value::Object(user::to_json(u, select.as_deref(), &caller.tenant_name)))
-            .collect();
-        let mut body = json!({
-            "@odata.context": user::context(&base, select.as_deref(), false),
-        });
-        if let Some(total) = total {
-            body["@odata.count"] = json!(total);
-        }
-        body["value"] = json!(values);
-        if more && let Some((last, key)) = rows.last() {
-            let cursor = Cursor {
-                id: last.id.clone(),
-                key: order.map(|_| key.clone()),
-            };
-            body["@odata.nextLink"] =
-                json!(odata::next_link(&base, req.path(), &q.carried, &cursor));
-        }
+        let next_link = match rows.last() {
+            Some((last, key)) if more => {
+                let cursor = Cursor {
+                    id: last.id.clone(),
+                    key: order.map(|_| key.clone()),
+                };
+                Some(odata::next_link(&base, req.path(), &q.carried, &cursor))
+            }
+            _ => None,
+        };
+        let body = odata::Page {
+            context: user::context(&base, select.as_deref(), false),
+            count: total,
+            next_link,
+            value: rows
+                .iter()
+                .map(|(u, _)| user::UserJson {
+                    user: u,
+                    select: select.as_deref(),
+                    issuer: &caller.tenant_name,
+                })
+                .collect(),
+        };
         Ok(no_store(StatusCode::OK).json(body))
     }
     .await;
