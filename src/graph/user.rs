@@ -227,6 +227,65 @@ pub fn self_update(body: &Map<String, Value>) -> Result<Map<String, Value>, Self
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn bob() -> User {
+        User {
+            id: "b0b".into(),
+            tenant_id: "t".into(),
+            email: Some("bob@contoso.com".into()),
+            email_normalized: Some("bob@contoso.com".into()),
+            display_name: "Bob".into(),
+            given_name: Some("Bob".into()),
+            family_name: None,
+            password_hash: None,
+            roles: "[]".into(),
+            disabled: 1,
+            created_at: 0,
+            updated_at: 0,
+            username: Some("bob".into()),
+            username_normalized: Some("bob".into()),
+        }
+    }
+
+    #[test]
+    fn a_user_is_written_with_the_default_or_selected_properties() {
+        let u = bob();
+        let text = serde_json::to_string(&UserJson {
+            user: &u,
+            select: None,
+            issuer: "contoso.onmicrosoft.com",
+        })
+        .unwrap();
+        // Graph's order: businessPhones first, id last.
+        assert!(
+            text.starts_with(r#"{"businessPhones":[],"displayName":"Bob""#),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(r#""userPrincipalName":"bob","id":"b0b"}"#),
+            "{text}"
+        );
+        let selected = [
+            "accountEnabled",
+            "createdDateTime",
+            "identities",
+            "mailNickname",
+        ];
+        assert_eq!(
+            Value::Object(to_json(&u, Some(&selected), "contoso.onmicrosoft.com")),
+            json!({
+                "accountEnabled": false,
+                "createdDateTime": "1970-01-01T00:00:00Z",
+                "mailNickname": "bob",
+                "identities": [
+                    {"signInType": "emailAddress", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "bob@contoso.com"},
+                    {"signInType": "userName", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "bob"},
+                    {"signInType": "userPrincipalName", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "bob"},
+                ],
+            })
+        );
+    }
 
     fn body(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
