@@ -84,6 +84,9 @@ pub struct SeedUser {
     pub oid: Option<String>,
     #[serde(default)]
     pub disabled: bool,
+    /// The password is temporary: the user chooses a new one at the first sign-in.
+    #[serde(default)]
+    pub force_change_password: bool,
     pub tenant: Option<String>,
 }
 
@@ -253,6 +256,7 @@ pub fn apply(
             groups: u.groups.clone(),
             oid: u.oid.clone(),
             disabled: u.disabled,
+            force_change_password: u.force_change_password,
         };
         let user = directory::users::create_user(conn, hasher, &tenant, &new, now)
             .map_err(|e| DirectoryError::Invalid(format!("seed user {label}: {e}")))?;

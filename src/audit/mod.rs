@@ -104,6 +104,8 @@ pub mod reason {
     pub const NO_PASSWORD: &str = "no_password";
     pub const DISABLED: &str = "disabled";
     pub const LOCKED: &str = "locked";
+    /// The right password, but the user must choose a new one first.
+    pub const PASSWORD_EXPIRED: &str = "password_expired";
     pub const UNAVAILABLE: &str = "unavailable";
     pub const REJECTED: &str = "rejected";
     pub const REUSE: &str = "reuse";

@@ -77,6 +77,10 @@ pub(super) enum UserCommand {
         email: String,
         #[command(flatten)]
         password: PasswordArgs,
+        /// A temporary password: the user must choose a new one at the next sign-in
+        /// (Graph's forceChangePasswordNextSignIn).
+        #[arg(long)]
+        force_change: bool,
         #[command(flatten)]
         tenant: TenantArg,
     },
@@ -176,6 +180,7 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                         groups,
                         oid,
                         disabled: false,
+                        force_change_password: false,
                     },
                     now,
                 )?;
@@ -229,14 +234,22 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
             UserCommand::SetPassword {
                 email,
                 password,
+                force_change,
                 tenant,
             } => {
                 let tenant = tenant.resolve(conn, settings)?;
                 let password = password.read()?.ok_or_else(|| {
                     CliError::Invalid("give --password or --password-stdin".into())
                 })?;
-                let user =
-                    directory::users::set_password(conn, hasher, &tenant, &email, &password, now)?;
+                let user = directory::users::set_password(
+                    conn,
+                    hasher,
+                    &tenant,
+                    &email,
+                    &password,
+                    force_change,
+                    now,
+                )?;
                 record(
                     conn,
                     settings,

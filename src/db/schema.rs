@@ -31,6 +31,7 @@ diesel::table! {
         failed_sign_ins -> Integer,
         locked_until -> Nullable<BigInt>,
         lockouts -> Integer,
+        force_change_password -> Integer,
     }
 }
 

@@ -23,11 +23,18 @@ pub struct User {
     /// B2C's `userName` identity, or a plain `admin`).
     pub username: Option<String>,
     pub username_normalized: Option<String>,
+    /// Graph's `forceChangePasswordNextSignIn`: a new password is asked for at the
+    /// next sign-in.
+    pub force_change_password: i32,
 }
 
 impl User {
     pub fn is_disabled(&self) -> bool {
         self.disabled != 0
+    }
+
+    pub fn must_change_password(&self) -> bool {
+        self.force_change_password != 0
     }
 
     pub fn role_list(&self) -> DbResult<Vec<String>> {
@@ -157,9 +164,40 @@ pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
     Ok(users::table.count().get_result(conn)?)
 }
 
-pub fn set_password_hash(conn: &mut DbConnection, id: &str, hash: &str, now: i64) -> DbResult<()> {
+/// Demands (or stops demanding) a new password at the user's next sign-in.
+pub fn set_force_change(
+    conn: &mut DbConnection,
+    id: &str,
+    force_change: bool,
+    now: i64,
+) -> DbResult<()> {
     let n = diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .set((
+            users::force_change_password.eq(i32::from(force_change)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+/// Sets a new password; `force_change` asks for another at the next sign-in (an
+/// administrator's temporary password), else any such demand ends.
+pub fn set_password_hash(
+    conn: &mut DbConnection,
+    id: &str,
+    hash: &str,
+    force_change: bool,
+    now: i64,
+) -> DbResult<()> {
+    let n = diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::force_change_password.eq(i32::from(force_change)),
+            users::updated_at.eq(now),
+        ))
         .execute(conn)?;
     if n == 0 {
         return Err(DbError::NotFound);

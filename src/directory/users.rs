@@ -28,6 +28,8 @@ pub struct NewUser {
     pub groups: Vec<String>,
     pub oid: Option<String>,
     pub disabled: bool,
+    /// A temporary password: a new one is asked for at the first sign-in.
+    pub force_change_password: bool,
 }
 
 /// Builds the row for a new user; hashes the password on this thread.
@@ -107,6 +109,7 @@ pub fn new_user_row(
         password_hash,
         roles: encode_list(&new.roles),
         disabled: i32::from(new.disabled),
+        force_change_password: i32::from(new.force_change_password),
         created_at: ts,
         updated_at: ts,
     })
@@ -187,6 +190,7 @@ pub fn import_users(
             groups: Vec::new(),
             oid: u.oid,
             disabled: u.disabled,
+            force_change_password: false,
         };
         let row = new_user_row(hasher, tenant, &new, now)
             .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
@@ -226,12 +230,15 @@ pub fn user_by_sign_in_name(
         .ok_or_else(|| DirectoryError::NotFound(format!("user {name}")))
 }
 
+/// Sets a user's password (CLI); `force_change` asks for a new one at the next
+/// sign-in.
 pub fn set_password(
     conn: &mut DbConnection,
     hasher: &PasswordHasher,
     tenant: &Tenant,
     email: &str,
     password: &SecretString,
+    force_change: bool,
     now: i64,
 ) -> DirectoryResult<User> {
     use secrecy::ExposeSecret;
@@ -240,6 +247,6 @@ pub fn set_password(
     }
     let user = user_by_sign_in_name(conn, tenant, email)?;
     let hash = hasher.hash_blocking(password)?;
-    users::set_password_hash(conn, &user.id, &hash, now)?;
+    users::set_password_hash(conn, &user.id, &hash, force_change, now)?;
     Ok(user)
 }

@@ -15,7 +15,7 @@ use crate::directory::{self, DirectoryError};
 #[serde(rename_all = "camelCase")]
 pub struct PasswordProfile {
     pub password: Option<String>,
-    /// Accepted; localidp has no forced password change yet.
+    /// The user must choose a new password at the next sign-in.
     pub force_change_password_next_sign_in: Option<bool>,
 }
 
@@ -180,6 +180,11 @@ pub fn create(
             given_name: trimmed(&body.given_name),
             family_name: trimmed(&body.surname),
             disabled: body.account_enabled == Some(false),
+            force_change_password: body
+                .password_profile
+                .as_ref()
+                .and_then(|p| p.force_change_password_next_sign_in)
+                .unwrap_or(false),
             ..Default::default()
         };
         // No password in `new`: nothing is hashed on this thread.
@@ -223,8 +228,15 @@ pub fn update(
             users::update_names(conn, &user.id, &changes, now)?;
             done.names = true;
         }
+        let force = body
+            .password_profile
+            .as_ref()
+            .and_then(|p| p.force_change_password_next_sign_in);
         if let Some(hash) = &password_hash {
-            users::set_password_hash(conn, &user.id, hash, now)?;
+            users::set_password_hash(conn, &user.id, hash, force.unwrap_or(false), now)?;
+            done.password = true;
+        } else if let Some(force) = force {
+            users::set_force_change(conn, &user.id, force, now)?;
             done.password = true;
         }
         if let Some(enabled) = body.account_enabled

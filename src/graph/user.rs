@@ -245,6 +245,7 @@ mod tests {
             updated_at: 0,
             username: Some("bob".into()),
             username_normalized: Some("bob".into()),
+            force_change_password: 0,
         }
     }
 

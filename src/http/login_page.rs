@@ -14,7 +14,7 @@ use super::sign_in::complete_sign_in;
 use super::signup::{FORGOT_PASSWORD_PATH, SIGN_UP_PATH};
 use crate::directory::service::TenantInfo;
 use crate::oauth::authorization_code::{AuthorizationParams, AuthorizationRequest};
-use crate::oauth::{ErrorCode, sign_in, user_flows};
+use crate::oauth::{ErrorCode, Reason, sign_in, user_flows};
 use crate::state::AppState;
 
 /// The sign-in form posts here.
@@ -114,6 +114,19 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     let profile =
         match sign_in::authenticate_user(&state, &tenant.id, &email, password, &source).await {
             Ok(p) => p,
+            // A temporary password, and the right one: choose a new one.
+            Err(e) if e.reason == Reason::PasswordExpired => {
+                return super::password_change::show(
+                    &state,
+                    &req,
+                    &tenant,
+                    &request,
+                    StatusCode::OK,
+                    email,
+                    None,
+                )
+                .await;
+            }
             Err(e) if e.code == ErrorCode::InvalidGrant => {
                 return again(StatusCode::UNAUTHORIZED, &e.description).await;
             }

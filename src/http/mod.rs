@@ -19,6 +19,7 @@ mod login_page;
 mod logout;
 mod pages;
 mod params;
+mod password_change;
 mod rate_limit;
 mod request_context;
 mod response_mode;
@@ -138,6 +139,11 @@ fn interactive_routes(cfg: &mut web::ServiceConfig) {
             login_page::LOGIN_PATH,
             Refusal::Page,
             web::post().to(login_page::login),
+        ))
+        .service(limited(
+            password_change::CHANGE_PASSWORD_PATH,
+            Refusal::Page,
+            web::post().to(password_change::submit),
         ))
         .route("/logout", get_or_post(logout()))
         .route(

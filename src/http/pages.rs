@@ -23,6 +23,19 @@ pub struct LoginPage {
     pub forgot_password: Option<String>,
 }
 
+/// "Update your password": a sign-in with a temporary password.
+#[derive(Template)]
+#[template(path = "change_password.html")]
+pub struct ChangePasswordPage {
+    pub tenant_name: String,
+    pub tenant_id: String,
+    pub action: String,
+    pub csrf_token: String,
+    pub hidden: Vec<(&'static str, String)>,
+    pub email: String,
+    pub error: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "signup.html")]
 pub struct SignUpPage {

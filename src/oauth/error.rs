@@ -43,6 +43,8 @@ pub enum Reason {
     UserDisabled,
     /// Smart lockout: too many wrong passwords in a row.
     AccountLocked,
+    /// The right password, but a temporary one: a new one must be chosen first.
+    PasswordExpired,
     UnsupportedGrant,
     GrantNotAllowed,
     InvalidScope,
@@ -79,6 +81,7 @@ impl Reason {
             Reason::InvalidCredentials => "invalid_credentials",
             Reason::UserDisabled => "disabled",
             Reason::AccountLocked => "locked",
+            Reason::PasswordExpired => "password_expired",
             Reason::UnsupportedGrant => "unsupported_grant",
             Reason::GrantNotAllowed => "grant_not_allowed",
             Reason::InvalidScope => "invalid_scope",
@@ -118,6 +121,8 @@ impl Reason {
             Reason::InvalidCredentials => 50_126,
             Reason::UserDisabled => 50_057,
             Reason::AccountLocked => 50_053,
+            // InvalidPasswordExpiredPassword: "The password is expired."
+            Reason::PasswordExpired => 50_055,
             Reason::UnsupportedGrant => 70_003,
             Reason::InvalidScope => 70_011,
             Reason::ResourceNotFound => 500_011,
@@ -142,7 +147,9 @@ impl Reason {
             Reason::UnknownClient => 90_018,
             Reason::MissingClientSecret => 90_079,
             Reason::InvalidClientSecret | Reason::PublicClientWithSecret => 90_081,
-            Reason::InvalidCredentials | Reason::UserDisabled => 90_225,
+            // B2C's password grant has no code of its own for these: its generic
+            // credentials code, with the reason in the description.
+            Reason::InvalidCredentials | Reason::UserDisabled | Reason::PasswordExpired => 90_225,
             // "Your account is temporarily locked to prevent unauthorized use."
             Reason::AccountLocked => 90_114,
             Reason::UnsupportedGrant | Reason::GrantNotAllowed => 90_086,

@@ -85,6 +85,10 @@ impl SignInSource<'_> {
 ///
 /// Writes a `sign_in.password` audit event for each answer on the credentials (not for
 /// an overloaded hasher or database), and `account.locked` when a failure locks.
+///
+/// A user whose password is temporary (`force_change_password`) is refused with
+/// `AADSTS50055` once the password is shown to be right: the sign-in form then asks
+/// for a new one ([`change_expired_password`]).
 pub async fn authenticate_user(
     state: &AppState,
     tenant_id: &str,
@@ -92,6 +96,104 @@ pub async fn authenticate_user(
     password: SecretString,
     source: &SignInSource<'_>,
 ) -> Result<UserProfile, OAuthError> {
+    let checked = check_credentials(state, tenant_id, sign_in_name, password, source).await?;
+    if checked.user.must_change_password() {
+        let event = source
+            .event(kind::SIGN_IN_PASSWORD, tenant_id, sign_in_name)
+            .user(&checked.user.id)
+            .failure(reason::PASSWORD_EXPIRED);
+        state.audit.record(event).await;
+        return Err(password_expired());
+    }
+    signed_in(state, tenant_id, sign_in_name, source, checked).await
+}
+
+/// The error of a sign-in with a temporary password.
+pub fn password_expired() -> OAuthError {
+    OAuthError::invalid_grant(Reason::PasswordExpired, "The password is expired.")
+}
+
+/// Signs in a user whose password is temporary, with the new one they chose: the
+/// current password is checked as at any sign-in, then the new one (already checked
+/// against the password rules by the caller, and different) is stored and the demand
+/// ends. A user whose password is not temporary is signed in as usual, unchanged.
+pub async fn change_expired_password(
+    state: &AppState,
+    tenant_id: &str,
+    sign_in_name: &str,
+    current: SecretString,
+    new: SecretString,
+    source: &SignInSource<'_>,
+) -> Result<UserProfile, OAuthError> {
+    let checked = check_credentials(state, tenant_id, sign_in_name, current, source).await?;
+    if checked.user.must_change_password() {
+        let hash = state.hasher.hash(new).await?;
+        let (id, now) = (checked.user.id.clone(), state.clock.now());
+        state
+            .db(move |c| db::users::set_password_hash(c, &id, &hash, false, now))
+            .await?;
+        let event = AuditEvent::admin(kind::USER_PASSWORD_SET)
+            .request(source.request)
+            .tenant(tenant_id)
+            .user(&checked.user.id)
+            .actor(&checked.user.id)
+            .detail("via", "expired_password_change");
+        state.audit.record(event).await;
+    }
+    signed_in(state, tenant_id, sign_in_name, source, checked).await
+}
+
+/// A user whose password was checked and found right, not locked, not disabled.
+struct Checked {
+    user: User,
+    failed_before: bool,
+    upgrade: Option<String>,
+    stored: Option<String>,
+}
+
+/// The sign-in's end: counters cleared, the hash upgraded if due, the profile loaded,
+/// the success written to the audit log.
+async fn signed_in(
+    state: &AppState,
+    tenant_id: &str,
+    sign_in_name: &str,
+    source: &SignInSource<'_>,
+    checked: Checked,
+) -> Result<UserProfile, OAuthError> {
+    let event = source
+        .event(kind::SIGN_IN_PASSWORD, tenant_id, sign_in_name)
+        .user(&checked.user.id);
+    let Checked {
+        user,
+        failed_before,
+        upgrade,
+        stored,
+    } = checked;
+    let profile = state
+        .db(move |c| {
+            if failed_before {
+                db::lockout::clear_failures(c, &user.id)?;
+            }
+            if let (Some(new_hash), Some(old_hash)) = (upgrade, stored) {
+                db::users::upgrade_password_hash(c, &user.id, &old_hash, &new_hash)?;
+            }
+            load_profile(c, user)
+        })
+        .await
+        .map_err(OAuthError::from)?;
+    state.audit.record(event).await;
+    Ok(profile)
+}
+
+/// Checks the password: every failure is padded and audited here; a success is
+/// returned for the caller to finish.
+async fn check_credentials(
+    state: &AppState,
+    tenant_id: &str,
+    sign_in_name: &str,
+    password: SecretString,
+    source: &SignInSource<'_>,
+) -> Result<Checked, OAuthError> {
     let tid = tenant_id.to_owned();
     let lookup = sign_in_name.to_owned();
     let found = state
@@ -156,20 +258,12 @@ pub async fn authenticate_user(
             OAuthError::invalid_grant(Reason::UserDisabled, "The user account is disabled.");
         return failed(deadline, error).await;
     }
-    let profile = state
-        .db(move |c| {
-            if lockout.failed_sign_ins > 0 {
-                db::lockout::clear_failures(c, &user.id)?;
-            }
-            if let (Some(new_hash), Some(old_hash)) = (upgrade, stored) {
-                db::users::upgrade_password_hash(c, &user.id, &old_hash, &new_hash)?;
-            }
-            load_profile(c, user)
-        })
-        .await
-        .map_err(OAuthError::from)?;
-    state.audit.record(event).await;
-    Ok(profile)
+    Ok(Checked {
+        user,
+        failed_before: lockout.failed_sign_ins > 0,
+        upgrade,
+        stored,
+    })
 }
 
 fn bad_credentials() -> OAuthError {
@@ -177,10 +271,7 @@ fn bad_credentials() -> OAuthError {
 }
 
 /// A failed sign-in answers at `deadline` (what is left of the padding), not before.
-async fn failed(
-    deadline: tokio::time::Instant,
-    error: OAuthError,
-) -> Result<UserProfile, OAuthError> {
+async fn failed<T>(deadline: tokio::time::Instant, error: OAuthError) -> Result<T, OAuthError> {
     tokio::time::sleep_until(deadline).await;
     Err(error)
 }

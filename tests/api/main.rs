@@ -25,6 +25,7 @@ mod lockout;
 mod login_verify;
 mod multi_resource;
 mod overload;
+mod password_change;
 mod password_forms;
 mod password_grant;
 mod persistence;
