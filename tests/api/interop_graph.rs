@@ -30,7 +30,7 @@ client_id = "{SDK_ADMIN}"
 name = "graph sdk admin"
 secret = "{SDK_ADMIN_SECRET}"
 grant_types = ["client_credentials"]
-graph_permissions = ["User.ReadWrite.All"]
+graph_permissions = ["User.ReadWrite.All", "Group.ReadWrite.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "RoleManagement.Read.Directory"]
 "#
     ));
     std::fs::write(&seed, text).unwrap();
@@ -87,6 +87,25 @@ graph_permissions = ["User.ReadWrite.All"]
         "Request_UnsupportedQuery"
     );
     assert_eq!(py["updated"], "Sdk Renamed");
+    let group = &py["group"];
+    assert_eq!(group["members"], json!([id]), "{py}");
+    assert_eq!(group["member_types"], json!(["#microsoft.graph.user"]));
+    assert_eq!(group["member_of"], json!([group["id"]]));
+    let application = &py["application"];
+    assert_eq!(application["roles"], json!(["Tasks.Read"]), "{py}");
+    assert_eq!(application["secret_works"], true, "{py}");
+    assert_eq!(application["sp_app_id"], application["app_id"]);
+    assert_eq!(application["sp_roles"], json!(["Tasks.Read"]));
+    assert_eq!(application["assignment"]["principal"], id.as_str());
+    assert_eq!(application["assignment"]["resource"], application["sp_id"]);
+    assert_eq!(application["assignment"]["role"], true);
+    assert_eq!(application["assigned"], json!([application["sp_id"]]));
+    assert!(
+        py["directory_roles"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("Global Administrator"))),
+        "{py}"
+    );
     assert_eq!(py["after_delete"]["status"], 404, "{py}");
     assert_eq!(py["after_delete"]["code"], "Request_ResourceNotFound");
 

@@ -1,7 +1,11 @@
 """Microsoft Graph's Python SDK (msgraph-sdk) with azure-identity's ClientSecretCredential,
 against localidp: the credential's authority is localidp, the request adapter's base URL
 its /v1.0. Creates, reads, lists (a $filter; paging by @odata.nextLink; $orderby and
-$count with ConsistencyLevel: eventual), updates and deletes a user.
+$count with ConsistencyLevel: eventual), updates and deletes a user; creates a group and
+adds a user to it ($ref), reads its members and the user's memberOf; registers an
+application with an app role, adds a secret (which then gets a token), finds its
+service principal by appId, assigns the role to a user and lists the assignments;
+lists directory roles.
 
 Usage: msgraph_python.py CONFIG_JSON  (base, ca, tenant_id, client_id, client_secret)
 Prints one JSON object of results.
@@ -20,7 +24,20 @@ from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
 from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.generated.applications.item.add_password.add_password_post_request_body import (
+    AddPasswordPostRequestBody,
+)
+from msgraph.generated.models.app_role import AppRole
+from msgraph.generated.models.app_role_assignment import AppRoleAssignment
+from msgraph.generated.models.application import Application
+from msgraph.generated.models.group import Group
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.models.password_credential import PasswordCredential
+from msgraph.generated.models.reference_create import ReferenceCreate
+from msgraph.generated.models.web_application import WebApplication
+from msgraph.generated.service_principals.service_principals_request_builder import (
+    ServicePrincipalsRequestBuilder,
+)
 from msgraph.generated.models.password_profile import PasswordProfile
 from msgraph.generated.models.user import User
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
@@ -138,6 +155,8 @@ async def main():
     got = await client.users.by_user_id(created.id).get()
     out["updated"] = got.display_name
 
+    await directory_objects(client, created.id, tls)
+
     await client.users.by_user_id(created.id).delete()
     try:
         await client.users.by_user_id(created.id).get()
@@ -145,6 +164,90 @@ async def main():
     except ODataError as e:
         out["after_delete"] = odata_error(e)
     await credential.close()
+
+
+async def directory_objects(client, user_id, tls):
+    """Groups and memberships, applications and their secrets, service principals,
+    app role assignments and directory roles, through the SDK's own models."""
+    group = await client.groups.post(
+        Group(
+            display_name="Sdk Group",
+            mail_enabled=False,
+            mail_nickname="sdk-group",
+            security_enabled=True,
+        )
+    )
+    await client.groups.by_group_id(group.id).members.ref.post(
+        ReferenceCreate(odata_id=f"https://graph.microsoft.com/v1.0/directoryObjects/{user_id}")
+    )
+    members = await client.groups.by_group_id(group.id).members.get()
+    member_of = await client.users.by_user_id(user_id).member_of.get()
+    out["group"] = {
+        "id": group.id,
+        "members": [m.id for m in members.value],
+        "member_types": [m.odata_type for m in members.value],
+        "member_of": [g.id for g in member_of.value],
+    }
+
+    app = await client.applications.post(
+        Application(
+            display_name="Sdk App",
+            web=WebApplication(redirect_uris=["https://sdk-app.test/signin-oidc"]),
+            app_roles=[
+                AppRole(
+                    allowed_member_types=["User"],
+                    description="Reads tasks",
+                    display_name="Task reader",
+                    is_enabled=True,
+                    value="Tasks.Read",
+                )
+            ],
+        )
+    )
+    role_id = next(r.id for r in app.app_roles if r.value == "Tasks.Read")
+    cred = await client.applications.by_application_id(app.id).add_password.post(
+        AddPasswordPostRequestBody(password_credential=PasswordCredential(display_name="sdk"))
+    )
+    # The secret the SDK got back works at once.
+    async with httpx.AsyncClient(verify=tls) as http:
+        res = await http.post(
+            f"{cfg['base']}/{cfg['tenant_id']}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": app.app_id,
+                "client_secret": cred.secret_text,
+                "scope": f"api://{app.app_id}/.default",
+            },
+        )
+    sps = await client.service_principals.get(
+        RequestConfiguration(
+            query_parameters=ServicePrincipalsRequestBuilder.ServicePrincipalsRequestBuilderGetQueryParameters(
+                filter=f"appId eq '{app.app_id}'"
+            )
+        )
+    )
+    sp = sps.value[0]
+    assignment = await client.users.by_user_id(user_id).app_role_assignments.post(
+        AppRoleAssignment(principal_id=user_id, resource_id=sp.id, app_role_id=role_id)
+    )
+    assignments = await client.users.by_user_id(user_id).app_role_assignments.get()
+    out["application"] = {
+        "app_id": app.app_id,
+        "roles": [r.value for r in app.app_roles],
+        "secret_hint": cred.hint,
+        "secret_works": res.status_code == 200,
+        "sp_app_id": sp.app_id,
+        "sp_roles": [r.value for r in sp.app_roles],
+        "assignment": {
+            "principal": str(assignment.principal_id),
+            "resource": str(assignment.resource_id),
+            "role": str(assignment.app_role_id) == str(role_id),
+        },
+        "assigned": [str(a.resource_id) for a in assignments.value],
+        "sp_id": str(sp.id),
+    }
+    roles = await client.directory_roles.get()
+    out["directory_roles"] = [r.display_name for r in roles.value]
 
 
 asyncio.run(main())
