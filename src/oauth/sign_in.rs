@@ -127,20 +127,64 @@ pub async fn change_expired_password(
 ) -> Result<UserProfile, OAuthError> {
     let checked = check_credentials(state, tenant_id, sign_in_name, current, source).await?;
     if checked.user.must_change_password() {
-        let hash = state.hasher.hash(new).await?;
-        let (id, now) = (checked.user.id.clone(), state.clock.now());
-        state
-            .db(move |c| db::users::set_password_hash(c, &id, &hash, false, now))
-            .await?;
-        let event = AuditEvent::admin(kind::USER_PASSWORD_SET)
-            .request(source.request)
-            .tenant(tenant_id)
-            .user(&checked.user.id)
-            .actor(&checked.user.id)
-            .detail("via", "expired_password_change");
-        state.audit.record(event).await;
+        let user_id = checked.user.id.clone();
+        store_new_password(
+            state,
+            tenant_id,
+            &user_id,
+            new,
+            source,
+            "expired_password_change",
+        )
+        .await?;
     }
     signed_in(state, tenant_id, sign_in_name, source, checked).await
+}
+
+/// A signed-in user changes their password (Graph's `POST /me/changePassword`): the
+/// current one is checked as at any sign-in (lockout, even timing), then the new one
+/// (already checked against the password rules) is stored, which also ends any demand
+/// for a new password.
+pub async fn change_password(
+    state: &AppState,
+    tenant_id: &str,
+    sign_in_name: &str,
+    current: SecretString,
+    new: SecretString,
+    source: &SignInSource<'_>,
+) -> Result<(), OAuthError> {
+    let checked = check_credentials(state, tenant_id, sign_in_name, current, source).await?;
+    if checked.failed_before {
+        let id = checked.user.id.clone();
+        state
+            .db(move |c| db::lockout::clear_failures(c, &id))
+            .await?;
+    }
+    store_new_password(state, tenant_id, &checked.user.id, new, source, source.via).await
+}
+
+/// Hashes and stores a password the user chose, and writes its audit event.
+async fn store_new_password(
+    state: &AppState,
+    tenant_id: &str,
+    user_id: &str,
+    new: SecretString,
+    source: &SignInSource<'_>,
+    via: &str,
+) -> Result<(), OAuthError> {
+    let hash = state.hasher.hash(new).await?;
+    let (id, now) = (user_id.to_owned(), state.clock.now());
+    state
+        .db(move |c| db::users::set_password_hash(c, &id, &hash, false, now))
+        .await?;
+    let event = AuditEvent::admin(kind::USER_PASSWORD_SET)
+        .request(source.request)
+        .tenant(tenant_id)
+        .user(user_id)
+        .actor(user_id)
+        .detail("via", via.to_owned());
+    state.audit.record(event).await;
+    Ok(())
 }
 
 /// A user whose password was checked and found right, not locked, not disabled.

@@ -242,3 +242,57 @@ async fn graph_sets_and_ends_the_demand_for_a_new_password(backend: Backend) {
     let (status, body) = ropc(&app, ENTRA_TOKEN, "plain@contoso.com", TEMP_PASSWORD).await;
     assert_eq!(status, 200, "{body}");
 }
+
+on_every_backend!(a_signed_in_user_changes_their_password_over_graph);
+async fn a_signed_in_user_changes_their_password_over_graph(backend: Backend) {
+    let app = spawn_app_with_temp_user(&backend).await;
+    let token_with = |scope: &'static str| {
+        let app = &app;
+        async move {
+            app.alice_tokens(scope).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let acting = token_with("Directory.AccessAsUser.All").await;
+    let reading = token_with("User.Read").await;
+    let change = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            graph(
+                app,
+                reqwest::Method::POST,
+                "/v1.0/me/changePassword",
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let good = json!({"currentPassword": ALICE_PASSWORD, "newPassword": NEW_PASSWORD});
+    // Graph's permission for it is Directory.AccessAsUser.All; an app has no "me".
+    let (status, body) = change(reading, good.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "Authorization_RequestDenied");
+    let (status, _) = change(users_admin_token(&app).await, good.clone()).await;
+    assert_eq!(status, 400);
+    for bad in [
+        json!({"currentPassword": "wrong", "newPassword": NEW_PASSWORD}),
+        json!({"currentPassword": ALICE_PASSWORD, "newPassword": "short"}),
+        json!({"currentPassword": ALICE_PASSWORD}),
+    ] {
+        let (status, body) = change(acting.clone(), bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["error"]["code"], "Request_BadRequest", "{body}");
+    }
+    let (_, body) = ropc(&app, ENTRA_TOKEN, ALICE, ALICE_PASSWORD).await;
+    assert!(body["access_token"].is_string(), "unchanged so far: {body}");
+
+    let (status, body) = change(acting, good).await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = ropc(&app, ENTRA_TOKEN, ALICE, NEW_PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = ropc(&app, ENTRA_TOKEN, ALICE, ALICE_PASSWORD).await;
+    assert_eq!(body["error_codes"], json!([50126]), "{body}");
+}

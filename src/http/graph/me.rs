@@ -1,7 +1,10 @@
 //! `PATCH /me`: the signed-in user changes what Graph lets a user change about
-//! themselves (delegated `User.ReadWrite`); the change is in their next token.
+//! themselves (delegated `User.ReadWrite`); the change is in their next token. And
+//! `POST /me/changePassword`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::SecretString;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::auth::authenticate;
@@ -10,6 +13,8 @@ use super::users::{Answer, answer, event, find, parse_body, write_error};
 use crate::audit::kind;
 use crate::graph::directory::{self as graph_dir, UpdateUser};
 use crate::graph::user::{SelfUpdateError, self_update};
+use crate::http::request_context::request_context;
+use crate::oauth::{ErrorCode, sign_in, user_flows::check_password};
 use crate::state::AppState;
 
 /// Delegated permissions that let a user update their own profile.
@@ -58,5 +63,70 @@ async fn update_inner(state: &AppState, req: &HttpRequest, body: &[u8]) -> Answe
         let event = event(state, req, &caller, kind::USER_UPDATED, &me.id);
         state.audit.record(event).await;
     }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The body of `POST /me/changePassword`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangePassword {
+    current_password: Option<String>,
+    new_password: Option<String>,
+}
+
+/// `POST /me/changePassword`: 204. The current password is checked as a sign-in
+/// checks it (wrong ones count toward lockout); the new one must meet Graph's
+/// complexity rule; a demand for a new password (a temporary one) ends.
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let result = change_password_inner(&state, &req, &body).await;
+    answer(&state, &req, result).await
+}
+
+async fn change_password_inner(state: &AppState, req: &HttpRequest, body: &[u8]) -> Answer {
+    let caller = authenticate(state, req).await?;
+    if caller.app_only() {
+        return Err(GraphError::bad_request(
+            "/me request is only valid with delegated authentication flow.",
+        ));
+    }
+    // As Graph: the user acting through the application.
+    caller.require(caller.has_scope(&["Directory.AccessAsUser.All"]))?;
+    let asked: ChangePassword = parse_body(body)?;
+    let (Some(current), Some(new)) = (asked.current_password, asked.new_password) else {
+        return Err(GraphError::bad_request(
+            "Properties 'currentPassword' and 'newPassword' are required.",
+        ));
+    };
+    if check_password(&new).is_err() || new == current {
+        return Err(GraphError::bad_request(super::users::WEAK_PASSWORD));
+    }
+    let me = find(state, &caller, caller.claims.oid.clone()).await?;
+    let context = request_context(state, req);
+    let source = sign_in::SignInSource {
+        via: "graph_change_password",
+        client_id: Some(&caller.claims.azp),
+        request: &context,
+    };
+    let (current, new) = (SecretString::from(current), SecretString::from(new));
+    sign_in::change_password(
+        state,
+        &caller.tenant_id,
+        me.sign_in_name(),
+        current,
+        new,
+        &source,
+    )
+    .await
+    .map_err(|e| match e.code {
+        ErrorCode::InvalidGrant => GraphError::bad_request(format!(
+            "The current password is not valid: {}",
+            e.description
+        )),
+        _ => GraphError::unavailable(),
+    })?;
     Ok(HttpResponse::NoContent().finish())
 }

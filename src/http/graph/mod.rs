@@ -58,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/me", web::get().to(users::me))
                 .route("/me", web::patch().to(me::update))
+                .route("/me/changePassword", web::post().to(me::change_password))
                 .route("/me/memberOf", web::get().to(relations::my_member_of))
                 .route(
                     "/me/appRoleAssignments",

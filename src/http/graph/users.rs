@@ -41,7 +41,7 @@ pub(super) const READ_ME: [&str; 5] = [
 ];
 
 /// Graph's words for a password it refuses.
-const WEAK_PASSWORD: &str = "The specified password does not comply with password complexity requirements. Please provide a different password.";
+pub(super) const WEAK_PASSWORD: &str = "The specified password does not comply with password complexity requirements. Please provide a different password.";
 
 pub(super) type Answer = Result<HttpResponse, GraphError>;
 
