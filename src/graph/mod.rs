@@ -4,9 +4,12 @@
 
 pub mod application;
 pub mod application_writes;
+pub mod audit_log;
 pub mod directory;
+pub mod directory_audit;
 pub mod group;
 pub mod odata;
 pub mod permissions;
 pub mod roles;
+pub mod sign_in_log;
 pub mod user;
