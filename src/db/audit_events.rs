@@ -198,11 +198,10 @@ pub fn log_page(conn: &mut DbConnection, q: &LogQuery) -> DbResult<Vec<AuditRow>
             query = query.filter(a::kind.eq_any(kinds.clone()));
         }
         if let Some((t, id)) = q.after {
-            query = query.filter(
-                a::occurred_at
-                    .lt(t)
-                    .or(a::occurred_at.eq(t).and(a::id.lt(id))),
-            );
+            // `occurred_at <= t` alone lets the index seek to the page's place.
+            query = query
+                .filter(a::occurred_at.le(t))
+                .filter(a::occurred_at.lt(t).or(a::id.lt(id)));
         }
         for c in &q.conditions {
             query = match c.clone() {
