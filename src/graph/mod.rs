@@ -1,6 +1,6 @@
 //! The directory as Microsoft Graph v1.0 shows it: Graph as a resource of every
-//! tenant, its permissions, the OData options of its lists and its `user` shape. The
-//! HTTP handlers are in `http::graph`.
+//! tenant, its permissions, the OData options of its lists, its `user` shape and the
+//! audit logs' `signIn` and `directoryAudit`. The HTTP handlers are in `http::graph`.
 
 pub mod application;
 pub mod application_writes;

@@ -771,3 +771,58 @@ async fn only_auditors_read_and_only_their_tenant_s_events(backend: Backend) {
         assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
     }
 }
+
+on_every_backend!(the_login_page_and_sign_up_are_browser_sign_ins);
+async fn the_login_page_and_sign_up_are_browser_sign_ins(backend: Backend) {
+    let app = spawn_audit_app(&backend).await;
+    // The code flow: one sign-in (the login page), none for the code's redemption.
+    let browser = Browser::new(&app);
+    let code = browser.code_for_alice(&[]).await;
+    assert_eq!(app.redeem_code(&code, Some(VERIFIER)).await.status(), 200);
+    let token = auditor(&app).await;
+    let list = entries(&app, SIGN_INS, &token).await;
+    assert_eq!(list.len(), 1, "{list:#?}");
+    assert_eq!(list[0]["clientAppUsed"], "Browser");
+    assert_eq!(list[0]["appId"], RP_WEB);
+    assert_eq!(list[0]["appDisplayName"], "Contoso Web");
+    assert_eq!(list[0]["userId"], ALICE_OID);
+    assert_eq!(list[0]["status"]["errorCode"], 0);
+
+    // Sign-up on Fabrikam: refused (a weak password), then done.
+    let html = browser
+        .get(&fabrikam_request(&[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let html = browser
+        .get(&link(&html, "Sign up now"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let form = hidden_fields(&html);
+    for password in ["short1A", "Correct-Horse-9"] {
+        let mut f = form.clone();
+        f.push(("email".into(), "frank@fabrikam.com".into()));
+        f.push(("password".into(), password.into()));
+        f.push(("password_confirm".into(), password.into()));
+        browser.post("/signup", &f).await;
+    }
+    let fabrikam = app_token(&app, FABRIKAM_ID, FAB_AUDITOR, FAB_AUDITOR_SECRET).await;
+    let list = entries(&app, SIGN_INS, &fabrikam).await;
+    assert_eq!(list.len(), 2, "{list:#?}");
+    let (done, refused) = (&list[0], &list[1]);
+    assert_eq!(done["status"]["errorCode"], 0);
+    assert_eq!(done["userPrincipalName"], "frank@fabrikam.com");
+    assert!(done["userId"].is_string());
+    assert_eq!(done["clientAppUsed"], "Browser");
+    assert_eq!(refused["status"]["errorCode"], 90100);
+    assert!(
+        refused["status"]["additionalDetails"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
+    assert_eq!(refused["userId"], Value::Null);
+    assert_eq!(refused["userPrincipalName"], "frank@fabrikam.com");
+}
