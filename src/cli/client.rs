@@ -85,8 +85,8 @@ pub(super) enum ClientCommand {
     /// User.ReadWrite.All, Group.Read.All, Group.ReadWrite.All, GroupMember.Read.All,
     /// GroupMember.ReadWrite.All, Directory.Read.All, Application.Read.All,
     /// Application.ReadWrite.All, RoleManagement.Read.Directory,
-    /// AppRoleAssignment.ReadWrite.All): the roles of the client's app-only tokens for
-    /// Graph.
+    /// AppRoleAssignment.ReadWrite.All, AuditLog.Read.All): the roles of the client's
+    /// app-only tokens for Graph.
     GrantGraph {
         /// The client id (a confidential client).
         client_id: String,

@@ -124,6 +124,22 @@ pub fn find(conn: &mut DbConnection, client_id: &str) -> DbResult<Option<Client>
         .optional()?)
 }
 
+/// The tenant's clients with these ids (those that still exist).
+pub fn find_many(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> DbResult<Vec<Client>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(clients::table
+        .filter(clients::tenant_id.eq(tenant_id))
+        .filter(clients::client_id.eq_any(ids))
+        .select(Client::as_select())
+        .load(conn)?)
+}
+
 pub fn list(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Vec<Client>> {
     Ok(clients::table
         .filter(clients::tenant_id.eq(tenant_id))

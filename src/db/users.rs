@@ -136,6 +136,18 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<User>> {
         .optional()?)
 }
 
+/// The tenant's users with these ids (those that still exist).
+pub fn find_many(conn: &mut DbConnection, tenant_id: &str, ids: &[String]) -> DbResult<Vec<User>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)?)
+}
+
 /// The ids of the users, in any tenant, with this id, user name or email address.
 pub fn ids_named(conn: &mut DbConnection, name: &str) -> DbResult<Vec<String>> {
     Ok(users::table

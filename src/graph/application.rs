@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::db::client_secrets::ClientSecret;
 use crate::db::clients::Client;
-use crate::graph::odata::Clause;
+use crate::graph::odata::{Clause, unsupported_clause};
 
 /// Namespaces of the name-based ids (RFC 9562 §5.5), one per kind of object.
 const APPLICATION_NS: uuid::Uuid = uuid::uuid!("6c0c8bd7-5b36-4d0c-9c53-9f1a6d6f0a01");
@@ -330,6 +330,7 @@ impl Kind {
                 Clause::Equals(p, _) => (p.as_str(), false),
                 Clause::StartsWith(p, _) => (p.as_str(), true),
                 Clause::Identity(_) => ("identities", false),
+                Clause::Compare(p, _, _) => return Err(unsupported_clause(p, self.type_name())),
             };
             let known = property.eq_ignore_ascii_case("displayName")
                 || (property.eq_ignore_ascii_case("appId") && !prefix);
@@ -350,7 +351,7 @@ impl Kind {
             Clause::Equals(p, v) if p.eq_ignore_ascii_case("appId") => c.client_id == *v,
             Clause::Equals(_, v) => name == v.to_lowercase(),
             Clause::StartsWith(_, v) => name.starts_with(&v.to_lowercase()),
-            Clause::Identity(_) => false,
+            Clause::Identity(_) | Clause::Compare(..) => false,
         })
     }
 }

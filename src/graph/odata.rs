@@ -1,6 +1,7 @@
 //! The OData query options of Graph's lists: `$top`, `$skiptoken`, `$select`, a
-//! `$filter` of `eq` and `startswith` joined by `and`, `$orderby=displayName [asc|desc]`
-//! and `$count`.
+//! `$filter` of comparisons (`eq`, `ne`, `gt`, `ge`, `lt`, `le`) and `startswith` joined
+//! by `and`, `$orderby=displayName [asc|desc]` and `$count`. Each resource says which
+//! properties and comparisons it takes.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -61,7 +62,8 @@ pub fn next_link(base: &str, path: &str, carried: &[(String, String)], cursor: &
     format!("{base}{path}?{query}")
 }
 
-fn cursor(token: &str) -> Result<Cursor, String> {
+/// The position a `$skiptoken` continues after.
+pub fn cursor(token: &str) -> Result<Cursor, String> {
     let bad = || "The $skiptoken is not valid.".to_owned();
     let raw = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
@@ -203,10 +205,7 @@ fn field(name: &str) -> Result<UserField, String> {
         "displayname" => Ok(UserField::DisplayName),
         "mail" => Ok(UserField::Mail),
         "userprincipalname" => Ok(UserField::UserPrincipalName),
-        _ => Err(format!(
-            "Unsupported or invalid query filter clause specified for property '{}' of resource 'User'.",
-            name.trim()
-        )),
+        _ => Err(unsupported_clause(name, "User")),
     }
 }
 
@@ -219,6 +218,44 @@ pub enum Clause {
     /// B2C's `identities/any(c:c/issuerAssignedId eq '…' and c/issuer eq '…')`, with
     /// `c/signInType eq '…'` optional.
     Identity(IdentityMatch),
+    /// Any other comparison: another operator than `eq`, or a value not quoted (a
+    /// number, a date and time).
+    Compare(String, Comparison, Literal),
+}
+
+/// A comparison operator of `$filter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+/// A value compared with: quoted text, or a bare word as written (`50126`,
+/// `2026-12-01T10:00:00Z`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    Text(String),
+    Bare(String),
+}
+
+impl Literal {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Literal::Text(s) | Literal::Bare(s) => s,
+        }
+    }
+}
+
+/// The error of a clause on `property` that a resource does not filter on.
+pub fn unsupported_clause(property: &str, resource: &str) -> String {
+    format!(
+        "Unsupported or invalid query filter clause specified for property '{}' of resource '{resource}'.",
+        property.trim()
+    )
 }
 
 /// The `eq` tests of an `identities/any(…)` clause.
@@ -238,6 +275,7 @@ pub fn user_conditions(clauses: &[Clause], issuer: &str) -> Result<Vec<UserCondi
             Clause::Equals(p, v) => Ok(UserCondition::Equals(field(p)?, v.clone())),
             Clause::StartsWith(p, v) => Ok(UserCondition::StartsWith(field(p)?, v.clone())),
             Clause::Identity(m) => identity_condition(m, issuer),
+            Clause::Compare(p, _, _) => Err(unsupported_clause(p, "User")),
         })
         .collect()
 }
@@ -364,13 +402,18 @@ pub fn parse_clauses(filter: &str) -> Result<Vec<Clause>, String> {
             let (prop, after) = rest
                 .split_once(char::is_whitespace)
                 .ok_or_else(|| format!("Invalid filter clause: {filter}"))?;
-            let after = strip_keyword(after.trim_start(), "eq").ok_or_else(|| {
+            let (op, after) = comparison(after.trim_start()).ok_or_else(|| {
                 format!(
-                    "Invalid filter clause: only eq, startswith and 'and' are supported: {filter}"
+                    "Invalid filter clause: only eq, ne, gt, ge, lt, le, startswith and 'and' are supported: {filter}"
                 )
             })?;
-            let (value, after) = string_literal(after)?;
-            (Clause::Equals(prop.trim().to_owned(), value), after)
+            let prop = prop.trim().to_owned();
+            match value_literal(after)? {
+                (Literal::Text(value), after) if op == Comparison::Eq => {
+                    (Clause::Equals(prop, value), after)
+                }
+                (value, after) => (Clause::Compare(prop, op, value), after),
+            }
         };
         conditions.push(condition);
         let after = after.trim();
@@ -381,6 +424,38 @@ pub fn parse_clauses(filter: &str) -> Result<Vec<Clause>, String> {
             .ok_or_else(|| format!("Invalid filter clause: only 'and' joins conditions: {filter}"))?
             .trim_start();
     }
+}
+
+/// A comparison operator at the start of `s`, and the rest.
+fn comparison(s: &str) -> Option<(Comparison, &str)> {
+    [
+        ("eq", Comparison::Eq),
+        ("ne", Comparison::Ne),
+        ("gt", Comparison::Gt),
+        ("ge", Comparison::Ge),
+        ("lt", Comparison::Lt),
+        ("le", Comparison::Le),
+    ]
+    .into_iter()
+    .find_map(|(word, op)| strip_keyword(s, word).map(|rest| (op, rest)))
+}
+
+/// A quoted string, or a bare number or date and time, at the start of `s`.
+fn value_literal(s: &str) -> Result<(Literal, &str), String> {
+    let s = s.trim_start();
+    if s.starts_with('\'') {
+        let (value, rest) = string_literal(s)?;
+        return Ok((Literal::Text(value), rest));
+    }
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | ':' | '.' | '_')))
+        .unwrap_or(s.len());
+    if end == 0 {
+        return Err(
+            "A value in $filter must be a quoted string ('...'), a number or a date.".into(),
+        );
+    }
+    Ok((Literal::Bare(s[..end].to_owned()), &s[end..]))
 }
 
 /// `s` after a leading keyword (any case) that is followed by a non-identifier.
@@ -416,6 +491,34 @@ mod tests {
         assert!(parse_filter("jobTitle eq 'x'", "contoso.onmicrosoft.com").is_err());
         assert!(parse_filter("mail eq 'x' or mail eq 'y'", "contoso.onmicrosoft.com").is_err());
         assert!(parse_filter("mail eq 'x", "contoso.onmicrosoft.com").is_err());
+        assert!(parse_filter("mail eq x", "contoso.onmicrosoft.com").is_err());
+    }
+
+    #[test]
+    fn comparisons_with_numbers_and_dates() {
+        let c = parse_clauses(
+            "createdDateTime ge 2026-12-01T10:00:00Z and status/errorCode eq 50126 and userId ne 'a'",
+        )
+        .unwrap();
+        let compare = |p: &str, op, v: Literal| Clause::Compare(p.into(), op, v);
+        assert_eq!(
+            c,
+            vec![
+                compare(
+                    "createdDateTime",
+                    Comparison::Ge,
+                    Literal::Bare("2026-12-01T10:00:00Z".into())
+                ),
+                compare(
+                    "status/errorCode",
+                    Comparison::Eq,
+                    Literal::Bare("50126".into())
+                ),
+                compare("userId", Comparison::Ne, Literal::Text("a".into())),
+            ]
+        );
+        assert!(parse_clauses("createdDateTime ge").is_err());
+        assert!(parse_clauses("createdDateTime like 'x'").is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 pub const GRAPH_URI: &str = "https://graph.microsoft.com";
 
 /// The application permissions a client may be granted (app-only tokens' `roles`).
-pub const APPLICATION_PERMISSIONS: [&str; 11] = [
+pub const APPLICATION_PERMISSIONS: [&str; 12] = [
     "User.Read.All",
     "User.ReadWrite.All",
     "Group.Read.All",
@@ -20,11 +20,12 @@ pub const APPLICATION_PERMISSIONS: [&str; 11] = [
     "Application.ReadWrite.All",
     "RoleManagement.Read.Directory",
     "AppRoleAssignment.ReadWrite.All",
+    "AuditLog.Read.All",
 ];
 
 /// Delegated permissions that, named without a resource (`scope=User.Read`), are
 /// Graph's, as Entra reads a scope without a resource.
-pub const DELEGATED_PERMISSIONS: [&str; 12] = [
+pub const DELEGATED_PERMISSIONS: [&str; 13] = [
     "User.Read",
     "User.ReadWrite",
     "User.ReadBasic.All",
@@ -37,6 +38,7 @@ pub const DELEGATED_PERMISSIONS: [&str; 12] = [
     "Directory.AccessAsUser.All",
     "RoleManagement.Read.Directory",
     "AppRoleAssignment.ReadWrite.All",
+    "AuditLog.Read.All",
 ];
 
 /// Whether a resource (a scope's prefix or a token's `aud`) names Graph.

@@ -116,6 +116,13 @@ pub fn writes_directory(held: &[String]) -> bool {
         .any(|id| ROLES.iter().any(|r| r.template_id == id))
 }
 
+/// Whether a user holding these roles may read the audit logs with a delegated token:
+/// of the roles localidp knows, Global Administrator (Entra lets Reports Reader,
+/// Security Reader, Global Reader and the like too; User Administrator not).
+pub fn reads_audit_logs(held: &[String]) -> bool {
+    held.iter().any(|id| id == GLOBAL_ADMINISTRATOR.template_id)
+}
+
 /// Whether a caller holding `held` may change a user holding `target`: only a Global
 /// Administrator changes a Global Administrator (Entra's sensitive actions).
 pub fn may_manage(held: &[String], target: &[String]) -> bool {
@@ -150,5 +157,7 @@ mod tests {
         assert!(!may_manage(&ua, &ga));
         assert!(writes_directory(&ua));
         assert!(!writes_directory(&[]));
+        assert!(reads_audit_logs(&ga));
+        assert!(!reads_audit_logs(&ua));
     }
 }

@@ -14,6 +14,7 @@ mod exchange;
 mod graph;
 mod graph_app_roles;
 mod graph_apps;
+mod graph_audit_logs;
 mod graph_groups;
 mod graph_lists;
 mod graph_me;

@@ -1,10 +1,11 @@
 //! Microsoft Graph v1.0 (and `/beta`, the same handlers): the directory's users,
-//! groups and applications for applications that call Graph. Every request carries a Graph access token from this
+//! groups and applications, and the audit logs, for applications that call Graph. Every request carries a Graph access token from this
 //! server (`scope=https://graph.microsoft.com/.default`, or `User.Read`), checked as
 //! `/auth/verify` checks tokens (signature, times, issuer, token status).
 
 mod app_roles;
 mod applications;
+mod audit_logs;
 mod auth;
 mod directory_roles;
 mod error;
@@ -77,6 +78,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::delete().to(app_roles::delete),
                 )
                 .route("/users/{id}/memberOf", web::get().to(relations::member_of))
+                .route(
+                    "/auditLogs/signIns",
+                    web::get().to(audit_logs::list_sign_ins),
+                )
+                .route(
+                    "/auditLogs/signIns/{id}",
+                    web::get().to(audit_logs::get_sign_in),
+                )
+                .route(
+                    "/auditLogs/directoryAudits",
+                    web::get().to(audit_logs::list_directory_audits),
+                )
+                .route(
+                    "/auditLogs/directoryAudits/{id}",
+                    web::get().to(audit_logs::get_directory_audit),
+                )
                 .route("/directoryRoles", web::get().to(directory_roles::list))
                 .route("/directoryRoles/{id}", web::get().to(directory_roles::get))
                 .route(
