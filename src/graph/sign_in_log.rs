@@ -64,7 +64,7 @@ struct Failure {
     details: &'static str,
 }
 
-const FAILURES: [Failure; 6] = [
+const FAILURES: [Failure; 7] = [
     Failure {
         reason: reason::INVALID_PASSWORD,
         code: 50126,
@@ -94,6 +94,12 @@ const FAILURES: [Failure; 6] = [
         code: 50053,
         message: "Account is locked because user tried to sign in too many times with an incorrect user ID or password.",
         details: "The account was locked when this attempt came; its password was not checked.",
+    },
+    Failure {
+        reason: reason::PASSWORD_EXPIRED,
+        code: 50055,
+        message: "The password is expired.",
+        details: "The password was right but temporary: the user must choose a new one.",
     },
     Failure {
         reason: reason::REJECTED,
