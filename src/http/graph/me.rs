@@ -13,7 +13,7 @@ use crate::graph::user::{SelfUpdateError, self_update};
 use crate::state::AppState;
 
 /// Delegated permissions that let a user update their own profile.
-const WRITE_ME: [&str; 4] = [
+pub(super) const WRITE_ME: [&str; 4] = [
     "User.ReadWrite",
     "User.ReadWrite.All",
     "Directory.ReadWrite.All",
