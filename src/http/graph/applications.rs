@@ -41,6 +41,7 @@ pub(super) fn key(req: &HttpRequest) -> ObjectKey {
 fn write_error(e: AppWriteError) -> GraphError {
     match e {
         AppWriteError::Invalid(m) => GraphError::bad_request(m),
+        AppWriteError::EnabledRole(m) => GraphError::enabled_entitlement(m),
         AppWriteError::Directory(crate::directory::DirectoryError::Invalid(m)) => {
             GraphError::bad_request(m)
         }
