@@ -186,7 +186,7 @@ pub fn create_for(
                     "an application's key carries roles only: scopes are delegated permissions of a user",
                 );
             }
-            client.app_role_list()?
+            crate::graph::app_role_defs::application_values(client)
         }
     };
     if let Some(r) = roles.iter().find(|r| !held.contains(r)) {

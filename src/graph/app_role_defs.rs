@@ -101,6 +101,16 @@ pub fn of(c: &Client) -> Vec<AppRoleDef> {
         .collect()
 }
 
+/// The roles the client's own app-only tokens and API keys carry: its enabled roles
+/// whose `allowedMemberTypes` include `Application`.
+pub fn application_values(c: &Client) -> Vec<String> {
+    of(c)
+        .into_iter()
+        .filter(|d| d.is_enabled && d.allowed_member_types.iter().any(|t| t == APPLICATION))
+        .map(|d| d.value)
+        .collect()
+}
+
 /// The two columns for these roles: (`app_role_definitions`, `app_roles` = the
 /// enabled roles' values).
 pub fn columns(defs: &[AppRoleDef]) -> (String, String) {

@@ -245,3 +245,44 @@ async fn application_only_roles_are_not_assigned_to_users(backend: Backend) {
             .contains(&"Orders.Approve".to_owned())
     );
 }
+
+/// The roles of the resource client's own client-credentials token.
+async fn own_app_roles(app: &TestApp) -> Value {
+    let res = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", RESOURCE),
+            ("client_secret", RESOURCE_SECRET),
+            ("scope", &format!("api://{API_APP}/.default")),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    claims(body["access_token"].as_str().unwrap())["roles"].clone()
+}
+
+on_every_backend!(the_client_s_own_tokens_and_keys_carry_its_enabled_application_roles);
+async fn the_client_s_own_tokens_and_keys_carry_its_enabled_application_roles(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let token = app_token(&app, WRITER, WRITER_SECRET).await;
+    assert_eq!(
+        own_app_roles(&app).await,
+        json!(["Orders.Admin", "Orders.Read"])
+    );
+    let roles = json!([{"value": "Orders.Admin", "allowedMemberTypes": ["User"]},
+        {"value": "Orders.Read", "isEnabled": false},
+        {"value": "Orders.Sync", "allowedMemberTypes": ["Application"]}]);
+    let (status, body) = patch_roles(&app, &token, roles).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(own_app_roles(&app).await, json!(["Orders.Sync"]));
+    // Nor may its API keys carry a disabled or a User-only role.
+    let keys = format!("{}/apiKeys", resource_path());
+    for role in ["Orders.Admin", "Orders.Read"] {
+        let body = json!({"displayName": "k", "roles": [role]});
+        let (status, err) = graph(&app, Method::POST, &keys, Some(&token), Some(body)).await;
+        assert_graph_error(status, &err, 400, "Request_BadRequest");
+    }
+    let body = json!({"displayName": "k", "roles": ["Orders.Sync"]});
+    let (status, created) = graph(&app, Method::POST, &keys, Some(&token), Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+}
