@@ -356,6 +356,7 @@ pub fn create_client(
         public_client_redirect_uris: encode_list(&new.redirect_uris.public_client),
         grant_types: encode_list(&grant_types),
         app_roles: encode_list(&new.app_roles),
+        app_role_definitions: String::new(),
         created_at: now,
         optional_claims,
         claims_mapping,

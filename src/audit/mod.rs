@@ -36,7 +36,7 @@
 //! | `admin` | `tenant.created`, `user.created`, `user.imported`, `user.password_set`, `user.updated` (names changed over Graph), `user.sessions_revoked` (Graph's `revokeSignInSessions`), `user.disabled`, `user.enabled`, `user.deleted`, `group.created`, `client.created`, `client.deleted`, `client.default_set`, `client.claims_set`, `client.graph_granted`, `client.graph_revoked` (`detail.permissions`), `client.updated`, `client.secret_added`, `client.secret_removed` (Graph's applications; `detail.key_id`) |
 //! | `key` | `key.created` (first start), `key.rotated` |
 //! | `lockout` | `account.locked` (`oauth::sign_in`), `account.unlocked` (`localidp user unlock`) |
-//! | `api_key` | `api_key.created`, `api_key.revoked` (the CLI), `api_key.used` (`oauth::api_key`, once a minute per key) |
+//! | `api_key` | `api_key.created`, `api_key.revoked` (the CLI; Graph's `apiKeys`, the caller as `actor`), `api_key.used` (`oauth::api_key`, once a minute per key) |
 //!
 //! A sign-in refused because the account is locked is a `sign_in.password` failure with
 //! [`reason::LOCKED`]; `oauth::Reason::AccountLocked` is in the skip list of

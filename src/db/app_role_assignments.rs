@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{app_role_assignments, users};
+use super::schema::{app_role_assignments, clients, users};
 use super::users::User;
 use super::{DbConnection, DbResult};
 
@@ -66,9 +66,11 @@ pub fn to_client(conn: &mut DbConnection, client_id: &str) -> DbResult<Vec<(Assi
 }
 
 /// The roles assigned to the user (not default access) as (client id, role value), in
-/// that order.
+/// that order: only roles the client has enabled (`clients.app_roles`), so a disabled
+/// or removed role is in no token.
 pub fn role_values(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<(String, String)>> {
-    Ok(app_role_assignments::table
+    let rows: Vec<(String, String, String)> = app_role_assignments::table
+        .inner_join(clients::table.on(clients::client_id.eq(app_role_assignments::client_id)))
         .filter(app_role_assignments::user_id.eq(user_id))
         .filter(app_role_assignments::role_value.ne(""))
         .order((
@@ -78,8 +80,16 @@ pub fn role_values(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<(Stri
         .select((
             app_role_assignments::client_id,
             app_role_assignments::role_value,
+            clients::app_roles,
         ))
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, role, enabled)| {
+            crate::db::decode_list(enabled).is_ok_and(|list| list.contains(role))
+        })
+        .map(|(client, role, _)| (client, role))
+        .collect())
 }
 
 /// Removes one of the user's assignments; the one removed, if it was there.

@@ -27,6 +27,9 @@ pub struct Client {
     pub spa_redirect_uris: String,
     /// Entra's "publicClient" (mobile and desktop) platform: JSON array.
     pub public_client_redirect_uris: String,
+    /// Graph's app roles whole (JSON, `graph::app_role_defs`); empty: the roles are
+    /// `app_roles`' values with defaults. `app_roles` holds the enabled roles' values.
+    pub app_role_definitions: String,
 }
 
 impl Client {
@@ -176,7 +179,7 @@ pub fn set_claims(
 
 /// What Graph's `PATCH /applications/{id}` changes: the name, redirect URIs and app
 /// roles (JSON arrays as stored).
-#[derive(Debug, Clone, AsChangeset)]
+#[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = clients)]
 pub struct RegistrationChanges {
     pub name: Option<String>,
@@ -184,6 +187,7 @@ pub struct RegistrationChanges {
     pub spa_redirect_uris: Option<String>,
     pub public_client_redirect_uris: Option<String>,
     pub app_roles: Option<String>,
+    pub app_role_definitions: Option<String>,
 }
 
 pub fn update_registration(

@@ -49,6 +49,7 @@ diesel::table! {
         claims_mapping -> Text,
         spa_redirect_uris -> Text,
         public_client_redirect_uris -> Text,
+        app_role_definitions -> Text,
     }
 }
 
@@ -284,3 +285,4 @@ diesel::table! {
 
 diesel::joinable!(app_role_assignments -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(app_role_assignments, users);
+diesel::allow_tables_to_appear_in_same_query!(app_role_assignments, clients);

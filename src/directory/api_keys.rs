@@ -10,7 +10,9 @@ use super::users::user_by_sign_in_name;
 use super::{DirectoryError, DirectoryResult, invalid};
 use crate::crypto::secrets;
 use crate::db::api_keys::{self, ApiKey, OWNER_CLIENT, OWNER_USER};
+use crate::db::clients::Client;
 use crate::db::tenants::Tenant;
+use crate::db::users::User;
 use crate::db::{DbConnection, DbError, clients, encode_list, users};
 
 /// What every key starts with, so that scanners and people recognise one.
@@ -63,7 +65,13 @@ pub struct ApiKeyListing {
     pub owner: Option<String>,
 }
 
+/// At most this many roles, and this many scopes, on one key.
+pub const MAX_ITEMS: usize = 100;
+
 fn clean_list(what: &str, items: &[String]) -> DirectoryResult<Vec<String>> {
+    if items.len() > MAX_ITEMS {
+        return invalid(format!("a key carries at most {MAX_ITEMS} {what}s"));
+    }
     let mut out: Vec<String> = Vec::new();
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         if item.len() > 120 || !item.bytes().all(|b| b.is_ascii_graphic()) {
@@ -78,11 +86,73 @@ fn clean_list(what: &str, items: &[String]) -> DirectoryResult<Vec<String>> {
     Ok(out)
 }
 
+/// Whom a key is for, found: a user or a client of the directory.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
+    User(&'a User),
+    Client(&'a Client),
+}
+
+impl Owner<'_> {
+    /// `user` or `client`, as stored.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Owner::User(_) => OWNER_USER,
+            Owner::Client(_) => OWNER_CLIENT,
+        }
+    }
+
+    /// The user's object id or the client id.
+    pub fn id(&self) -> &str {
+        match self {
+            Owner::User(u) => &u.id,
+            Owner::Client(c) => &c.client_id,
+        }
+    }
+
+    /// The tenant the owner (and so the key) is in.
+    pub fn tenant_id(&self) -> &str {
+        match self {
+            Owner::User(u) => &u.tenant_id,
+            Owner::Client(c) => &c.tenant_id,
+        }
+    }
+
+    fn owns(&self, key: &ApiKey) -> bool {
+        key.owner_kind == self.kind()
+            && key.owner_id == self.id()
+            && key.tenant_id == self.tenant_id()
+    }
+}
+
 /// Creates a key for `owner` in `tenant` (a client's key goes to the client's tenant).
 pub fn create(
     conn: &mut DbConnection,
     tenant: &Tenant,
     owner: OwnerName<'_>,
+    new: &NewApiKey,
+    now: i64,
+) -> DirectoryResult<CreatedApiKey> {
+    match owner {
+        OwnerName::User(sign_in_name) => {
+            let user = user_by_sign_in_name(conn, tenant, sign_in_name)?;
+            create_for(conn, Owner::User(&user), new, now)
+        }
+        OwnerName::Client(client_id) => {
+            let client = clients::find(conn, client_id)?
+                .ok_or_else(|| DirectoryError::NotFound(format!("client {client_id}")))?;
+            create_for(conn, Owner::Client(&client), new, now)
+        }
+    }
+}
+
+/// Creates a key for an owner already found, after the checks every key passes: a
+/// name of 1 to 200 characters, an expiry in the future, roles the owner holds,
+/// scopes only for a user (permission names, not OIDC scopes or resources), at most
+/// [`MAX_ITEMS`] of each, an owner that is not disabled.
+pub fn create_for(
+    conn: &mut DbConnection,
+    owner: Owner<'_>,
     new: &NewApiKey,
     now: i64,
 ) -> DirectoryResult<CreatedApiKey> {
@@ -103,34 +173,26 @@ pub fn create(
             "scope {s:?}: give permission names such as Tasks.Read, without a resource or OIDC scopes"
         ));
     }
-    let (kind, owner_id, tenant_id, held) = match owner {
-        OwnerName::User(sign_in_name) => {
-            let user = user_by_sign_in_name(conn, tenant, sign_in_name)?;
+    let held = match owner {
+        Owner::User(user) => {
             if user.is_disabled() {
-                return invalid(format!("user {sign_in_name} is disabled"));
+                return invalid(format!("user {} is disabled", user.sign_in_name()));
             }
-            (
-                OWNER_USER,
-                user.id.clone(),
-                tenant.id.clone(),
-                user.role_list()?,
-            )
+            user.role_list()?
         }
-        OwnerName::Client(client_id) => {
-            let client = clients::find(conn, client_id)?
-                .ok_or_else(|| DirectoryError::NotFound(format!("client {client_id}")))?;
+        Owner::Client(client) => {
             if !scopes.is_empty() {
                 return invalid(
                     "an application's key carries roles only: scopes are delegated permissions of a user",
                 );
             }
-            let held = client.app_role_list()?;
-            (OWNER_CLIENT, client.client_id, client.tenant_id, held)
+            crate::graph::app_role_defs::application_values(client)
         }
     };
     if let Some(r) = roles.iter().find(|r| !held.contains(r)) {
         return invalid(format!(
-            "the {kind} does not hold the role {r:?} (it holds: {})",
+            "the {} does not hold the role {r:?} (it holds: {})",
+            owner.kind(),
             held.join(", ")
         ));
     }
@@ -138,9 +200,9 @@ pub fn create(
     let key = format!("{KEY_PREFIX}{id}_{}", secrets::generate());
     let row = ApiKey {
         id,
-        tenant_id,
-        owner_kind: kind.to_owned(),
-        owner_id,
+        tenant_id: owner.tenant_id().to_owned(),
+        owner_kind: owner.kind().to_owned(),
+        owner_id: owner.id().to_owned(),
         name: name.to_owned(),
         key_hash: secrets::sha256_hex(&key),
         roles: encode_list(&roles),
@@ -152,6 +214,38 @@ pub fn create(
     };
     api_keys::insert(conn, &row)?;
     Ok(CreatedApiKey { key, row })
+}
+
+/// What a key begins with, not secret (`lidp_{id}`): how a listing hints at a key.
+pub fn hint(key: &ApiKey) -> String {
+    format!("{KEY_PREFIX}{}", key.id)
+}
+
+/// An owner's keys that are not revoked (expired ones included), oldest first.
+pub fn list_for(conn: &mut DbConnection, owner: Owner<'_>) -> DirectoryResult<Vec<ApiKey>> {
+    let rows = api_keys::list(conn, owner.tenant_id(), Some((owner.kind(), owner.id())))?;
+    Ok(rows
+        .into_iter()
+        .filter(|k| k.revoked_at.is_none())
+        .collect())
+}
+
+/// Revokes one of an owner's keys: NotFound when the key is another's, unknown, or
+/// already revoked.
+pub fn revoke_for(
+    conn: &mut DbConnection,
+    owner: Owner<'_>,
+    id: &str,
+    now: i64,
+) -> DirectoryResult<ApiKey> {
+    let not_found = || DirectoryError::NotFound(format!("API key {id}"));
+    match api_keys::find(conn, id)? {
+        Some(key) if owner.owns(&key) && key.revoked_at.is_none() => {
+            api_keys::revoke(conn, id, now)?;
+            api_keys::find(conn, id)?.ok_or_else(not_found)
+        }
+        _ => Err(not_found()),
+    }
 }
 
 /// The tenant's keys, or one owner's (a client's are listed in the client's tenant).

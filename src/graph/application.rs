@@ -3,9 +3,10 @@
 //! it (stable, and distinct for the application and its service principal), so no
 //! column holds them. The blocking writes are in `graph::application_writes`.
 
-use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 use serde_json::{Map, Value, json};
 
+pub use super::app_role_defs::app_role_id;
+use super::app_role_defs::v5;
 use crate::db::client_secrets::ClientSecret;
 use crate::db::clients::Client;
 use crate::graph::odata::{Clause, unsupported_clause};
@@ -13,20 +14,7 @@ use crate::graph::odata::{Clause, unsupported_clause};
 /// Namespaces of the name-based ids (RFC 9562 §5.5), one per kind of object.
 const APPLICATION_NS: uuid::Uuid = uuid::uuid!("6c0c8bd7-5b36-4d0c-9c53-9f1a6d6f0a01");
 const SERVICE_PRINCIPAL_NS: uuid::Uuid = uuid::uuid!("6c0c8bd7-5b36-4d0c-9c53-9f1a6d6f0a02");
-const APP_ROLE_NS: uuid::Uuid = uuid::uuid!("6c0c8bd7-5b36-4d0c-9c53-9f1a6d6f0a03");
 const FIRST_SECRET_NS: uuid::Uuid = uuid::uuid!("6c0c8bd7-5b36-4d0c-9c53-9f1a6d6f0a04");
-
-/// A UUID v5 of `name` in `namespace`.
-fn v5(namespace: &uuid::Uuid, name: &str) -> String {
-    let mut input = namespace.as_bytes().to_vec();
-    input.extend_from_slice(name.as_bytes());
-    let hash = digest(&SHA1_FOR_LEGACY_USE_ONLY, &input);
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&hash.as_ref()[..16]);
-    uuid::Builder::from_sha1_bytes(bytes)
-        .into_uuid()
-        .to_string()
-}
 
 /// The application's object id (`id`).
 pub fn application_id(client_id: &str) -> String {
@@ -36,15 +24,6 @@ pub fn application_id(client_id: &str) -> String {
 /// The service principal's object id.
 pub fn service_principal_id(client_id: &str) -> String {
     v5(&SERVICE_PRINCIPAL_NS, client_id)
-}
-
-/// An app role's id: the same for the same client and value (the client id's length
-/// first, so no two pairs give the same name).
-pub fn app_role_id(client_id: &str, value: &str) -> String {
-    v5(
-        &APP_ROLE_NS,
-        &format!("{}:{client_id}{value}", client_id.len()),
-    )
 }
 
 /// The `keyId` of the client's first secret (`clients.secret_hash`).
@@ -95,24 +74,11 @@ pub fn time(t: i64) -> Value {
     )
 }
 
-/// The client's app roles in Graph's shape. localidp keeps only a role's value: its
-/// `displayName` and `description` are the value, members may be users or apps.
+/// The client's app roles in Graph's shape (`graph::app_role_defs`).
 fn app_roles(c: &Client) -> Value {
-    let roles: Vec<Value> = c
-        .app_role_list()
-        .unwrap_or_default()
+    let roles: Vec<Value> = super::app_role_defs::of(c)
         .iter()
-        .map(|v| {
-            json!({
-                "allowedMemberTypes": ["User", "Application"],
-                "description": v,
-                "displayName": v,
-                "id": app_role_id(&c.client_id, v),
-                "isEnabled": true,
-                "origin": "Application",
-                "value": v,
-            })
-        })
+        .map(|d| d.to_json())
         .collect();
     json!(roles)
 }

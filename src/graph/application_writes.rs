@@ -22,12 +22,8 @@ pub struct Platform {
     pub redirect_uris: Option<Vec<String>>,
 }
 
-/// An entry of `appRoles`; localidp keeps its `value`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AppRole {
-    pub value: Option<String>,
-}
+pub use super::app_role_defs::AppRoleBody as AppRole;
+use super::app_role_defs::{self as role_defs, RoleError};
 
 /// The body of `POST /applications` and `PATCH /applications/{id}` (properties
 /// localidp does not keep are ignored).
@@ -68,6 +64,9 @@ pub struct RemovePassword {
 pub enum AppWriteError {
     #[error("{0}")]
     Invalid(String),
+    /// Graph's `CannotDeleteOrUpdateEnabledEntitlement`.
+    #[error("{0}")]
+    EnabledRole(String),
     #[error(transparent)]
     Directory(#[from] DirectoryError),
 }
@@ -112,27 +111,21 @@ impl ApplicationBody {
         Ok(uris)
     }
 
-    /// The role values; each needs a value without blanks, and no two the same.
-    fn role_values(&self) -> Result<Option<Vec<String>>, AppWriteError> {
-        let Some(roles) = &self.app_roles else {
+    /// The roles the body's `appRoles` makes of the client's `existing` ones, as the
+    /// two columns (`app_role_definitions`, `app_roles`); `None` without `appRoles`.
+    fn roles(
+        &self,
+        client_id: &str,
+        existing: &[role_defs::AppRoleDef],
+    ) -> Result<Option<(String, String)>, AppWriteError> {
+        let Some(given) = &self.app_roles else {
             return Ok(None);
         };
-        let mut values: Vec<String> = Vec::new();
-        for role in roles {
-            let value = role.value.as_deref().map(str::trim).unwrap_or_default();
-            if value.is_empty() || value.chars().any(char::is_whitespace) {
-                return invalid(
-                    "Every app role needs a 'value' without spaces (the role claim's value).",
-                );
-            }
-            if values.iter().any(|v| v == value) {
-                return invalid(format!(
-                    "The app role value '{value}' is used twice; app role values must be unique."
-                ));
-            }
-            values.push(value.to_owned());
-        }
-        Ok(Some(values))
+        let defs = role_defs::resolve(client_id, existing, given).map_err(|e| match e {
+            RoleError::Invalid(m) => AppWriteError::Invalid(m),
+            RoleError::Enabled(m) => AppWriteError::EnabledRole(m),
+        })?;
+        Ok(Some(role_defs::columns(&defs)))
     }
 
     fn display_name(&self) -> Result<Option<String>, AppWriteError> {
@@ -163,12 +156,22 @@ pub fn create(
         name,
         public: body.is_fallback_public_client == Some(true),
         redirect_uris: body.redirect_uris()?,
-        app_roles: body.role_values()?.unwrap_or_default(),
         ..Default::default()
     };
+    // Checked before the client exists; the ids not given derive from its client id.
+    body.roles(&uuid::Uuid::nil().to_string(), &[])?;
     let tenant = directory::tenant(conn, tenant_id)?;
     crate::db::write_tx(conn, |conn| {
         let (mut client, _generated) = directory::create_client(conn, &tenant, &new, now)?;
+        if let Some((definitions, values)) = body.roles(&client.client_id, &[])? {
+            let changes = RegistrationChanges {
+                app_roles: Some(values.clone()),
+                app_role_definitions: Some(definitions.clone()),
+                ..RegistrationChanges::default()
+            };
+            clients::update_registration(conn, &client.client_id, &changes)?;
+            (client.app_roles, client.app_role_definitions) = (values, definitions);
+        }
         if !client.is_public() {
             // The generated secret is never shown: secrets come from addPassword.
             clients::set_secret_hash(conn, &client.client_id, "")?;
@@ -198,13 +201,31 @@ pub fn update(
         public_client: ApplicationBody::uris(&body.public_client).unwrap_or_default(),
     };
     given.validate()?;
+    crate::db::write_tx(conn, |conn| {
+        // The roles as they are now: whether one removed was enabled is read here.
+        let current = clients::find(conn, &client.client_id)?.ok_or_else(|| {
+            AppWriteError::Directory(DirectoryError::NotFound(client.client_id.clone()))
+        })?;
+        let roles = body.roles(&current.client_id, &role_defs::of(&current))?;
+        update_in_tx(conn, &current, body, roles)
+    })
+}
+
+fn update_in_tx(
+    conn: &mut DbConnection,
+    client: &Client,
+    body: &ApplicationBody,
+    roles: Option<(String, String)>,
+) -> Result<(), AppWriteError> {
+    let (app_role_definitions, app_roles) = roles.unzip();
     let changes = RegistrationChanges {
         name: body.display_name()?,
         redirect_uris: ApplicationBody::uris(&body.web).map(|u| encode_list(&u)),
         spa_redirect_uris: ApplicationBody::uris(&body.spa).map(|u| encode_list(&u)),
         public_client_redirect_uris: ApplicationBody::uris(&body.public_client)
             .map(|u| encode_list(&u)),
-        app_roles: body.role_values()?.map(|v| encode_list(&v)),
+        app_roles,
+        app_role_definitions,
     };
     let nothing = changes.name.is_none()
         && changes.redirect_uris.is_none()

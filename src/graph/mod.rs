@@ -2,6 +2,7 @@
 //! tenant, its permissions, the OData options of its lists, its `user` shape and the
 //! audit logs' `signIn` and `directoryAudit`. The HTTP handlers are in `http::graph`.
 
+pub mod app_role_defs;
 pub mod application;
 pub mod application_writes;
 pub mod audit_log;

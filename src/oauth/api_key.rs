@@ -98,7 +98,7 @@ pub async fn authenticate(
             } else {
                 match clients::find(c, &key.owner_id)? {
                     Some(client) if client.tenant_id == key.tenant_id => {
-                        let held = client.app_role_list()?;
+                        let held = crate::graph::app_role_defs::application_values(&client);
                         (KeyOwner::Client(Box::new(client)), held)
                     }
                     _ => return Ok(invalid("The API key's application no longer exists.")),

@@ -358,7 +358,7 @@ pub async fn app_token(
             .db(move |c| crate::db::graph_permissions::list(c, &id))
             .await?
     } else {
-        client.client.app_role_list()?
+        crate::graph::app_role_defs::application_values(&client.client)
     };
     app_token_with_roles(state, authority, client, audience, scope, roles).await
 }

@@ -12,6 +12,8 @@ mod client_credentials;
 mod discovery;
 mod exchange;
 mod graph;
+mod graph_api_keys;
+mod graph_app_role_defs;
 mod graph_app_roles;
 mod graph_apps;
 mod graph_audit_logs;

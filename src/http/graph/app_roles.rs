@@ -19,6 +19,7 @@ use crate::audit::kind;
 use crate::db::app_role_assignments::{self as assignments, Assignment};
 use crate::db::clients::{self, Client};
 use crate::db::users::User;
+use crate::graph::app_role_defs as role_defs;
 use crate::graph::application::{app_role_id, service_principal_id, time};
 use crate::http::base_url::base_url;
 use crate::state::AppState;
@@ -59,7 +60,14 @@ fn to_json(a: &Assignment, user: &User, resource: Option<&Client>) -> Value {
     let role_id = if a.role_value.is_empty() {
         DEFAULT_ACCESS.to_owned()
     } else {
-        app_role_id(&a.client_id, &a.role_value)
+        // The role's id as defined now (a role removed since: its default id).
+        resource
+            .and_then(|r| {
+                role_defs::of(r)
+                    .into_iter()
+                    .find(|d| d.value == a.role_value)
+            })
+            .map_or_else(|| app_role_id(&a.client_id, &a.role_value), |d| d.id)
     };
     json!({
         "id": a.id,
@@ -205,17 +213,27 @@ async fn resolve(
     if role_id == DEFAULT_ACCESS {
         return Ok((resource, String::new()));
     }
-    let value = resource
-        .app_role_list()
-        .unwrap_or_default()
+    let role = role_defs::of(&resource)
         .into_iter()
-        .find(|v| app_role_id(&resource.client_id, v).eq_ignore_ascii_case(role_id))
+        .find(|d| d.id.eq_ignore_ascii_case(role_id))
         .ok_or_else(|| {
             GraphError::bad_request(format!(
                 "Permission being assigned was not found on application '{resource_id}'."
             ))
         })?;
-    Ok((resource, value))
+    // A disabled role is not assigned anew; an Application-only role not to a user.
+    if !role.is_enabled {
+        return Err(GraphError::bad_request(format!(
+            "Permission being assigned is disabled on application '{resource_id}'."
+        )));
+    }
+    if !role.for_users() {
+        return Err(GraphError::bad_request(format!(
+            "The app role '{}' may only be assigned to applications (allowedMemberTypes), not to a user.",
+            role.value
+        )));
+    }
+    Ok((resource, role.value))
 }
 
 /// A new assignment id: 32 random bytes, base64url, as Graph's ids look.

@@ -28,7 +28,7 @@ const READ: [&str; 3] = [
     "Application.ReadWrite.All",
     "Directory.Read.All",
 ];
-const WRITE: [&str; 1] = ["Application.ReadWrite.All"];
+pub(super) const WRITE: [&str; 1] = ["Application.ReadWrite.All"];
 
 /// The object a request names: `/{id}` or `(appId='{appId}')`.
 pub(super) fn key(req: &HttpRequest) -> ObjectKey {
@@ -41,6 +41,7 @@ pub(super) fn key(req: &HttpRequest) -> ObjectKey {
 fn write_error(e: AppWriteError) -> GraphError {
     match e {
         AppWriteError::Invalid(m) => GraphError::bad_request(m),
+        AppWriteError::EnabledRole(m) => GraphError::enabled_entitlement(m),
         AppWriteError::Directory(crate::directory::DirectoryError::Invalid(m)) => {
             GraphError::bad_request(m)
         }
@@ -52,7 +53,7 @@ fn write_error(e: AppWriteError) -> GraphError {
 }
 
 /// The client the request names, in the caller's tenant, with its added secrets.
-async fn find(
+pub(super) async fn find(
     state: &AppState,
     caller: &Caller,
     kind: Kind,

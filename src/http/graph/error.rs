@@ -57,6 +57,15 @@ impl GraphError {
         Self::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message)
     }
 
+    /// An enabled app role removed or changed: Graph wants it disabled first.
+    pub fn enabled_entitlement(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "CannotDeleteOrUpdateEnabledEntitlement",
+            message,
+        )
+    }
+
     /// What Graph answers a `$filter`, `$select` or `$top` it cannot use.
     pub fn bad_query(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)

@@ -18,7 +18,7 @@ use crate::oauth::{ErrorCode, sign_in, user_flows::check_password};
 use crate::state::AppState;
 
 /// Delegated permissions that let a user update their own profile.
-const WRITE_ME: [&str; 4] = [
+pub(super) const WRITE_ME: [&str; 4] = [
     "User.ReadWrite",
     "User.ReadWrite.All",
     "Directory.ReadWrite.All",

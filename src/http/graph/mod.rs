@@ -3,6 +3,7 @@
 //! server (`scope=https://graph.microsoft.com/.default`, or `User.Read`), checked as
 //! `/auth/verify` checks tokens (signature, times, issuer, token status).
 
+mod api_keys;
 mod app_roles;
 mod applications;
 mod audit_logs;
@@ -40,6 +41,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     &format!("{apps}/removePassword"),
                     web::post().to(applications::remove_password),
                 )
+                .route(
+                    &format!("{apps}/apiKeys"),
+                    web::get().to(api_keys::list_apps),
+                )
+                .route(
+                    &format!("{apps}/apiKeys"),
+                    web::post().to(api_keys::create_apps),
+                )
+                .route(
+                    &format!("{apps}/apiKeys/{{key_id}}"),
+                    web::delete().to(api_keys::delete_apps),
+                )
                 .route(sps, web::get().to(applications::get_service_principal))
                 .route(
                     &format!("{sps}/appRoleAssignedTo"),
@@ -61,6 +74,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/me", web::patch().to(me::update))
                 .route("/me/changePassword", web::post().to(me::change_password))
                 .route("/me/memberOf", web::get().to(relations::my_member_of))
+                .route("/me/apiKeys", web::get().to(api_keys::list_mine))
+                .route("/me/apiKeys", web::post().to(api_keys::create_mine))
+                .route(
+                    "/me/apiKeys/{key_id}",
+                    web::delete().to(api_keys::delete_mine),
+                )
+                .route("/users/{id}/apiKeys", web::get().to(api_keys::list_users))
+                .route(
+                    "/users/{id}/apiKeys",
+                    web::post().to(api_keys::create_users),
+                )
+                .route(
+                    "/users/{id}/apiKeys/{key_id}",
+                    web::delete().to(api_keys::delete_users),
+                )
                 .route(
                     "/me/appRoleAssignments",
                     web::get().to(app_roles::list_mine),

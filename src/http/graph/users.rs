@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 pub(super) const READ_ALL: [&str; 3] =
     ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All"];
-const WRITE_ALL: [&str; 1] = ["User.ReadWrite.All"];
+pub(super) const WRITE_ALL: [&str; 1] = ["User.ReadWrite.All"];
 /// Delegated permissions that read the directory's users (any member user).
 pub(super) const READ_ALL_DELEGATED: [&str; 5] = [
     "User.ReadBasic.All",
@@ -31,7 +31,8 @@ pub(super) const READ_ALL_DELEGATED: [&str; 5] = [
     "Directory.AccessAsUser.All",
 ];
 /// Delegated permissions that write users when the user holds a directory role.
-const WRITE_ALL_DELEGATED: [&str; 2] = ["User.ReadWrite.All", "Directory.AccessAsUser.All"];
+pub(super) const WRITE_ALL_DELEGATED: [&str; 2] =
+    ["User.ReadWrite.All", "Directory.AccessAsUser.All"];
 pub(super) const READ_ME: [&str; 5] = [
     "User.Read",
     "User.ReadWrite",
@@ -104,7 +105,7 @@ pub(super) async fn find(
 
 /// Refuses (403) a signed-in user's change to a user their directory roles do not
 /// cover: only a Global Administrator changes a Global Administrator.
-async fn may_manage(
+pub(super) async fn may_manage(
     state: &AppState,
     caller: &Caller,
     held: &[String],
