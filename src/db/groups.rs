@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use super::schema::{group_members, groups, users};
-use super::users::User;
+use super::users::{Cursor, SortOrder, User};
 use super::{DbConnection, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -94,37 +94,76 @@ pub enum NameCondition {
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// A page of the tenant's groups in id order, after `after_id`.
+/// Applies the tenant and the `$filter` conditions to a query of the groups table.
+macro_rules! with_name_conditions {
+    ($query:expr, $tenant_id:expr, $conditions:expr) => {{
+        let mut query = $query.filter(groups::tenant_id.eq($tenant_id.to_owned()));
+        for condition in $conditions {
+            query = match condition {
+                NameCondition::Equals(v) => {
+                    query.filter(lower(groups::name).eq(v.trim().to_lowercase()))
+                }
+                NameCondition::StartsWith(v) => {
+                    let escaped = v
+                        .trim_start()
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    query.filter(lower(groups::name).like(format!("{escaped}%")).escape('\\'))
+                }
+            };
+        }
+        query
+    }};
+}
+
+/// One page of the tenant's groups after `after` (exclusive), in id order or, with
+/// `order`, by lower-cased display name then id (as users are paged); each with its
+/// sort key.
 pub fn page(
     conn: &mut DbConnection,
     tenant_id: &str,
     conditions: &[NameCondition],
-    after_id: Option<&str>,
+    order: Option<SortOrder>,
+    after: Option<&Cursor>,
     limit: i64,
-) -> DbResult<Vec<Group>> {
-    let mut query = groups::table
-        .filter(groups::tenant_id.eq(tenant_id.to_owned()))
-        .select(Group::as_select())
+) -> DbResult<Vec<(Group, String)>> {
+    let key = || lower(groups::name);
+    let query = groups::table
+        .select((Group::as_select(), key()))
         .into_boxed();
-    if let Some(after) = after_id {
-        query = query.filter(groups::id.gt(after.to_owned()));
+    let mut query = with_name_conditions!(query, tenant_id, conditions);
+    match (order, after) {
+        (None, Some(after)) => query = query.filter(groups::id.gt(after.id.clone())),
+        (Some(SortOrder::Ascending), Some(Cursor { id, key: Some(k) })) => {
+            query = query
+                .filter(key().ge(k.clone()))
+                .filter(key().gt(k.clone()).or(groups::id.gt(id.clone())))
+        }
+        (Some(SortOrder::Descending), Some(Cursor { id, key: Some(k) })) => {
+            query = query
+                .filter(key().le(k.clone()))
+                .filter(key().lt(k.clone()).or(groups::id.lt(id.clone())))
+        }
+        _ => {}
     }
-    for condition in conditions {
-        query = match condition {
-            NameCondition::Equals(v) => {
-                query.filter(lower(groups::name).eq(v.trim().to_lowercase()))
-            }
-            NameCondition::StartsWith(v) => {
-                let escaped = v
-                    .trim_start()
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                query.filter(lower(groups::name).like(format!("{escaped}%")).escape('\\'))
-            }
-        };
-    }
-    Ok(query.order(groups::id.asc()).limit(limit).load(conn)?)
+    let query = match order {
+        None => query.order(groups::id.asc()),
+        Some(SortOrder::Ascending) => query.order((key().asc(), groups::id.asc())),
+        Some(SortOrder::Descending) => query.order((key().desc(), groups::id.desc())),
+    };
+    Ok(query.limit(limit).load(conn)?)
+}
+
+/// How many of the tenant's groups match (`$count=true`).
+pub fn count_matching(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    conditions: &[NameCondition],
+) -> DbResult<i64> {
+    let query = with_name_conditions!(groups::table.into_boxed(), tenant_id, conditions);
+    Ok(query.count().get_result(conn)?)
 }
 
 /// What a Graph `PATCH` changes.

@@ -1,6 +1,7 @@
-//! Graph's list options on `/v1.0/users`: `$orderby=displayName` (ascending and
-//! descending, paged by sort key and id) and `$count=true`, and the
-//! `ConsistencyLevel: eventual` header Graph requires for them.
+//! Graph's list options on `/v1.0/users` (and `/groups`, `/applications`,
+//! `/servicePrincipals`): `$orderby=displayName` (ascending and descending, paged by
+//! sort key and id) and `$count=true`, and the `ConsistencyLevel: eventual` header
+//! Graph requires for them.
 
 use std::collections::HashSet;
 
@@ -22,7 +23,7 @@ client_id = "{READER}"
 name = "graph lists reader"
 secret = "{READER_SECRET}"
 grant_types = ["client_credentials"]
-graph_permissions = ["User.Read.All"]
+graph_permissions = ["User.Read.All", "Group.Read.All", "Application.Read.All"]
 "#
     ));
     std::fs::write(&seed, text).unwrap();
@@ -309,5 +310,91 @@ async fn b2c_identities_are_selected_and_filtered_as_graph_does(backend: Backend
         let (status, body) = get(&app, bad, &token, false).await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert_eq!(body["error"]["code"], "BadRequest", "{body}");
+    }
+}
+
+/// Groups and clients named as `NAMES` (without repeats: group names are unique), ids
+/// ascending in that order.
+async fn add_named_groups_and_clients(app: &TestApp) -> Vec<&'static str> {
+    use localidp::directory::{self, NewClient};
+    let names = vec![
+        "Sorter Delta",
+        "sorter bravo",
+        "SORTER Charlie",
+        "sorter echo",
+        "Sorter Alpha",
+    ];
+    let now = app.now();
+    let list = names.clone();
+    app.state
+        .db(move |c| {
+            let tenant = directory::tenant(c, CONTOSO_ID).unwrap();
+            for (i, name) in list.iter().enumerate() {
+                let group = localidp::db::groups::Group {
+                    id: format!("60000000-0000-4000-8000-{i:012}"),
+                    tenant_id: CONTOSO_ID.into(),
+                    name: (*name).into(),
+                    created_at: now,
+                    description: None,
+                    mail_nickname: None,
+                    mail_enabled: false,
+                    security_enabled: true,
+                };
+                localidp::db::groups::insert(c, &group)?;
+                let client = NewClient {
+                    client_id: Some(format!("70000000-0000-4000-8000-{i:012}")),
+                    name: (*name).into(),
+                    ..Default::default()
+                };
+                directory::create_client(c, &tenant, &client, now).unwrap();
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    names
+}
+
+on_every_backend!(groups_and_applications_are_ordered_counted_and_paged_as_users_are);
+async fn groups_and_applications_are_ordered_counted_and_paged_as_users_are(backend: Backend) {
+    let (app, token) = spawn_reader_app(&backend).await;
+    let names = add_named_groups_and_clients(&app).await;
+    let mut sorted: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    for collection in ["groups", "applications", "servicePrincipals"] {
+        let base = format!("/v1.0/{collection}?{SORTERS}");
+        // Sorted with a filter: an advanced query, refused without the header.
+        let (status, body) =
+            get(&app, &format!("{base}&$orderby=displayName"), &token, false).await;
+        assert_eq!(status, 400, "{collection}: {body}");
+        assert_eq!(body["error"]["code"], "Request_UnsupportedQuery");
+        let (status, body) = get(
+            &app,
+            &format!("/v1.0/{collection}?$count=true"),
+            &token,
+            false,
+        )
+        .await;
+        assert_eq!(status, 400, "{collection}: {body}");
+
+        let seen = all_pages(&app, &format!("{base}&$orderby=displayName&$top=2"), &token).await;
+        let got: Vec<&str> = seen.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(got, sorted, "{collection}, ascending");
+        let seen = all_pages(
+            &app,
+            &format!("{base}&$orderby=displayName desc&$top=2"),
+            &token,
+        )
+        .await;
+        let mut desc: Vec<&str> = seen.iter().map(|(_, n)| n.as_str()).collect();
+        desc.reverse();
+        assert_eq!(desc, sorted, "{collection}, descending");
+        let ids: HashSet<String> = seen.into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ids.len(), names.len(), "{collection}: each once");
+
+        let (status, page) = get(&app, &format!("{base}&$count=true&$top=2"), &token, true).await;
+        assert_eq!(status, 200, "{collection}: {page}");
+        assert_eq!(page["@odata.count"], names.len(), "{collection}: {page}");
+        assert_eq!(page["value"].as_array().unwrap().len(), 2);
     }
 }

@@ -13,7 +13,7 @@ use super::users::{Answer, answer, no_store, parse_body};
 use crate::audit::{AuditEvent, kind};
 use crate::db::client_secrets::{self, ClientSecret};
 use crate::db::clients::{self, Client};
-use crate::db::users::Cursor;
+use crate::db::users::{Cursor, SortOrder};
 use crate::graph::application::{Kind, ObjectKey, password_credential};
 use crate::graph::application_writes::{
     self as writes, AddPassword, AppWriteError, ApplicationBody, RemovePassword,
@@ -126,40 +126,53 @@ async fn list(state: &AppState, req: &HttpRequest, kind: Kind) -> Answer {
         .map_err(GraphError::bad_query)?;
     kind.check_filter(&q.clauses)
         .map_err(GraphError::bad_query)?;
-    if q.order.is_some() || q.count {
-        return Err(GraphError::unsupported_query(format!(
-            "$orderby and $count are not supported on {} here.",
-            kind.collection()
-        )));
-    }
-    let (tid, clauses, after, top) = (
+    // As for users: $count, and $orderby with $filter, are advanced queries.
+    super::users::check_advanced(req, q.count, q.order.is_some() && !q.clauses.is_empty())?;
+    let (tid, clauses, after, top, order) = (
         caller.tenant_id.clone(),
         q.clauses.clone(),
-        q.after.as_ref().map(|c| c.id.clone()),
+        q.after.clone(),
         q.top as usize,
+        q.order,
     );
     // A directory of a development server: its clients are few, so they are filtered
-    // and ordered here rather than in SQL (the object ids are not stored).
-    let rows = state
+    // and ordered here rather than in SQL (the object ids are not stored). Sorted by
+    // object id, or by lower-cased display name then object id.
+    let (rows, total) = state
         .db(move |c| {
-            let mut page: Vec<(String, Client)> = Vec::new();
+            let mut page: Vec<(String, String, Client)> = Vec::new();
             for client in clients::list(c, &tid)? {
                 if Kind::matches(&client, &clauses) {
-                    page.push((kind.object_id(&client.client_id), client));
+                    let key = client.name.to_lowercase();
+                    page.push((key, kind.object_id(&client.client_id), client));
                 }
             }
-            page.sort_by(|a, b| a.0.cmp(&b.0));
-            page.retain(|(id, _)| after.as_ref().is_none_or(|a| id > a));
+            let total = page.len() as i64;
+            let rank = |key: &str, id: &str| match order {
+                None => (String::new(), id.to_owned()),
+                Some(_) => (key.to_owned(), id.to_owned()),
+            };
+            page.sort_by_key(|(key, id, _)| rank(key, id));
+            if order == Some(SortOrder::Descending) {
+                page.reverse();
+            }
+            if let Some(after) = &after {
+                let at = rank(after.key.as_deref().unwrap_or_default(), &after.id);
+                page.retain(|(key, id, _)| match order {
+                    Some(SortOrder::Descending) => rank(key, id) < at,
+                    _ => rank(key, id) > at,
+                });
+            }
             page.truncate(top + 1);
             let mut rows = Vec::new();
-            for (id, client) in page {
+            for (key, id, client) in page {
                 let secrets = match kind {
                     Kind::Application => client_secrets::list(c, &client.client_id)?,
                     Kind::ServicePrincipal => Vec::new(),
                 };
-                rows.push((id, client, secrets));
+                rows.push((key, id, client, secrets));
             }
-            Ok(rows)
+            Ok((rows, q.count.then_some(total)))
         })
         .await?;
     let more = rows.len() > top;
@@ -167,16 +180,19 @@ async fn list(state: &AppState, req: &HttpRequest, kind: Kind) -> Answer {
     let values: Vec<Value> = rows
         .iter()
         .take(top)
-        .map(|(_, c, s)| Value::Object(kind.to_json(c, s, select.as_deref())))
+        .map(|(_, _, c, s)| Value::Object(kind.to_json(c, s, select.as_deref())))
         .collect();
     let mut body = json!({
         "@odata.context": kind.context(&base, select.as_deref(), false),
-        "value": values,
     });
-    if more && let Some((last, _, _)) = rows.get(top - 1) {
+    if let Some(total) = total {
+        body["@odata.count"] = json!(total);
+    }
+    body["value"] = json!(values);
+    if more && let Some((key, last, _, _)) = rows.get(top - 1) {
         let cursor = Cursor {
             id: last.clone(),
-            key: None,
+            key: order.map(|_| key.clone()),
         };
         body["@odata.nextLink"] = json!(odata::next_link(&base, req.path(), &q.carried, &cursor));
     }

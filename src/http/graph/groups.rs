@@ -96,7 +96,8 @@ fn duplicate_name(e: crate::db::DbError) -> GraphError {
     }
 }
 
-/// `GET /groups`: a page in id order, `@odata.nextLink` while more may follow.
+/// `GET /groups`: a page in id order (or `$orderby=displayName`), `@odata.nextLink`
+/// while more may follow, `@odata.count` with `$count=true`.
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
         let caller = authenticate(&state, &req).await?;
@@ -108,34 +109,42 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             .map(check_select)
             .transpose()
             .map_err(GraphError::bad_query)?;
-        if q.order.is_some() || q.count {
-            return Err(GraphError::unsupported_query(
-                "$orderby and $count are not supported on groups here.",
-            ));
-        }
         let conditions = odata::user_conditions(&q.clauses, "")
             .and_then(|c| group::name_conditions(&c))
             .map_err(GraphError::bad_query)?;
-        let after = q.after.as_ref().map(|c| c.id.clone());
-        let (tid, top) = (caller.tenant_id.clone(), q.top);
-        let mut rows = state
-            .db(move |c| db_groups::page(c, &tid, &conditions, after.as_deref(), top + 1))
+        // As for users: $count, and $orderby with $filter, are advanced queries.
+        super::users::check_advanced(&req, q.count, q.order.is_some() && !conditions.is_empty())?;
+        let (tid, top, order, count) = (caller.tenant_id.clone(), q.top, q.order, q.count);
+        let after = q.after.clone();
+        let (mut rows, total) = state
+            .db(move |c| {
+                let rows = db_groups::page(c, &tid, &conditions, order, after.as_ref(), top + 1)?;
+                let total = if count {
+                    Some(db_groups::count_matching(c, &tid, &conditions)?)
+                } else {
+                    None
+                };
+                Ok((rows, total))
+            })
             .await?;
         let more = rows.len() as i64 > top;
         rows.truncate(top as usize);
         let base = base_url(&state, &req);
         let values: Vec<Value> = rows
             .iter()
-            .map(|g| Value::Object(group::to_json(g, select.as_deref())))
+            .map(|(g, _)| Value::Object(group::to_json(g, select.as_deref())))
             .collect();
         let mut body = json!({
             "@odata.context": group::context(&base, select.as_deref(), false),
-            "value": values,
         });
-        if more && let Some(last) = rows.last() {
+        if let Some(total) = total {
+            body["@odata.count"] = json!(total);
+        }
+        body["value"] = json!(values);
+        if more && let Some((last, key)) = rows.last() {
             let cursor = crate::db::users::Cursor {
                 id: last.id.clone(),
-                key: None,
+                key: order.map(|_| key.clone()),
             };
             body["@odata.nextLink"] =
                 json!(odata::next_link(&base, req.path(), &q.carried, &cursor));

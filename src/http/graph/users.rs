@@ -184,6 +184,26 @@ fn eventual(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"))
 }
 
+/// Refuses Graph's advanced queries without `ConsistencyLevel: eventual`: `$count`,
+/// and (`sorted_filter`) `$orderby` together with `$filter`.
+pub(super) fn check_advanced(
+    req: &HttpRequest,
+    count: bool,
+    sorted_filter: bool,
+) -> Result<(), GraphError> {
+    if count && !eventual(req) {
+        return Err(GraphError::unsupported_query(
+            "$count is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information",
+        ));
+    }
+    if sorted_filter && !eventual(req) {
+        return Err(GraphError::unsupported_query(
+            "Sorting not supported for current query.",
+        ));
+    }
+    Ok(())
+}
+
 /// `GET /users`: a page in id order (or `$orderby`), `@odata.nextLink` while more may
 /// follow, `@odata.count` with `$count=true`.
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -191,7 +211,8 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         let caller = authenticate(&state, &req).await?;
         caller.require(caller.may(&READ_ALL, &READ_ALL_DELEGATED))?;
         let q = odata::parse_list(req.query_string()).map_err(GraphError::bad_query)?;
-        let conditions = odata::user_conditions(&q.clauses, &caller.tenant_name).map_err(GraphError::bad_query)?;
+        let conditions = odata::user_conditions(&q.clauses, &caller.tenant_name)
+            .map_err(GraphError::bad_query)?;
         let select = q
             .select
             .as_deref()
@@ -199,23 +220,9 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             .transpose()
             .map_err(GraphError::bad_query)?;
         // As Graph: $count, and $orderby with $filter, are advanced queries.
-        if q.count && !eventual(&req) {
-            return Err(GraphError::unsupported_query(
-                "$count is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information",
-            ));
-        }
-        if q.order.is_some() && !conditions.is_empty() && !eventual(&req) {
-            return Err(GraphError::unsupported_query(
-                "Sorting not supported for current query.",
-            ));
-        }
+        check_advanced(&req, q.count, q.order.is_some() && !conditions.is_empty())?;
         let tid = caller.tenant_id.clone();
-        let (after, order, top, count) = (
-            q.after.clone(),
-            q.order,
-            q.top,
-            q.count,
-        );
+        let (after, order, top, count) = (q.after.clone(), q.order, q.top, q.count);
         // One more than the page tells whether another page follows.
         let (mut rows, total) = state
             .db(move |c| {
