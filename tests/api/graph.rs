@@ -5,7 +5,9 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::graph::{add_people, assert_graph_error, cli, get, graph};
+use crate::helpers::graph::{
+    add_people, assert_graph_error, cli, client_credentials_token, get, graph, spawn_with_seed,
+};
 use crate::helpers::*;
 
 const GRAPH_ADMIN: &str = "99999999-0000-4000-8000-000000000001";
@@ -18,11 +20,10 @@ const STRONG_PASSWORD: &str = "Str0ng-Passw0rd!";
 
 /// The standard seed plus two Graph clients whose permissions come from the seed file.
 async fn spawn_graph_app(backend: &Backend) -> TestApp {
-    let (settings, fixture) = test_fixture(backend);
-    let seed = settings.seed.clone().expect("a seed file");
-    let mut text = std::fs::read_to_string(&seed).unwrap();
-    text.push_str(&format!(
-        r#"
+    spawn_with_seed(
+        backend,
+        &format!(
+            r#"
 [[clients]]
 client_id = "{GRAPH_ADMIN}"
 name = "graph admin"
@@ -37,27 +38,13 @@ secret = "{GRAPH_READER_SECRET}"
 grant_types = ["client_credentials"]
 graph_permissions = ["user.read.all"]
 "#
-    ));
-    std::fs::write(&seed, text).unwrap();
-    spawn_with(settings, fixture).await
-}
-
-async fn app_token(app: &TestApp, client: &str, secret: &str, scope: &str) -> String {
-    let res = app
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client),
-            ("client_secret", secret),
-            ("scope", scope),
-        ])
-        .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
+        ),
+    )
+    .await
 }
 
 async fn admin_token(app: &TestApp) -> String {
-    app_token(app, GRAPH_ADMIN, GRAPH_ADMIN_SECRET, GRAPH_DEFAULT).await
+    client_credentials_token(app, GRAPH_ADMIN, GRAPH_ADMIN_SECRET, GRAPH_DEFAULT).await
 }
 
 async fn create_user(app: &TestApp, token: &str, upn: &str, name: &str) -> Value {
@@ -88,7 +75,7 @@ async fn graph_tokens_carry_the_permissions_granted_to_the_client(backend: Backe
     assert_eq!(c["roles"], json!(["User.ReadWrite.All"]));
     assert_eq!(c["idtyp"], "app");
     // Named by its app id, Graph is the audience under that name.
-    let token = app_token(
+    let token = client_credentials_token(
         &app,
         GRAPH_READER,
         GRAPH_READER_SECRET,
@@ -104,7 +91,7 @@ async fn graph_tokens_carry_the_permissions_granted_to_the_client(backend: Backe
     );
     // A client granted nothing gets a Graph token without roles; its app roles are
     // for its own APIs, not for Graph.
-    let web = app_token(&app, WEB_APP, WEB_APP_SECRET, GRAPH_DEFAULT).await;
+    let web = client_credentials_token(&app, WEB_APP, WEB_APP_SECRET, GRAPH_DEFAULT).await;
     assert!(
         claims(&web).get("roles").is_none_or(|r| r == &json!([])),
         "{}",
@@ -132,7 +119,7 @@ async fn graph_refuses_missing_and_bad_tokens_and_missing_permissions(backend: B
     let (status, body) = get(&app, "/v1.0/users", "not-a-jwt").await;
     assert_graph_error(status, &body, 401, "InvalidAuthenticationToken");
     // A valid token for another audience is not a Graph token.
-    let api = app_token(
+    let api = client_credentials_token(
         &app,
         WEB_APP,
         WEB_APP_SECRET,
@@ -142,10 +129,11 @@ async fn graph_refuses_missing_and_bad_tokens_and_missing_permissions(backend: B
     let (status, body) = get(&app, "/v1.0/users", &api).await;
     assert_graph_error(status, &body, 401, "InvalidAuthenticationToken");
     // A Graph token without the permission.
-    let web = app_token(&app, WEB_APP, WEB_APP_SECRET, GRAPH_DEFAULT).await;
+    let web = client_credentials_token(&app, WEB_APP, WEB_APP_SECRET, GRAPH_DEFAULT).await;
     let (status, body) = get(&app, "/v1.0/users", &web).await;
     assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
-    let reader = app_token(&app, GRAPH_READER, GRAPH_READER_SECRET, GRAPH_DEFAULT).await;
+    let reader =
+        client_credentials_token(&app, GRAPH_READER, GRAPH_READER_SECRET, GRAPH_DEFAULT).await;
     assert_eq!(get(&app, "/v1.0/users", &reader).await.0, 200);
     let (status, body) = graph(
         &app,
@@ -448,7 +436,8 @@ async fn a_user_created_over_graph_signs_in_and_a_disabled_one_is_refused(backen
 on_every_backend!(paging_has_no_repeats_or_gaps_while_users_are_added);
 async fn paging_has_no_repeats_or_gaps_while_users_are_added(backend: Backend) {
     let app = spawn_graph_app(&backend).await;
-    let token = app_token(&app, GRAPH_READER, GRAPH_READER_SECRET, GRAPH_DEFAULT).await;
+    let token =
+        client_credentials_token(&app, GRAPH_READER, GRAPH_READER_SECRET, GRAPH_DEFAULT).await;
     add_people(&app, "pager", 23).await;
     let (_, all) = get(&app, "/v1.0/users?$top=999&$select=id", &token).await;
     let before: HashSet<String> = all["value"]
@@ -502,7 +491,8 @@ async fn paging_has_no_repeats_or_gaps_while_users_are_added(backend: Backend) {
 on_every_backend!(lists_are_filtered_and_selected_as_graph_does);
 async fn lists_are_filtered_and_selected_as_graph_does(backend: Backend) {
     let app = spawn_graph_app(&backend).await;
-    let token = app_token(&app, GRAPH_READER, GRAPH_READER_SECRET, GRAPH_DEFAULT).await;
+    let token =
+        client_credentials_token(&app, GRAPH_READER, GRAPH_READER_SECRET, GRAPH_DEFAULT).await;
     add_people(&app, "filt", 3).await;
     add_people(&app, "filt_x", 1).await;
     let names = |body: &Value| -> Vec<String> {
@@ -579,7 +569,7 @@ async fn graph_permissions_granted_from_the_cli_apply_to_the_next_token(backend:
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let token = app_token(&app, WEB_APP, WEB_APP_SECRET, GRAPH_DEFAULT).await;
+    let token = client_credentials_token(&app, WEB_APP, WEB_APP_SECRET, GRAPH_DEFAULT).await;
     assert_eq!(
         claims(&token)["roles"],
         json!(["Group.Read.All", "User.Read.All"])
@@ -589,7 +579,7 @@ async fn graph_permissions_granted_from_the_cli_apply_to_the_next_token(backend:
     assert!(!out.status.success(), "an unknown permission is refused");
     let out = run(&["client", "revoke-graph", WEB_APP, "User.Read.All"]);
     assert!(out.status.success());
-    let token = app_token(&app, WEB_APP, WEB_APP_SECRET, GRAPH_DEFAULT).await;
+    let token = client_credentials_token(&app, WEB_APP, WEB_APP_SECRET, GRAPH_DEFAULT).await;
     assert_eq!(claims(&token)["roles"], json!(["Group.Read.All"]));
     let granted = app.audit_events("client.graph_granted").await;
     assert!(
@@ -605,7 +595,8 @@ async fn revoke_sign_in_sessions_ends_the_user_s_refresh_tokens(backend: Backend
     let tokens = app.alice_tokens("openid offline_access").await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     let path = format!("/v1.0/users/{ALICE}/revokeSignInSessions");
-    let reader = app_token(&app, GRAPH_READER, GRAPH_READER_SECRET, GRAPH_DEFAULT).await;
+    let reader =
+        client_credentials_token(&app, GRAPH_READER, GRAPH_READER_SECRET, GRAPH_DEFAULT).await;
     let (status, body) = graph(&app, reqwest::Method::POST, &path, Some(&reader), None).await;
     assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     assert_eq!(

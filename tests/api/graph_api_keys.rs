@@ -5,8 +5,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::graph_groups::{app_token, spawn_with_clients};
 use crate::helpers::graph::{assert_graph_error, graph};
+use crate::helpers::graph::{graph_app_token, spawn_with_seed};
 use crate::helpers::*;
 
 const USER_ADMIN: &str = "uadmin@contoso.com";
@@ -58,7 +58,7 @@ graph_permissions = ["{permission}"]
 "#
         ));
     }
-    spawn_with_clients(backend, &seed).await
+    spawn_with_seed(backend, &seed).await
 }
 
 /// A user's Graph token with these delegated permissions.
@@ -240,7 +240,7 @@ async fn me_api_keys_refuse_missing_tokens_permissions_and_bad_bodies(backend: B
         assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     }
     // An application has no /me.
-    let app_only = app_token(&app, USER_WRITER, USER_WRITER_SECRET).await;
+    let app_only = graph_app_token(&app, USER_WRITER, USER_WRITER_SECRET).await;
     let (status, body) = get(&app, "/v1.0/me/apiKeys", &app_only).await;
     assert_graph_error(status, &body, 400, "Request_BadRequest");
 
@@ -287,7 +287,7 @@ async fn me_api_keys_refuse_missing_tokens_permissions_and_bad_bodies(backend: B
 on_every_backend!(an_application_manages_a_user_s_keys_and_others_stay_out_of_sight);
 async fn an_application_manages_a_user_s_keys_and_others_stay_out_of_sight(backend: Backend) {
     let app = spawn_keys_app(&backend).await;
-    let writer = app_token(&app, USER_WRITER, USER_WRITER_SECRET).await;
+    let writer = graph_app_token(&app, USER_WRITER, USER_WRITER_SECRET).await;
     // By user principal name, then by object id.
     let (status, body) = post(
         &app,
@@ -340,7 +340,7 @@ async fn an_application_manages_a_user_s_keys_and_others_stay_out_of_sight(backe
     // Unknown users; a reader; a disabled user.
     let (status, body) = get(&app, &format!("/v1.0/users/{UNKNOWN_ID}/apiKeys"), &writer).await;
     assert_graph_error(status, &body, 404, "Request_ResourceNotFound");
-    let reader = app_token(&app, USER_READER, USER_READER_SECRET).await;
+    let reader = graph_app_token(&app, USER_READER, USER_READER_SECRET).await;
     let (status, body) = get(&app, &collection, &reader).await;
     assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     let (status, body) = post(
@@ -403,7 +403,7 @@ async fn signed_in_administrators_manage_keys_as_they_manage_users(backend: Back
 on_every_backend!(an_application_s_keys_are_managed_under_applications);
 async fn an_application_s_keys_are_managed_under_applications(backend: Backend) {
     let app = spawn_keys_app(&backend).await;
-    let writer = app_token(&app, APP_WRITER, APP_WRITER_SECRET).await;
+    let writer = graph_app_token(&app, APP_WRITER, APP_WRITER_SECRET).await;
     let by_app_id = format!("/v1.0/applications(appId='{WEB_APP}')/apiKeys");
     let (status, body) = post(
         &app,
@@ -459,7 +459,7 @@ async fn an_application_s_keys_are_managed_under_applications(backend: Backend) 
     assert_eq!(revoked[0].client_id.as_deref(), Some(WEB_APP));
 
     // Without Application.ReadWrite.All; an unknown application.
-    let user_writer = app_token(&app, USER_WRITER, USER_WRITER_SECRET).await;
+    let user_writer = graph_app_token(&app, USER_WRITER, USER_WRITER_SECRET).await;
     let (status, body) = get(&app, &collection, &user_writer).await;
     assert_graph_error(status, &body, 403, "Authorization_RequestDenied");
     let uadmin = user_token(

@@ -6,8 +6,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::graph_groups::{app_token, spawn_with_clients};
 use crate::helpers::graph::{add_people, assert_graph_error, get, graph};
+use crate::helpers::graph::{graph_app_token, spawn_with_seed};
 use crate::helpers::*;
 use localidp::graph::application::app_role_id;
 
@@ -20,7 +20,7 @@ const GIVEN_ID: &str = "5b0c8bd7-5b36-4d0c-9c53-9f1a6d6f0a99";
 /// The standard seed plus a client holding `AppRoleAssignment.ReadWrite.All` and
 /// `Application.ReadWrite.All`, and a resource API with two plain app roles.
 async fn spawn_app(backend: &Backend) -> TestApp {
-    spawn_with_clients(
+    spawn_with_seed(
         backend,
         &format!(
             r#"
@@ -93,7 +93,7 @@ fn id(v: &str) -> String {
 on_every_backend!(app_roles_are_kept_whole_with_stable_ids);
 async fn app_roles_are_kept_whole_with_stable_ids(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let token = app_token(&app, WRITER, WRITER_SECRET).await;
+    let token = graph_app_token(&app, WRITER, WRITER_SECRET).await;
     // Plain roles (seed file, CLI) have the defaults and their stable ids.
     let roles = roles_of(&app, &token).await;
     assert_eq!(
@@ -158,7 +158,7 @@ async fn app_roles_are_kept_whole_with_stable_ids(backend: Backend) {
 on_every_backend!(an_enabled_role_is_disabled_before_it_is_removed);
 async fn an_enabled_role_is_disabled_before_it_is_removed(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let token = app_token(&app, WRITER, WRITER_SECRET).await;
+    let token = graph_app_token(&app, WRITER, WRITER_SECRET).await;
     let before = roles_of(&app, &token).await;
 
     let (status, err) = patch_roles(&app, &token, json!([{"value": "Orders.Admin"}])).await;
@@ -188,7 +188,7 @@ async fn an_enabled_role_is_disabled_before_it_is_removed(backend: Backend) {
 on_every_backend!(disabled_roles_leave_tokens_and_are_not_assigned_anew);
 async fn disabled_roles_leave_tokens_and_are_not_assigned_anew(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let token = app_token(&app, WRITER, WRITER_SECRET).await;
+    let token = graph_app_token(&app, WRITER, WRITER_SECRET).await;
     let (status, body) = assign(&app, &token, ALICE_OID, &id("Orders.Read")).await;
     assert_eq!(status, 201, "{body}");
     assert!(alice_roles(&app).await.contains(&"Orders.Read".to_owned()));
@@ -221,7 +221,7 @@ async fn disabled_roles_leave_tokens_and_are_not_assigned_anew(backend: Backend)
 on_every_backend!(application_only_roles_are_not_assigned_to_users);
 async fn application_only_roles_are_not_assigned_to_users(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let token = app_token(&app, WRITER, WRITER_SECRET).await;
+    let token = graph_app_token(&app, WRITER, WRITER_SECRET).await;
     let roles = json!([{"value": "Orders.Admin"}, {"value": "Orders.Read"},
         {"value": "Orders.Sync", "allowedMemberTypes": ["Application"]},
         {"value": "Orders.Approve", "allowedMemberTypes": ["User"]}]);
@@ -264,7 +264,7 @@ async fn own_app_roles(app: &TestApp) -> Value {
 on_every_backend!(the_client_s_own_tokens_and_keys_carry_its_enabled_application_roles);
 async fn the_client_s_own_tokens_and_keys_carry_its_enabled_application_roles(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let token = app_token(&app, WRITER, WRITER_SECRET).await;
+    let token = graph_app_token(&app, WRITER, WRITER_SECRET).await;
     assert_eq!(
         own_app_roles(&app).await,
         json!(["Orders.Admin", "Orders.Read"])

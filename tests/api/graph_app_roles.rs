@@ -6,8 +6,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::graph_groups::{app_token, spawn_with_clients};
 use crate::helpers::graph::{assert_graph_error, get, graph};
+use crate::helpers::graph::{graph_app_token, spawn_with_seed};
 use crate::helpers::*;
 
 const ASSIGNER: &str = "99999999-0000-4000-8000-000000000031";
@@ -64,7 +64,7 @@ name = "User Admin"
 directory_roles = ["User Administrator"]
 "#
     ));
-    spawn_with_clients(backend, &clients).await
+    spawn_with_seed(backend, &clients).await
 }
 
 /// The resource's service principal id and its app role ids by value.
@@ -117,7 +117,7 @@ async fn resource_roles(app: &TestApp, client: &str) -> (Vec<String>, Vec<String
 on_every_backend!(app_roles_are_assigned_listed_and_removed);
 async fn app_roles_are_assigned_listed_and_removed(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let token = app_token(&app, ASSIGNER, ASSIGNER_SECRET).await;
+    let token = graph_app_token(&app, ASSIGNER, ASSIGNER_SECRET).await;
     let (sp, roles) = resource(&app, &token).await;
     let admin_role = roles["Orders.Admin"].clone();
 
@@ -174,7 +174,7 @@ async fn app_roles_are_assigned_listed_and_removed(backend: Backend) {
     );
 
     // Listed, read also with User.Read.All; not with Group.Read.All.
-    let reader = app_token(&app, USER_READER, USER_READER_SECRET).await;
+    let reader = graph_app_token(&app, USER_READER, USER_READER_SECRET).await;
     let (status, list) = get(&app, &assignments_path(ALICE_OID), &reader).await;
     assert_eq!(status, 200, "{list}");
     let ids: Vec<&str> = list["value"]
@@ -193,7 +193,7 @@ async fn app_roles_are_assigned_listed_and_removed(backend: Backend) {
     );
 
     // 403: reading with Group.Read.All, writing with User.Read.All.
-    let groups_only = app_token(&app, GROUP_READER, GROUP_READER_SECRET).await;
+    let groups_only = graph_app_token(&app, GROUP_READER, GROUP_READER_SECRET).await;
     let (status, err) = get(&app, &assignments_path(ALICE_OID), &groups_only).await;
     assert_graph_error(status, &err, 403, "Authorization_RequestDenied");
     let tasks = roles["Tasks.Write"].clone();
@@ -274,7 +274,7 @@ async fn app_roles_are_assigned_listed_and_removed(backend: Backend) {
 on_every_backend!(an_assigned_app_role_is_in_the_next_token_for_its_application);
 async fn an_assigned_app_role_is_in_the_next_token_for_its_application(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let token = app_token(&app, ASSIGNER, ASSIGNER_SECRET).await;
+    let token = graph_app_token(&app, ASSIGNER, ASSIGNER_SECRET).await;
     let (sp, roles) = resource(&app, &token).await;
     let tenant_wide = vec!["Admin".to_owned(), "Tasks.Write".to_owned()];
     assert_eq!(resource_roles(&app, RESOURCE).await.0, tenant_wide);
@@ -362,7 +362,7 @@ async fn an_assigned_app_role_is_in_the_next_token_for_its_application(backend: 
     let path = format!("/v1.0/servicePrincipals/{sp}/appRoleAssignedTo");
     let (status, err) = get(&app, &path, "").await;
     assert_graph_error(status, &err, 401, "InvalidAuthenticationToken");
-    let users_only = app_token(&app, USER_READER, USER_READER_SECRET).await;
+    let users_only = graph_app_token(&app, USER_READER, USER_READER_SECRET).await;
     let (status, err) = get(&app, &path, &users_only).await;
     assert_graph_error(status, &err, 403, "Authorization_RequestDenied");
 

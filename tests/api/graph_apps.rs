@@ -7,7 +7,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::graph_groups::{app_token, assert_error, call, get, spawn_with_clients};
+use crate::graph_groups::{assert_error, call, get};
+use crate::helpers::graph::{graph_app_token, spawn_with_seed};
 use crate::helpers::*;
 
 const APP_ADMIN: &str = "99999999-0000-4000-8000-000000000021";
@@ -45,7 +46,7 @@ graph_permissions = ["{permission}"]
 "#
         ));
     }
-    spawn_with_clients(backend, &clients).await
+    spawn_with_seed(backend, &clients).await
 }
 
 async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
@@ -88,7 +89,7 @@ async fn all_pages(app: &TestApp, token: &str) -> Vec<Value> {
 on_every_backend!(applications_are_created_read_listed_changed_and_deleted);
 async fn applications_are_created_read_listed_changed_and_deleted(backend: Backend) {
     let app = spawn_apps_app(&backend).await;
-    let admin = app_token(&app, APP_ADMIN, APP_ADMIN_SECRET).await;
+    let admin = graph_app_token(&app, APP_ADMIN, APP_ADMIN_SECRET).await;
     let seeded = all_pages(&app, &admin).await.len();
 
     let created = create_app(
@@ -358,7 +359,7 @@ async fn applications_are_created_read_listed_changed_and_deleted(backend: Backe
 on_every_backend!(add_password_works_at_once_and_remove_password_stops_it);
 async fn add_password_works_at_once_and_remove_password_stops_it(backend: Backend) {
     let app = spawn_apps_app(&backend).await;
-    let admin = app_token(&app, APP_ADMIN, APP_ADMIN_SECRET).await;
+    let admin = graph_app_token(&app, APP_ADMIN, APP_ADMIN_SECRET).await;
     let created = create_app(&app, &admin, json!({"displayName": "nightly job"})).await;
     let (id, app_id) = (
         created["id"].as_str().unwrap().to_owned(),
@@ -496,7 +497,7 @@ async fn add_password_works_at_once_and_remove_password_stops_it(backend: Backen
     app.advance(Duration::from_secs(7200));
     let res = client_credentials(&app, &app_id, short_secret).await;
     assert_oauth_error(res, 401, "invalid_client").await;
-    let admin = app_token(&app, APP_ADMIN, APP_ADMIN_SECRET).await;
+    let admin = graph_app_token(&app, APP_ADMIN, APP_ADMIN_SECRET).await;
 
     // Validation and 404.
     for bad in [
@@ -532,7 +533,7 @@ async fn add_password_works_at_once_and_remove_password_stops_it(backend: Backen
 on_every_backend!(service_principals_are_found_by_app_id);
 async fn service_principals_are_found_by_app_id(backend: Backend) {
     let app = spawn_apps_app(&backend).await;
-    let reader = app_token(&app, APP_READER, APP_READER_SECRET).await;
+    let reader = graph_app_token(&app, APP_READER, APP_READER_SECRET).await;
     let (status, list) = get(
         &app,
         &format!("/v1.0/servicePrincipals?$filter=appId eq '{WEB_APP}'"),
@@ -605,9 +606,9 @@ async fn service_principals_are_found_by_app_id(backend: Backend) {
 on_every_backend!(application_routes_need_a_token_and_application_permissions);
 async fn application_routes_need_a_token_and_application_permissions(backend: Backend) {
     let app = spawn_apps_app(&backend).await;
-    let reader = app_token(&app, APP_READER, APP_READER_SECRET).await;
-    let directory_reader = app_token(&app, DIRECTORY_READER, DIRECTORY_READER_SECRET).await;
-    let user_reader = app_token(&app, USER_READER, USER_READER_SECRET).await;
+    let reader = graph_app_token(&app, APP_READER, APP_READER_SECRET).await;
+    let directory_reader = graph_app_token(&app, DIRECTORY_READER, DIRECTORY_READER_SECRET).await;
+    let user_reader = graph_app_token(&app, USER_READER, USER_READER_SECRET).await;
     let alice = app.alice_tokens("User.Read").await["access_token"]
         .as_str()
         .unwrap()

@@ -9,7 +9,7 @@ use std::time::Duration;
 use localidp::audit::{AuditEvent, kind};
 use serde_json::{Value, json};
 
-use crate::helpers::graph::{assert_graph_error, cli, get, graph};
+use crate::helpers::graph::{append_to_seed, assert_graph_error, cli, get, graph};
 use crate::helpers::*;
 
 const AUDITOR: &str = "99999999-0000-4000-8000-0000000000a1";
@@ -31,10 +31,10 @@ const AUDITS: &str = "/v1.0/auditLogs/directoryAudits";
 async fn spawn_audit_app(backend: &Backend) -> TestApp {
     let (mut settings, fixture) = test_fixture(backend);
     settings.lockout = localidp::config::LockoutPolicy::new(Some(3), Some(60), Some(3600)).unwrap();
-    let seed = settings.seed.clone().expect("a seed file");
-    let mut text = std::fs::read_to_string(&seed).unwrap();
-    text.push_str(&format!(
-        r#"
+    append_to_seed(
+        &settings,
+        &format!(
+            r#"
 [[users]]
 email = "{GLOBAL_ADMIN}"
 password = "{ADMIN_PASSWORD}"
@@ -70,8 +70,8 @@ secret = "{FAB_AUDITOR_SECRET}"
 grant_types = ["client_credentials"]
 graph_permissions = ["AuditLog.Read.All"]
 "#
-    ));
-    std::fs::write(&seed, text).unwrap();
+        ),
+    );
     spawn_with(settings, fixture).await
 }
 

@@ -4,20 +4,19 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::graph::graph;
+use crate::helpers::graph::{graph, graph_app_token, spawn_with_seed};
 use crate::helpers::*;
 
 const GROUP_ADMIN: &str = "99999999-0000-4000-8000-000000000011";
 const GROUP_ADMIN_SECRET: &str = "group-admin-secret-0123456789abcdefghijk";
 const USER_READER: &str = "99999999-0000-4000-8000-000000000012";
 const USER_READER_SECRET: &str = "user-reader-secret-0123456789abcdefghijk";
-const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
 const DIRECTORY_OBJECTS: &str = "https://graph.microsoft.com/v1.0/directoryObjects";
 
 /// The standard seed plus a client with `Group.ReadWrite.All` and one with only
 /// `User.Read.All`.
 async fn spawn_groups_app(backend: &Backend) -> TestApp {
-    spawn_with_clients(
+    spawn_with_seed(
         backend,
         &format!(
             r#"
@@ -41,29 +40,6 @@ graph_permissions = ["User.Read.All"]
 }
 
 /// The standard seed plus these `[[clients]]` entries (TOML).
-pub(crate) async fn spawn_with_clients(backend: &Backend, clients: &str) -> TestApp {
-    let (settings, fixture) = test_fixture(backend);
-    let seed = settings.seed.clone().expect("a seed file");
-    let mut text = std::fs::read_to_string(&seed).unwrap();
-    text.push_str(clients);
-    std::fs::write(&seed, text).unwrap();
-    spawn_with(settings, fixture).await
-}
-
-pub(crate) async fn app_token(app: &TestApp, client: &str, secret: &str) -> String {
-    let res = app
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client),
-            ("client_secret", secret),
-            ("scope", GRAPH_DEFAULT),
-        ])
-        .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 pub(crate) async fn call(
     app: &TestApp,
     method: reqwest::Method,
@@ -136,7 +112,7 @@ fn names(list: &Value) -> Vec<String> {
 on_every_backend!(groups_are_created_read_listed_changed_and_deleted);
 async fn groups_are_created_read_listed_changed_and_deleted(backend: Backend) {
     let app = spawn_groups_app(&backend).await;
-    let token = app_token(&app, GROUP_ADMIN, GROUP_ADMIN_SECRET).await;
+    let token = graph_app_token(&app, GROUP_ADMIN, GROUP_ADMIN_SECRET).await;
 
     let created = create_group(&app, &token, "Engineering").await;
     let id = created["id"].as_str().unwrap().to_owned();
@@ -298,7 +274,7 @@ async fn groups_are_created_read_listed_changed_and_deleted(backend: Backend) {
 on_every_backend!(members_are_added_and_removed_by_reference);
 async fn members_are_added_and_removed_by_reference(backend: Backend) {
     let app = spawn_groups_app(&backend).await;
-    let token = app_token(&app, GROUP_ADMIN, GROUP_ADMIN_SECRET).await;
+    let token = graph_app_token(&app, GROUP_ADMIN, GROUP_ADMIN_SECRET).await;
     let group = create_group(&app, &token, "Readers").await;
     let gid = group["id"].as_str().unwrap().to_owned();
 
@@ -376,7 +352,7 @@ async fn members_are_added_and_removed_by_reference(backend: Backend) {
     assert_error(status, &err, 404, "Request_ResourceNotFound");
 
     // The users form and this server's own base URL name users too.
-    let reader = app_token(&app, USER_READER, USER_READER_SECRET).await;
+    let reader = graph_app_token(&app, USER_READER, USER_READER_SECRET).await;
     let (_, carol) = get(&app, "/v1.0/users/carol@contoso.com", &reader).await;
     let carol_id = carol["id"].as_str().unwrap().to_owned();
     let (status, body) = add_member(
@@ -416,8 +392,8 @@ async fn members_are_added_and_removed_by_reference(backend: Backend) {
 on_every_backend!(member_of_lists_a_user_s_groups_and_permissions_are_checked);
 async fn member_of_lists_a_user_s_groups_and_permissions_are_checked(backend: Backend) {
     let app = spawn_groups_app(&backend).await;
-    let admin = app_token(&app, GROUP_ADMIN, GROUP_ADMIN_SECRET).await;
-    let reader = app_token(&app, USER_READER, USER_READER_SECRET).await;
+    let admin = graph_app_token(&app, GROUP_ADMIN, GROUP_ADMIN_SECRET).await;
+    let reader = graph_app_token(&app, USER_READER, USER_READER_SECRET).await;
 
     // A user-reading application sees memberOf, not the groups themselves.
     let (status, of) = get(&app, &format!("/v1.0/users/{ALICE_OID}/memberOf"), &reader).await;
@@ -469,7 +445,7 @@ async fn member_of_lists_a_user_s_groups_and_permissions_are_checked(backend: Ba
 on_every_backend!(a_membership_added_over_graph_is_in_the_next_token);
 async fn a_membership_added_over_graph_is_in_the_next_token(backend: Backend) {
     let app = spawn_groups_app(&backend).await;
-    let token = app_token(&app, GROUP_ADMIN, GROUP_ADMIN_SECRET).await;
+    let token = graph_app_token(&app, GROUP_ADMIN, GROUP_ADMIN_SECRET).await;
     let before = app.alice_tokens("openid profile").await;
     let at = before["access_token"].as_str().unwrap().to_owned();
     assert_eq!(claims(&at)["groups"].as_array().map(Vec::len), Some(2));

@@ -7,17 +7,17 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use crate::helpers::graph::{graph_app_token, spawn_with_seed};
 use crate::helpers::*;
 
 const READER: &str = "99999999-0000-4000-8000-0000000000a1";
 const READER_SECRET: &str = "graph-lists-reader-secret-0123456789abcd";
 
 async fn spawn_reader_app(backend: &Backend) -> (TestApp, String) {
-    let (settings, fixture) = test_fixture(backend);
-    let seed = settings.seed.clone().expect("a seed file");
-    let mut text = std::fs::read_to_string(&seed).unwrap();
-    text.push_str(&format!(
-        r#"
+    let app = spawn_with_seed(
+        backend,
+        &format!(
+            r#"
 [[clients]]
 client_id = "{READER}"
 name = "graph lists reader"
@@ -25,20 +25,10 @@ secret = "{READER_SECRET}"
 grant_types = ["client_credentials"]
 graph_permissions = ["User.Read.All", "Group.Read.All", "Application.Read.All"]
 "#
-    ));
-    std::fs::write(&seed, text).unwrap();
-    let app = spawn_with(settings, fixture).await;
-    let res = app
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", READER),
-            ("client_secret", READER_SECRET),
-            ("scope", "https://graph.microsoft.com/.default"),
-        ])
-        .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    let token = body["access_token"].as_str().unwrap().to_owned();
+        ),
+    )
+    .await;
+    let token = graph_app_token(&app, READER, READER_SECRET).await;
     (app, token)
 }
 

@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::graph::{add_people, assert_graph_error, cli, get, graph};
+use crate::helpers::graph::{
+    add_people, assert_graph_error, cli, get, graph, graph_app_token, spawn_with_seed,
+};
 use crate::helpers::*;
 
 const USER_ADMIN: &str = "uadmin@contoso.com";
@@ -17,7 +19,6 @@ const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
 const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 const STRONG_PASSWORD: &str = "Str0ng-Passw0rd!";
 const DIRECTORY_OBJECTS: &str = "https://graph.microsoft.com/v1.0/directoryObjects";
-const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
 const GRAPH_APP: &str = "99999999-0000-4000-8000-000000000021";
 const GRAPH_APP_SECRET: &str = "graph-app-secret-0123456789abcdefghijklm";
 
@@ -25,11 +26,10 @@ const GRAPH_APP_SECRET: &str = "graph-app-secret-0123456789abcdefghijklm";
 /// from the seed file) and an application with `User.ReadWrite.All` and
 /// `Group.ReadWrite.All`.
 async fn spawn_roles_app(backend: &Backend) -> TestApp {
-    let (settings, fixture) = test_fixture(backend);
-    let seed = settings.seed.clone().expect("a seed file");
-    let mut text = std::fs::read_to_string(&seed).unwrap();
-    text.push_str(&format!(
-        r#"
+    spawn_with_seed(
+        backend,
+        &format!(
+            r#"
 [[users]]
 email = "{USER_ADMIN}"
 password = "{ADMIN_PASSWORD}"
@@ -51,9 +51,9 @@ secret = "{GRAPH_APP_SECRET}"
 grant_types = ["client_credentials"]
 graph_permissions = ["User.ReadWrite.All", "Group.ReadWrite.All", "RoleManagement.Read.Directory"]
 "#
-    ));
-    std::fs::write(&seed, text).unwrap();
-    spawn_with(settings, fixture).await
+        ),
+    )
+    .await
 }
 
 /// A user's Graph access token with these delegated permissions.
@@ -62,20 +62,6 @@ async fn user_token(app: &TestApp, user: &str, scope: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-async fn app_token(app: &TestApp) -> String {
-    let res = app
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", GRAPH_APP),
-            ("client_secret", GRAPH_APP_SECRET),
-            ("scope", GRAPH_DEFAULT),
-        ])
-        .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
 }
 
 fn new_user(upn: &str) -> Value {
@@ -395,7 +381,7 @@ async fn directory_roles_are_the_wids_claim_and_listed_in_member_of(backend: Bac
             .is_some_and(|id| id.len() == 36 && id != USER_ADMINISTRATOR)
     );
     // /users/{id}/memberOf for an application: Alice's groups and no role.
-    let app_token = app_token(&app).await;
+    let app_token = graph_app_token(&app, GRAPH_APP, GRAPH_APP_SECRET).await;
     let (status, body) = get(
         &app,
         &format!("/v1.0/users/{ALICE_OID}/memberOf"),
@@ -496,7 +482,7 @@ fn assert_pages(pages: &[Vec<String>], sizes: &[usize], mut want: Vec<String>) {
 on_every_backend!(members_and_member_of_page_without_repeats_or_gaps);
 async fn members_and_member_of_page_without_repeats_or_gaps(backend: Backend) {
     let app = spawn_roles_app(&backend).await;
-    let token = app_token(&app).await;
+    let token = graph_app_token(&app, GRAPH_APP, GRAPH_APP_SECRET).await;
     let group = |name: &str| json!({"displayName": name, "mailNickname": name, "mailEnabled": false, "securityEnabled": true});
     let (status, paged) = post(&app, "/v1.0/groups", &token, group("paged")).await;
     assert_eq!(status, 201, "{paged}");
@@ -608,7 +594,7 @@ async fn members_and_member_of_page_without_repeats_or_gaps(backend: Backend) {
 on_every_backend!(directory_roles_are_listed_read_and_their_members_paged);
 async fn directory_roles_are_listed_read_and_their_members_paged(backend: Backend) {
     let app = spawn_roles_app(&backend).await;
-    let token = app_token(&app).await;
+    let token = graph_app_token(&app, GRAPH_APP, GRAPH_APP_SECRET).await;
     let (status, list) = get(&app, "/v1.0/directoryRoles", &token).await;
     assert_eq!(status, 200, "{list}");
     assert!(

@@ -9,6 +9,7 @@ use std::process::Command;
 use serde_json::json;
 
 use crate::helpers::clients::{interop_dir, node_modules, python, run_json};
+use crate::helpers::graph::append_to_seed;
 use crate::helpers::*;
 
 const SDK_ADMIN: &str = "99999999-0000-4000-8000-0000000000b1";
@@ -21,10 +22,10 @@ async fn graph_sdks_for_python_and_javascript_over_https(backend: Backend) {
     let (mut settings, fixture) = test_fixture(&backend);
     settings.public_url = None;
     settings.tls = true;
-    let seed = settings.seed.clone().expect("a seed file");
-    let mut text = std::fs::read_to_string(&seed).unwrap();
-    text.push_str(&format!(
-        r#"
+    append_to_seed(
+        &settings,
+        &format!(
+            r#"
 [[clients]]
 client_id = "{SDK_ADMIN}"
 name = "graph sdk admin"
@@ -32,8 +33,8 @@ secret = "{SDK_ADMIN_SECRET}"
 grant_types = ["client_credentials"]
 graph_permissions = ["User.ReadWrite.All", "Group.ReadWrite.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "RoleManagement.Read.Directory"]
 "#
-    ));
-    std::fs::write(&seed, text).unwrap();
+        ),
+    );
     let app = spawn_with(settings, fixture).await;
     let base = app.state.public_url.clone();
     assert!(base.starts_with("https://localhost:"), "{base}");

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::graph::graph;
+use crate::helpers::graph::{graph, graph_app_token, spawn_with_seed};
 use crate::helpers::*;
 
 const ENTRA_TOKEN: &str = "/contoso.onmicrosoft.com/oauth2/v2.0/token";
@@ -19,11 +19,10 @@ const USERS_ADMIN_SECRET: &str = "users-admin-secret-0123456789abcdefghijk";
 /// The standard seed, a user with a temporary password, and a Graph client that
 /// writes users.
 async fn spawn_app_with_temp_user(backend: &Backend) -> TestApp {
-    let (settings, fixture) = test_fixture(backend);
-    let seed = settings.seed.clone().expect("a seed file");
-    let mut text = std::fs::read_to_string(&seed).unwrap();
-    text.push_str(&format!(
-        r#"
+    spawn_with_seed(
+        backend,
+        &format!(
+            r#"
 [[users]]
 email = "{TEMP}"
 password = "{TEMP_PASSWORD}"
@@ -37,9 +36,9 @@ secret = "{USERS_ADMIN_SECRET}"
 grant_types = ["client_credentials"]
 graph_permissions = ["User.ReadWrite.All"]
 "#
-    ));
-    std::fs::write(&seed, text).unwrap();
-    spawn_with(settings, fixture).await
+        ),
+    )
+    .await
 }
 
 /// Status and JSON body of a password grant (the public client) at `path`.
@@ -160,24 +159,10 @@ async fn a_temporary_password_is_replaced_on_the_sign_in_form(backend: Backend) 
     );
 }
 
-async fn users_admin_token(app: &TestApp) -> String {
-    let res = app
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", USERS_ADMIN),
-            ("client_secret", USERS_ADMIN_SECRET),
-            ("scope", "https://graph.microsoft.com/.default"),
-        ])
-        .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 on_every_backend!(graph_sets_and_ends_the_demand_for_a_new_password);
 async fn graph_sets_and_ends_the_demand_for_a_new_password(backend: Backend) {
     let app = spawn_app_with_temp_user(&backend).await;
-    let token = users_admin_token(&app).await;
+    let token = graph_app_token(&app, USERS_ADMIN, USERS_ADMIN_SECRET).await;
     let upn = "newhire@contoso.com";
     let (status, user) = graph(
         &app,
@@ -275,7 +260,11 @@ async fn a_signed_in_user_changes_their_password_over_graph(backend: Backend) {
     let (status, body) = change(reading, good.clone()).await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "Authorization_RequestDenied");
-    let (status, _) = change(users_admin_token(&app).await, good.clone()).await;
+    let (status, _) = change(
+        graph_app_token(&app, USERS_ADMIN, USERS_ADMIN_SECRET).await,
+        good.clone(),
+    )
+    .await;
     assert_eq!(status, 400);
     for bad in [
         json!({"currentPassword": "wrong", "newPassword": NEW_PASSWORD}),

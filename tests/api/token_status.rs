@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::helpers::graph::client_credentials_token;
 use crate::helpers::*;
 use localidp::config::Settings;
 use serde_json::Value;
@@ -358,19 +359,9 @@ async fn token_exchange_refuses_a_revoked_token_of_ours_as_subject(backend: Back
     assert!(d.contains(REVOKED), "{d}");
 }
 
-/// An app-only token of a confidential client (client credentials) for the API.
-async fn client_token(app: &TestApp, client: &str, secret: &str) -> String {
-    let scope = format!("api://{API_APP}/.default");
-    let res = app
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client),
-            ("client_secret", secret),
-            ("scope", &scope),
-        ])
-        .await;
-    assert_eq!(res.status(), 200);
-    text(&res.json().await.unwrap(), "access_token")
+/// The API's `.default` scope.
+fn api_default() -> String {
+    format!("api://{API_APP}/.default")
 }
 
 /// `/auth/verify` refuses the token saying why, and `/introspect` calls it inactive.
@@ -392,8 +383,8 @@ async fn tokens_issued_to_a_deleted_client_are_refused_until_it_is_created_again
     let r = Replicas::start(&backend, 1).await;
     // A user's token issued to the web app (its `azp`), and the web app's own token.
     let user_token = text(&alice_for_web_app(&r.a).await, "access_token");
-    let app_token = client_token(&r.a, WEB_APP, WEB_APP_SECRET).await;
-    let daemon = client_token(&r.a, DAEMON_ONLY, DAEMON_SECRET).await;
+    let app_token = client_credentials_token(&r.a, WEB_APP, WEB_APP_SECRET, &api_default()).await;
+    let daemon = client_credentials_token(&r.a, DAEMON_ONLY, DAEMON_SECRET, &api_default()).await;
     for (token, what) in [(&user_token, "user"), (&app_token, "app")] {
         assert_eq!(r.a.verify(token).await.status(), 200, "{what} before (a)");
         assert_eq!(r.b.verify(token).await.status(), 200, "{what} before (b)");
@@ -432,7 +423,7 @@ async fn tokens_issued_to_a_deleted_client_are_refused_until_it_is_created_again
     let clock = a.state.clock.clone();
     let (settings, fixture) = a.stop().await;
     let a = spawn_with_clock(settings, fixture, clock).await;
-    let fresh = client_token(&a, WEB_APP, WEB_APP_SECRET).await;
+    let fresh = client_credentials_token(&a, WEB_APP, WEB_APP_SECRET, &api_default()).await;
     assert_eq!(
         a.verify(&fresh).await.status(),
         200,

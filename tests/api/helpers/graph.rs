@@ -2,7 +2,51 @@
 
 use serde_json::Value;
 
-use super::{CONTOSO_ID, PUBLIC_URL, TestApp};
+use super::{Backend, CONTOSO_ID, PUBLIC_URL, TestApp, spawn_with, test_fixture};
+
+/// Graph's `.default` scope: an app-only token with the client's Graph permissions.
+pub const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
+
+/// Appends TOML (tenants, users, clients) to the seed file the settings name.
+pub fn append_to_seed(settings: &localidp::config::Settings, extra: &str) {
+    let seed = settings.seed.clone().expect("a seed file");
+    let mut text = std::fs::read_to_string(&seed).unwrap();
+    text.push_str(extra);
+    std::fs::write(&seed, text).unwrap();
+}
+
+/// A server on the standard seed with `extra` (TOML) added to it.
+pub async fn spawn_with_seed(backend: &Backend, extra: &str) -> TestApp {
+    let (settings, fixture) = test_fixture(backend);
+    append_to_seed(&settings, extra);
+    spawn_with(settings, fixture).await
+}
+
+/// A client-credentials access token of a confidential client for `scope`, from the
+/// default tenant's `/auth/token`.
+pub async fn client_credentials_token(
+    app: &TestApp,
+    client: &str,
+    secret: &str,
+    scope: &str,
+) -> String {
+    let res = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client),
+            ("client_secret", secret),
+            ("scope", scope),
+        ])
+        .await;
+    assert_eq!(res.status(), 200, "client credentials for {client}");
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// An app-only Graph token of a client (its granted Graph permissions in `roles`).
+pub async fn graph_app_token(app: &TestApp, client: &str, secret: &str) -> String {
+    client_credentials_token(app, client, secret, GRAPH_DEFAULT).await
+}
 
 /// A Graph request with an optional token and JSON body: the status and the JSON
 /// answer (`null` when there is none). A full URL (an `@odata.nextLink`) is sent to the
