@@ -28,6 +28,21 @@ pub struct User {
     pub force_change_password: i32,
 }
 
+/// The columns of a user that Graph's lists show (not the password hash, roles or
+/// normalized names): what a page of 100 users reads.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserSummary {
+    pub id: String,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub disabled: i32,
+    pub created_at: i64,
+}
+
 impl User {
     pub fn is_disabled(&self) -> bool {
         self.disabled != 0
@@ -408,9 +423,11 @@ pub fn page(
     order: Option<SortOrder>,
     after: Option<&Cursor>,
     limit: i64,
-) -> DbResult<Vec<(User, String)>> {
+) -> DbResult<Vec<(UserSummary, String)>> {
     let key = || lower(users::display_name);
-    let query = users::table.select((User::as_select(), key())).into_boxed();
+    let query = users::table
+        .select((UserSummary::as_select(), key()))
+        .into_boxed();
     let mut query = with_conditions!(query, tenant_id, conditions);
     match (order, after) {
         (None, Some(after)) => query = query.filter(users::id.gt(after.id.clone())),

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::db::users::User;
+use crate::db::users::{User, UserSummary};
 
 /// What Graph v1.0 returns when no `$select` is given.
 pub const DEFAULT_PROPERTIES: [&str; 11] = [
@@ -34,6 +34,57 @@ pub fn user_principal_name(u: &User) -> &str {
     u.sign_in_name()
 }
 
+/// What Graph shows of a user, borrowed from a whole row or from a list's
+/// [`UserSummary`] (which reads only these columns).
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a> {
+    pub id: &'a str,
+    pub email: Option<&'a str>,
+    pub username: Option<&'a str>,
+    pub display_name: &'a str,
+    pub given_name: Option<&'a str>,
+    pub family_name: Option<&'a str>,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl<'a> Shown<'a> {
+    /// The user principal name: the user name, else the email address.
+    fn upn(self) -> &'a str {
+        self.username.or(self.email).unwrap_or_default()
+    }
+}
+
+impl<'a> From<&'a User> for Shown<'a> {
+    fn from(u: &'a User) -> Self {
+        Shown {
+            id: &u.id,
+            email: u.email.as_deref(),
+            username: u.username.as_deref(),
+            display_name: &u.display_name,
+            given_name: u.given_name.as_deref(),
+            family_name: u.family_name.as_deref(),
+            disabled: u.is_disabled(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+impl<'a> From<&'a UserSummary> for Shown<'a> {
+    fn from(u: &'a UserSummary) -> Self {
+        Shown {
+            id: &u.id,
+            email: u.email.as_deref(),
+            username: u.username.as_deref(),
+            display_name: &u.display_name,
+            given_name: u.given_name.as_deref(),
+            family_name: u.family_name.as_deref(),
+            disabled: u.disabled != 0,
+            created_at: u.created_at,
+        }
+    }
+}
+
 /// One of B2C's `identities`: a sign-in name issued by the tenant's domain.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -44,20 +95,20 @@ struct Identity<'a> {
 }
 
 /// B2C's `identities`: the sign-in names, each issued by the tenant's domain `issuer`.
-fn identities<'a>(u: &'a User, issuer: &'a str) -> Vec<Identity<'a>> {
+fn identities<'a>(u: Shown<'a>, issuer: &'a str) -> Vec<Identity<'a>> {
     let one = |sign_in_type, issuer_assigned_id| Identity {
         sign_in_type,
         issuer,
         issuer_assigned_id,
     };
     let mut all = Vec::with_capacity(3);
-    if let Some(email) = &u.email {
+    if let Some(email) = u.email {
         all.push(one("emailAddress", email));
     }
-    if let Some(username) = &u.username {
+    if let Some(username) = u.username {
         all.push(one("userName", username));
     }
-    all.push(one("userPrincipalName", user_principal_name(u)));
+    all.push(one("userPrincipalName", u.upn()));
     all
 }
 
@@ -66,7 +117,7 @@ fn identities<'a>(u: &'a User, issuer: &'a str) -> Vec<Identity<'a>> {
 /// with no map built per user. `issuer` is the tenant's domain name (for
 /// `identities`).
 pub struct UserJson<'a> {
-    pub user: &'a User,
+    pub user: Shown<'a>,
     pub select: Option<&'a [&'static str]>,
     pub issuer: &'a str,
 }
@@ -75,18 +126,18 @@ impl Serialize for UserJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (u, issuer) = (self.user, self.issuer);
         let props: &[&str] = self.select.unwrap_or(&DEFAULT_PROPERTIES);
-        let upn = user_principal_name(u);
+        let upn = u.upn();
         let mut map = s.serialize_map(Some(props.len()))?;
         for &name in props {
             match name {
-                "id" => map.serialize_entry(name, &u.id)?,
+                "id" => map.serialize_entry(name, u.id)?,
                 "businessPhones" => map.serialize_entry(name, &[] as &[&str])?,
-                "displayName" => map.serialize_entry(name, &u.display_name)?,
+                "displayName" => map.serialize_entry(name, u.display_name)?,
                 "givenName" => map.serialize_entry(name, &u.given_name)?,
                 "surname" => map.serialize_entry(name, &u.family_name)?,
                 "mail" => map.serialize_entry(name, &u.email)?,
                 "userPrincipalName" => map.serialize_entry(name, upn)?,
-                "accountEnabled" => map.serialize_entry(name, &!u.is_disabled())?,
+                "accountEnabled" => map.serialize_entry(name, &!u.disabled)?,
                 "mailNickname" => {
                     map.serialize_entry(name, upn.split('@').next().unwrap_or(upn))?
                 }
@@ -128,7 +179,7 @@ pub fn check_select(select: &[String]) -> Result<Vec<&'static str>, String> {
 /// `issuer` is the tenant's domain name (for `identities`).
 pub fn to_json(u: &User, select: Option<&[&'static str]>, issuer: &str) -> Map<String, Value> {
     let view = UserJson {
-        user: u,
+        user: u.into(),
         select,
         issuer,
     };
@@ -253,7 +304,7 @@ mod tests {
     fn a_user_is_written_with_the_default_or_selected_properties() {
         let u = bob();
         let text = serde_json::to_string(&UserJson {
-            user: &u,
+            user: (&u).into(),
             select: None,
             issuer: "contoso.onmicrosoft.com",
         })

@@ -77,7 +77,7 @@ fn entity<'a>(
     Entity {
         context: user::context(&base_url(state, req), select, true),
         user: user::UserJson {
-            user: u,
+            user: u.into(),
             select,
             issuer,
         },
@@ -256,7 +256,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             value: rows
                 .iter()
                 .map(|(u, _)| user::UserJson {
-                    user: u,
+                    user: u.into(),
                     select: select.as_deref(),
                     issuer: &caller.tenant_name,
                 })
