@@ -17,7 +17,10 @@ async fn authorization_code_flow_end_to_end(backend: Backend) {
     let app = &spawn_app(&backend).await;
     let browser = Browser::new(app);
     // 1. The login page, before any session exists.
-    let query = authorize_query(&web_request(&[("login_hint", ALICE)]));
+    let query = authorize_query(&web_request(&[
+        ("login_hint", ALICE),
+        ("domain_hint", "contoso.com"),
+    ]));
     let page = browser.get(&query).await;
     assert_eq!(page.status(), 200);
     assert!(
