@@ -191,6 +191,26 @@ pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
     Ok(users::table.count().get_result(conn)?)
 }
 
+/// A change of password: a new hash (`None` keeps the one there), and whether the
+/// next sign-in must choose another.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct PasswordChange<'a> {
+    password_hash: Option<&'a str>,
+    force_change_password: i32,
+    updated_at: i64,
+}
+
+fn change_password(conn: &mut DbConnection, id: &str, change: &PasswordChange) -> DbResult<()> {
+    let n = diesel::update(users::table.find(id))
+        .set(change)
+        .execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
 /// Demands (or stops demanding) a new password at the user's next sign-in.
 pub fn set_force_change(
     conn: &mut DbConnection,
@@ -198,16 +218,12 @@ pub fn set_force_change(
     force_change: bool,
     now: i64,
 ) -> DbResult<()> {
-    let n = diesel::update(users::table.find(id))
-        .set((
-            users::force_change_password.eq(i32::from(force_change)),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if n == 0 {
-        return Err(DbError::NotFound);
-    }
-    Ok(())
+    let change = PasswordChange {
+        password_hash: None,
+        force_change_password: i32::from(force_change),
+        updated_at: now,
+    };
+    change_password(conn, id, &change)
 }
 
 /// Sets a new password; `force_change` asks for another at the next sign-in (an
@@ -219,17 +235,12 @@ pub fn set_password_hash(
     force_change: bool,
     now: i64,
 ) -> DbResult<()> {
-    let n = diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(hash),
-            users::force_change_password.eq(i32::from(force_change)),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if n == 0 {
-        return Err(DbError::NotFound);
-    }
-    Ok(())
+    let change = PasswordChange {
+        password_hash: Some(hash),
+        force_change_password: i32::from(force_change),
+        updated_at: now,
+    };
+    change_password(conn, id, &change)
 }
 
 /// Replaces a hash only if it is still the one that was verified, so a concurrent
