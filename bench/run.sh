@@ -440,6 +440,24 @@ PORT=$(free_port)
   -- "$BIN" serve --host 127.0.0.1 --port "$PORT" --ephemeral >"$RUN_DIR/startup-localidp-ephemeral.txt"
 R[start_ephemeral]=$(startup_median "$RUN_DIR/startup-localidp-ephemeral.txt")
 
+# The fixture mode: --ephemeral --seed with N users, each with a password (README
+# "Fixture mode"); the same in --quick, the largest start takes about a second.
+fixture_seed() { # N FILE
+  awk -v n="$1" 'BEGIN {
+    print "[[clients]]\nclient_id = \"fixture-app\"\npublic = true\n"
+    for (i = 0; i < n; i++) printf "[[users]]\nemail = \"fixture%d@example.com\"\npassword = \"Fixture-pw-%d\"\n\n", i, i
+  }' >"$2"
+}
+for n in 0 1000 10000; do
+  fixture_seed "$n" "$TMP/fixture-$n.toml"
+  log "localidp: $STARTS starts with --ephemeral --seed of $n users"
+  PORT=$(free_port)
+  "$EX/startup_time" --url "http://127.0.0.1:$PORT/healthz" --runs "$STARTS" --log "$RUN_DIR/localidp-startup.log" \
+    -- "$BIN" serve --host 127.0.0.1 --port "$PORT" --ephemeral --seed "$TMP/fixture-$n.toml" \
+    >"$RUN_DIR/startup-localidp-seed-$n.txt"
+  R[start_seed_$n]=$(startup_median "$RUN_DIR/startup-localidp-seed-$n.txt")
+done
+
 PEERS=(oidc-provider oauth2-mock-server)
 if ((PEERS_OK)); then
   for peer in "${PEERS[@]}"; do
@@ -834,6 +852,9 @@ start_row() { # label key target
 }
 start_row "5a. Start-up to first 200 /healthz, existing SQLite database and keys (median of $STARTS)" start_existing 100
 start_row "5b. Start-up to first 200 /healthz, --ephemeral (median of $STARTS)" start_ephemeral 300
+add_row "5c. Start-up to first 200 /healthz, --ephemeral --seed with 0 users (median of $STARTS)" "$(ms "${R[start_seed_0]}")" "$NA" "$NA" "— (reported)" "—"
+start_row "5d. Start-up to first 200 /healthz, --ephemeral --seed with 1,000 users with passwords (median of $STARTS)" start_seed_1000 300
+add_row "5e. Start-up to first 200 /healthz, --ephemeral --seed with 10,000 users with passwords (median of $STARTS)" "$(ms "${R[start_seed_10000]}")" "$NA" "$NA" "— (reported)" "—"
 # 6. memory
 mb() { [[ -n "$1" ]] && awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }' || echo "$NA"; }
 mem_row() { # label key targetMB [note on the peer figure]

@@ -431,8 +431,14 @@ impl Settings {
         })
     }
 
+    /// The password hasher; an ephemeral server's gives its seed fixture hashes.
     pub fn password_hasher(&self) -> Result<crate::crypto::password::PasswordHasher, ConfigError> {
-        crate::crypto::password::PasswordHasher::new(
+        let new = if self.ephemeral {
+            crate::crypto::password::PasswordHasher::new_ephemeral
+        } else {
+            crate::crypto::password::PasswordHasher::new
+        };
+        new(
             self.argon2_memory_kib,
             self.argon2_iterations,
             self.hash_concurrency,

@@ -219,9 +219,18 @@ pub fn apply(
             },
         )?;
     }
-    let tenant_of = |conn: &mut DbConnection, name: &Option<String>| match name {
-        Some(n) => directory::tenant(conn, n),
-        None => directory::default_tenant(conn, default_tenant),
+    // Looked up once per name: a fixture seed has thousands of users in one tenant.
+    let mut known_tenants = std::collections::HashMap::new();
+    let mut tenant_of = |conn: &mut DbConnection, name: &Option<String>| {
+        if let Some(tenant) = known_tenants.get(name) {
+            return Ok::<_, DirectoryError>(Clone::clone(tenant));
+        }
+        let tenant = match name {
+            Some(n) => directory::tenant(conn, n)?,
+            None => directory::default_tenant(conn, default_tenant)?,
+        };
+        known_tenants.insert(name.clone(), tenant.clone());
+        Ok(tenant)
     };
     for g in &seed.groups {
         let tenant = tenant_of(conn, &g.tenant)?;

@@ -272,13 +272,16 @@ fn prepare(
             .map(|t| t.name.clone())
     });
     if let Some(seed) = &seed {
-        report.seeded = Some(seed::apply(
-            &mut conn,
-            hasher,
-            seed,
-            default_name.as_deref(),
-            now,
-        )?);
+        let hasher = hasher.for_seed();
+        let apply =
+            |c: &mut db::DbConnection| seed::apply(c, &hasher, seed, default_name.as_deref(), now);
+        // An ephemeral server's seed (fixture hashes, so quick) goes in as one write;
+        // elsewhere argon2id takes its time per user, and other writers their turns.
+        report.seeded = Some(if settings.ephemeral {
+            db::write_tx(&mut conn, apply)?
+        } else {
+            apply(&mut conn)?
+        });
     }
     let default_tenant = directory::default_tenant(&mut conn, default_name.as_deref())?;
     if let VerifyTenants::DefaultAnd(listed) = &settings.verify_tenants {

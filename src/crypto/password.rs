@@ -17,6 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::fixture_hash::{self, is_fixture_hash};
 use super::timing::{SignInTimings, hash_kind};
 
 /// OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
@@ -52,6 +53,8 @@ pub struct Verification {
 #[derive(Clone)]
 pub struct PasswordHasher {
     inner: Arc<Inner>,
+    /// Hashes for a seed ([`Self::for_seed`]): fixture hashes when the server allows them.
+    seeding: bool,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -87,6 +90,8 @@ struct Inner {
     timings: SignInTimings,
     /// The kind of the hashes made now (and of the dummy).
     current_kind: String,
+    /// An ephemeral server: seeds get [`fixture_hash`]es, and checks accept them.
+    fixtures: bool,
 }
 
 /// Checks of each kind of hash measured at start and hourly; the first, which warms
@@ -113,6 +118,28 @@ impl PasswordHasher {
         concurrency: usize,
         queue_limit: usize,
     ) -> Result<Self, HashError> {
+        Self::build(memory_kib, iterations, concurrency, queue_limit, false)
+    }
+
+    /// [`Self::new`] for an ephemeral server, whose database lives in memory: the
+    /// seed's passwords get fast [`fixture_hash`]es ([`Self::for_seed`]), and checks
+    /// accept those. Every other hash it makes is argon2id all the same.
+    pub fn new_ephemeral(
+        memory_kib: u32,
+        iterations: u32,
+        concurrency: usize,
+        queue_limit: usize,
+    ) -> Result<Self, HashError> {
+        Self::build(memory_kib, iterations, concurrency, queue_limit, true)
+    }
+
+    fn build(
+        memory_kib: u32,
+        iterations: u32,
+        concurrency: usize,
+        queue_limit: usize,
+        fixtures: bool,
+    ) -> Result<Self, HashError> {
         let params = Params::new(memory_kib, iterations, DEFAULT_PARALLELISM, None)
             .map_err(|e| HashError::Internal(e.to_string()))?;
         Ok(PasswordHasher {
@@ -129,8 +156,24 @@ impl PasswordHasher {
                     params.p_cost()
                 ),
                 params,
+                fixtures,
             }),
+            seeding: false,
         })
+    }
+
+    /// This hasher for applying a seed file: on an ephemeral server its
+    /// [`Self::hash_blocking`] makes fixture hashes; elsewhere it is this hasher.
+    pub fn for_seed(&self) -> PasswordHasher {
+        PasswordHasher {
+            inner: self.inner.clone(),
+            seeding: true,
+        }
+    }
+
+    /// Whether checks accept fixture hashes (the server is ephemeral).
+    pub fn accepts_fixture_hashes(&self) -> bool {
+        self.inner.fixtures
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -146,6 +189,10 @@ impl PasswordHasher {
     /// thread's working memory can be reused.
     pub fn hash_blocking(&self, password: &SecretString) -> Result<String, HashError> {
         use aws_lc_rs::rand::SecureRandom;
+        if self.seeding && self.inner.fixtures {
+            return fixture_hash::hash(password.expose_secret().as_bytes())
+                .ok_or_else(|| HashError::Internal("no random salt".into()));
+        }
         let mut salt = [0u8; SALT_LEN];
         aws_lc_rs::rand::SystemRandom::new()
             .fill(&mut salt)
@@ -193,7 +240,11 @@ impl PasswordHasher {
         self.record(stored, took);
         let check = match stored {
             Some(stored) if matched => PasswordCheck::Valid {
-                upgrade: if is_bcrypt(stored) || self.needs_rehash(stored) {
+                // A fixture hash stays one: it lives in memory only, and re-hashing
+                // would cost each seeded user's first sign-in what seeding saved.
+                upgrade: if is_fixture_hash(stored) {
+                    None
+                } else if is_bcrypt(stored) || self.needs_rehash(stored) {
                     Some(self.hash_blocking(password)?)
                 } else {
                     None
@@ -222,7 +273,14 @@ impl PasswordHasher {
             }
         };
         let started = Instant::now();
-        let matched = if is_bcrypt(stored) {
+        let matched = if is_fixture_hash(stored) {
+            if !self.inner.fixtures {
+                tracing::warn!(
+                    "a fixture hash is stored on a server that is not ephemeral: refused"
+                );
+            }
+            self.inner.fixtures && fixture_hash::verify(candidate, stored)
+        } else if is_bcrypt(stored) {
             // An unreadable stored hash must not become a sign-in.
             bcrypt::verify(candidate, stored).unwrap_or(false)
         } else {
@@ -421,148 +479,4 @@ pub fn is_importable_hash(hash: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hasher() -> PasswordHasher {
-        // Small parameters keep unit tests fast; the upgrade path is what is tested.
-        PasswordHasher::new(1024, 1, 2, 8).unwrap()
-    }
-
-    #[test]
-    fn argon2_round_trip() {
-        let h = hasher();
-        let pw = SecretString::from("correct horse");
-        let stored = h.hash_blocking(&pw).unwrap();
-        assert!(stored.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
-        assert!(matches!(
-            h.verify_blocking(&pw, Some(&stored)).unwrap(),
-            PasswordCheck::Valid { upgrade: None }
-        ));
-        assert!(matches!(
-            h.verify_blocking(&SecretString::from("wrong"), Some(&stored))
-                .unwrap(),
-            PasswordCheck::Invalid
-        ));
-    }
-
-    #[test]
-    fn our_phc_strings_are_standard_argon2() {
-        let h = hasher();
-        let pw = SecretString::from("correct horse");
-        let ours = h.hash_blocking(&pw).unwrap();
-        // The argon2 crate's own verifier accepts what we write...
-        let parsed = PasswordHash::new(&ours).unwrap();
-        assert!(
-            h.argon2()
-                .verify_password(b"correct horse", &parsed)
-                .is_ok()
-        );
-        assert!(h.argon2().verify_password(b"wrong", &parsed).is_err());
-        // ...and we accept what it writes.
-        use argon2::password_hash::PasswordHasher as _;
-        let theirs = h
-            .argon2()
-            .hash_password(b"correct horse")
-            .unwrap()
-            .to_string();
-        assert!(matches!(
-            h.verify_blocking(&pw, Some(&theirs)).unwrap(),
-            PasswordCheck::Valid { upgrade: None }
-        ));
-        assert!(matches!(
-            h.verify_blocking(&SecretString::from("x"), Some(&theirs))
-                .unwrap(),
-            PasswordCheck::Invalid
-        ));
-    }
-
-    #[test]
-    fn bcrypt_verifies_and_asks_for_upgrade() {
-        let h = hasher();
-        let stored = bcrypt::hash("s3cret", 4).unwrap();
-        let stored_2y = stored.replacen("$2b$", "$2y$", 1);
-        for s in [&stored, &stored_2y] {
-            match h
-                .verify_blocking(&SecretString::from("s3cret"), Some(s))
-                .unwrap()
-            {
-                PasswordCheck::Valid { upgrade: Some(new) } => {
-                    assert!(new.starts_with("$argon2id$"))
-                }
-                other => panic!("expected an upgrade, got {other:?}"),
-            }
-        }
-        assert!(matches!(
-            h.verify_blocking(&SecretString::from("nope"), Some(&stored))
-                .unwrap(),
-            PasswordCheck::Invalid
-        ));
-    }
-
-    #[test]
-    fn other_parameters_ask_for_upgrade() {
-        let old = PasswordHasher::new(2048, 1, 1, 1).unwrap();
-        let stored = old.hash_blocking(&SecretString::from("pw")).unwrap();
-        assert!(matches!(
-            hasher()
-                .verify_blocking(&SecretString::from("pw"), Some(&stored))
-                .unwrap(),
-            PasswordCheck::Valid { upgrade: Some(_) }
-        ));
-    }
-
-    #[test]
-    fn missing_or_garbage_hash_never_verifies() {
-        let h = hasher();
-        let pw = SecretString::from("pw");
-        assert!(matches!(
-            h.verify_blocking(&pw, None).unwrap(),
-            PasswordCheck::Invalid
-        ));
-        assert!(matches!(
-            h.verify_blocking(&pw, Some("plaintext")).unwrap(),
-            PasswordCheck::Invalid
-        ));
-        assert!(matches!(
-            h.verify_blocking(&pw, Some("$2b$04$short")).unwrap(),
-            PasswordCheck::Invalid
-        ));
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_full_queue_answers_busy_instead_of_growing() {
-        // One slow hashing thread and room for one waiting job.
-        let h = PasswordHasher::new(65_536, 3, 1, 1).unwrap();
-        let stored = h.hash_blocking(&SecretString::from("pw")).unwrap();
-        let attempts: Vec<_> = (0..8)
-            .map(|_| {
-                let h = h.clone();
-                let stored = stored.clone();
-                tokio::spawn(async move { h.verify(SecretString::from("pw"), Some(stored)).await })
-            })
-            .collect();
-        let mut valid = 0;
-        let mut busy = 0;
-        for a in attempts {
-            match a.await.unwrap() {
-                Ok(PasswordCheck::Valid { .. }) => valid += 1,
-                Err(HashError::Busy) => busy += 1,
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-        assert!(valid >= 1, "at least the running job completes");
-        assert!(busy >= 1, "the rest are refused, not queued without bound");
-        assert_eq!(valid + busy, 8);
-    }
-
-    #[test]
-    fn importable_hashes() {
-        assert!(is_importable_hash(&bcrypt::hash("x", 4).unwrap()));
-        assert!(is_importable_hash(
-            &hasher().hash_blocking(&SecretString::from("x")).unwrap()
-        ));
-        assert!(!is_importable_hash("$1$abc"));
-        assert!(!is_importable_hash("plain"));
-    }
-}
+mod tests;
