@@ -165,6 +165,12 @@ impl Application {
             status: prepared.status,
         });
         let data = web::Data::new(state.clone());
+        let dev = settings.dev;
+        if dev {
+            tracing::warn!(
+                "the /_dev endpoints are on (--dev or --ephemeral): anyone who can reach this server can mint tokens"
+            );
+        }
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -174,6 +180,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(http::cors_public_documents))
                 .wrap(http::access_log())
                 .configure(http::routes)
+                .configure(http::dev::routes(dev))
                 .default_service(web::to(http::not_found))
         })
         .workers(settings.workers)

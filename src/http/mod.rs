@@ -9,6 +9,7 @@ mod client_ip;
 mod cookies;
 mod cors;
 mod csrf;
+pub mod dev;
 mod discovery;
 mod error;
 mod flow;
