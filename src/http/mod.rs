@@ -15,6 +15,7 @@ mod error;
 mod flow;
 mod graph;
 mod health;
+pub mod journal;
 mod login_api;
 mod login_page;
 mod logout;
