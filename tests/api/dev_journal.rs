@@ -155,3 +155,48 @@ async fn the_journal_keeps_no_headers_and_can_be_cleared(backend: Backend) {
     clear(&app).await;
     assert!(journal(&app, "").await.is_empty());
 }
+
+/// `data` as gzip with one stored (uncompressed) deflate block (RFC 1952, RFC 1951 §3.2.4).
+fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    let crc = data.iter().fold(!0u32, |mut crc, &b| {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+        crc
+    }) ^ !0u32;
+    let len = data.len() as u16;
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1];
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(!len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
+#[tokio::test]
+async fn a_content_encoded_form_reaches_its_endpoint_unread() {
+    let app = spawn_dev_app(&Backend::Sqlite).await;
+    clear(&app).await;
+    let form = format!(
+        "grant_type=password&client_id={WEB_APP}&client_secret={WEB_APP_SECRET}&username={ALICE}&password={ALICE_PASSWORD}&scope=openid"
+    );
+    let res = app
+        .http
+        .post(app.url("/auth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-encoding", "gzip")
+        .body(gzip_stored(form.as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let entries = journal(&app, "").await;
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0]["form"].is_null());
+}
