@@ -64,6 +64,13 @@ pub struct ConfigArgs {
     pub no_demo_flag: bool,
     #[arg(skip)]
     pub demo: Option<bool>,
+    /// Serve the /_dev endpoints (token minting, request journal) for tests; implied by
+    /// --ephemeral. Never on a shared server.
+    #[arg(long = "dev", env = "LOCALIDP_DEV")]
+    #[serde(skip)]
+    pub dev_flag: bool,
+    #[arg(skip)]
+    pub dev: Option<bool>,
     /// Tenant (GUID or name) served by /auth/* and the root discovery document.
     #[arg(long, env = "LOCALIDP_DEFAULT_TENANT")]
     pub default_tenant: Option<String>,
@@ -231,6 +238,8 @@ pub struct Settings {
     pub ephemeral: bool,
     pub seed: Option<PathBuf>,
     pub demo: bool,
+    /// The /_dev endpoints are served (`dev`, or `ephemeral`).
+    pub dev: bool,
     pub default_tenant: Option<String>,
     pub access_token_lifetime: i64,
     pub refresh_token_lifetime: i64,
@@ -357,6 +366,7 @@ impl Settings {
             ephemeral,
             seed: args.seed,
             demo: args.demo.unwrap_or(true),
+            dev: ephemeral || args.dev.unwrap_or(false),
             default_tenant: args.default_tenant,
             access_token_lifetime: positive(
                 "access_token_lifetime",

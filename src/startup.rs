@@ -165,6 +165,14 @@ impl Application {
             status: prepared.status,
         });
         let data = web::Data::new(state.clone());
+        let journal = settings
+            .dev
+            .then(|| web::Data::new(http::journal::Journal::default()));
+        if settings.dev {
+            tracing::warn!(
+                "the /_dev endpoints are on (--dev or --ephemeral): anyone who can reach this server can mint tokens"
+            );
+        }
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -173,7 +181,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
                 .wrap(actix_web::middleware::from_fn(http::cors_public_documents))
                 .wrap(http::access_log())
-                .configure(http::routes)
+                .configure(http::dev::app_routes(journal.clone()))
                 .default_service(web::to(http::not_found))
         })
         .workers(settings.workers)

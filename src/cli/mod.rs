@@ -9,6 +9,7 @@ mod group;
 mod keys;
 mod serve;
 mod shared;
+mod token;
 mod user;
 
 use std::process::ExitCode;
@@ -59,6 +60,9 @@ enum Command {
     ApiKey(api_key::ApiKeyCommand),
     /// List the audit log: sign-ins, tokens, revocations, admin changes, key rotations.
     Audit(audit::AuditArgs),
+    /// Mint tokens for tests.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// Runs the command line; exits 2 when the settings are invalid, 1 when the command fails.
@@ -80,6 +84,7 @@ pub fn main() -> ExitCode {
         Some(Command::Keys(cmd)) => keys::run(cmd, &settings),
         Some(Command::ApiKey(cmd)) => api_key::run(cmd, &settings),
         Some(Command::Audit(args)) => audit::run(args, &settings),
+        Some(Command::Token(cmd)) => token::run(cmd, &settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

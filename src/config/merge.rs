@@ -27,6 +27,8 @@ impl ConfigArgs {
             } else {
                 file.demo
             },
+            dev_flag: false,
+            dev: if self.dev_flag { Some(true) } else { file.dev },
             default_tenant: self.default_tenant.or(file.default_tenant),
             access_token_lifetime: self.access_token_lifetime.or(file.access_token_lifetime),
             refresh_token_lifetime: self.refresh_token_lifetime.or(file.refresh_token_lifetime),

@@ -13,6 +13,7 @@ pub mod grants;
 pub mod issue;
 pub mod lockout;
 pub mod logout;
+pub mod mint;
 pub mod pkce;
 pub mod revocation;
 pub mod scope;

@@ -457,6 +457,23 @@ impl TestApp {
             .expect("audit events")
     }
 
+    /// `POST /_dev/token` with this JSON body.
+    pub async fn mint(&self, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/_dev/token"))
+            .json(body)
+            .send()
+            .await
+            .expect("mint request")
+    }
+
+    /// The answer of `POST /_dev/token`, which must be 200.
+    pub async fn minted(&self, body: Value) -> Value {
+        let res = self.mint(&body).await;
+        assert_eq!(res.status(), 200, "mint {body}");
+        res.json().await.unwrap()
+    }
+
     /// Signs arbitrary claims with the server's active key: tokens that are well
     /// signed but wrong in one respect.
     pub fn sign(&self, claims: &Value) -> String {
@@ -524,6 +541,13 @@ pub fn test_fixture(backend: &Backend) -> (Settings, Arc<Fixture>) {
             postgres,
         }),
     )
+}
+
+/// A server with the standard seed and the /_dev endpoints (`--dev`).
+pub async fn spawn_dev_app(backend: &Backend) -> TestApp {
+    let (mut settings, fixture) = test_fixture(backend);
+    settings.dev = true;
+    spawn_with(settings, fixture).await
 }
 
 /// A server with the standard seed on the given database.

@@ -9,6 +9,8 @@ mod bootstrap_race;
 mod claims_mapping;
 mod cli;
 mod client_credentials;
+mod dev_journal;
+mod dev_tokens;
 mod discovery;
 mod exchange;
 mod fixture_seed;

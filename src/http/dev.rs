@@ -1,0 +1,68 @@
+//! `/_dev/*`: endpoints for tests, served only with `--dev` or `--ephemeral`
+//! (`Settings::dev`); a server without them answers 404 here, and runs no journal.
+
+use actix_web::middleware::from_fn;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::base_url::base_url;
+use super::error::OAuthResponse;
+use super::journal::{self, Journal};
+use crate::oauth::mint::{self, MintRequest};
+use crate::state::AppState;
+
+/// Every route ([`super::routes`]); with a journal (dev), inside a scope that records
+/// each request, with the `/_dev` routes. Without one the routes are not wrapped, so a
+/// server without `--dev` pays nothing for it.
+pub fn app_routes(journal: Option<web::Data<Journal>>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| match journal {
+        None => super::routes(cfg),
+        Some(journal) => {
+            let recording = journal.clone();
+            cfg.service(
+                web::scope("")
+                    .app_data(journal)
+                    .wrap(from_fn(move |req, next| {
+                        journal::record(recording.clone(), req, next)
+                    }))
+                    .route("/_dev/token", web::post().to(token))
+                    .route(journal::REQUESTS_PATH, web::get().to(requests))
+                    .route(journal::REQUESTS_PATH, web::delete().to(clear_requests))
+                    .configure(super::routes),
+            );
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RequestsQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /_dev/requests[?limit=N]`: the last N requests (all kept by default), oldest
+/// first.
+async fn requests(journal: web::Data<Journal>, query: web::Query<RequestsQuery>) -> HttpResponse {
+    let limit = query.limit.unwrap_or(journal::CAPACITY);
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "requests": journal.last(limit) }))
+}
+
+/// `DELETE /_dev/requests`: forgets every request journaled.
+async fn clear_requests(journal: web::Data<Journal>) -> HttpResponse {
+    journal.clear();
+    HttpResponse::NoContent().finish()
+}
+
+/// `POST /_dev/token`: a minted token set (see [`crate::oauth::mint`]).
+async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<MintRequest>,
+) -> Result<HttpResponse, OAuthResponse> {
+    let base = base_url(&state, &req);
+    let minted = mint::mint(&state, base, body.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(minted))
+}
