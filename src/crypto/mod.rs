@@ -1,5 +1,6 @@
 //! Password hashing, signing keys, JWT signing and opaque secrets.
 
+pub mod hash_formats;
 pub mod jwt;
 pub mod key_service;
 pub mod keys;

@@ -11,6 +11,7 @@ mod cli;
 mod client_credentials;
 mod discovery;
 mod exchange;
+mod foreign_hashes;
 mod graph;
 mod graph_api_keys;
 mod graph_app_role_defs;
