@@ -86,24 +86,23 @@ async fn imported_foreign_hashes_sign_in_and_become_argon2id(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.jsonl");
     std::fs::write(&file, &lines).unwrap();
-    let out = Command::new(BIN)
-        .args(["--database-url", &database_url(&app.settings)])
-        .arg("--keys-dir")
-        .arg(&app.settings.keys_dir)
-        .args(["user", "import", "--tenant", CONTOSO_ID])
-        .arg(&file)
-        .env("LOCALIDP_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .starts_with(&format!("imported {} users", emails.len()))
-    );
+    let import = |file: &std::path::Path| {
+        let out = Command::new(BIN)
+            .args(["--database-url", &database_url(&app.settings)])
+            .arg("--keys-dir")
+            .arg(&app.settings.keys_dir)
+            .args(["user", "import", "--tenant", CONTOSO_ID])
+            .arg(file)
+            .env("LOCALIDP_LOG", "warn")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let imported = import(&file);
+    let want = format!("imported {} users", emails.len());
+    assert!(imported.starts_with(&want), "{imported}");
 
     let stored = |email: String| {
         let state = app.state.clone();
@@ -132,6 +131,67 @@ async fn imported_foreign_hashes_sign_in_and_become_argon2id(backend: Backend) {
             .await
         }
     };
+    // A hash in no accepted format is refused with its line and the reason; nothing
+    // of that file is imported.
+    std::fs::write(
+        &file,
+        "{\"email\":\"fine@contoso.com\",\"password\":\"pw\"}\n\
+         {\"email\":\"md5@contoso.com\",\"password_hash\":\"$1$salt$hash\"}\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["--database-url", &database_url(&app.settings)])
+        .arg("--keys-dir")
+        .arg(&app.settings.keys_dir)
+        .args(["user", "import", "--tenant", CONTOSO_ID])
+        .arg(&file)
+        .env("LOCALIDP_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2: the password hash is in no accepted format"),
+        "{stderr}"
+    );
+    let res = sign_in("fine@contoso.com".to_owned(), "pw").await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+
+    // Each format and cost is one kind for the padding of failed sign-ins: one
+    // example of each from the database (a second bcrypt-sha256 v2 cost 4, with a '.'
+    // in its salt, is no kind of its own).
+    let extra = r#"{"email":"kind-only@contoso.com","password_hash":"$bcrypt-sha256$v=2,t=2b,r=4$iemlx7FUg.aG1aZWzYCfau$80hvTOxZRUeOJjPu5x/FP1majrcjpfW"}"#;
+    std::fs::write(&file, format!("{extra}\n")).unwrap();
+    import(&file);
+    let examples = app
+        .state
+        .db(localidp::db::lockout::hash_kind_examples)
+        .await
+        .unwrap();
+    // (The seed's $2b$ and $2y$ bcrypt hashes are two examples of one kind.)
+    let mut kinds: Vec<String> = examples
+        .iter()
+        .filter(|e| !e.starts_with("$2"))
+        .map(|e| localidp::crypto::timing::hash_kind(e).unwrap())
+        .collect();
+    kinds.sort();
+    let count = kinds.len();
+    kinds.dedup();
+    assert_eq!(kinds.len(), count, "one example per kind: {examples:?}");
+    for kind in [
+        "$bcrypt-sha256$v=2,t=2b,r=4",
+        "$bcrypt-sha256$2b,4",
+        "$pbkdf2-sha256$i=1000,l=32",
+        "$pbkdf2-sha512$i=1000,l=64",
+        "$pbkdf2-sha1$i=1000,l=32",
+        "$pbkdf2-sha256$i=10000,l=32",
+        "$pbkdf2-sha512$i=100000,l=32",
+        "$pbkdf2-sha256$i=27500,l=64",
+        "$pbkdf2-sha512$i=30000,l=64",
+    ] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+
     for email in emails {
         let before = stored(email.clone()).await;
         assert!(!before.starts_with("$argon2"), "{email}: {before}");
