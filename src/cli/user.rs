@@ -25,7 +25,8 @@ pub(super) enum UserCommand {
         username: Option<String>,
         #[command(flatten)]
         password: PasswordArgs,
-        /// An existing bcrypt ($2a/$2b/$2y) or argon2 hash to import.
+        /// An existing hash to import: argon2, bcrypt, passlib, Django, PHC pbkdf2,
+        /// ASP.NET Core Identity or a Keycloak credential (see the README).
         #[arg(long, conflicts_with_all = ["password", "password_stdin"])]
         password_hash: Option<String>,
         /// Display name.
@@ -49,9 +50,11 @@ pub(super) enum UserCommand {
         #[command(flatten)]
         tenant: TenantArg,
     },
-    /// Import users from a JSON Lines file: one {"email", "password_hash" | "password",
-    /// "name", "given_name", "family_name", "oid", "roles", "disabled"} object per line.
-    /// Existing hashes (bcrypt, argon2) are kept and upgraded at each user's next sign-in.
+    /// Import users from a JSON Lines file: one {"email", "password_hash" | "password" |
+    /// "keycloak_credential", "name", "given_name", "family_name", "oid", "roles",
+    /// "disabled"} object per line. Existing hashes (argon2, bcrypt, passlib, Django,
+    /// PBKDF2, ASP.NET Core Identity, Keycloak) are verified as they are and upgraded to
+    /// argon2id at each user's next sign-in.
     Import {
         /// The JSON Lines file.
         file: PathBuf,

@@ -283,6 +283,8 @@ impl PasswordHasher {
         } else if is_bcrypt(stored) {
             // An unreadable stored hash must not become a sign-in.
             bcrypt::verify(candidate, stored).unwrap_or(false)
+        } else if let Some(matched) = super::hash_formats::verify(stored, candidate) {
+            matched
         } else {
             self.verify_argon2(candidate, stored) == Some(true)
         };
@@ -470,7 +472,16 @@ pub fn is_bcrypt(hash: &str) -> bool {
         .any(|p| hash.starts_with(p))
 }
 
-/// Whether a hash given for import is one this server can verify.
+/// The form in which a hash given for import is stored, or why it cannot be: bcrypt
+/// and argon2 as they are, the other formats of [`super::hash_formats`] normalised.
+pub fn importable_hash(hash: &str) -> Result<String, String> {
+    if is_importable_hash(hash) {
+        return Ok(hash.to_owned());
+    }
+    super::hash_formats::normalize(hash)
+}
+
+/// Whether a hash given for import is one this server can verify as it is.
 pub fn is_importable_hash(hash: &str) -> bool {
     is_bcrypt(hash) && hash.parse::<bcrypt::HashParts>().is_ok()
         || PasswordHash::new(hash)

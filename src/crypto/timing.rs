@@ -147,6 +147,9 @@ pub fn hash_kind(stored: &str) -> Option<String> {
         let cost: u32 = stored.get(4..6)?.parse().ok()?;
         return Some(format!("bcrypt cost {cost}"));
     }
+    if let Some(kind) = super::hash_formats::kind(stored) {
+        return Some(kind);
+    }
     let mut parts = stored.rsplitn(3, '$');
     let (_hash, _salt, params) = (parts.next()?, parts.next()?, parts.next()?);
     params.starts_with("$argon2").then(|| params.to_owned())

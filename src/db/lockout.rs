@@ -121,13 +121,13 @@ struct Example {
 
 /// Groups stored hashes by kind without parsing each one in Rust: bcrypt by its
 /// `$2b$12$` prefix, PHC strings (argon2) by what is left once the trailing hash and
-/// salt (base64) are trimmed off. Both backends have `substr` and `rtrim(text, chars)`.
+/// salt (base64, or bcrypt's alphabet with '.') are trimmed off. Both backends have `substr` and `rtrim(text, chars)`.
 const HASH_KINDS: &str = "SELECT MIN(password_hash) AS example FROM users \
      WHERE password_hash IS NOT NULL \
      GROUP BY CASE WHEN password_hash LIKE '$2%' THEN substr(password_hash, 1, 7) \
      ELSE rtrim(rtrim(rtrim(password_hash, \
-     'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), '$'), \
-     'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') END \
+     'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/.'), '$'), \
+     'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/.') END \
      LIMIT 64";
 
 /// One stored password hash of each kind (algorithm and cost) in the database: a

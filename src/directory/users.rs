@@ -7,7 +7,7 @@ use super::{
     DirectoryError, DirectoryResult, ensure_group, invalid, validate_email, validate_username,
     validate_uuid,
 };
-use crate::crypto::password::{PasswordHasher, is_importable_hash};
+use crate::crypto::password::{PasswordHasher, importable_hash};
 use crate::db::tenants::Tenant;
 use crate::db::users::{self, User, normalize_email, normalize_username};
 use crate::db::{DbConnection, DbError, encode_list};
@@ -19,7 +19,8 @@ pub struct NewUser {
     pub email: Option<String>,
     pub username: Option<String>,
     pub password: Option<SecretString>,
-    /// An existing bcrypt or argon2 hash, imported as is.
+    /// An existing hash: bcrypt and argon2 as they are, the other formats of
+    /// [`crate::crypto::hash_formats`] normalised.
     pub password_hash: Option<String>,
     pub display_name: Option<String>,
     pub given_name: Option<String>,
@@ -69,14 +70,7 @@ pub fn new_user_row(
             }
             Some(hasher.hash_blocking(pw)?)
         }
-        (None, Some(hash)) => {
-            if !is_importable_hash(hash) {
-                return invalid(
-                    "the password hash is neither bcrypt ($2a/$2b/$2y) nor argon2 (PHC)",
-                );
-            }
-            Some(hash.clone())
-        }
+        (None, Some(hash)) => Some(importable_hash(hash).map_err(DirectoryError::Invalid)?),
         (None, None) => None,
     };
     let id = match &new.oid {
@@ -145,6 +139,8 @@ struct ImportedUser {
     username: Option<String>,
     password: Option<String>,
     password_hash: Option<String>,
+    /// A Keycloak realm export's credential object, instead of `password_hash`.
+    keycloak_credential: Option<serde_json::Value>,
     name: Option<String>,
     given_name: Option<String>,
     family_name: Option<String>,
@@ -178,11 +174,19 @@ pub fn import_users(
         }
         let u: ImportedUser = serde_json::from_str(&line)
             .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
+        let password_hash = match (u.password_hash, u.keycloak_credential) {
+            (Some(_), Some(_)) => {
+                return invalid(format!(
+                    "line {line_no}: give password_hash or keycloak_credential, not both"
+                ));
+            }
+            (hash, credential) => hash.or(credential.map(|c| c.to_string())),
+        };
         let new = NewUser {
             email: u.email,
             username: u.username,
             password: u.password.map(SecretString::from),
-            password_hash: u.password_hash,
+            password_hash,
             display_name: u.name,
             given_name: u.given_name,
             family_name: u.family_name,

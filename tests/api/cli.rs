@@ -399,7 +399,7 @@ fn cli_errors_are_clear_and_nonzero() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("neither bcrypt"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no accepted format"));
 }
 
 fn help(args: &[&str]) -> String {

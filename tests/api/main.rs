@@ -14,6 +14,7 @@ mod dev_tokens;
 mod discovery;
 mod exchange;
 mod fixture_seed;
+mod foreign_hashes;
 mod graph;
 mod graph_api_keys;
 mod graph_app_role_defs;
