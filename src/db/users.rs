@@ -111,6 +111,45 @@ pub fn insert_many(conn: &mut DbConnection, batch: &[User]) -> DbResult<usize> {
     Ok(n)
 }
 
+/// Which of these ids belong to a user (any tenant, with the tenant), and which of
+/// these normalized sign-in names (emails and user names) a user of the tenant has:
+/// what an import matches its rows against. Asked in chunks of 500.
+pub fn existing_keys(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    ids: &[String],
+    names: &[String],
+) -> DbResult<(
+    std::collections::HashMap<String, String>,
+    std::collections::HashSet<String>,
+)> {
+    let mut found_ids = std::collections::HashMap::new();
+    for part in ids.chunks(500) {
+        let rows: Vec<(String, String)> = users::table
+            .filter(users::id.eq_any(part))
+            .select((users::id, users::tenant_id))
+            .load(conn)?;
+        found_ids.extend(rows);
+    }
+    let mut found_names = std::collections::HashSet::new();
+    for part in names.chunks(500) {
+        let rows: Vec<(Option<String>, Option<String>)> = users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(
+                users::email_normalized
+                    .eq_any(part)
+                    .or(users::username_normalized.eq_any(part)),
+            )
+            .select((users::email_normalized, users::username_normalized))
+            .load(conn)?;
+        for (email, username) in rows {
+            found_names.extend(email);
+            found_names.extend(username);
+        }
+    }
+    Ok((found_ids, found_names))
+}
+
 pub fn find_by_email(
     conn: &mut DbConnection,
     tenant_id: &str,

@@ -151,77 +151,203 @@ struct ImportedUser {
     disabled: bool,
 }
 
-/// Bulk import from JSON Lines, all or nothing: a bad line or an email that exists
-/// aborts the import with its line number and nothing is written.
+/// What an import does with a row whose user is already there (same oid, or same
+/// email address or user name in the tenant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnConflict {
+    /// Leave the user as it is and count the row as already there (re-runs change
+    /// nothing).
+    #[default]
+    Skip,
+    /// Stop: the whole import fails and nothing is written.
+    Fail,
+}
+
+/// How to import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    pub on_conflict: OnConflict,
+    /// Check every row and report, write nothing.
+    pub dry_run: bool,
+}
+
+/// A row the import refused: its line, why, and the line as it was (for `--errors`).
+#[derive(Debug, Clone)]
+pub struct RefusedRow {
+    pub line: usize,
+    pub reason: String,
+    pub text: String,
+}
+
+/// What an import did (or, dry, would do).
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    pub created: usize,
+    /// Rows whose user was already there, left as it is.
+    pub existing: usize,
+    pub refused: Vec<RefusedRow>,
+}
+
+/// A row that parsed and checked out, waiting for the look-up of existing users.
+struct Candidate {
+    line: usize,
+    text: String,
+    row: User,
+    oid_given: bool,
+}
+
+/// Bulk import from JSON Lines. A row that does not parse or check out is refused with
+/// its line and reason and the rest goes on; a row whose user exists is skipped (or,
+/// with [`OnConflict::Fail`], fails the whole import); the new users go in in one
+/// transaction. With `dry_run` nothing is written.
 pub fn import_users(
     conn: &mut DbConnection,
     hasher: &PasswordHasher,
     tenant: &Tenant,
     path: &std::path::Path,
+    options: ImportOptions,
     now: i64,
-) -> DirectoryResult<usize> {
+) -> DirectoryResult<ImportReport> {
     use std::io::BufRead;
     let file = std::fs::File::open(path)
         .map_err(|e| DirectoryError::Invalid(format!("cannot open {}: {e}", path.display())))?;
-    let mut rows = Vec::new();
-    let mut given_ids = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut report = ImportReport::default();
+    let mut candidates = Vec::new();
+    // Names and ids seen so far in the file, with their line.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line_no = i + 1;
-        let line = line.map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
-        if line.trim().is_empty() {
+        let text = line.map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
+        if text.trim().is_empty() {
             continue;
         }
-        let u: ImportedUser = serde_json::from_str(&line)
-            .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
-        let password_hash = match (u.password_hash, u.keycloak_credential) {
-            (Some(_), Some(_)) => {
-                return invalid(format!(
-                    "line {line_no}: give password_hash or keycloak_credential, not both"
-                ));
-            }
-            (hash, credential) => hash.or(credential.map(|c| c.to_string())),
-        };
-        let new = NewUser {
-            email: u.email,
-            username: u.username,
-            password: u.password.map(SecretString::from),
-            password_hash,
-            display_name: u.name,
-            given_name: u.given_name,
-            family_name: u.family_name,
-            roles: u.roles,
-            groups: Vec::new(),
-            oid: u.oid,
-            disabled: u.disabled,
-            force_change_password: false,
-        };
-        let row = new_user_row(hasher, tenant, &new, now)
-            .map_err(|e| DirectoryError::Invalid(format!("line {line_no}: {e}")))?;
-        let names = [&row.email_normalized, &row.username_normalized];
-        for name in names.into_iter().flatten() {
-            if !seen.insert(name.clone()) {
-                return invalid(format!("line {line_no}: {name} appears twice"));
+        match candidate(hasher, tenant, &text, now) {
+            Err(reason) => report.refused.push(RefusedRow {
+                line: line_no,
+                reason,
+                text,
+            }),
+            Ok((row, oid_given)) => {
+                let keys = [
+                    row.email_normalized.clone(),
+                    row.username_normalized.clone(),
+                    oid_given.then(|| row.id.clone()),
+                ];
+                if let Some((key, first)) = keys
+                    .iter()
+                    .flatten()
+                    .find_map(|k| seen.get(k).map(|first| (k, *first)))
+                {
+                    report.refused.push(RefusedRow {
+                        line: line_no,
+                        reason: format!("{key} is already on line {first}"),
+                        text,
+                    });
+                    continue;
+                }
+                for key in keys.into_iter().flatten() {
+                    seen.insert(key, line_no);
+                }
+                candidates.push(Candidate {
+                    line: line_no,
+                    text,
+                    row,
+                    oid_given,
+                });
             }
         }
-        given_ids.push(new.oid.is_some());
-        rows.push(row);
     }
-    // Ids given in the file may be those of deleted users; a failed import leaves at
-    // most a harmless "enabled" row for an id that has no user.
-    let given: Vec<&str> = rows
+    let ids: Vec<String> = candidates
         .iter()
-        .zip(&given_ids)
-        .filter(|(_, given)| **given)
-        .map(|(r, _)| r.id.as_str())
+        .filter(|c| c.oid_given)
+        .map(|c| c.row.id.clone())
         .collect();
-    status_changes::users_recreated(conn, &given, now)?;
-    users::insert_many(conn, &rows).map_err(|e| match e {
-        DbError::Conflict(_) => {
-            DirectoryError::Conflict("a user of this file (same email or oid)".to_owned())
+    let names: Vec<String> = candidates
+        .iter()
+        .flat_map(|c| [&c.row.email_normalized, &c.row.username_normalized])
+        .flatten()
+        .cloned()
+        .collect();
+    let (found_ids, found_names) = users::existing_keys(conn, &tenant.id, &ids, &names)?;
+    let mut rows = Vec::new();
+    let mut given = Vec::new();
+    for c in candidates {
+        let other_tenant = found_ids.get(&c.row.id).is_some_and(|t| *t != tenant.id);
+        let exists = found_ids.contains_key(&c.row.id)
+            || [&c.row.email_normalized, &c.row.username_normalized]
+                .into_iter()
+                .flatten()
+                .any(|n| found_names.contains(n));
+        if other_tenant {
+            report.refused.push(RefusedRow {
+                line: c.line,
+                reason: format!("the oid {} belongs to a user of another tenant", c.row.id),
+                text: c.text,
+            });
+        } else if exists && options.on_conflict == OnConflict::Fail {
+            return Err(DirectoryError::Conflict(format!(
+                "line {}: a user with this oid, email address or user name",
+                c.line
+            )));
+        } else if exists {
+            report.existing += 1;
+        } else {
+            if c.oid_given {
+                given.push(c.row.id.clone());
+            }
+            rows.push(c.row);
         }
-        other => other.into(),
+    }
+    report.created = rows.len();
+    if options.dry_run || rows.is_empty() {
+        return Ok(report);
+    }
+    crate::db::write_tx(conn, |conn| {
+        // Ids given in the file may be those of deleted users.
+        let given: Vec<&str> = given.iter().map(String::as_str).collect();
+        status_changes::users_recreated(conn, &given, now)?;
+        users::insert_many(conn, &rows)
     })
+    .map_err(|e| match e {
+        DbError::Conflict(_) => DirectoryError::Conflict(
+            "a user of this file (added meanwhile by someone else)".to_owned(),
+        ),
+        other => other.into(),
+    })?;
+    Ok(report)
+}
+
+/// One line of an import file as the user row it makes (password hashed, hash
+/// checked), and whether it named the oid; or why it is refused.
+fn candidate(
+    hasher: &PasswordHasher,
+    tenant: &Tenant,
+    text: &str,
+    now: i64,
+) -> Result<(User, bool), String> {
+    let u: ImportedUser = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let password_hash = match (u.password_hash, u.keycloak_credential) {
+        (Some(_), Some(_)) => {
+            return Err("give password_hash or keycloak_credential, not both".into());
+        }
+        (hash, credential) => hash.or(credential.map(|c| c.to_string())),
+    };
+    let new = NewUser {
+        email: u.email,
+        username: u.username,
+        password: u.password.map(SecretString::from),
+        password_hash,
+        display_name: u.name,
+        given_name: u.given_name,
+        family_name: u.family_name,
+        roles: u.roles,
+        groups: Vec::new(),
+        oid: u.oid,
+        disabled: u.disabled,
+        force_change_password: false,
+    };
+    let row = new_user_row(hasher, tenant, &new, now).map_err(|e| e.to_string())?;
+    Ok((row, new.oid.is_some()))
 }
 
 /// A user by the name they sign in with: user name or email address.

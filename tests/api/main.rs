@@ -25,6 +25,7 @@ mod graph_groups;
 mod graph_lists;
 mod graph_me;
 mod helpers;
+mod import;
 mod interop;
 mod interop_azure;
 mod interop_graph;
