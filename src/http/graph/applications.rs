@@ -177,25 +177,26 @@ async fn list(state: &AppState, req: &HttpRequest, kind: Kind) -> Answer {
         .await?;
     let more = rows.len() > top;
     let base = base_url(state, req);
-    let values: Vec<Value> = rows
-        .iter()
-        .take(top)
-        .map(|(_, _, c, s)| Value::Object(kind.to_json(c, s, select.as_deref())))
-        .collect();
-    let mut body = json!({
-        "@odata.context": kind.context(&base, select.as_deref(), false),
-    });
-    if let Some(total) = total {
-        body["@odata.count"] = json!(total);
-    }
-    body["value"] = json!(values);
-    if more && let Some((key, last, _, _)) = rows.get(top - 1) {
-        let cursor = Cursor {
-            id: last.clone(),
-            key: order.map(|_| key.clone()),
-        };
-        body["@odata.nextLink"] = json!(odata::next_link(&base, req.path(), &q.carried, &cursor));
-    }
+    let next_link = match rows.get(top - 1) {
+        Some((key, last, _, _)) if more => {
+            let cursor = Cursor {
+                id: last.clone(),
+                key: order.map(|_| key.clone()),
+            };
+            Some(odata::next_link(&base, req.path(), &q.carried, &cursor))
+        }
+        _ => None,
+    };
+    let body = odata::Page {
+        context: kind.context(&base, select.as_deref(), false),
+        count: total,
+        next_link,
+        value: rows
+            .iter()
+            .take(top)
+            .map(|(_, _, c, s)| Value::Object(kind.to_json(c, s, select.as_deref())))
+            .collect(),
+    };
     Ok(no_store(StatusCode::OK).json(body))
 }
 

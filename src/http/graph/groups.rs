@@ -130,25 +130,25 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         let more = rows.len() as i64 > top;
         rows.truncate(top as usize);
         let base = base_url(&state, &req);
-        let values: Vec<Value> = rows
-            .iter()
-            .map(|(g, _)| Value::Object(group::to_json(g, select.as_deref())))
-            .collect();
-        let mut body = json!({
-            "@odata.context": group::context(&base, select.as_deref(), false),
-        });
-        if let Some(total) = total {
-            body["@odata.count"] = json!(total);
-        }
-        body["value"] = json!(values);
-        if more && let Some((last, key)) = rows.last() {
-            let cursor = crate::db::users::Cursor {
-                id: last.id.clone(),
-                key: order.map(|_| key.clone()),
-            };
-            body["@odata.nextLink"] =
-                json!(odata::next_link(&base, req.path(), &q.carried, &cursor));
-        }
+        let next_link = match rows.last() {
+            Some((last, key)) if more => {
+                let cursor = crate::db::users::Cursor {
+                    id: last.id.clone(),
+                    key: order.map(|_| key.clone()),
+                };
+                Some(odata::next_link(&base, req.path(), &q.carried, &cursor))
+            }
+            _ => None,
+        };
+        let body = odata::Page {
+            context: group::context(&base, select.as_deref(), false),
+            count: total,
+            next_link,
+            value: rows
+                .iter()
+                .map(|(g, _)| Value::Object(group::to_json(g, select.as_deref())))
+                .collect(),
+        };
         Ok(no_store(StatusCode::OK).json(body))
     }
     .await;
