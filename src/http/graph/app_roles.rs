@@ -91,7 +91,7 @@ fn context(state: &AppState, req: &HttpRequest, user_id: &str, entity: bool) -> 
 }
 
 /// The user's assignments, newest last.
-async fn list_of(state: &AppState, req: &HttpRequest, caller: &Caller, user: User) -> Answer {
+async fn list_of(state: &AppState, req: &HttpRequest, caller: &Caller, user: &User) -> Answer {
     let (uid, tid) = (user.id.clone(), caller.tenant_id.clone());
     let (rows, clients) = state
         .db(move |c| Ok((assignments::of_user(c, &uid)?, clients::list(c, &tid)?)))
@@ -100,7 +100,7 @@ async fn list_of(state: &AppState, req: &HttpRequest, caller: &Caller, user: Use
         .iter()
         .map(|a| {
             let resource = clients.iter().find(|c| c.client_id == a.client_id);
-            to_json(a, &user, resource)
+            to_json(a, user, resource)
         })
         .collect();
     Ok(no_store(StatusCode::OK).json(json!({
@@ -119,7 +119,7 @@ pub async fn list(
         let caller = authenticate(&state, &req).await?;
         caller.require(caller.may(&READ, &READ_DELEGATED))?;
         let user = find(&state, &caller, id.into_inner()).await?;
-        list_of(&state, &req, &caller, user).await
+        list_of(&state, &req, &caller, &user).await
     }
     .await;
     answer(&state, &req, result).await
@@ -129,7 +129,7 @@ pub async fn list(
 pub async fn list_mine(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
         let (caller, user) = signed_in(&state, &req, &READ_ME).await?;
-        list_of(&state, &req, &caller, (*user).clone()).await
+        list_of(&state, &req, &caller, &user).await
     }
     .await;
     answer(&state, &req, result).await
