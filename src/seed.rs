@@ -171,8 +171,16 @@ pub fn read(path: &Path) -> DirectoryResult<SeedFile> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         DirectoryError::Invalid(format!("cannot read seed file {}: {e}", path.display()))
     })?;
-    toml::from_str(&text)
-        .map_err(|e| DirectoryError::Invalid(format!("seed file {}: {e}", path.display())))
+    // The same fields as JSON, for test kits that build the seed from a dict or object.
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let parsed = if json {
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    } else {
+        toml::from_str(&text).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| DirectoryError::Invalid(format!("seed file {}: {e}", path.display())))
 }
 
 /// Applies the seed. Tenants first (the first one becomes the default tenant of an

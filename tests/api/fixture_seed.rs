@@ -165,3 +165,43 @@ async fn a_persistent_server_stores_argon2id_and_refuses_a_planted_fixture_hash(
         assert_oauth_error(res, 400, "invalid_grant").await;
     }
 }
+
+#[tokio::test]
+async fn a_seed_file_in_json_gives_the_same_directory_as_toml() {
+    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    settings.ephemeral = true;
+    settings.database = DatabaseTarget::SqliteMemory;
+    let seed = serde_json::json!({
+        "tenants": [{"name": "contoso.onmicrosoft.com", "id": CONTOSO_ID}],
+        "clients": [{"client_id": "json-app", "public": true}],
+        "users": [{"email": "jo@contoso.com", "password": "Jo-password-1", "roles": ["Reader"]}]
+    });
+    let path = settings.seed.as_ref().unwrap().with_extension("json");
+    std::fs::write(&path, seed.to_string()).unwrap();
+    settings.seed = Some(path.clone());
+    let app = spawn_with(settings, fixture).await;
+    let res = app
+        .token(&[
+            ("grant_type", "password"),
+            ("client_id", "json-app"),
+            ("username", "jo@contoso.com"),
+            ("password", "Jo-password-1"),
+            ("scope", "openid"),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let claims = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["tid"], CONTOSO_ID);
+    assert_eq!(claims["roles"], serde_json::json!(["Reader"]));
+
+    // A JSON seed with an unknown field is refused by name, as a TOML one is.
+    let (mut settings, fixture) = test_fixture(&Backend::Sqlite);
+    settings.ephemeral = true;
+    settings.database = DatabaseTarget::SqliteMemory;
+    std::fs::write(&path, r#"{"users":[{"email":"x@y.z","pasword":"p"}]}"#).unwrap();
+    settings.seed = Some(path);
+    let err = localidp::Application::build(settings).await.err().expect("refused");
+    drop(fixture);
+    assert!(err.to_string().contains("pasword"), "{err}");
+}
