@@ -22,6 +22,8 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod sys;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tls;
 
 pub use config::{ConfigArgs, Settings};
