@@ -1,51 +1,92 @@
-//! A small map whose entries expire after a fixed time: what the directory and
-//! verification caches are built on. Bounded, so keys taken from requests cannot grow
-//! it without limit; poison-free, so a panic elsewhere cannot take a request path down.
+//! A bounded cache whose entries expire a fixed time after they were put: what the
+//! directory and verification caches are built on. quick_cache holds the entries
+//! (sharded, CLOCK-Pro eviction when full, reads without a global write lock), so a
+//! stream of distinct keys taken from requests evicts the coldest entries instead of
+//! growing the map or clearing it; each entry carries the instant it was put.
 
-use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock};
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Entries kept at most; past it, expired entries go, then everything.
-const MAX_ENTRIES: usize = 10_000;
+use quick_cache::Equivalent;
 
-pub struct TtlCache<V> {
+/// Entries kept at most by default.
+pub const MAX_ENTRIES: usize = 10_000;
+
+pub struct TtlCache<V, K = String> {
     ttl: Duration,
-    entries: RwLock<HashMap<String, (Instant, V)>>,
+    entries: quick_cache::sync::Cache<K, (Instant, V)>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
-impl<V: Clone> TtlCache<V> {
+/// Look-ups since the start: a hit found a live entry; a miss found none, or an
+/// expired one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub entries: usize,
+}
+
+impl CacheStats {
+    /// Hits over look-ups (0 before the first).
+    pub fn hit_ratio(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            self.hits as f64 / total as f64
+        }
+    }
+}
+
+impl<V: Clone, K: Eq + Hash + Clone> TtlCache<V, K> {
     pub fn new(ttl: Duration) -> Self {
+        Self::with_capacity(ttl, MAX_ENTRIES)
+    }
+
+    pub fn with_capacity(ttl: Duration, capacity: usize) -> Self {
         TtlCache {
             ttl,
-            entries: RwLock::new(HashMap::new()),
+            entries: quick_cache::sync::Cache::new(capacity),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<V> {
-        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
-        entries
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let found = self
+            .entries
             .get(key)
             .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
     }
 
-    pub fn put(&self, key: String, value: V) {
-        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() > MAX_ENTRIES {
-            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
-            if entries.len() > MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(key, (Instant::now(), value));
+    pub fn put(&self, key: K, value: V) {
+        self.entries.insert(key, (Instant::now(), value));
     }
 
     pub fn clear(&self) {
-        self.entries
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        self.entries.clear();
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: self.entries.len(),
+        }
     }
 }
 
@@ -54,16 +95,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entries_expire_and_the_map_stays_bounded() {
+    fn entries_expire_and_the_cache_stays_bounded_without_clearing() {
         let cache = TtlCache::new(Duration::from_secs(60));
-        cache.put("a".into(), 1);
+        cache.put("a".to_owned(), 1);
         assert_eq!(cache.get("a"), Some(1));
-        for i in 0..=MAX_ENTRIES + 1 {
+        // A hot entry survives a stream of distinct keys larger than the cache.
+        for i in 0..3 * MAX_ENTRIES {
             cache.put(i.to_string(), i);
+            if i % 100 == 0 {
+                assert_eq!(cache.get("a"), Some(1), "evicted after {i} puts");
+            }
         }
-        assert!(cache.entries.read().unwrap().len() <= MAX_ENTRIES + 1);
+        assert!(cache.stats().entries <= MAX_ENTRIES + MAX_ENTRIES / 10);
+        assert_eq!(cache.get("no such key"), None);
+        let stats = cache.stats();
+        assert!(stats.hits > 0 && stats.misses == 1, "{stats:?}");
+
         let expired = TtlCache::new(Duration::ZERO);
-        expired.put("a".into(), 1);
-        assert_eq!(expired.get("a"), None);
+        expired.put([7u8; 32], 1);
+        assert_eq!(expired.get(&[7u8; 32]), None);
+        assert_eq!(expired.stats().misses, 1);
     }
 }

@@ -42,6 +42,8 @@ pub struct SigningKey {
     pub n_b64: String,
     pub e_b64: String,
     pub decoding: jsonwebtoken::DecodingKey,
+    /// The public key parsed once for RS256 verification ([`super::jwt::verify_rs256`]).
+    pub verifying: aws_lc_rs::signature::ParsedPublicKey,
     /// A self-signed certificate for the key (base64 DER) and its SHA-1 thumbprint
     /// (base64url), published as `x5c`/`x5t` the way Entra ID does.
     pub x5c: String,
@@ -78,6 +80,11 @@ impl SigningKey {
         let header = json!({"alg": "RS256", "kid": kid, "typ": "JWT"});
         let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
         let decoding = jsonwebtoken::DecodingKey::from_rsa_raw_components(n, e);
+        let verifying = aws_lc_rs::signature::ParsedPublicKey::new(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            public.as_ref(),
+        )
+        .map_err(|e| format!("the public key does not parse: {e}"))?;
         let cert = self_signed_certificate(der, &kid, created_at)?;
         let x5t = URL_SAFE_NO_PAD.encode(
             aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &cert).as_ref(),
@@ -92,6 +99,7 @@ impl SigningKey {
             n_b64,
             e_b64,
             decoding,
+            verifying,
             created_at,
             retired_at,
         })

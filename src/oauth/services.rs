@@ -38,7 +38,7 @@ pub struct SessionKeys {
 
 pub struct TokenServices {
     /// Access tokens verified recently, by SHA-256 of base URL and token.
-    pub verified: TtlCache<Arc<Verified>>,
+    pub verified: TtlCache<Arc<Verified>, [u8; 32]>,
     pub session_keys: SessionKeys,
     /// Revoked access tokens and inactive users, kept current from the database.
     pub status: TokenStatus,
