@@ -30,6 +30,11 @@ use crate::config::{ConfigArgs, Settings};
 use crate::oauth::OAuthError;
 use crate::oauth::authority::entra_issuer;
 pub use crate::oauth::mint::{MintRequest, Minted};
+
+/// The hostile `variant`s of [`MintRequest`], each a token wrong in one way that an
+/// API must refuse: `expired`, `not_yet_valid`, `wrong_audience`, `wrong_issuer`,
+/// `foreign_key`, `alg_none`.
+pub const HOSTILE_VARIANTS: [&str; 6] = crate::oauth::mint::Variant::HOSTILE;
 use crate::startup::Application;
 use crate::state::AppState;
 

@@ -68,6 +68,15 @@ pub enum Variant {
 impl Variant {
     pub const NAMES: &'static str =
         "valid, expired, not_yet_valid, wrong_audience, wrong_issuer, foreign_key, alg_none";
+    /// Every variant but `valid`: what a negative test runs through.
+    pub const HOSTILE: [&'static str; 6] = [
+        "expired",
+        "not_yet_valid",
+        "wrong_audience",
+        "wrong_issuer",
+        "foreign_key",
+        "alg_none",
+    ];
 
     pub fn parse(name: &str) -> Option<Variant> {
         Some(match name {
