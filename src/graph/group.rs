@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::odata::{Clause, unsupported_clause};
 use crate::db::groups::{Group, GroupChanges, NameCondition};
-use crate::db::users::UserCondition;
 
 /// What Graph v1.0 returns for a group when no `$select` is given (the properties
 /// localidp has; the others Graph would show as `null` or `[]`).
@@ -79,19 +79,18 @@ pub fn context(base: &str, select: Option<&[&'static str]>, entity: bool) -> Str
     super::odata::context(base, "groups", select, entity)
 }
 
-/// A users `$filter` read as one on groups: `displayName` only.
-pub fn name_conditions(conditions: &[UserCondition]) -> Result<Vec<NameCondition>, String> {
-    use crate::db::users::UserField;
-    conditions
+/// A `$filter` on groups: `eq` and `startswith` on `displayName` only.
+pub fn name_conditions(clauses: &[Clause]) -> Result<Vec<NameCondition>, String> {
+    let is_name = |p: &str| p.trim().eq_ignore_ascii_case("displayName");
+    clauses
         .iter()
         .map(|c| match c {
-            UserCondition::Equals(UserField::DisplayName, v) => Ok(NameCondition::Equals(v.clone())),
-            UserCondition::StartsWith(UserField::DisplayName, v) => {
-                Ok(NameCondition::StartsWith(v.clone()))
+            Clause::Equals(p, v) if is_name(p) => Ok(NameCondition::Equals(v.clone())),
+            Clause::StartsWith(p, v) if is_name(p) => Ok(NameCondition::StartsWith(v.clone())),
+            Clause::Equals(p, _) | Clause::StartsWith(p, _) | Clause::Compare(p, _, _) => {
+                Err(unsupported_clause(p, "Group"))
             }
-            _ => Err(
-                "Unsupported or invalid query filter clause specified for resource 'Group': only displayName is supported.".to_owned(),
-            ),
+            Clause::Identity(_) => Err(unsupported_clause("identities", "Group")),
         })
         .collect()
 }

@@ -210,6 +210,10 @@ async fn groups_are_created_read_listed_changed_and_deleted(backend: Backend) {
     assert_eq!(eq["value"], json!([{"displayName": "admins"}]));
     let (status, err) = get(&app, "/v1.0/groups?$filter=mail eq 'x'", &token).await;
     assert_error(status, &err, 400, "BadRequest");
+    assert_eq!(
+        err["error"]["message"],
+        "Unsupported or invalid query filter clause specified for property 'mail' of resource 'Group'."
+    );
     let (status, err) = get(&app, "/v1.0/groups?$select=jobTitle", &token).await;
     assert_error(status, &err, 400, "BadRequest");
 

@@ -109,9 +109,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             .map(check_select)
             .transpose()
             .map_err(GraphError::bad_query)?;
-        let conditions = odata::user_conditions(&q.clauses, "")
-            .and_then(|c| group::name_conditions(&c))
-            .map_err(GraphError::bad_query)?;
+        let conditions = group::name_conditions(&q.clauses).map_err(GraphError::bad_query)?;
         // As for users: $count, and $orderby with $filter, are advanced queries.
         super::users::check_advanced(&req, q.count, q.order.is_some() && !conditions.is_empty())?;
         let (tid, top, order, count) = (caller.tenant_id.clone(), q.top, q.order, q.count);
