@@ -30,6 +30,7 @@ use crate::config::{ConfigArgs, Settings};
 use crate::oauth::OAuthError;
 use crate::oauth::authority::entra_issuer;
 pub use crate::oauth::mint::{MintRequest, Minted};
+use crate::seed::{SeedFile, SeedReport};
 
 /// The hostile `variant`s of [`MintRequest`], each a token wrong in one way that an
 /// API must refuse: `expired`, `not_yet_valid`, `wrong_audience`, `wrong_issuer`,
@@ -272,6 +273,7 @@ impl TestIdpBuilder {
 /// What the test thread asks of the server thread, whose runtime runs the server.
 enum Job {
     Mint(Box<MintRequest>, mpsc::Sender<Result<Minted, OAuthError>>),
+    Seed(Box<SeedFile>, mpsc::Sender<Result<SeedReport, String>>),
     Stop,
 }
 
@@ -334,6 +336,12 @@ impl TestIdp {
                                         let minted =
                                             crate::oauth::mint::mint(&state, base, *request).await;
                                         let _ = reply.send(minted);
+                                    });
+                                }
+                                Job::Seed(seed, reply) => {
+                                    let state = state.clone();
+                                    actix_web::rt::spawn(async move {
+                                        let _ = reply.send(apply_seed(&state, *seed).await);
                                     });
                                 }
                                 Job::Stop => break,
@@ -442,6 +450,78 @@ impl TestIdp {
                 error: e.code.as_str().to_owned(),
                 description: e.description,
             }),
+            Err(_) => Err(TestIdpError::Gone),
+        }
+    }
+}
+
+/// Applies a seed on a running server, as its start would (fixture hashes; what exists
+/// is left alone), audited, then drops the directory caches so the next request sees it.
+async fn apply_seed(state: &AppState, seed: SeedFile) -> Result<SeedReport, String> {
+    let hasher = state.hasher.for_seed();
+    let (audit, now) = (state.settings.audit_log, state.clock.now());
+    let applied = state
+        .db(move |c| {
+            Ok(crate::db::write_tx(c, |c| {
+                let mut report = crate::seed::apply(c, &hasher, &seed, None, now)?;
+                let events = std::mem::take(&mut report.events);
+                crate::audit::write_now(c, audit, now, events)?;
+                Ok::<_, crate::directory::DirectoryError>(report)
+            }))
+        })
+        .await;
+    state.invalidate_caches();
+    match applied {
+        Ok(Ok(report)) => Ok(report),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+impl TestIdp {
+    /// Adds a user while the server runs (a fixture hash for its password, as the
+    /// seed's); an existing email address or user name is an error.
+    pub fn add_user(&self, user: TestUser) -> Result<(), TestIdpError> {
+        let report = self.apply(json!({ "users": [user.0] }))?;
+        if report.users == 0 {
+            return Err(TestIdpError::Refused {
+                error: "conflict".into(),
+                description: "a user with this email address or user name exists".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds a client (application) while the server runs; an existing client id is an
+    /// error.
+    pub fn add_client(&self, client: TestClient) -> Result<(), TestIdpError> {
+        let report = self.apply(json!({ "clients": [client.0] }))?;
+        if report.clients == 0 {
+            return Err(TestIdpError::Refused {
+                error: "conflict".into(),
+                description: "a client with this client id exists".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn apply(&self, seed: Value) -> Result<SeedReport, TestIdpError> {
+        let refused = |description: String| TestIdpError::Refused {
+            error: "invalid_request".into(),
+            description,
+        };
+        let seed: SeedFile = serde_json::from_value(seed).map_err(|e| refused(e.to_string()))?;
+        let (tx, rx) = mpsc::channel();
+        if self
+            .running
+            .jobs
+            .send(Job::Seed(Box::new(seed), tx))
+            .is_err()
+        {
+            return Err(TestIdpError::Gone);
+        }
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(result) => result.map_err(refused),
             Err(_) => Err(TestIdpError::Gone),
         }
     }

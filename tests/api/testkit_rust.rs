@@ -224,3 +224,60 @@ fn a_fixture_without_tenants_or_clients_gets_defaults_and_a_bad_one_says_why() {
     assert!(matches!(err, TestIdpError::Start(_)), "{err:?}");
     assert!(err.to_string().contains("no-such-tenant"), "{err}");
 }
+
+#[tokio::test]
+async fn users_and_clients_added_while_the_fixture_runs_sign_in_at_once() {
+    let idp = fixture();
+    idp.add_user(
+        TestUser::new("erin@contoso.com")
+            .password("Erin-pw-1")
+            .groups(["reviewers"]),
+    )
+    .unwrap();
+    idp.add_client(TestClient::confidential("daemon", "daemon-secret").app_roles(["Tasks.Sync"]))
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token = |form: Vec<(&'static str, &'static str)>| {
+        let http = http.clone();
+        let url = idp.url("/auth/token");
+        async move { http.post(url).form(&form).send().await.unwrap() }
+    };
+    let res = token(vec![
+        ("grant_type", "password"),
+        ("client_id", "tasks-api"),
+        ("client_secret", "tasks-api-secret"),
+        ("username", "erin@contoso.com"),
+        ("password", "Erin-pw-1"),
+        ("scope", "openid"),
+    ])
+    .await;
+    assert_eq!(res.status(), 200);
+    let minted = idp.token_for("erin@contoso.com").unwrap();
+    let claims = jsonwebtoken::dangerous::insecure_decode::<Value>(minted)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["groups"].as_array().map(Vec::len), Some(1));
+
+    let res = token(vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", "daemon"),
+        ("client_secret", "daemon-secret"),
+        ("scope", "api://tasks-api/.default"),
+    ])
+    .await;
+    assert_eq!(res.status(), 200);
+
+    // What exists is not added again, and says so.
+    let again = idp.add_user(TestUser::new("erin@contoso.com").password("other"));
+    assert!(
+        matches!(again, Err(TestIdpError::Refused { .. })),
+        "{again:?}"
+    );
+    let again = idp.add_client(TestClient::public("daemon"));
+    assert!(
+        matches!(again, Err(TestIdpError::Refused { .. })),
+        "{again:?}"
+    );
+    let bad = idp.add_user(TestUser::new("frank@contoso.com").set("pasword", "x".into()));
+    assert!(matches!(bad, Err(TestIdpError::Refused { .. })), "{bad:?}");
+}
