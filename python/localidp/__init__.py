@@ -102,15 +102,20 @@ def _in_tenant(entry: Mapping[str, Any], tenant: Optional[Mapping[str, Any]]) ->
     return str(named).lower() in (str(tenant.get("name", "")).lower(), str(tenant.get("id", "")).lower())
 
 
-def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM when the Python process that started it dies."""
+def _death_signal() -> Optional[Any]:
+    """Linux: a preexec_fn by which the server gets SIGTERM when the thread that started it
+    (here the main thread, so the Python process) dies. Made in the parent: the child only
+    calls it (no import or allocation between fork and exec)."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    term = int(signal.SIGTERM)
+    return lambda: prctl(1, term)  # PR_SET_PDEATHSIG
 
 
 _running: "set[LocalIdp]" = set()
@@ -188,7 +193,7 @@ class LocalIdp:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=log,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                preexec_fn=_death_signal(),
             )
         finally:
             log.close()

@@ -42,6 +42,7 @@ mod rate_limits;
 mod refresh;
 mod refresh_grace;
 mod spa;
+mod testkit_python;
 mod token_status;
 mod user_names;
 mod verify_bounds;
