@@ -173,8 +173,9 @@ class LocalIdp:
         self._dir = tempfile.TemporaryDirectory(prefix="localidp-")
         work = Path(self._dir.name)
         loaded = _load_seed(seed)
-        self._read_seed(loaded)
-        if loaded is None:
+        added = self._read_seed(loaded)
+        if loaded is None or (seed is not None and not isinstance(seed, Mapping) and not added):
+            # A file the kit did not change goes to the server as it is.
             seed_file = str(Path(seed).resolve())  # type: ignore[arg-type]
         else:
             seed_file = str(work / "seed.json")
@@ -211,10 +212,11 @@ class LocalIdp:
             self.stop()
             raise
 
-    def _read_seed(self, seed: Optional[Dict[str, Any]]) -> None:
-        """Which tenant, policies and clients the kit uses by default; adds its Graph client."""
+    def _read_seed(self, seed: Optional[Dict[str, Any]]) -> bool:
+        """Which tenant, policies and clients the kit uses by default; adds its Graph client
+        when the seed has no client (then True)."""
         if seed is None:
-            return
+            return False
         tenants = seed.get("tenants") or []
         first = tenants[0] if tenants else None
         if first is None:
@@ -230,16 +232,17 @@ class LocalIdp:
         pick = confidential or clients
         if pick:
             self._graph_client = pick[0]["client_id"]
-        else:
-            kit = {
-                "client_id": TESTKIT_CLIENT,
-                "name": "localidp test kit",
-                "secret": secrets.token_urlsafe(24),
-                "graph_permissions": GRAPH_ROLES,
-            }
-            seed.setdefault("clients", []).append(kit)
-            self._graph_client = TESTKIT_CLIENT
-            self.client_id = self.client_id or TESTKIT_CLIENT
+            return False
+        kit = {
+            "client_id": TESTKIT_CLIENT,
+            "name": "localidp test kit",
+            "secret": secrets.token_urlsafe(24),
+            "graph_permissions": GRAPH_ROLES,
+        }
+        seed.setdefault("clients", []).append(kit)
+        self._graph_client = TESTKIT_CLIENT
+        self.client_id = self.client_id or TESTKIT_CLIENT
+        return True
 
     def _read_banner(self, timeout: float) -> None:
         assert self._proc is not None and self._proc.stdout is not None
