@@ -51,6 +51,7 @@ if ((QUICK)); then
   ARGON2_SECONDS=2
   DISTINCT_PASSES=1
   TIMING_TRIES=${BENCH_TIMING_TRIES:-24}
+  KIT_SECONDS=2
 else
   MODE=full
   WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
@@ -64,6 +65,7 @@ else
   ARGON2_SECONDS=10
   DISTINCT_PASSES=5
   TIMING_TRIES=${BENCH_TIMING_TRIES:-300}
+  KIT_SECONDS=5
 fi
 # Row 2b: this many distinct tokens, each verified once per pass (a fresh server per
 # pass, so none is in the cache of recently verified tokens); the wrk run of a pass
@@ -457,6 +459,19 @@ for n in 0 1000 10000; do
     >"$RUN_DIR/startup-localidp-seed-$n.txt"
   R[start_seed_$n]=$(startup_median "$RUN_DIR/startup-localidp-seed-$n.txt")
 done
+
+# The Python test kit (python/, README "Use in tests"): LocalIdp.start, as its pytest
+# fixtures call it, from the 1,000-user seed to a first token_for (5f; 5d is the server's
+# own start with that seed), then token_for one after another on the kit's kept-alive
+# connection (5g). Only the standard library is needed, so the machine's python3 runs it.
+log "python test kit: $STARTS starts with the 1,000-user seed to a first token, then token_for for $KIT_SECONDS s"
+if LOCALIDP_BIN="$BIN" PYTHONPATH="$ROOT/python" PYTHONDONTWRITEBYTECODE=1 python3 "$BENCH/testkit_python.py" \
+  "$TMP/fixture-1000.toml" "$STARTS" "$KIT_SECONDS" fixture999@example.com fixture-app >"$RUN_DIR/testkit-python.txt" 2>&1; then
+  R[kit_first_token]=$(grep -o 'first_token_median=[0-9.]*' "$RUN_DIR/testkit-python.txt" | cut -d= -f2)
+  R[kit_token_rate]=$(grep -o 'token_for_rate=[0-9.]*' "$RUN_DIR/testkit-python.txt" | cut -d= -f2)
+else
+  log "warning: the python test kit rows failed (see $RUN_DIR/testkit-python.txt)"
+fi
 
 PEERS=(oidc-provider oauth2-mock-server)
 if ((PEERS_OK)); then
@@ -855,6 +870,11 @@ start_row "5b. Start-up to first 200 /healthz, --ephemeral (median of $STARTS)" 
 add_row "5c. Start-up to first 200 /healthz, --ephemeral --seed with 0 users (median of $STARTS)" "$(ms "${R[start_seed_0]}")" "$NA" "$NA" "— (reported)" "—"
 start_row "5d. Start-up to first 200 /healthz, --ephemeral --seed with 1,000 users with passwords (median of $STARTS)" start_seed_1000 300
 add_row "5e. Start-up to first 200 /healthz, --ephemeral --seed with 10,000 users with passwords (median of $STARTS)" "$(ms "${R[start_seed_10000]}")" "$NA" "$NA" "— (reported)" "—"
+r=$(ratio "${R[kit_first_token]:-}" "${R[start_seed_1000]}")
+add_row "5f. Python test kit: LocalIdp.start (the pytest fixture) with the 1,000-user seed to a first token_for (median of $STARTS)" \
+  "$(ms "${R[kit_first_token]:-}")" "$(ms "${R[start_seed_1000]}") row 5d, the server alone to /healthz" "${r:-$NA}" "— (reported)" "—"
+add_row "5g. Python test kit: token_for (POST /_dev/token) one after another on one kept-alive connection" \
+  "$([[ -n "${R[kit_token_rate]:-}" ]] && echo "$(fmt "${R[kit_token_rate]}") tokens/s" || echo "$NA")" "$NA" "$NA" "— (reported)" "—"
 # 6. memory
 mb() { [[ -n "$1" ]] && awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }' || echo "$NA"; }
 mem_row() { # label key targetMB [note on the peer figure]

@@ -43,6 +43,7 @@ mod refresh;
 mod refresh_grace;
 mod spa;
 mod testkit_node;
+mod testkit_python;
 mod testkit_rust;
 mod token_status;
 mod user_names;
