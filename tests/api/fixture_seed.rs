@@ -201,7 +201,10 @@ async fn a_seed_file_in_json_gives_the_same_directory_as_toml() {
     settings.database = DatabaseTarget::SqliteMemory;
     std::fs::write(&path, r#"{"users":[{"email":"x@y.z","pasword":"p"}]}"#).unwrap();
     settings.seed = Some(path);
-    let err = localidp::Application::build(settings).await.err().expect("refused");
+    let err = localidp::Application::build(settings)
+        .await
+        .err()
+        .expect("refused");
     drop(fixture);
     assert!(err.to_string().contains("pasword"), "{err}");
 }

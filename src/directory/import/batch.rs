@@ -285,8 +285,10 @@ impl<'a> Run<'a> {
                 .clone()
                 .filter(|r| decode_list(&user.roles).ok().as_ref() != Some(r)),
             disabled: g.disabled.filter(|d| *d != user.is_disabled()),
-            password_hash: password_hash
-                .or_else(|| differs(&g.password_hash, user.password_hash.as_deref())),
+            password_hash: password_hash.or_else(|| {
+                differs(&g.password_hash, user.password_hash.as_deref())
+                    .filter(|given| !upgraded(given, user.password_hash.as_deref()))
+            }),
             ..Diff::default()
         };
         if let Some(wanted) = &g.groups {
@@ -386,6 +388,13 @@ impl<'a> Run<'a> {
         }
         Ok(())
     }
+}
+
+/// Whether the stored hash is argon2id where the row's is another format: the user
+/// signed in since and the hash was upgraded (sign-in re-hashes imported formats), so
+/// the row's old hash is no change to undo it with.
+fn upgraded(given: &str, stored: Option<&str>) -> bool {
+    stored.is_some_and(|s| s.starts_with("$argon2id$")) && !given.starts_with("$argon2")
 }
 
 fn refuse(c: Candidate, reason: String) -> RefusedRow {
