@@ -272,7 +272,7 @@ fn columns(headers: &csv::StringRecord) -> DirectoryResult<Vec<&'static str>> {
 }
 
 /// A CSV row as a row's fields: lists `;`-separated, booleans
-/// `true`/`false`/`1`/`0`/`yes`/`no`, an empty cell absent.
+/// `true`/`false`/`1`/`0`/`yes`/`no`/`t`/`f`, an empty cell absent.
 fn csv_user(columns: &[&'static str], record: &csv::StringRecord) -> Result<ImportedUser, String> {
     let mut u = ImportedUser::default();
     for (field, value) in columns.iter().zip(record.iter()) {
@@ -316,10 +316,11 @@ fn list(value: &str) -> Vec<String> {
 
 fn boolean(field: &str, value: &str) -> Result<bool, String> {
     match value.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" => Ok(true),
-        "false" | "0" | "no" => Ok(false),
+        // `t`/`f`: PostgreSQL's text form, as `psql \copy … csv` writes booleans.
+        "true" | "1" | "yes" | "t" => Ok(true),
+        "false" | "0" | "no" | "f" => Ok(false),
         _ => Err(format!(
-            "{field}: `{value}` is not true, false, 1, 0, yes or no"
+            "{field}: `{value}` is not true, false, 1, 0, yes, no, t or f"
         )),
     }
 }
