@@ -50,6 +50,7 @@ pub fn import_users(
     let mut seen = SeenKeys::default();
     let mut run = batch::Run::new(hasher, options, now);
     let password_cap = options.threads.max(1) * PASSWORDS_PER_THREAD;
+    let mut first_batch = true;
     loop {
         let mut candidates = Vec::new();
         let mut refused = Vec::new();
@@ -79,6 +80,12 @@ pub fn import_users(
             observer.updated(conn, &updates);
         }
         let (bytes_read, bytes_total) = reader.position();
+        if first_batch && bytes_read > 0 {
+            // The file's size over the first batch's bytes: about how many keys to hold.
+            let estimate = seen.len() as f64 * bytes_total as f64 / bytes_read as f64;
+            seen.reserve_total((estimate * 1.05) as usize);
+            first_batch = false;
+        }
         observer.progress(ImportProgress {
             rows: run.report.rows(),
             bytes_read,

@@ -87,6 +87,18 @@ impl SeenKeys {
         names.chain(oid)
     }
 
+    /// Keys held so far.
+    pub fn len(&self) -> usize {
+        self.first_line.len()
+    }
+
+    /// Makes room for `keys` in all, at once: growing the table step by step would
+    /// hold the old and the new one together at each step.
+    pub fn reserve_total(&mut self, keys: usize) {
+        self.first_line
+            .reserve(keys.saturating_sub(self.first_line.len()));
+    }
+
     /// Records the candidate's keys, or says which one an earlier line has.
     fn check(&mut self, c: &Candidate) -> Result<(), String> {
         if let Some((key, first)) =
