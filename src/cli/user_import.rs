@@ -89,9 +89,10 @@ pub(super) fn run(
     }
     let secs = shown.started.elapsed().as_secs_f64();
     println!("{}", summary(&report, args.dry_run, secs));
-    if !args.dry_run && report.created > 0 {
+    if !args.dry_run && report.created + report.updated > 0 {
         let event = AuditEvent::admin(kind::USER_IMPORTED).tenant(&tenant.id);
-        record(conn, settings, event.detail("count", report.created));
+        let event = event.detail("count", report.created);
+        record(conn, settings, event.detail("updated", report.updated));
     }
     if let Some(stopped) = &report.stopped {
         return Err(CliError::Invalid(format!(

@@ -17,8 +17,11 @@ use crate::directory::{DirectoryError, DirectoryResult, ensure_group};
 /// What a candidate becomes once its user is looked up.
 enum Action {
     Create(Candidate),
-    Update(Candidate, User),
+    Update(Candidate, Box<User>),
 }
+
+/// A hashing thread's results: (action index, new hash).
+type Hashed = Vec<(usize, Option<String>)>;
 
 /// What differs between a row and its user.
 #[derive(Default)]
@@ -102,7 +105,7 @@ impl<'a> Run<'a> {
                     if diff.fields().is_empty() {
                         self.report.unchanged += 1;
                     } else {
-                        updates.push((c, user, diff));
+                        updates.push((c, *user, diff));
                     }
                 }
             }
@@ -174,7 +177,7 @@ impl<'a> Run<'a> {
                     return (actions, Some(c.line));
                 }
                 ([user], OnConflict::Update) if !c.oid_given || user.id == c.row.id => {
-                    actions.push(Action::Update(c, (*user).clone()));
+                    actions.push(Action::Update(c, Box::new((*user).clone())));
                 }
                 ([user], OnConflict::Update) => {
                     let reason = format!(
@@ -226,31 +229,30 @@ impl<'a> Run<'a> {
         };
         let next = AtomicUsize::new(0);
         let threads = self.options.threads.clamp(1, jobs.len());
-        let results: Vec<Result<Vec<(usize, Option<String>)>, HashError>> =
-            std::thread::scope(|s| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|_| {
-                        s.spawn(|| {
-                            let mut done = Vec::new();
-                            loop {
-                                let j = next.fetch_add(1, Ordering::Relaxed);
-                                let Some(job) = jobs.get(j) else {
-                                    return Ok(done);
-                                };
-                                done.push(work(job)?);
-                            }
-                        })
+        let results: Vec<Result<Hashed, HashError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let j = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(job) = jobs.get(j) else {
+                                return Ok(done);
+                            };
+                            done.push(work(job)?);
+                        }
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(HashError::Internal("a hashing thread panicked".into()))
-                        })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(HashError::Internal("a hashing thread panicked".into()))
                     })
-                    .collect()
-            });
+                })
+                .collect()
+        });
         for done in results {
             for (i, hash) in done? {
                 out[i] = hash;
