@@ -196,7 +196,6 @@ async fn ten_thousand_rows_of_every_format_go_in_and_a_rerun_changes_nothing(bac
         token_status(&app, PUBLIC_APP, ALICE, ALICE_PASSWORD).await,
         200
     );
-    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
 }
 
 /// The tenant's users as the import set them: by sign-in name, every field an import
