@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod bootstrap;
+pub mod import;
 pub mod service;
 pub mod users;
 

@@ -11,6 +11,7 @@ mod serve;
 mod shared;
 mod token;
 mod user;
+mod user_import;
 
 use std::process::ExitCode;
 

@@ -107,14 +107,24 @@ pub(super) fn with_database(
 /// Writes the audit event of an admin command, by `cli` (with the OS user in `detail`
 /// when `$USER` names one). A failure to write it is reported; the change stays made.
 pub(super) fn record(conn: &mut DbConnection, settings: &Settings, event: AuditEvent) {
-    let mut event = event.actor(audit::actor::CLI);
-    if let Ok(user) = std::env::var("USER")
-        && !user.is_empty()
-    {
-        event = event.detail("os_user", audit::bounded_text(&user));
-    }
+    record_all(conn, settings, vec![event]);
+}
+
+/// [`record`] for several events, written together.
+pub(super) fn record_all(conn: &mut DbConnection, settings: &Settings, events: Vec<AuditEvent>) {
+    let os_user = std::env::var("USER").ok().filter(|u| !u.is_empty());
+    let events = events
+        .into_iter()
+        .map(|event| {
+            let event = event.actor(audit::actor::CLI);
+            match &os_user {
+                Some(user) => event.detail("os_user", audit::bounded_text(user)),
+                None => event,
+            }
+        })
+        .collect();
     let now = Clock::system().now();
-    if let Err(e) = audit::write_now(conn, settings.audit_log, now, vec![event]) {
+    if let Err(e) = audit::write_now(conn, settings.audit_log, now, events) {
         eprintln!("warning: the audit event was not written: {e}");
     }
 }

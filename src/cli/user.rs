@@ -1,16 +1,15 @@
 //! `localidp user …`: add, import, list, show, set a password, disable, enable, unlock,
 //! grant and revoke directory roles, delete.
 
-use std::path::PathBuf;
-
 use clap::Subcommand;
 
 use super::shared::{CliError, PasswordArgs, TenantArg, fmt_time, record, with_database};
+use super::user_import::{self, ImportArgs};
 use crate::audit::{AuditEvent, kind};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::tenants::Tenant;
-use crate::directory::users::{ImportOptions, ImportReport, NewUser, OnConflict};
+use crate::directory::users::NewUser;
 use crate::directory::{self, admin};
 use crate::graph::directory as graph_dir;
 
@@ -51,27 +50,12 @@ pub(super) enum UserCommand {
         #[command(flatten)]
         tenant: TenantArg,
     },
-    /// Import users from a JSON Lines file: one {"email", "password_hash" | "password" |
-    /// "keycloak_credential", "name", "given_name", "family_name", "oid", "roles",
-    /// "disabled"} object per line. Existing hashes (argon2, bcrypt, passlib, Django,
-    /// PBKDF2, ASP.NET Core Identity, Keycloak) are verified as they are and upgraded to
-    /// argon2id at each user's next sign-in.
-    Import {
-        /// The JSON Lines file.
-        file: PathBuf,
-        #[command(flatten)]
-        tenant: TenantArg,
-        /// A row whose user is already there (same oid, email or user name): skip it
-        /// (re-runs change nothing) or fail the whole import.
-        #[arg(long, value_enum, default_value = "skip")]
-        on_conflict: ConflictArg,
-        /// Check every row and print the summary; write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Write the refused rows to this file (JSON Lines), to fix and import again.
-        #[arg(long)]
-        errors: Option<PathBuf>,
-    },
+    /// Import users from a JSON Lines or CSV file: per row {"email", "username",
+    /// "password_hash" | "password" | "keycloak_credential", "name", "given_name",
+    /// "family_name", "oid", "tenant", "roles", "groups", "disabled"}. Existing hashes
+    /// (argon2, bcrypt, passlib, Django, PBKDF2, ASP.NET Core Identity, Keycloak) are
+    /// verified as they are and upgraded to argon2id at each user's next sign-in.
+    Import(ImportArgs),
     /// List users.
     List {
         #[command(flatten)]
@@ -211,33 +195,8 @@ pub(super) fn run(cmd: UserCommand, settings: &Settings) -> Result<(), CliError>
                     event.detail("sign_in_name", user.sign_in_name()),
                 );
             }
-            UserCommand::Import {
-                file,
-                tenant,
-                on_conflict,
-                dry_run,
-                errors,
-            } => {
-                let tenant = tenant.resolve(conn, settings)?;
-                let started = std::time::Instant::now();
-                let options = ImportOptions {
-                    on_conflict: on_conflict.into(),
-                    dry_run,
-                };
-                let report =
-                    directory::users::import_users(conn, hasher, &tenant, &file, options, now)?;
-                let secs = started.elapsed().as_secs_f64();
-                import_summary(&report, dry_run, secs, errors.as_deref())?;
-                if !dry_run && report.created > 0 {
-                    let event = AuditEvent::admin(kind::USER_IMPORTED).tenant(&tenant.id);
-                    record(conn, settings, event.detail("count", report.created));
-                }
-                if !report.refused.is_empty() {
-                    return Err(CliError::Invalid(format!(
-                        "{} row(s) refused (listed above)",
-                        report.refused.len()
-                    )));
-                }
+            UserCommand::Import(args) => {
+                user_import::run(conn, hasher, settings, args, now)?;
             }
             UserCommand::List { tenant } => {
                 let tenant = tenant.resolve(conn, settings)?;
@@ -424,51 +383,4 @@ fn tenant_user(
 /// An admin event about one user of the tenant.
 fn user_event(kind: &'static str, tenant: &Tenant, user_id: &str) -> AuditEvent {
     AuditEvent::admin(kind).tenant(&tenant.id).user(user_id)
-}
-
-/// `--on-conflict`.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub(super) enum ConflictArg {
-    Skip,
-    Fail,
-}
-
-impl From<ConflictArg> for OnConflict {
-    fn from(a: ConflictArg) -> Self {
-        match a {
-            ConflictArg::Skip => OnConflict::Skip,
-            ConflictArg::Fail => OnConflict::Fail,
-        }
-    }
-}
-
-/// Prints the refused rows (stderr) and the summary line (stdout), and writes the
-/// refused rows to `errors` when asked.
-fn import_summary(
-    report: &ImportReport,
-    dry_run: bool,
-    secs: f64,
-    errors: Option<&std::path::Path>,
-) -> Result<(), CliError> {
-    for r in &report.refused {
-        eprintln!("line {}: {}", r.line, r.reason);
-    }
-    if let Some(path) = errors {
-        let mut text = String::new();
-        for r in &report.refused {
-            text.push_str(&r.text);
-            text.push('\n');
-        }
-        std::fs::write(path, text)?;
-    }
-    let rows = report.created + report.existing + report.refused.len();
-    println!(
-        "{} {} users ({} already there, {} refused) in {secs:.2}s ({:.0} rows/s)",
-        if dry_run { "would import" } else { "imported" },
-        report.created,
-        report.existing,
-        report.refused.len(),
-        rows as f64 / secs.max(1e-9)
-    );
-    Ok(())
 }

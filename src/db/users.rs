@@ -111,43 +111,38 @@ pub fn insert_many(conn: &mut DbConnection, batch: &[User]) -> DbResult<usize> {
     Ok(n)
 }
 
-/// Which of these ids belong to a user (any tenant, with the tenant), and which of
-/// these normalized sign-in names (emails and user names) a user of the tenant has:
-/// what an import matches its rows against. Asked in chunks of 500.
-pub fn existing_keys(
+/// The users with these ids (any tenant), and those of the tenant with these
+/// normalized sign-in names (emails and user names): what an import matches its rows
+/// against. Asked in chunks of 500.
+pub fn matching(
     conn: &mut DbConnection,
     tenant_id: &str,
     ids: &[String],
     names: &[String],
-) -> DbResult<(
-    std::collections::HashMap<String, String>,
-    std::collections::HashSet<String>,
-)> {
-    let mut found_ids = std::collections::HashMap::new();
+) -> DbResult<Vec<User>> {
+    let mut found = Vec::new();
     for part in ids.chunks(500) {
-        let rows: Vec<(String, String)> = users::table
-            .filter(users::id.eq_any(part))
-            .select((users::id, users::tenant_id))
-            .load(conn)?;
-        found_ids.extend(rows);
+        found.extend(
+            users::table
+                .filter(users::id.eq_any(part))
+                .select(User::as_select())
+                .load(conn)?,
+        );
     }
-    let mut found_names = std::collections::HashSet::new();
     for part in names.chunks(500) {
-        let rows: Vec<(Option<String>, Option<String>)> = users::table
-            .filter(users::tenant_id.eq(tenant_id))
-            .filter(
-                users::email_normalized
-                    .eq_any(part)
-                    .or(users::username_normalized.eq_any(part)),
-            )
-            .select((users::email_normalized, users::username_normalized))
-            .load(conn)?;
-        for (email, username) in rows {
-            found_names.extend(email);
-            found_names.extend(username);
-        }
+        found.extend(
+            users::table
+                .filter(users::tenant_id.eq(tenant_id))
+                .filter(
+                    users::email_normalized
+                        .eq_any(part)
+                        .or(users::username_normalized.eq_any(part)),
+                )
+                .select(User::as_select())
+                .load(conn)?,
+        );
     }
-    Ok((found_ids, found_names))
+    Ok(found)
 }
 
 pub fn find_by_email(
@@ -298,6 +293,17 @@ pub fn upgrade_password_hash(
     .set(users::password_hash.eq(new_hash))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Replaces a user's application roles (the `roles` claim).
+pub fn set_roles(conn: &mut DbConnection, id: &str, roles: &[String], now: i64) -> DbResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::roles.eq(super::encode_list(roles)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Disables or enables a user, and logs it for every server's token status: a disabled

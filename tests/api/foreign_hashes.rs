@@ -6,12 +6,12 @@ use std::process::Command;
 use crate::helpers::clients::{interop_dir, python};
 use crate::helpers::*;
 
-const PASSWORD: &str = "Imported pw 1!";
+pub(crate) const PASSWORD: &str = "Imported pw 1!";
 const BIN: &str = env!("CARGO_BIN_EXE_localidp");
 
 /// ASP.NET Core Identity (v2, v3) and Keycloak vectors for `PASSWORD`, from
 /// `python3 tests/interop/foreign_hash_vectors.py 'Imported pw 1!'`.
-const FIXED: &[(&str, &str, &str)] = &[
+pub(crate) const FIXED: &[(&str, &str, &str)] = &[
     (
         "aspnet-v2",
         "password_hash",

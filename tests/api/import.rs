@@ -1,6 +1,7 @@
 //! `localidp user import`: a bad row is refused with its line and reason while the rest
 //! goes in; a re-run changes nothing; `--dry-run` writes nothing; `--on-conflict fail`
-//! fails the whole import; `--errors` keeps the refused rows.
+//! stops at the first user that is there (the rows before it stay written); `--errors`
+//! keeps the refused rows.
 
 use crate::helpers::graph::cli;
 use crate::helpers::*;
@@ -54,7 +55,9 @@ async fn bad_rows_are_refused_by_line_and_the_rest_goes_in_once(backend: Backend
     );
     assert!(!out.status.success());
     assert!(
-        stdout(&out).starts_with("would import 3 users (1 already there, 4 refused)"),
+        stdout(&out).starts_with(
+            "would import 3 users (0 updated, 0 unchanged, 1 already there, 4 refused)"
+        ),
         "{}",
         stdout(&out)
     );
@@ -70,7 +73,8 @@ async fn bad_rows_are_refused_by_line_and_the_rest_goes_in_once(backend: Backend
     );
     assert!(!out.status.success(), "a refused row fails the command");
     assert!(
-        stdout(&out).starts_with("imported 3 users (1 already there, 4 refused)"),
+        stdout(&out)
+            .starts_with("imported 3 users (0 updated, 0 unchanged, 1 already there, 4 refused)"),
         "{}",
         stdout(&out)
     );
@@ -97,7 +101,8 @@ async fn bad_rows_are_refused_by_line_and_the_rest_goes_in_once(backend: Backend
     // Run again: nothing changes, and it says so.
     let out = cli(&app, &[&["user", "import", path][..], &tenant].concat());
     assert!(
-        stdout(&out).starts_with("imported 0 users (4 already there, 4 refused)"),
+        stdout(&out)
+            .starts_with("imported 0 users (0 updated, 0 unchanged, 4 already there, 4 refused)"),
         "{}",
         stdout(&out)
     );
@@ -112,13 +117,17 @@ async fn bad_rows_are_refused_by_line_and_the_rest_goes_in_once(backend: Backend
         &[&["user", "import", errors.to_str().unwrap()][..], &tenant].concat(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("imported 1 users (0 already there, 0 refused)"));
+    assert!(
+        stdout(&out)
+            .starts_with("imported 1 users (0 updated, 0 unchanged, 0 already there, 0 refused)")
+    );
     assert!(signs_in(&app, "three@contoso.com", "three-pw").await);
 
-    // --on-conflict fail: a user that exists fails the import, nothing is written.
+    // --on-conflict fail: a user that exists stops the import there; the rows before
+    // it are written, those after are not.
     std::fs::write(
         &file,
-        "{\"email\":\"five@contoso.com\",\"password\":\"five-pw\"}\n{\"email\":\"two@contoso.com\"}\n",
+        "{\"email\":\"five@contoso.com\",\"password\":\"five-pw\"}\n{\"email\":\"two@contoso.com\"}\n{\"email\":\"six@contoso.com\",\"password\":\"six-pw\"}\n",
     )
     .unwrap();
     let out = cli(
@@ -135,5 +144,12 @@ async fn bad_rows_are_refused_by_line_and_the_rest_goes_in_once(backend: Backend
         "{}",
         stderr(&out)
     );
-    assert!(!signs_in(&app, "five@contoso.com", "five-pw").await);
+    assert!(
+        stdout(&out)
+            .starts_with("imported 1 users (0 updated, 0 unchanged, 0 already there, 0 refused)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(signs_in(&app, "five@contoso.com", "five-pw").await);
+    assert!(!signs_in(&app, "six@contoso.com", "six-pw").await);
 }

@@ -26,6 +26,7 @@ mod graph_lists;
 mod graph_me;
 mod helpers;
 mod import;
+mod import_bulk;
 mod interop;
 mod interop_azure;
 mod interop_graph;
