@@ -13,12 +13,13 @@
 # Optional environment: BENCH_WRK_SECONDS, BENCH_LAT_SECONDS, BENCH_STARTS,
 # BENCH_LARGE_USERS, BENCH_IMPORT_ROWS, BENCH_DISTINCT_TOKENS, BENCH_DISTINCT_SECONDS,
 # BENCH_TIMING_TRIES (failed sign-ins per row of bench/signin_timing.sh),
+# BENCH_IDLE_CONNECTIONS (row 11, default 10000), BENCH_IDLE_REFRESH (seconds, 2.5),
 # BENCH_SKIP_BUILD=1, BENCH_SKIP_PEERS=1,
 # BENCH_WAIT_QUIET=SECONDS (wait up to that long for other work on the machine to stop), and
 # BENCH_SERVER_ARGS (more `serve` flags for the rows 1-6 server, e.g. --no-audit-log).
 set -euo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 for arg in "$@"; do
