@@ -14,12 +14,13 @@
 # BENCH_LARGE_USERS, BENCH_IMPORT_ROWS, BENCH_IMPORT_STREAM_ROWS (the streamed import
 # row: 50,000 quick, 1,000,000 full), BENCH_DISTINCT_TOKENS, BENCH_DISTINCT_SECONDS,
 # BENCH_TIMING_TRIES (failed sign-ins per row of bench/signin_timing.sh),
+# BENCH_IDLE_CONNECTIONS (row 11, default 10000), BENCH_IDLE_REFRESH (seconds, 2.5),
 # BENCH_SKIP_BUILD=1, BENCH_SKIP_PEERS=1,
 # BENCH_WAIT_QUIET=SECONDS (wait up to that long for other work on the machine to stop), and
 # BENCH_SERVER_ARGS (more `serve` flags for the rows 1-6 server, e.g. --no-audit-log).
 set -euo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 for arg in "$@"; do
@@ -167,11 +168,12 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# wait_http URL [SECONDS]: until the URL answers 200.
+# wait_http URL [SECONDS [CURL_ARGS...]]: until the URL answers 200.
 wait_http() {
   local url=$1 limit=${2:-60} i
+  shift $(($# < 2 ? $# : 2))
   for ((i = 0; i < limit * 20; i++)); do
-    if curl -sf -o /dev/null --max-time 2 "$url"; then return 0; fi
+    if curl -sf -o /dev/null --max-time 2 "$@" "$url"; then return 0; fi
     sleep 0.05
   done
   return 1
@@ -658,6 +660,159 @@ R[storm_verify]=$(wrk_rps storm-verify)
 R[storm_password]=$(wrk_rps storm-password)
 
 # ---------------------------------------------------------------------------------
+# 10. HTTPS: a plain and a --tls server on the main database, up together, each load
+# alternated between them (rows 10a-10d). 11. Many idle connections (rows 11a, 11b).
+
+TLS_HALF=$HALF_SECONDS
+((QUICK)) && TLS_HALF=1
+STIME_SECONDS=$((QUICK ? 2 : 5))
+IDLE_CONNS=${BENCH_IDLE_CONNECTIONS:-10000}
+IDLE_REFRESH=${BENCH_IDLE_REFRESH:-2.5}
+IDLE_PROBE_CONNS=4
+
+# token_at URL [CURL_ARGS...]: a client_credentials access token from that server.
+token_at() {
+  local url=$1
+  shift
+  curl -sf "$@" -X POST --data "grant_type=client_credentials&client_id=$CLIENT_ID&client_secret=$CLIENT_SECRET" \
+    "$url/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+# stime_rate HOST:PORT FILE: new TLS connections a second, one at a time, each with a
+# full handshake and GET /healthz (openssl s_time -new), over the run's wall time.
+stime_rate() {
+  local t0 t1 n
+  t0=$(date +%s.%N)
+  timeout $((STIME_SECONDS + 30)) openssl s_time -connect "$1" -new -time "$STIME_SECONDS" -www /healthz >"$2" 2>&1 || true
+  t1=$(date +%s.%N)
+  n=$(awk '/connections in .* real seconds/ { print $1 }' "$2" | tail -n1)
+  [[ -n "$n" ]] && awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }' || true
+}
+
+settle
+log "HTTPS: a plain and a --tls server, ${TLS_HALF}s per wrk run, alternated"
+PPORT=$(free_port)
+PURL="http://127.0.0.1:$PPORT"
+start_localidp localidp-plain "$PPORT" "${MAIN_ARGS[@]}"
+PLAIN_PID=$SERVER_PID
+TPORT=$(free_port)
+TURL="https://127.0.0.1:$TPORT"
+"$BIN" serve --host 127.0.0.1 --port "$TPORT" "${MAIN_ARGS[@]}" --tls --tls-ca-out "$TMP/tls-ca.pem" \
+  >>"$RUN_DIR/localidp-tls.log" 2>&1 &
+TLS_PID=$!
+PIDS+=("$TLS_PID")
+wait_http "$TURL/healthz" 60 --cacert "$TMP/tls-ca.pem" || die "localidp --tls did not start (see $RUN_DIR/localidp-tls.log)"
+PBEARER=$(token_at "$PURL") || die "client_credentials over HTTP failed"
+TBEARER=$(token_at "$TURL" --cacert "$TMP/tls-ca.pem") || die "client_credentials over HTTPS failed"
+curl -sf -o /dev/null --cacert "$TMP/tls-ca.pem" -H "Authorization: Bearer $TBEARER" "$TURL/auth/verify" ||
+  die "/auth/verify over HTTPS refused the token"
+# tls_pair KIND SCRIPT PATH CONNS HALF [BEARER_PLAIN BEARER_TLS]: one plain and one TLS
+# run; the half b runs TLS first.
+tls_pair() {
+  local kind=$1 script=$2 path=$3 conns=$4 half=$5 order=(plain tls) side
+  [[ $half == b ]] && order=(tls plain)
+  for side in "${order[@]}"; do
+    if [[ $side == plain ]]; then
+      SERVER_PID=$PLAIN_PID BENCH_BEARER=${6:-} wrk_run "$kind-plain-$half" "$script" "$PURL$path" "$conns" "$TLS_HALF"
+    else
+      SERVER_PID=$TLS_PID BENCH_BEARER=${7:-} wrk_run "$kind-tls-$half" "$script" "$TURL$path" "$conns" "$TLS_HALF"
+    fi
+  done
+}
+for half in a b; do
+  tls_pair token client_credentials.lua /auth/token "$TOKEN_CONNS" "$half"
+  tls_pair verify get.lua /auth/verify "$FAST_CONNS" "$half" "$PBEARER" "$TBEARER"
+done
+# New connections: a TCP (and TLS) connection per request, wrk's 16 connections.
+tls_pair close get_close.lua /healthz "$TOKEN_CONNS" a
+
+# Handshakes one at a time: localidp against openssl s_server with a key and certificate
+# of the same kind (ECDSA P-256, self-signed; localidp's is signed by its CA), which
+# answers GET /healthz from a file with the same 15-byte body, measured before and after.
+settle
+log "TLS handshakes: openssl s_time -new, ${STIME_SECONDS}s each, against openssl s_server and localidp"
+mkdir -p "$TMP/s_server"
+printf '{"status":"ok"}' >"$TMP/s_server/healthz"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -keyout "$TMP/s_server/key.pem" -out "$TMP/s_server/cert.pem" >/dev/null 2>&1 || die "openssl req failed"
+SPORT=$(free_port)
+(cd "$TMP/s_server" && exec openssl s_server -accept "$SPORT" -cert cert.pem -key key.pem -WWW -quiet) \
+  >>"$RUN_DIR/s_server.log" 2>&1 &
+SSERVER_PID=$!
+PIDS+=("$SSERVER_PID")
+wait_http "https://127.0.0.1:$SPORT/healthz" 30 -k || die "openssl s_server did not start (see $RUN_DIR/s_server.log)"
+stime_before=$(stime_rate "127.0.0.1:$SPORT" "$RUN_DIR/s_time-s_server-before.txt")
+R[handshake]=$(stime_rate "127.0.0.1:$TPORT" "$RUN_DIR/s_time-localidp.txt")
+stime_after=$(stime_rate "127.0.0.1:$SPORT" "$RUN_DIR/s_time-s_server-after.txt")
+R[handshake_ref]=$(mean2 "$stime_before" "$stime_after" "openssl s_server handshakes/s")
+stop_pid "$SSERVER_PID"
+stop_pid "$TLS_PID"
+stop_pid "$PLAIN_PID"
+for k in token verify; do
+  R[${k}_plain]=$(mean2 "$(wrk_rps "$k-plain-a")" "$(wrk_rps "$k-plain-b")" "$k over HTTP req/s")
+  R[${k}_tls]=$(mean2 "$(wrk_rps "$k-tls-a")" "$(wrk_rps "$k-tls-b")" "$k over HTTPS req/s")
+done
+R[close_plain]=$(wrk_rps close-plain-a)
+R[close_tls]=$(wrk_rps close-tls-a)
+
+# 11. Many idle keep-alive connections held by bench/idle_connections.py against a
+# fresh plain server: its VmRSS with them, and /healthz p99 from one more client (wrk,
+# 1 thread, $IDLE_PROBE_CONNS connections) with them against without them (before + after).
+hard=$(ulimit -Hn)
+[[ $hard == unlimited ]] && hard=1048576
+ulimit -n "$hard" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+if ((NOFILE < IDLE_CONNS + 256)); then
+  IDLE_CONNS=$((NOFILE - 256))
+  R_NOTES+=("rows 11a/11b: the open-files limit ($NOFILE, hard) allowed only $IDLE_CONNS connections")
+fi
+settle
+log "many connections: $IDLE_CONNS idle keep-alive connections (open files limit $NOFILE)"
+IPORT=$(free_port)
+IURL="http://127.0.0.1:$IPORT"
+start_localidp localidp-idle "$IPORT" "${MAIN_ARGS[@]}"
+IDLE_SERVER_PID=$SERVER_PID
+sleep 1
+R[idle_rss_before]=$(kib "$IDLE_SERVER_PID" VmRSS)
+wrk_run idle-healthz-before get.lua "$IURL/healthz" "$IDLE_PROBE_CONNS" "$LAT_SECONDS" 1
+python3 "$BENCH/idle_connections.py" --port "$IPORT" --count "$IDLE_CONNS" --refresh "$IDLE_REFRESH" \
+  >"$RUN_DIR/idle-connections.txt" 2>&1 &
+IDLE_PID=$!
+PIDS+=("$IDLE_PID")
+for _ in $(seq 1 1200); do
+  grep -q '^IDLE_READY' "$RUN_DIR/idle-connections.txt" && break
+  kill -0 "$IDLE_PID" 2>/dev/null || break
+  sleep 0.1
+done
+idle_ready=$(grep '^IDLE_READY' "$RUN_DIR/idle-connections.txt" || true)
+if [[ -n "$idle_ready" ]]; then
+  sleep 1
+  rss_a=$(kib "$IDLE_SERVER_PID" VmRSS)
+  wrk_run idle-healthz-with get.lua "$IURL/healthz" "$IDLE_PROBE_CONNS" "$LAT_SECONDS" 1
+  rss_b=$(kib "$IDLE_SERVER_PID" VmRSS)
+  R[idle_rss]=$(((${rss_a:-0} > ${rss_b:-0}) ? ${rss_a:-0} : ${rss_b:-0}))
+  R[idle_fds]=$(find "/proc/$IDLE_SERVER_PID/fd" -mindepth 1 2>/dev/null | wc -l)
+else
+  log "warning: bench/idle_connections.py did not open its connections (see $RUN_DIR/idle-connections.txt)"
+fi
+kill -TERM "$IDLE_PID" 2>/dev/null || true
+wait "$IDLE_PID" 2>/dev/null || true
+forget_pid "$IDLE_PID"
+idle_result=$(grep '^IDLE_RESULT' "$RUN_DIR/idle-connections.txt" || true)
+R_NOTES+=("rows 11a/11b: ${idle_ready:-no IDLE_READY} ${idle_result:-no IDLE_RESULT}; the server had ${R[idle_fds]:-?} open files with them; each connection sent GET /healthz every ${IDLE_REFRESH}s ($(awk -v n="$IDLE_CONNS" -v r="$IDLE_REFRESH" 'BEGIN { printf "%d", n / r }') req/s in all) so that the server's 5 s keep-alive timeout does not close it")
+if [[ -n "$idle_result" ]] && ! grep -q 'closed_by_server=0 ' <<<"$idle_result"; then
+  log "warning: the server closed some of the idle connections: $idle_result"
+fi
+sleep 1
+wrk_run idle-healthz-after get.lua "$IURL/healthz" "$IDLE_PROBE_CONNS" "$LAT_SECONDS" 1
+stop_pid "$IDLE_SERVER_PID"
+if [[ -n "$idle_ready" && -n "$(wrk_rps idle-healthz-with)" ]]; then
+  R[idle_p99]=$(wrk_get idle-healthz-with p99_ms)
+fi
+if [[ -n "$(wrk_rps idle-healthz-before)" && -n "$(wrk_rps idle-healthz-after)" ]]; then
+  R[idle_p99_ref]=$(mean2 "$(wrk_get idle-healthz-before p99_ms)" "$(wrk_get idle-healthz-after p99_ms)" "/healthz p99 without the idle connections")
+fi
+
+# ---------------------------------------------------------------------------------
 # 5. Scale and import: sign-in latency with SMALL vs LARGE users; import rate.
 
 log "generating $((LARGE_USERS - SMALL_USERS)) user rows (one bcrypt cost-4 hash reused)"
@@ -984,6 +1139,30 @@ r=$(ratio "${R[graph_me]}" "${R[graph_healthz]}")
 add_row "9b. Directory API: GET /v1.0/me (delegated token, User.Read)" \
   "$(rps "${R[graph_me]}")" "$(rps "${R[graph_healthz]}") GET /healthz (runs alternated)" "${r:-$NA}" "≥ 0.3" "$(judge "$r" ">=" 0.3)"
 
+# 10. HTTPS against plain HTTP, same server build, same run, alternated
+r=$(ratio "${R[token_tls]:-}" "${R[token_plain]:-}")
+add_row "10a. HTTPS: POST /auth/token client_credentials over --tls, keep-alive (row 1's request)" \
+  "$(rps "${R[token_tls]:-}")" "$(rps "${R[token_plain]:-}") over plain HTTP (runs alternated)" "${r:-$NA}" "≥ 0.8" "$(judge "$r" ">=" 0.8)"
+r=$(ratio "${R[verify_tls]:-}" "${R[verify_plain]:-}")
+add_row "10b. HTTPS: GET /auth/verify over --tls, keep-alive (row 2's request)" \
+  "$(rps "${R[verify_tls]:-}")" "$(rps "${R[verify_plain]:-}") over plain HTTP (runs alternated)" "${r:-$NA}" "≥ 0.8" "$(judge "$r" ">=" 0.8)"
+r=$(ratio "${R[handshake]:-}" "${R[handshake_ref]:-}")
+add_row "10c. HTTPS: new TLS 1.3 connections, one at a time (openssl s_time -new, GET /healthz each)" \
+  "$([[ -n "${R[handshake]:-}" ]] && echo "$(fmt "${R[handshake]}") conn/s" || echo "$NA")" \
+  "$([[ -n "${R[handshake_ref]:-}" ]] && echo "$(fmt "${R[handshake_ref]}") conn/s openssl s_server, ECDSA P-256 (before + after)" || echo "$NA")" \
+  "${r:-$NA}" "— (reported)" "—"
+r=$(ratio "${R[close_tls]:-}" "${R[close_plain]:-}")
+add_row "10d. HTTPS: GET /healthz with Connection: close over --tls, a handshake per request ($TOKEN_CONNS connections)" \
+  "$(rps "${R[close_tls]:-}")" "$(rps "${R[close_plain]:-}") the same over plain HTTP" "${r:-$NA}" "— (reported)" "—"
+# 11. many idle connections
+add_row "11a. $(fmt "$IDLE_CONNS") idle keep-alive connections held open: server VmRSS" \
+  "$(mb "${R[idle_rss]:-}")" "$(mb "${R[idle_rss_before]:-}") before them" \
+  "$(ratio "${R[idle_rss]:-}" "${R[idle_rss_before]:-}")" "≤ 100 MB" \
+  "$(judge "$([[ -n "${R[idle_rss]:-}" ]] && awk -v k="${R[idle_rss]}" 'BEGIN { printf "%.2f", k / 1024 }')" "<=" 100)"
+r=$(ratio "${R[idle_p99]:-}" "${R[idle_p99_ref]:-}")
+add_row "11b. GET /healthz p99 from one more client (wrk, 1 thread, $IDLE_PROBE_CONNS connections) with them" \
+  "$(ms "${R[idle_p99]:-}")" "$(ms "${R[idle_p99_ref]:-}") without them (before + after)" "${r:-$NA}" "≤ 2" "$(judge "$r" "<=" 2)"
+
 # 8. failed sign-in timing
 judge_range() { # VALUE LOW HIGH -> PASS / MISS / n/a
   [[ -n "$1" ]] || { echo "$NA"; return; }
@@ -1021,7 +1200,7 @@ fi
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "Mode: $MODE (wrk ${WRK_SECONDS}s per run, $WRK_THREADS threads; $STARTS starts per start-up figure). Machine: $NPROC cores ($CPU_MODEL), ${MEM_GB} GiB RAM. Commit $COMMIT. Cores busy with other work: $BUSY_BEFORE at the start, at most $REST_MAX during a wrk run; load average before $LOAD_BEFORE, after $LOAD_AFTER. Wall time ${WALL}s."
-  echo "Ratios: rows 1–3 figure ÷ reference; row 4 localidp ÷ faster peer (start-up: the peer's time ÷ localidp's); rows 5–6 figure ÷ best peer, for information (the target applies to the figure); row 7 p50 with many users ÷ p50 with few; row 8 median ÷ the unknown email's median (a successful sign-in's median, not padded, is in signin-timing.txt)."
+  echo "Ratios: rows 1–3 figure ÷ reference; row 4 localidp ÷ faster peer (start-up: the peer's time ÷ localidp's); rows 5–6 figure ÷ best peer, for information (the target applies to the figure); row 7 p50 with many users ÷ p50 with few; row 8 median ÷ the unknown email's median (a successful sign-in's median, not padded, is in signin-timing.txt); rows 10a–10d over HTTPS ÷ the reference; row 11a with ÷ before the connections (the target applies to the figure), 11b p99 with them ÷ without."
   for n in "${R_NOTES[@]+"${R_NOTES[@]}"}"; do echo "Note: $n."; done
 } | tee "$RUN_DIR/table.md"
 cp "$RUN_DIR/table.md" "$OUT/latest.md"
