@@ -11,6 +11,14 @@ use crate::helpers::clients::{interop_dir, python};
 use crate::helpers::graph::cli;
 use crate::helpers::*;
 
+/// `localidp user import FILE --tenant TENANT [more]`.
+fn import(app: &TestApp, file: &str, tenant: &str, more: &[&str]) -> std::process::Output {
+    cli(
+        app,
+        &[&["user", "import", file, "--tenant", tenant][..], more].concat(),
+    )
+}
+
 fn text(out: &std::process::Output) -> (String, String) {
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -290,27 +298,9 @@ async fn csv_and_json_lines_give_one_directory_and_update_changes_only_what_diff
         );
         assert!(out.status.success(), "{}", text(&out).1);
     }
-    let out = cli(
-        &app,
-        &[
-            "user",
-            "import",
-            jsonl.to_str().unwrap(),
-            "--tenant",
-            CONTOSO_ID,
-        ],
-    );
+    let out = import(&app, jsonl.to_str().unwrap(), CONTOSO_ID, &[]);
     assert!(out.status.success(), "{}", text(&out).1);
-    let out = cli(
-        &app,
-        &[
-            "user",
-            "import",
-            csv.to_str().unwrap(),
-            "--tenant",
-            FABRIKAM_ID,
-        ],
-    );
+    let out = import(&app, csv.to_str().unwrap(), FABRIKAM_ID, &[]);
     assert!(out.status.success(), "{}", text(&out).1);
     assert!(
         text(&out).0.starts_with("imported 4 users"),
@@ -336,17 +326,11 @@ async fn csv_and_json_lines_give_one_directory_and_update_changes_only_what_diff
     assert_eq!(listed.matches(existing_group).count(), 1, "{listed}");
 
     // The same file again as CSV over the JSON Lines users: nothing differs.
-    let out = cli(
+    let out = import(
         &app,
-        &[
-            "user",
-            "import",
-            csv.to_str().unwrap(),
-            "--tenant",
-            CONTOSO_ID,
-            "--on-conflict",
-            "update",
-        ],
+        csv.to_str().unwrap(),
+        CONTOSO_ID,
+        &["--on-conflict", "update"],
     );
     assert!(
         text(&out)
@@ -375,17 +359,11 @@ async fn csv_and_json_lines_give_one_directory_and_update_changes_only_what_diff
     )
     .unwrap();
     let before = directory(&app, CONTOSO_ID).await;
-    let out = cli(
+    let out = import(
         &app,
-        &[
-            "user",
-            "import",
-            changed.to_str().unwrap(),
-            "--tenant",
-            CONTOSO_ID,
-            "--on-conflict",
-            "update",
-        ],
+        changed.to_str().unwrap(),
+        CONTOSO_ID,
+        &["--on-conflict", "update"],
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
@@ -441,16 +419,7 @@ async fn csv_and_json_lines_give_one_directory_and_update_changes_only_what_diff
 
     // An unknown CSV column is refused up front, by name; nothing is read.
     std::fs::write(&csv, "email,colour\nzed@one.test,blue\n").unwrap();
-    let out = cli(
-        &app,
-        &[
-            "user",
-            "import",
-            csv.to_str().unwrap(),
-            "--tenant",
-            CONTOSO_ID,
-        ],
-    );
+    let out = import(&app, csv.to_str().unwrap(), CONTOSO_ID, &[]);
     assert!(!out.status.success());
     assert!(
         text(&out).1.contains("unknown column `colour`"),
