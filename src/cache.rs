@@ -5,7 +5,7 @@
 //! growing the map or clearing it; each entry carries the instant it was put.
 
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use quick_cache::Equivalent;
@@ -16,8 +16,27 @@ pub const MAX_ENTRIES: usize = 10_000;
 pub struct TtlCache<V, K = String> {
     ttl: Duration,
     entries: quick_cache::sync::Cache<K, (Instant, V)>,
+    counts: [Counts; STRIPES],
+}
+
+/// Look-up counts of the threads given one stripe: each on its own cache line, so that
+/// workers counting at once do not contend for one (every request counts a look-up).
+#[derive(Default)]
+#[repr(align(64))]
+struct Counts {
     hits: AtomicU64,
     misses: AtomicU64,
+}
+
+const STRIPES: usize = 8;
+
+/// This thread's stripe, handed out round robin.
+fn stripe() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static STRIPE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+    }
+    STRIPE.with(|s| *s)
 }
 
 /// Look-ups since the start: a hit found a live entry; a miss found none, or an
@@ -50,8 +69,7 @@ impl<V: Clone, K: Eq + Hash + Clone> TtlCache<V, K> {
         TtlCache {
             ttl,
             entries: quick_cache::sync::Cache::new(capacity),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            counts: Default::default(),
         }
     }
 
@@ -64,10 +82,11 @@ impl<V: Clone, K: Eq + Hash + Clone> TtlCache<V, K> {
             .get(key)
             .filter(|(at, _)| at.elapsed() < self.ttl)
             .map(|(_, v)| v);
+        let counts = &self.counts[stripe()];
         let counter = if found.is_some() {
-            &self.hits
+            &counts.hits
         } else {
-            &self.misses
+            &counts.misses
         };
         counter.fetch_add(1, Ordering::Relaxed);
         found
@@ -83,8 +102,16 @@ impl<V: Clone, K: Eq + Hash + Clone> TtlCache<V, K> {
 
     pub fn stats(&self) -> CacheStats {
         CacheStats {
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
+            hits: self
+                .counts
+                .iter()
+                .map(|c| c.hits.load(Ordering::Relaxed))
+                .sum(),
+            misses: self
+                .counts
+                .iter()
+                .map(|c| c.misses.load(Ordering::Relaxed))
+                .sum(),
             entries: self.entries.len(),
         }
     }

@@ -60,7 +60,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<ApiKey>> {
     Ok(api_keys::table
         .find(id)
         .select(ApiKey::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -99,7 +99,7 @@ pub fn delete(conn: &mut DbConnection, user_id: &str, id: &str) -> DbResult<Opti
             .filter(app_role_assignments::user_id.eq(user_id))
             .filter(app_role_assignments::id.eq(id))
             .select(Assignment::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         if found.is_some() {
             diesel::delete(app_role_assignments::table.find(id)).execute(conn)?;

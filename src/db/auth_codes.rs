@@ -44,7 +44,7 @@ pub fn find_by_hash(
     Ok(authorization_codes::table
         .filter(authorization_codes::code_hash.eq(code_hash))
         .select(AuthorizationCode::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -123,7 +123,7 @@ pub fn find(conn: &mut DbConnection, client_id: &str) -> DbResult<Option<Client>
     Ok(clients::table
         .find(client_id)
         .select(Client::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

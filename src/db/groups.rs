@@ -26,7 +26,7 @@ pub fn find_by_name(
         .filter(groups::tenant_id.eq(tenant_id))
         .filter(groups::name.eq(name))
         .select(Group::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -80,7 +80,7 @@ pub fn find(conn: &mut DbConnection, tenant_id: &str, id: &str) -> DbResult<Opti
         .filter(groups::tenant_id.eq(tenant_id))
         .filter(groups::id.eq(id))
         .select(Group::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

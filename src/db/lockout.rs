@@ -32,7 +32,7 @@ pub fn state(conn: &mut DbConnection, user_id: &str) -> DbResult<Option<LockoutS
     Ok(users::table
         .find(user_id)
         .select(COLUMNS)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -36,8 +36,8 @@ pub struct RefreshToken {
     pub family_expires_at: Option<i64>,
 }
 
-/// Stores a token. A successor in a family that does not slide keeps the family's
-/// expiry, whoever mints it (Entra's 24-hour SPA refresh tokens).
+/// Stores a token. A token of an existing family that does not slide keeps the
+/// family's expiry, whoever mints it (Entra's 24-hour SPA refresh tokens).
 pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> DbResult<()> {
     let mut token = token.clone();
     if token.family_expires_at.is_none()
@@ -46,19 +46,40 @@ pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> DbResult<()> {
         token.expires_at = token.expires_at.min(fixed);
         token.family_expires_at = Some(fixed);
     }
+    insert_row(conn, &token)
+}
+
+/// Stores the successor of `parent` (a rotation): the family's fixed expiry, if it has
+/// one, comes from the parent, with no look-up of the family.
+pub fn insert_successor(
+    conn: &mut DbConnection,
+    parent: &RefreshToken,
+    token: &RefreshToken,
+) -> DbResult<()> {
+    let mut token = token.clone();
+    if let Some(fixed) = parent.family_expires_at {
+        token.expires_at = token.expires_at.min(fixed);
+        token.family_expires_at = Some(fixed);
+    }
+    insert_row(conn, &token)
+}
+
+fn insert_row(conn: &mut DbConnection, token: &RefreshToken) -> DbResult<()> {
     diesel::insert_into(refresh_tokens::table)
-        .values(&token)
+        .values(token)
         .execute(conn)?;
     Ok(())
 }
 
-/// The fixed expiry of a family that does not slide, if it is one.
+/// The fixed expiry of a family that does not slide, if it is one. Every token of such
+/// a family carries it (each is stored through [`insert`] or [`insert_successor`]), so
+/// one row tells: the look-up does not grow with the family, which gains a row per
+/// rotation.
 fn family_expiry(conn: &mut DbConnection, family_id: &str) -> DbResult<Option<i64>> {
     Ok(refresh_tokens::table
         .filter(refresh_tokens::family_id.eq(family_id))
-        .filter(refresh_tokens::family_expires_at.is_not_null())
         .select(refresh_tokens::family_expires_at)
-        .first::<Option<i64>>(conn)
+        .get_result::<Option<i64>>(conn)
         .optional()?
         .flatten())
 }
@@ -67,7 +88,7 @@ pub fn find_by_hash(conn: &mut DbConnection, token_hash: &str) -> DbResult<Optio
     Ok(refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select(RefreshToken::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

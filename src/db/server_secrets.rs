@@ -25,7 +25,7 @@ pub fn get_or_create(
     Ok(server_secrets::table
         .find(name)
         .select(server_secrets::secret)
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// A concurrent writer got there first: the row we wanted exists.

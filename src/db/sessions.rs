@@ -33,7 +33,7 @@ pub fn find_by_hash(conn: &mut DbConnection, token_hash: &str) -> DbResult<Optio
     Ok(sso_sessions::table
         .filter(sso_sessions::token_hash.eq(token_hash))
         .select(SsoSession::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -36,7 +36,7 @@ pub fn find(conn: &mut DbConnection, id_or_name: &str) -> DbResult<Option<Tenant
     Ok(tenants::table
         .filter(tenants::id.eq(&key).or(tenants::name.eq(&key)))
         .select(Tenant::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

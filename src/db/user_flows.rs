@@ -22,7 +22,7 @@ pub fn find(conn: &mut DbConnection, tenant_id: &str) -> DbResult<Option<TenantU
     Ok(tenant_user_flows::table
         .find(tenant_id)
         .select(TenantUserFlows::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -154,7 +154,7 @@ pub fn find_by_email(
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::email_normalized.eq(normalize_email(email)))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -169,7 +169,7 @@ pub fn find_by_sign_in_name(
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::username_normalized.eq(normalize_username(name)))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match by_name {
         Some(user) => Ok(Some(user)),
@@ -181,7 +181,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<User>> {
     Ok(users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -1,6 +1,8 @@
 //! `GET /auth/verify`: the claims behind a Bearer access token, or behind an API key
 //! sent as `x-api-key`, in a flat shape.
 
+use std::borrow::Cow;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -16,27 +18,23 @@ use crate::state::AppState;
 /// The header scripts and integrations send an API key in.
 pub const API_KEY_HEADER: &str = "x-api-key";
 
+/// The answer: borrowed from a verified token (often a cached one, shared), owned
+/// for an API key.
 #[derive(Serialize)]
-struct VerifyResponse {
-    user_id: String,
-    email: Option<String>,
-    name: Option<String>,
-    tid: String,
-    /// The B2C user flow, for B2C tokens.
+struct VerifyResponse<'a> {
+    user_id: Cow<'a, str>,
+    email: Option<Cow<'a, str>>,
+    name: Option<Cow<'a, str>>,
+    tid: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    policy: Option<String>,
-    /// `null` for an API key, which is not issued for an audience.
-    aud: Option<String>,
-    /// `null` for a user's API key.
-    azp: Option<String>,
-    scp: Option<String>,
-    roles: Vec<String>,
-    groups: Vec<String>,
-    /// "app" for client-credentials tokens and clients' keys, "user" otherwise.
-    idtyp: String,
-    /// `null` for an API key without expiry.
+    policy: Option<Cow<'a, str>>,
+    aud: Option<Cow<'a, str>>,
+    azp: Option<Cow<'a, str>>,
+    scp: Option<Cow<'a, str>>,
+    roles: Cow<'a, [String]>,
+    groups: Cow<'a, [String]>,
+    idtyp: Cow<'a, str>,
     exp: Option<i64>,
-    /// "bearer" (an access token) or "api_key".
     auth_method: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     api_key_id: Option<String>,
@@ -44,21 +42,21 @@ struct VerifyResponse {
     api_key_name: Option<String>,
 }
 
-impl From<Verified> for VerifyResponse {
-    fn from(v: Verified) -> Self {
-        let c = v.claims;
+impl<'a> From<&'a Verified> for VerifyResponse<'a> {
+    fn from(v: &'a Verified) -> Self {
+        let c = &v.claims;
         VerifyResponse {
-            email: c.email_address().map(str::to_owned),
-            user_id: c.oid,
-            name: c.name,
-            tid: v.tenant.id.clone(),
-            policy: v.policy,
-            aud: Some(c.aud),
-            azp: Some(c.azp),
-            scp: c.scp,
-            roles: c.roles,
-            groups: c.groups,
-            idtyp: c.idtyp.unwrap_or_else(|| "user".into()),
+            email: c.email_address().map(Cow::Borrowed),
+            user_id: Cow::Borrowed(&c.oid),
+            name: c.name.as_deref().map(Cow::Borrowed),
+            tid: Cow::Borrowed(&v.tenant.id),
+            policy: v.policy.as_deref().map(Cow::Borrowed),
+            aud: Some(Cow::Borrowed(&c.aud)),
+            azp: Some(Cow::Borrowed(&c.azp)),
+            scp: c.scp.as_deref().map(Cow::Borrowed),
+            roles: Cow::Borrowed(&c.roles),
+            groups: Cow::Borrowed(&c.groups),
+            idtyp: Cow::Borrowed(c.idtyp.as_deref().unwrap_or("user")),
             exp: Some(c.exp),
             auth_method: "bearer",
             api_key_id: None,
@@ -67,7 +65,7 @@ impl From<Verified> for VerifyResponse {
     }
 }
 
-impl From<ApiKeyPrincipal> for VerifyResponse {
+impl From<ApiKeyPrincipal> for VerifyResponse<'static> {
     fn from(p: ApiKeyPrincipal) -> Self {
         let scp = p.scope_string();
         let (email, name, azp, groups, idtyp) = match p.owner {
@@ -81,16 +79,16 @@ impl From<ApiKeyPrincipal> for VerifyResponse {
             KeyOwner::Client(client) => (None, None, Some(client.client_id), vec![], "app"),
         };
         VerifyResponse {
-            user_id: p.key.owner_id,
-            email,
-            name,
-            tid: p.key.tenant_id,
+            user_id: p.key.owner_id.into(),
+            email: email.map(Cow::Owned),
+            name: name.map(Cow::Owned),
+            tid: p.key.tenant_id.into(),
             policy: None,
             aud: None,
-            azp,
-            scp,
-            roles: p.roles,
-            groups,
+            azp: azp.map(Cow::Owned),
+            scp: scp.map(Cow::Owned),
+            roles: p.roles.into(),
+            groups: groups.into(),
             idtyp: idtyp.into(),
             exp: p.key.expires_at,
             auth_method: "api_key",
@@ -121,19 +119,24 @@ pub async fn verify(
             "The audience parameter is empty.".into(),
         ));
     }
-    let body = match req.headers().get(API_KEY_HEADER) {
-        Some(key) => verify_api_key(&state, &req, key, query.audience.is_some()).await?,
+    let answer = |body: &VerifyResponse| {
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(body)
+    };
+    match req.headers().get(API_KEY_HEADER) {
+        Some(key) => {
+            let body = verify_api_key(&state, &req, key, query.audience.is_some()).await?;
+            Ok(answer(&body))
+        }
         None => {
             let token = bearer_token(&req)?;
             let verified =
                 verify::verify_access_token(&state, &base_url(&state, &req), token).await?;
             verify::check_served(&state, &verified, query.audience.as_deref().map(str::trim))?;
-            VerifyResponse::from(verified)
+            Ok(answer(&VerifyResponse::from(&*verified)))
         }
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body))
+    }
 }
 
 async fn verify_api_key(
@@ -141,7 +144,7 @@ async fn verify_api_key(
     req: &HttpRequest,
     key: &header::HeaderValue,
     audience: bool,
-) -> Result<VerifyResponse, BearerError> {
+) -> Result<VerifyResponse<'static>, BearerError> {
     if req.headers().contains_key(header::AUTHORIZATION) {
         return Err(BearerError::BadRequest(
             "Send either Authorization: Bearer or x-api-key, not both.".into(),

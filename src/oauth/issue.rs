@@ -55,8 +55,12 @@ pub enum RefreshPlan {
     /// and ends `SPA_REFRESH_LIFETIME` after the redemption (Entra).
     SpaFamily(String),
     /// Already stored with the redemption of its predecessor (refresh grant), with the
-    /// access token id it recorded, which the access token must carry.
-    Stored { token: Option<String>, jti: String },
+    /// access token id it recorded, which the access token must carry, and the stored
+    /// token's expiry.
+    Stored {
+        token: Option<(String, i64)>,
+        jti: String,
+    },
 }
 
 /// What an interactive sign-in adds to an ID token (OIDC Core §2, §3.1.3.6).
@@ -291,16 +295,12 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
     let mut refresh_expires_at = None;
     response.refresh_token = match t.refresh {
         RefreshPlan::Stored { token, .. } => {
-            // Rotated by the refresh grant: the successor's row knows its expiry (a
-            // SPA family keeps its first one).
-            if let Some(plain) = &token {
-                let hash = secrets::sha256_hex(plain);
-                refresh_expires_at = state
-                    .db(move |c| refresh_tokens::find_by_hash(c, &hash))
-                    .await?
-                    .map(|row| row.expires_at);
-            }
-            token
+            // Rotated by the refresh grant, which stored the successor and knows its
+            // expiry (a SPA family keeps its first one).
+            token.map(|(plain, expires_at)| {
+                refresh_expires_at = Some(expires_at);
+                plain
+            })
         }
         _ if !t.scope.offline_access => None,
         plan @ (RefreshPlan::NewFamily | RefreshPlan::Family(_) | RefreshPlan::SpaFamily(_)) => {

@@ -22,7 +22,9 @@ pub async fn active_access_token(
     base: &str,
     token: &str,
 ) -> Result<verify::Verified, VerifyError> {
-    verify::verify_access_token(state, base, token).await
+    verify::verify_access_token(state, base, token)
+        .await
+        .map(std::sync::Arc::unwrap_or_clone)
 }
 
 #[derive(Debug, Serialize)]
@@ -121,7 +123,7 @@ async fn revoke_token(
     let client_id = client.client.client_id.clone();
     if looks_like_jwt(token) {
         let claims = match verify::verify_access_token(state, base, token).await {
-            Ok(v) => v.claims,
+            Ok(v) => v.claims.clone(),
             Err(VerifyError::Invalid(_)) => return Ok(None),
             Err(VerifyError::Unavailable(msg)) => return Err(OAuthError::unavailable(msg)),
         };

@@ -53,7 +53,7 @@ pub async fn verify_access_token(
     state: &AppState,
     base: &str,
     token: &str,
-) -> Result<Verified, VerifyError> {
+) -> Result<Arc<Verified>, VerifyError> {
     // APIs present the same token many times: a token verified in the last few
     // seconds (same bytes, same base URL) is not checked again until it expires.
     let key = {
@@ -69,10 +69,10 @@ pub async fn verify_access_token(
     let now = state.clock.now();
     let skew = state.settings.clock_skew_seconds;
     let verified = match state.tokens.verified.get(&key) {
-        Some(hit) if hit.claims.exp + skew >= now => (*hit).clone(),
+        Some(hit) if hit.claims.exp + skew >= now => hit,
         _ => {
-            let verified = verify_uncached(state, base, token, now).await?;
-            state.tokens.verified.put(key, Arc::new(verified.clone()));
+            let verified = Arc::new(verify_uncached(state, base, token, now).await?);
+            state.tokens.verified.put(key, verified.clone());
             verified
         }
     };

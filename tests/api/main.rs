@@ -41,6 +41,7 @@ mod persistence;
 mod quiet_logs;
 mod rate_limits;
 mod refresh;
+mod refresh_crash;
 mod refresh_grace;
 mod spa;
 mod testkit_node;

@@ -132,6 +132,6 @@ pub(crate) async fn authenticate(
     Ok(Caller {
         tenant_id: verified.tenant.id.clone(),
         tenant_name: verified.tenant.name.clone(),
-        claims: verified.claims,
+        claims: verified.claims.clone(),
     })
 }

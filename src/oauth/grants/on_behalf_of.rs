@@ -43,7 +43,7 @@ pub(super) async fn grant(
                 OAuthError::unavailable("The assertion cannot be checked right now; try again.")
             }
         })?;
-    let incoming = verified.claims;
+    let incoming = verified.claims.clone();
     if verified.tenant.id != authority.tenant.id {
         return Err(invalid_assertion(
             "The assertion was issued for another tenant.",

@@ -180,6 +180,12 @@ pub(super) async fn grant(
         (plain, row)
     });
     let (plain, successor_row) = successor.unzip();
+    // The successor's expiry as stored: a family that does not slide keeps its end.
+    let plain = plain.zip(successor_row.as_ref().map(|row| {
+        token
+            .family_expires_at
+            .map_or(row.expires_at, |fixed| row.expires_at.min(fixed))
+    }));
     let spent = token.clone();
     let outcome = state
         .db(move |c| {
@@ -200,7 +206,7 @@ pub(super) async fn grant(
                     ));
                 };
                 if let Some(row) = &successor_row {
-                    refresh_tokens::insert(c, row)?;
+                    refresh_tokens::insert_successor(c, &token, row)?;
                 }
                 Ok(Outcome::Redeemed(Box::new(profile)))
             })
