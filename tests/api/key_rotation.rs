@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use localidp::config::Settings;
 use localidp::crypto::key_rotation::RotationStep;
+use localidp::crypto::keys::{KeyStatus, list_keys};
+use localidp::db::DbError;
 use localidp::db::signing_keys::{self, SigningKeyRow};
 use serde_json::Value;
 
@@ -37,6 +39,17 @@ async fn signing_kid(app: &TestApp) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// `localidp keys list` at the server's time: (kid, status), newest first.
+async fn listed(app: &TestApp) -> Vec<(String, KeyStatus)> {
+    let now = app.now();
+    let keys = app
+        .state
+        .db(move |c| list_keys(c, now, 3900).map_err(|e| DbError::Unavailable(e.to_string())))
+        .await
+        .unwrap();
+    keys.into_iter().map(|k| (k.kid, k.status)).collect()
 }
 
 async fn rows(app: &TestApp) -> Vec<SigningKeyRow> {
@@ -72,6 +85,13 @@ async fn the_next_key_is_published_ahead_then_signs_then_the_old_one_leaves(back
         "active first, then next"
     );
     assert_eq!(signing_kid(&app).await, first, "published, not signing");
+    assert_eq!(
+        listed(&app).await,
+        [
+            (next.clone(), KeyStatus::Next { from }),
+            (first.clone(), KeyStatus::Active)
+        ]
+    );
     // Checking again changes nothing.
     assert_eq!(
         app.state.rotate_keys_if_due().await.unwrap(),
@@ -102,6 +122,18 @@ async fn the_next_key_is_published_ahead_then_signs_then_the_old_one_leaves(back
         200,
         "old key still published"
     );
+    assert_eq!(
+        listed(&app).await,
+        [
+            (next.clone(), KeyStatus::Active),
+            (
+                first.clone(),
+                KeyStatus::Previous {
+                    until: app.now() + 3900
+                }
+            )
+        ]
+    );
 
     // Past the retention (token lifetime + 5 minutes) the old key leaves the JWKS.
     app.advance(Duration::from_secs(3600 + 300 + 1));
@@ -110,7 +142,7 @@ async fn the_next_key_is_published_ahead_then_signs_then_the_old_one_leaves(back
         RotationStep::Nothing
     );
     let jwks = app.get_json("/.well-known/jwks.json").await;
-    assert_eq!(kids(&jwks), [next.clone()]);
+    assert_eq!(kids(&jwks), [next]);
     for kind in ["key.published", "key.rotated"] {
         let events = app.audit_events(kind).await;
         assert_eq!(events.len(), 1, "{kind}");
