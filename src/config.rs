@@ -10,6 +10,7 @@ use crate::db::DatabaseTarget;
 
 mod file;
 mod ip_range;
+mod key_settings;
 mod lockout;
 mod merge;
 mod rate_limit;
@@ -48,6 +49,23 @@ pub struct ConfigArgs {
     pub keys_in_database_flag: bool,
     #[arg(skip)]
     pub keys_in_database: Option<bool>,
+    /// On the command line: [`StorageArgs::key_encryption_key_file`].
+    #[arg(skip)]
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// `LOCALIDP_KEY_ENCRYPTION_KEY`, from the environment only.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub key_encryption_key: Option<secrecy::SecretString>,
+    /// Make a new signing key every this many days (0: never; `keys rotate` by hand).
+    #[arg(long, env = "LOCALIDP_KEY_ROTATION_DAYS")]
+    pub key_rotation_days: Option<u32>,
+    /// Hours the next signing key is in the JWKS before it signs (default 48).
+    #[arg(long, env = "LOCALIDP_KEY_PUBLISH_AHEAD")]
+    pub key_publish_ahead: Option<i64>,
+    /// Hours a retired signing key stays in the JWKS (at least, and by default, as long
+    /// as tokens it signed can be valid: the access-token lifetime and 5 minutes).
+    #[arg(long, env = "LOCALIDP_KEY_RETENTION_HOURS")]
+    pub key_retention_hours: Option<u32>,
     /// In-memory database and fresh keys; nothing is written to disk.
     #[arg(long, env = "LOCALIDP_EPHEMERAL")]
     #[serde(skip)]
@@ -195,6 +213,10 @@ pub struct StorageArgs {
     /// Keep private keys in the database, not in --keys-dir (replicas sharing PostgreSQL).
     #[arg(long, env = "LOCALIDP_KEYS_IN_DATABASE", global = true)]
     pub keys_in_database: bool,
+    /// File holding the key-encryption key (base64 of 32 bytes) that private keys are
+    /// encrypted with; LOCALIDP_KEY_ENCRYPTION_KEY (the key itself) wins over it.
+    #[arg(long, env = "LOCALIDP_KEY_ENCRYPTION_KEY_FILE", global = true)]
+    pub key_encryption_key_file: Option<PathBuf>,
 }
 
 impl StorageArgs {
@@ -204,6 +226,12 @@ impl StorageArgs {
             database_url: self.database_url,
             keys_dir: self.keys_dir,
             keys_in_database_flag: self.keys_in_database,
+            key_encryption_key_file: self.key_encryption_key_file,
+            // The key itself only from the environment, never a flag (`ps` shows those).
+            key_encryption_key: std::env::var(crate::crypto::kek::KEK_ENV)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(secrecy::SecretString::from),
             ..flags
         }
     }
@@ -235,6 +263,15 @@ pub struct Settings {
     pub database: DatabaseTarget,
     pub keys_dir: PathBuf,
     pub keys_in_database: bool,
+    /// Private keys are stored encrypted under it (`LOCALIDP_KEY_ENCRYPTION_KEY`,
+    /// `key_encryption_key_file`); `None`: stored as PEM.
+    pub key_encryption_key: Option<std::sync::Arc<crate::crypto::kek::Kek>>,
+    /// Days a signing key signs before the next one takes over; 0: no automatic rotation.
+    pub key_rotation_days: u32,
+    /// Hours the next key is published before it signs.
+    pub key_publish_ahead: i64,
+    /// Hours a retired key stays published; 0: as long as its tokens can be valid.
+    pub key_retention_hours: u32,
     pub ephemeral: bool,
     pub seed: Option<PathBuf>,
     pub demo: bool,
@@ -356,7 +393,19 @@ impl Settings {
                 reason: "applies only with tls".into(),
             });
         }
+        let invalid = |(name, reason)| ConfigError::Invalid { name, reason };
+        let (key_rotation_days, key_publish_ahead) =
+            key_settings::rotation(args.key_rotation_days, args.key_publish_ahead)
+                .map_err(invalid)?;
         Ok(Settings {
+            key_encryption_key: key_settings::key_encryption_key(
+                args.key_encryption_key.as_ref(),
+                args.key_encryption_key_file.as_deref(),
+            )
+            .map_err(invalid)?,
+            key_rotation_days,
+            key_publish_ahead,
+            key_retention_hours: args.key_retention_hours.unwrap_or(0).min(24 * 3650),
             host: args.host.unwrap_or_else(|| "127.0.0.1".into()),
             port: args.port.unwrap_or(8080),
             public_url,
@@ -460,12 +509,22 @@ impl Settings {
         })
     }
 
-    pub fn key_store(&self) -> crate::crypto::keys::KeyStore {
-        if self.keys_in_database {
-            crate::crypto::keys::KeyStore::Database
+    /// Automatic rotation, when `key_rotation_days` turns it on.
+    pub fn key_rotation(&self) -> Option<crate::crypto::key_rotation::RotationPolicy> {
+        (self.key_rotation_days > 0).then(|| crate::crypto::key_rotation::RotationPolicy {
+            every: i64::from(self.key_rotation_days) * 86_400,
+            ahead: self.key_publish_ahead * 3600,
+        })
+    }
+
+    pub fn key_store(&self) -> crate::crypto::key_store::KeyStore {
+        use crate::crypto::key_store::{KeyPlace, KeyStore};
+        let place = if self.keys_in_database {
+            KeyPlace::Database
         } else {
-            crate::crypto::keys::KeyStore::Directory(self.keys_dir.clone())
-        }
+            KeyPlace::Directory(self.keys_dir.clone())
+        };
+        KeyStore::new(place, self.key_encryption_key.clone())
     }
 }
 

@@ -318,6 +318,14 @@ fn prepare(
         let event = AuditEvent::key(audit::kind::KEY_CREATED).actor(audit::actor::SYSTEM);
         events.push(event.detail("kid", kid));
     }
+    // With a key-encryption key, keys still stored as PEM are encrypted now; keys
+    // under another key-encryption key (or none given) stop the start here.
+    let sealed = store.seal_unencrypted(&mut conn)?;
+    if !sealed.is_empty() {
+        tracing::info!(keys = sealed.len(), "signing keys encrypted at rest");
+        let event = AuditEvent::key(audit::kind::KEY_ENCRYPTED).actor(audit::actor::SYSTEM);
+        events.push(event.detail("kids", sealed));
+    }
     audit::write_now(&mut conn, settings.audit_log, now, events)?;
     drop(start);
     let ring = store.load_ring(&mut conn, now, state::key_retention(settings))?;
@@ -348,7 +356,7 @@ fn self_test(ring: &crate::crypto::keys::KeyRing) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Picks up keys rotated elsewhere every minute; hourly, purges (see [`purge_expired`])
+/// Rotates the signing keys when due and picks up keys rotated elsewhere every minute; hourly, purges (see [`purge_expired`])
 /// and measures the kinds of stored password hashes (also at start).
 async fn housekeeping(state: AppState) {
     crate::oauth::sign_in::calibrate_timing(&state).await;
@@ -358,8 +366,9 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         n += 1;
-        if let Err(e) = state.keys.reload(false).await {
-            tracing::warn!(error = %e, "key reload failed");
+        // Rotation (when due) reloads the keys too.
+        if let Err(e) = state.rotate_keys_if_due().await {
+            tracing::warn!(error = %e, "key rotation or reload failed");
         }
         if n.is_multiple_of(60) {
             purge_expired(&state).await;

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use crate::audit::writer::AuditLog;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::crypto::key_rotation::RotationStep;
 use crate::crypto::key_service::KeyService;
-use crate::crypto::keys::KeyRing;
+use crate::crypto::keys::{KeyError, KeyRing};
 use crate::crypto::password::PasswordHasher;
 use crate::db::{self, DbConnection, DbPool, DbResult};
 use crate::directory::service::DirectoryService;
@@ -67,6 +68,7 @@ impl AppState {
             parts.clock.clone(),
             parts.ring,
             key_retention(&parts.settings),
+            parts.settings.key_rotation(),
         );
         let audit = AuditLog::start(
             parts.pool.clone(),
@@ -102,6 +104,30 @@ impl AppState {
         db::run(&self.pool, f).await
     }
 
+    /// The housekeeping step of automatic key rotation (every replica runs it; one at
+    /// a time acts), with its audit event and log line.
+    pub async fn rotate_keys_if_due(&self) -> Result<RotationStep, KeyError> {
+        use crate::audit::{AuditEvent, actor, kind};
+        let step = self.keys.rotate_if_due().await?;
+        let event = match &step {
+            RotationStep::Nothing => return Ok(step),
+            RotationStep::Published { kid, from } => {
+                tracing::info!(kid = %kid, signs_from = *from, "next signing key published");
+                AuditEvent::key(kind::KEY_PUBLISHED)
+                    .detail("kid", kid.as_str())
+                    .detail("signs_from", *from)
+            }
+            RotationStep::Promoted { kid, retired } => {
+                tracing::info!(kid = %kid, ?retired, "signing key rotated");
+                AuditEvent::key(kind::KEY_ROTATED)
+                    .detail("kid", kid.as_str())
+                    .detail("retired", retired.clone())
+            }
+        };
+        self.audit.record(event.actor(actor::SYSTEM)).await;
+        Ok(step)
+    }
+
     /// Forgets every cached directory lookup and verified token, and has the token
     /// status read again (after changes made through this process).
     pub fn invalidate_caches(&self) {
@@ -111,7 +137,8 @@ impl AppState {
     }
 }
 
-/// A retired key stays published while tokens it signed can still be valid.
+/// A retired key stays published while tokens it signed can still be valid, or for
+/// `key_retention_hours` when longer.
 pub fn key_retention(settings: &Settings) -> i64 {
-    settings.access_token_lifetime + 300
+    (settings.access_token_lifetime + 300).max(i64::from(settings.key_retention_hours) * 3600)
 }

@@ -88,6 +88,9 @@ pub mod kind {
     pub const CLIENT_SECRET_REMOVED: &str = "client.secret_removed";
     pub const KEY_CREATED: &str = "key.created";
     pub const KEY_ROTATED: &str = "key.rotated";
+    pub const KEY_PUBLISHED: &str = "key.published";
+    pub const KEY_ENCRYPTED: &str = "key.encrypted";
+    pub const KEY_REWRAPPED: &str = "key.rewrapped";
     pub const ACCOUNT_LOCKED: &str = "account.locked";
     pub const ACCOUNT_UNLOCKED: &str = "account.unlocked";
     pub const API_KEY_CREATED: &str = "api_key.created";

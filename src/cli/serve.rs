@@ -27,11 +27,14 @@ fn print_banner(app: &Application, settings: &Settings) {
         DatabaseTarget::SqliteFile(p) => format!("SQLite {p}"),
         DatabaseTarget::SqliteMemory => "in memory (ephemeral)".to_owned(),
     };
-    let keys = if settings.keys_in_database {
+    let mut keys = if settings.keys_in_database {
         "in the database".to_owned()
     } else {
         format!("{}/", settings.keys_dir.display())
     };
+    if let Some(kek) = &settings.key_encryption_key {
+        keys.push_str(&format!(", encrypted (key-encryption key {})", kek.id()));
+    }
     let scheme = if settings.tls { "https" } else { "http" };
     println!(
         "localidp {} listening on {scheme}://{}:{} ({} workers)",

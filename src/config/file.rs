@@ -29,6 +29,7 @@ impl ConfigArgs {
     fn relative_to(mut self, dir: &Path) -> ConfigArgs {
         let rebase = |p: PathBuf| if p.is_relative() { dir.join(p) } else { p };
         self.keys_dir = self.keys_dir.map(rebase);
+        self.key_encryption_key_file = self.key_encryption_key_file.map(rebase);
         self.seed = self.seed.map(rebase);
         self.tls_ca_out = self.tls_ca_out.map(rebase);
         for issuer in &mut self.trusted_issuers {

@@ -18,6 +18,13 @@ impl ConfigArgs {
             } else {
                 file.keys_in_database
             },
+            key_encryption_key_file: self
+                .key_encryption_key_file
+                .or(file.key_encryption_key_file),
+            key_encryption_key: self.key_encryption_key,
+            key_rotation_days: self.key_rotation_days.or(file.key_rotation_days),
+            key_publish_ahead: self.key_publish_ahead.or(file.key_publish_ahead),
+            key_retention_hours: self.key_retention_hours.or(file.key_retention_hours),
             ephemeral: self.ephemeral || file.ephemeral_setting.unwrap_or(false),
             ephemeral_setting: None,
             seed: self.seed.or(file.seed),

@@ -7,7 +7,9 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use super::keys::{KeyError, KeyRing, KeyStore, SigningKey};
+use super::key_rotation::{RotationPolicy, RotationStep};
+use super::key_store::KeyStore;
+use super::keys::{KeyError, KeyRing, SigningKey};
 use crate::clock::Clock;
 use crate::db::{DbError, DbPool};
 
@@ -21,27 +23,67 @@ pub struct KeyService {
     ring: RwLock<Arc<KeyRing>>,
     /// How long a retired key stays published, seconds.
     retention: i64,
+    /// Automatic rotation (`key_rotation_days`), if on.
+    rotation: Option<RotationPolicy>,
     last_reload: Mutex<Instant>,
 }
 
 impl KeyService {
-    pub fn new(store: KeyStore, pool: DbPool, clock: Clock, ring: KeyRing, retention: i64) -> Self {
+    pub fn new(
+        store: KeyStore,
+        pool: DbPool,
+        clock: Clock,
+        ring: KeyRing,
+        retention: i64,
+        rotation: Option<RotationPolicy>,
+    ) -> Self {
         KeyService {
             store,
             pool,
             clock,
             ring: RwLock::new(Arc::new(ring)),
             retention,
+            rotation,
             last_reload: Mutex::new(Instant::now()),
         }
     }
 
-    /// The keys in use now: the active one signs, all verify.
+    /// The keys in use now: the active one signs, all verify. A key published ahead
+    /// signs from its time on, on every replica alike, without waiting for a reload.
     pub fn ring(&self) -> Arc<KeyRing> {
-        self.ring
+        let ring = self
+            .ring
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .clone();
+        let now = self.clock.now();
+        match ring.next_change() {
+            Some(at) if now >= at => match ring.at(now) {
+                Ok(later) => {
+                    let later = Arc::new(later);
+                    *self.ring.write().unwrap_or_else(PoisonError::into_inner) = later.clone();
+                    later
+                }
+                Err(_) => ring,
+            },
+            _ => ring,
+        }
+    }
+
+    /// The housekeeping step of automatic rotation ([`super::key_rotation`]): makes
+    /// the next key or lets it take over when due, then reloads the keys.
+    pub async fn rotate_if_due(&self) -> Result<RotationStep, KeyError> {
+        let store = self.store.clone();
+        let (now, policy) = (self.clock.now(), self.rotation);
+        let pool = self.pool.clone();
+        let step = tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            store.rotate_if_due(&mut conn, now, policy)
+        })
+        .await
+        .map_err(|e| KeyError::Db(DbError::Unavailable(e.to_string())))??;
+        self.reload(false).await?;
+        Ok(step)
     }
 
     /// The published key with this `kid`; an unknown `kid` reloads the keys first

@@ -2,8 +2,7 @@
 //! identified by their RFC 7638 thumbprint, kept parsed in memory.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer;
@@ -13,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::json;
 
-use crate::db::signing_keys::{self, SigningKeyRow};
+use crate::db::signing_keys;
 use crate::db::{DbConnection, DbError};
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +32,12 @@ pub enum KeyError {
     NoActiveKey,
 }
 
+impl From<diesel::result::Error> for KeyError {
+    fn from(e: diesel::result::Error) -> Self {
+        KeyError::Db(e.into())
+    }
+}
+
 /// One key pair, parsed once, with everything a token or the JWKS needs from it.
 pub struct SigningKey {
     pub kid: String,
@@ -50,6 +55,8 @@ pub struct SigningKey {
     pub x5t: String,
     pub created_at: i64,
     pub retired_at: Option<i64>,
+    /// A key published ahead of its use signs from this time on (automatic rotation).
+    pub activates_at: Option<i64>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -102,7 +109,13 @@ impl SigningKey {
             verifying,
             created_at,
             retired_at,
+            activates_at: None,
         })
+    }
+
+    /// When the key started (or starts) to sign.
+    pub fn signs_from(&self) -> i64 {
+        self.activates_at.unwrap_or(self.created_at)
     }
 
     pub fn from_pem(pem: &str, created_at: i64, retired_at: Option<i64>) -> Result<Self, String> {
@@ -175,7 +188,7 @@ pub fn thumbprint(n_b64: &str, e_b64: &str) -> String {
     URL_SAFE_NO_PAD.encode(d.as_ref())
 }
 
-fn pem_encode(der: &[u8], label: &str) -> String {
+pub(crate) fn pem_encode(der: &[u8], label: &str) -> String {
     let b64 = STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for line in b64.as_bytes().chunks(64) {
@@ -186,7 +199,7 @@ fn pem_encode(der: &[u8], label: &str) -> String {
     out
 }
 
-fn pem_decode(pem: &str, label: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn pem_decode(pem: &str, label: &str) -> Result<Vec<u8>, String> {
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");
     let start = pem
@@ -203,125 +216,17 @@ fn pem_decode(pem: &str, label: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("bad base64 in PEM: {e}"))
 }
 
-/// Where private keys are kept: PEM files in a directory (the default, `keys/`),
-/// or the `signing_keys` table (ephemeral servers, replicas sharing PostgreSQL).
-#[derive(Debug, Clone)]
-pub enum KeyStore {
-    Directory(PathBuf),
-    Database,
-}
-
-impl KeyStore {
-    fn key_path(dir: &Path, kid: &str) -> PathBuf {
-        dir.join(format!("{kid}.pem"))
-    }
-
-    fn persist(&self, kid: &str, pem: &str) -> Result<Option<String>, KeyError> {
-        match self {
-            KeyStore::Database => Ok(Some(pem.to_owned())),
-            KeyStore::Directory(dir) => {
-                let io = |path: &Path| {
-                    let path = path.to_owned();
-                    move |source| KeyError::Io { path, source }
-                };
-                std::fs::create_dir_all(dir).map_err(io(dir))?;
-                let path = Self::key_path(dir, kid);
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                let mut file = options.open(&path).map_err(io(&path))?;
-                file.write_all(pem.as_bytes()).map_err(io(&path))?;
-                file.sync_all().map_err(io(&path))?;
-                Ok(None)
-            }
-        }
-    }
-
-    fn load(&self, row: &SigningKeyRow) -> Result<SigningKey, KeyError> {
-        let pem = match (&row.private_key_pem, self) {
-            (Some(pem), _) => pem.clone(),
-            (None, KeyStore::Directory(dir)) => {
-                let path = Self::key_path(dir, &row.kid);
-                std::fs::read_to_string(&path).map_err(|source| KeyError::Io { path, source })?
-            }
-            (None, KeyStore::Database) => {
-                return Err(KeyError::Invalid {
-                    kid: row.kid.clone(),
-                    reason: "its PEM is in the keys directory, not the database".into(),
-                });
-            }
-        };
-        let key = SigningKey::from_pem(&pem, row.created_at, row.retired_at).map_err(|reason| {
-            KeyError::Invalid {
-                kid: row.kid.clone(),
-                reason,
-            }
-        })?;
-        if key.kid != row.kid {
-            return Err(KeyError::Invalid {
-                kid: row.kid.clone(),
-                reason: format!("its thumbprint is {}", key.kid),
-            });
-        }
-        Ok(key)
-    }
-
-    /// Generates a key, stores it, and makes it the active one.
-    pub fn create_active(&self, conn: &mut DbConnection, now: i64) -> Result<String, KeyError> {
-        let (key, pem) = SigningKey::generate(now)?;
-        let stored_pem = self.persist(&key.kid, &pem)?;
-        signing_keys::insert(
-            conn,
-            &SigningKeyRow {
-                kid: key.kid.clone(),
-                private_key_pem: stored_pem,
-                created_at: now,
-                retired_at: None,
-            },
-        )?;
-        signing_keys::retire_others(conn, &key.kid, now)?;
-        Ok(key.kid)
-    }
-
-    /// Loads every key that may still verify a live token. Keys retired longer ago
-    /// than `retention` seconds are left out of the JWKS.
-    pub fn load_ring(
-        &self,
-        conn: &mut DbConnection,
-        now: i64,
-        retention: i64,
-    ) -> Result<KeyRing, KeyError> {
-        let rows = signing_keys::live(conn, now - retention)?;
-        let mut keys = Vec::with_capacity(rows.len());
-        for row in &rows {
-            keys.push(Arc::new(self.load(row)?));
-        }
-        KeyRing::new(keys)
-    }
-
-    /// First start: make sure one active key exists; the `kid` of the key it made.
-    pub fn ensure_active(
-        &self,
-        conn: &mut DbConnection,
-        now: i64,
-    ) -> Result<Option<String>, KeyError> {
-        let any_active = signing_keys::live(conn, i64::MAX)?;
-        if any_active.is_empty() {
-            return Ok(Some(self.create_active(conn, now)?));
-        }
-        Ok(None)
-    }
-}
-
-/// Where a stored key stands: it signs, it only verifies, or it is no longer published.
+/// Where a stored key stands: it signs, it is published ahead of signing, it only
+/// verifies, or it is no longer published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
     Active,
-    /// Retired; stays in the JWKS until `until` for the tokens it signed.
+    /// Published in the JWKS; signs from `from` on (automatic rotation).
+    Next {
+        from: i64,
+    },
+    /// Retired (or taken over from); stays in the JWKS until `until` for the tokens
+    /// it signed.
     Previous {
         until: i64,
     },
@@ -337,43 +242,86 @@ pub struct KeyInfo {
 }
 
 /// Every key ever stored, newest first; retired keys stay published for `retention`
-/// seconds, as in [`KeyStore::load_ring`].
+/// seconds, as in [`crate::crypto::key_store::KeyStore::load_ring`].
 pub fn list_keys(
     conn: &mut DbConnection,
     now: i64,
     retention: i64,
 ) -> Result<Vec<KeyInfo>, KeyError> {
-    Ok(signing_keys::all(conn)?
+    let rows = signing_keys::all(conn)?;
+    // The key that signs now: the unretired one that most recently started to.
+    let signing = rows
+        .iter()
+        .filter(|r| r.retired_at.is_none() && r.signs_from() <= now)
+        .max_by_key(|r| (r.signs_from(), r.created_at))
+        .map(|r| (r.kid.clone(), r.signs_from()));
+    Ok(rows
         .into_iter()
-        .map(|row| KeyInfo {
-            status: match row.retired_at {
-                None => KeyStatus::Active,
-                Some(t) if t + retention > now => KeyStatus::Previous {
-                    until: t + retention,
+        .map(|row| {
+            let retired = match (row.retired_at, &signing) {
+                (Some(t), _) => Some(t),
+                (None, _) if row.signs_from() > now => None,
+                (None, Some((kid, since))) if *kid != row.kid => Some(*since),
+                (None, _) => None,
+            };
+            KeyInfo {
+                status: match retired {
+                    None if row.signs_from() > now => KeyStatus::Next {
+                        from: row.signs_from(),
+                    },
+                    None => KeyStatus::Active,
+                    Some(t) if t + retention > now => KeyStatus::Previous {
+                        until: t + retention,
+                    },
+                    Some(_) => KeyStatus::Expired,
                 },
-                Some(_) => KeyStatus::Expired,
-            },
-            kid: row.kid,
-            created_at: row.created_at,
+                kid: row.kid,
+                created_at: row.created_at,
+            }
         })
         .collect())
 }
 
-/// The keys in memory: the newest active one signs; all of them verify.
+/// The keys in memory: the unretired key that most recently started to sign signs;
+/// all of them verify.
 #[derive(Debug, Clone)]
 pub struct KeyRing {
     active: Arc<SigningKey>,
     by_kid: HashMap<String, Arc<SigningKey>>,
     ordered: Vec<Arc<SigningKey>>,
+    /// When a key published ahead starts to sign: the ring is rebuilt then.
+    next_change: Option<i64>,
 }
 
 impl KeyRing {
-    /// The active key (newest unretired) comes first, then the most recently retired.
-    pub fn new(mut keys: Vec<Arc<SigningKey>>) -> Result<Self, KeyError> {
+    /// At time `now`: the active key comes first, then keys published ahead of use
+    /// (soonest first), then the others, the most recently retired first.
+    pub fn new(mut keys: Vec<Arc<SigningKey>>, now: i64) -> Result<Self, KeyError> {
         use std::cmp::Reverse;
+        let active = keys
+            .iter()
+            .filter(|k| k.retired_at.is_none() && k.signs_from() <= now)
+            .max_by_key(|k| (k.signs_from(), k.created_at, k.kid.clone()))
+            .cloned()
+            .ok_or(KeyError::NoActiveKey)?;
+        let next_change = keys
+            .iter()
+            .filter(|k| k.retired_at.is_none() && k.signs_from() > now)
+            .map(|k| k.signs_from())
+            .min();
         keys.sort_by(|a, b| {
             let rank = |k: &SigningKey| {
+                let class = if k.kid == active.kid {
+                    0
+                } else if k.retired_at.is_none() && k.signs_from() > now {
+                    1
+                } else {
+                    2
+                };
+                let pending_from = if class == 1 { k.signs_from() } else { 0 };
                 (
+                    class,
+                    pending_from,
                     k.retired_at.is_some(),
                     Reverse(k.retired_at),
                     Reverse(k.created_at),
@@ -381,17 +329,23 @@ impl KeyRing {
             };
             rank(a).cmp(&rank(b)).then_with(|| a.kid.cmp(&b.kid))
         });
-        let active = keys
-            .iter()
-            .find(|k| k.retired_at.is_none())
-            .cloned()
-            .ok_or(KeyError::NoActiveKey)?;
         let by_kid = keys.iter().map(|k| (k.kid.clone(), k.clone())).collect();
         Ok(KeyRing {
             active,
             by_kid,
             ordered: keys,
+            next_change,
         })
+    }
+
+    /// The same keys at a later time (a key published ahead may have started to sign).
+    pub fn at(&self, now: i64) -> Result<Self, KeyError> {
+        KeyRing::new(self.ordered.clone(), now)
+    }
+
+    /// When a key published ahead starts to sign, if one is.
+    pub fn next_change(&self) -> Option<i64> {
+        self.next_change
     }
 
     pub fn active(&self) -> &Arc<SigningKey> {

@@ -101,6 +101,7 @@ diesel::table! {
         private_key_pem -> Nullable<Text>,
         created_at -> BigInt,
         retired_at -> Nullable<BigInt>,
+        activates_at -> Nullable<BigInt>,
     }
 }
 

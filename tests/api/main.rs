@@ -30,6 +30,8 @@ mod import_bulk;
 mod interop;
 mod interop_azure;
 mod interop_graph;
+mod key_encryption;
+mod key_rotation;
 mod lockout;
 mod login_verify;
 mod multi_resource;
