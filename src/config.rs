@@ -12,11 +12,13 @@ mod file;
 mod ip_range;
 mod lockout;
 mod merge;
+mod production;
 mod rate_limit;
 mod seconds;
 mod verify_tenants;
 pub use ip_range::IpRange;
 pub use lockout::LockoutPolicy;
+pub use production::{KEY_ENCRYPTION_KEY_ENV, LogFormat, RunEnv};
 pub use rate_limit::{RateLimit, RateLimitArgs};
 pub use verify_tenants::VerifyTenants;
 
@@ -176,6 +178,16 @@ pub struct ConfigArgs {
     pub no_audit_log_flag: bool,
     #[arg(skip)]
     pub audit_log: Option<bool>,
+    /// Log lines as `text` (default) or `json` (one object per line).
+    #[arg(long, env = "LOCALIDP_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT (default 10).
+    #[arg(long, env = "LOCALIDP_SHUTDOWN_GRACE")]
+    pub shutdown_grace: Option<i64>,
+    /// `development` (default) or `production`: production refuses to start while any
+    /// development convenience is on.
+    #[arg(long = "env", env = "LOCALIDP_ENV", value_enum)]
+    pub env: Option<RunEnv>,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -269,6 +281,10 @@ pub struct Settings {
     /// Whether audit events are written, and for how many days (0: forever).
     pub audit_log: bool,
     pub audit_retention_days: u32,
+    pub log_format: LogFormat,
+    /// Seconds in-flight requests get to finish when the server is told to stop.
+    pub shutdown_grace: u64,
+    pub env: RunEnv,
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -438,6 +454,9 @@ impl Settings {
             })?,
             audit_log: args.audit_log.unwrap_or(true),
             audit_retention_days: args.audit_retention_days.unwrap_or(90),
+            log_format: args.log_format.unwrap_or_default(),
+            shutdown_grace: seconds::shutdown_grace(args.shutdown_grace)?,
+            env: args.env.unwrap_or_default(),
         })
     }
 

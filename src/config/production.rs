@@ -1,0 +1,84 @@
+//! Running for real: the log format, the environment (`development` or `production`)
+//! and what production refuses.
+
+use serde::Deserialize;
+
+use super::Settings;
+use crate::db::DatabaseTarget;
+
+/// How log events are written to stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line per event.
+    Json,
+}
+
+/// What the server runs as: `production` refuses every development convenience.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum RunEnv {
+    #[default]
+    Development,
+    Production,
+}
+
+/// The environment variable holding the key-encryption key of private signing keys.
+pub const KEY_ENCRYPTION_KEY_ENV: &str = "LOCALIDP_KEY_ENCRYPTION_KEY";
+
+/// Whether private signing keys are written encrypted. Until key encryption at rest
+/// lands this only asks whether a key-encryption key is given at all.
+fn private_keys_encrypted(_settings: &Settings) -> bool {
+    std::env::var(KEY_ENCRYPTION_KEY_ENV).is_ok_and(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    /// In production, each development convenience that is on, with the setting that
+    /// turns it off; empty when the server may start (and always in development).
+    pub fn production_refusals(&self) -> Vec<String> {
+        if self.env != RunEnv::Production {
+            return Vec::new();
+        }
+        let mut refusals = Vec::new();
+        if self.ephemeral {
+            refusals.push(
+                "--ephemeral keeps everything in memory and serves the /_dev endpoints: drop it and give database_url (LOCALIDP_DATABASE_URL)"
+                    .to_owned(),
+            );
+        } else if matches!(self.database, DatabaseTarget::SqliteMemory) {
+            refusals.push(
+                "database_url names an in-memory database: use a file or PostgreSQL".to_owned(),
+            );
+        }
+        if self.dev && !self.ephemeral {
+            refusals.push(
+                "the /_dev endpoints are on: drop --dev (LOCALIDP_DEV, dev = true)".to_owned(),
+            );
+        }
+        if self.demo && self.seed.is_none() {
+            refusals.push(
+                "an empty database would get the demo user and clients: pass --no-demo (LOCALIDP_NO_DEMO=true, demo = false) or a seed"
+                    .to_owned(),
+            );
+        }
+        let plain_http = match &self.public_url {
+            Some(url) => url.starts_with("http://"),
+            None => !self.tls,
+        };
+        if plain_http && self.trusted_proxies.is_empty() {
+            refusals.push(
+                "the public URL is plain HTTP: set public_url (LOCALIDP_PUBLIC_URL) to https://..., or name the TLS-terminating proxy in trusted_proxies (LOCALIDP_TRUSTED_PROXIES)"
+                    .to_owned(),
+            );
+        }
+        if !private_keys_encrypted(self) {
+            refusals.push(format!(
+                "private signing keys are not encrypted: set {KEY_ENCRYPTION_KEY_ENV} or key_encryption_key_file"
+            ));
+        }
+        refusals
+    }
+}
