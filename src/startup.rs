@@ -9,7 +9,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::audit::{self, AuditEvent};
 use crate::clock::Clock;
-use crate::config::{ConfigError, Settings, VerifyTenants};
+use crate::config::{ConfigError, RunEnv, Settings, VerifyTenants};
 use crate::crypto::keys::KeyError;
 use crate::db::{self, DbError};
 use crate::directory::{self, DirectoryError, bootstrap::Bootstrap};
@@ -308,6 +308,13 @@ fn prepare(
     let start = db::start_lock(&settings.database)?;
     let mut conn = pool.get().map_err(DbError::from)?;
     db::migrate(&mut conn)?;
+    if settings.env == RunEnv::Production && directory::bootstrap::demo_data_present(&mut conn)? {
+        return Err(StartError::Production(vec![format!(
+            "the database holds the demo user and clients of a development start: delete them with `localidp user delete --tenant {t} --email {e}` and `localidp client delete CLIENT_ID` for demo-public and demo-api (`localidp client list --tenant {t}`)",
+            t = directory::bootstrap::BOOTSTRAP_TENANT,
+            e = directory::bootstrap::DEMO_EMAIL,
+        )]));
+    }
     let seed = match &settings.seed {
         Some(path) => Some(seed::read(path)?),
         None => None,

@@ -111,6 +111,45 @@ fn each_development_convenience_is_refused_alone() {
     );
 }
 
+#[test]
+fn demo_data_left_by_a_development_start_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<OsString> = vec![
+        "--database-url".into(),
+        format!("sqlite://{}", dir.path().join("idp.db").display()).into(),
+        "--keys-dir".into(),
+        dir.path().join("keys").into(),
+        "serve".into(),
+        "--port".into(),
+        "0".into(),
+    ];
+    // A default start: the demo user and clients.
+    let server = start(&args, &[]).unwrap_or_else(|r| panic!("{}", r.stderr));
+    assert!(server.stdout[0].contains("listening"));
+    drop(server);
+    args.extend(
+        [
+            "--env",
+            "production",
+            "--no-demo",
+            "--public-url",
+            "https://idp.example.com",
+        ]
+        .map(Into::into),
+    );
+    let r = match start(&args, &[("LOCALIDP_KEY_ENCRYPTION_KEY", KEK)]) {
+        Ok(_) => panic!("started with the demo data"),
+        Err(r) => r,
+    };
+    assert_names(
+        &r,
+        &[
+            "demo user and clients",
+            "localidp user delete --tenant localidp --email demo@localidp.test",
+        ],
+    );
+}
+
 on_every_backend!(a_clean_production_start_serves_and_stops_on_sigterm);
 
 async fn a_clean_production_start_serves_and_stops_on_sigterm(backend: Backend) {
