@@ -14,12 +14,13 @@ mod lockout;
 mod merge;
 mod production;
 mod rate_limit;
+mod run_env;
 mod seconds;
 mod verify_tenants;
 pub use ip_range::IpRange;
 pub use lockout::LockoutPolicy;
-pub use production::{KEY_ENCRYPTION_KEY_ENV, LogFormat, RunEnv};
 pub use rate_limit::{RateLimit, RateLimitArgs};
+pub use run_env::{KEY_ENCRYPTION_KEY_ENV, LogFormat, RunEnv};
 pub use verify_tenants::VerifyTenants;
 
 /// Every setting, as given on the command line / environment or in the config file.
@@ -493,7 +494,7 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\nlockout_threshold = 5\n[rate_limit]\nper_minute = 0",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\nlockout_threshold = 5\nlog_format = \"json\"\nenv = \"production\"\nshutdown_grace = 3\n[rate_limit]\nper_minute = 0",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
@@ -505,6 +506,8 @@ mod tests {
         );
         assert_eq!(s.trusted_proxies.len(), 1);
         assert_eq!(s.rate_limit.per_minute, 0);
+        assert_eq!(s.log_format, super::LogFormat::Json);
+        assert_eq!((s.env, s.shutdown_grace), (super::RunEnv::Production, 3));
         assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());
     }
 }

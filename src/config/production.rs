@@ -1,33 +1,8 @@
-//! Running for real: the log format, the environment (`development` or `production`)
-//! and what production refuses.
-
-use serde::Deserialize;
+//! What `env = "production"` refuses.
 
 use super::Settings;
+use super::run_env::{KEY_ENCRYPTION_KEY_ENV, RunEnv};
 use crate::db::DatabaseTarget;
-
-/// How log events are written to stderr.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    /// One human-readable line per event.
-    #[default]
-    Text,
-    /// One JSON object per line per event.
-    Json,
-}
-
-/// What the server runs as: `production` refuses every development convenience.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum RunEnv {
-    #[default]
-    Development,
-    Production,
-}
-
-/// The environment variable holding the key-encryption key of private signing keys.
-pub const KEY_ENCRYPTION_KEY_ENV: &str = "LOCALIDP_KEY_ENCRYPTION_KEY";
 
 /// Whether private signing keys are written encrypted. Until key encryption at rest
 /// lands this only asks whether a key-encryption key is given at all.
