@@ -447,6 +447,31 @@ PORT=$(free_port)
   -- "$BIN" serve --host 127.0.0.1 --port "$PORT" --ephemeral >"$RUN_DIR/startup-localidp-ephemeral.txt"
 R[start_ephemeral]=$(startup_median "$RUN_DIR/startup-localidp-ephemeral.txt")
 
+# Production mode (README "Running in production"): the 5a start with --env production,
+# on a copy of the database and keys (a key-encryption key may rewrite the keys), then
+# VmRSS 1 s after a production start and after a default one, one after the other.
+BENCH_KEK=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
+PROD="$TMP/prod"
+cp -a "$MAIN" "$PROD"
+PROD_ARGS=(--database-url "sqlite://$PROD/db.sqlite" --keys-dir "$PROD/keys" --seed "$TMP/seed.toml"
+  "${EXTRA_ARGS[@]}" --env production --trusted-proxies 127.0.0.1)
+log "localidp: $STARTS starts in production mode"
+PORT=$(free_port)
+LOCALIDP_KEY_ENCRYPTION_KEY=$BENCH_KEK "$EX/startup_time" --url "http://127.0.0.1:$PORT/healthz" --runs "$STARTS" \
+  --log "$RUN_DIR/localidp-startup.log" -- "$BIN" serve --host 127.0.0.1 --port "$PORT" "${PROD_ARGS[@]}" \
+  >"$RUN_DIR/startup-localidp-production.txt"
+R[start_production]=$(startup_median "$RUN_DIR/startup-localidp-production.txt")
+export LOCALIDP_KEY_ENCRYPTION_KEY=$BENCH_KEK
+start_localidp localidp-production "$(free_port)" "${PROD_ARGS[@]}"
+unset LOCALIDP_KEY_ENCRYPTION_KEY
+sleep 1
+R[rss_production]=$(kib "$SERVER_PID" VmRSS)
+stop_pid "$SERVER_PID"
+start_localidp localidp-default "$(free_port)" "${MAIN_ARGS[@]}"
+sleep 1
+R[rss_default]=$(kib "$SERVER_PID" VmRSS)
+stop_pid "$SERVER_PID"
+
 # The fixture mode: --ephemeral --seed with N users, each with a password (README
 # "Fixture mode"); the same in --quick, the largest start takes about a second.
 fixture_seed() { # N FILE
@@ -1059,6 +1084,9 @@ add_row "5f. Python test kit: LocalIdp.start (the pytest fixture) with the 1,000
   "$(ms "${R[kit_first_token]:-}")" "$(ms "${R[start_seed_1000]}") row 5d, the server alone to /healthz" "${r:-$NA}" "— (reported)" "—"
 add_row "5g. Python test kit: token_for (POST /_dev/token) one after another on one kept-alive connection" \
   "$([[ -n "${R[kit_token_rate]:-}" ]] && echo "$(fmt "${R[kit_token_rate]}") tokens/s" || echo "$NA")" "$NA" "$NA" "— (reported)" "—"
+r=$(ratio "${R[start_production]:-}" "${R[start_existing]}")
+add_row "5h. Start-up to first 200 /healthz in production mode (--env production), existing SQLite database and keys (median of $STARTS)" \
+  "$(ms "${R[start_production]:-}")" "$(ms "${R[start_existing]}") row 5a, the default start" "${r:-$NA}" "— (reported)" "—"
 # 6. memory
 mb() { [[ -n "$1" ]] && awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }' || echo "$NA"; }
 mem_row() { # label key targetMB [note on the peer figure]
@@ -1077,6 +1105,9 @@ mem_row() { # label key targetMB [note on the peer figure]
 mem_row "6a. Memory idle: VmRSS 1 s after start" rss_idle 20
 mem_row "6b. Memory peak: VmHWM after all the load above (${R[threads_after]:-?} threads at the end)" rss_peak 80 \
   " (after its token + JWKS load)"
+r=$(ratio "${R[rss_production]:-}" "${R[rss_default]:-}")
+add_row "6c. Memory: VmRSS 1 s after a start in production mode (--env production)" \
+  "$(mb "${R[rss_production]:-}")" "$(mb "${R[rss_default]:-}") the default start, same run" "${r:-$NA}" "— (reported)" "—"
 # 7. scale
 scale_rows() { # name label
   local n=$1 label=$2 r

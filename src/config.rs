@@ -13,12 +13,15 @@ mod ip_range;
 mod key_settings;
 mod lockout;
 mod merge;
+mod production;
 mod rate_limit;
+mod run_env;
 mod seconds;
 mod verify_tenants;
 pub use ip_range::IpRange;
 pub use lockout::LockoutPolicy;
 pub use rate_limit::{RateLimit, RateLimitArgs};
+pub use run_env::{KEY_ENCRYPTION_KEY_ENV, LogFormat, RunEnv};
 pub use verify_tenants::VerifyTenants;
 
 /// Every setting, as given on the command line / environment or in the config file.
@@ -194,6 +197,16 @@ pub struct ConfigArgs {
     pub no_audit_log_flag: bool,
     #[arg(skip)]
     pub audit_log: Option<bool>,
+    /// Log lines as `text` (default) or `json` (one object per line).
+    #[arg(long, env = "LOCALIDP_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT (default 10).
+    #[arg(long, env = "LOCALIDP_SHUTDOWN_GRACE")]
+    pub shutdown_grace: Option<i64>,
+    /// `development` (default) or `production`: production refuses to start while any
+    /// development convenience is on.
+    #[arg(long = "env", env = "LOCALIDP_ENV", value_enum)]
+    pub env: Option<RunEnv>,
 }
 
 /// The flags every command takes, `serve` and the admin commands alike: where the
@@ -306,6 +319,10 @@ pub struct Settings {
     /// Whether audit events are written, and for how many days (0: forever).
     pub audit_log: bool,
     pub audit_retention_days: u32,
+    pub log_format: LogFormat,
+    /// Seconds in-flight requests get to finish when the server is told to stop.
+    pub shutdown_grace: u64,
+    pub env: RunEnv,
 }
 
 /// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
@@ -487,6 +504,9 @@ impl Settings {
             })?,
             audit_log: args.audit_log.unwrap_or(true),
             audit_retention_days: args.audit_retention_days.unwrap_or(90),
+            log_format: args.log_format.unwrap_or_default(),
+            shutdown_grace: seconds::shutdown_grace(args.shutdown_grace)?,
+            env: args.env.unwrap_or_default(),
         })
     }
 
@@ -533,7 +553,7 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\nlockout_threshold = 5\n[rate_limit]\nper_minute = 0",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\nlockout_threshold = 5\nlog_format = \"json\"\nenv = \"production\"\nshutdown_grace = 3\n[rate_limit]\nper_minute = 0",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
@@ -545,6 +565,8 @@ mod tests {
         );
         assert_eq!(s.trusted_proxies.len(), 1);
         assert_eq!(s.rate_limit.per_minute, 0);
+        assert_eq!(s.log_format, super::LogFormat::Json);
+        assert_eq!((s.env, s.shutdown_grace), (super::RunEnv::Production, 3));
         assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());
     }
 }

@@ -9,7 +9,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::audit::{self, AuditEvent};
 use crate::clock::Clock;
-use crate::config::{ConfigError, Settings, VerifyTenants};
+use crate::config::{ConfigError, RunEnv, Settings, VerifyTenants};
 use crate::crypto::keys::KeyError;
 use crate::db::{self, DbError};
 use crate::directory::{self, DirectoryError, bootstrap::Bootstrap};
@@ -38,6 +38,11 @@ pub enum StartError {
     Tls(#[from] crate::tls::TlsError),
     #[error("start-up task failed: {0}")]
     Join(String),
+    #[error(
+        "refusing to start in production (env = production) while development conveniences are on; change:{}",
+        .0.iter().map(|r| format!("\n  - {r}")).collect::<String>()
+    )]
+    Production(Vec<String>),
 }
 
 /// What a start did besides starting: shown in the banner.
@@ -93,6 +98,10 @@ impl Application {
         settings: Settings,
         clock: Clock,
     ) -> Result<Application, StartError> {
+        let refusals = settings.production_refusals();
+        if !refusals.is_empty() {
+            return Err(StartError::Production(refusals));
+        }
         install_crypto_provider();
         tune_allocator();
         let addr = format!("{}:{}", settings.host, settings.port);
@@ -180,12 +189,14 @@ impl Application {
                 .app_data(http::json_config(http::MAX_BODY_BYTES))
                 .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
                 .wrap(actix_web::middleware::from_fn(http::cors_public_documents))
-                .wrap(http::access_log())
+                .wrap(actix_web::middleware::from_fn(http::access_log))
                 .configure(http::dev::app_routes(journal.clone()))
                 .default_service(web::to(http::not_found))
         })
         .workers(settings.workers)
-        .shutdown_timeout(5);
+        // Signals are ours (`run_until_signalled`): /readyz must fail before the stop.
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_grace);
         let bind_error = |source| StartError::Bind {
             addr: format!("port {port}"),
             source,
@@ -234,6 +245,46 @@ impl Application {
         self.state.audit.shutdown().await;
         result
     }
+
+    /// [`Application::run_until_stopped`], stopping gracefully on SIGTERM or SIGINT:
+    /// `/readyz` fails at once, in-flight requests get `shutdown_grace` seconds to
+    /// finish (a second signal cuts that short), then the audit log is flushed.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let stopper = tokio::spawn(stop_on_signal(self.state.clone(), self.server_handle()));
+        let result = self.run_until_stopped().await;
+        stopper.abort();
+        tracing::info!("stopped; audit log flushed");
+        result
+    }
+}
+
+async fn stop_on_signal(state: AppState, handle: actix_web::dev::ServerHandle) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGTERM and SIGINT: stop the server with SIGKILL");
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    state.begin_draining();
+    tracing::info!(
+        signal = name,
+        grace_seconds = state.settings.shutdown_grace,
+        "shutting down: /readyz fails, in-flight requests finish"
+    );
+    let graceful = handle.stop(true);
+    tokio::select! {
+        _ = graceful => {}
+        _ = async { tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} } } => {
+            tracing::warn!("second signal: stopping without waiting for requests");
+            handle.stop(false).await;
+        }
+    }
 }
 
 struct Prepared {
@@ -257,6 +308,13 @@ fn prepare(
     let start = db::start_lock(&settings.database)?;
     let mut conn = pool.get().map_err(DbError::from)?;
     db::migrate(&mut conn)?;
+    if settings.env == RunEnv::Production && directory::bootstrap::demo_data_present(&mut conn)? {
+        return Err(StartError::Production(vec![format!(
+            "the database holds the demo user and clients of a development start: delete them with `localidp user delete --tenant {t} --email {e}` and `localidp client delete CLIENT_ID` for demo-public and demo-api (`localidp client list --tenant {t}`)",
+            t = directory::bootstrap::BOOTSTRAP_TENANT,
+            e = directory::bootstrap::DEMO_EMAIL,
+        )]));
+    }
     let seed = match &settings.seed {
         Some(path) => Some(seed::read(path)?),
         None => None,

@@ -3,6 +3,7 @@
 //! token layer's memory. Each service documents how stale its caches may be.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::audit::writer::AuditLog;
 use crate::clock::Clock;
@@ -37,6 +38,8 @@ pub struct Inner {
     pub rate_limiter: RateLimiter,
     /// The audit log's queue (`crate::audit`).
     pub audit: AuditLog,
+    /// Told to stop: `/readyz` fails and responses close their connections.
+    draining: AtomicBool,
 }
 
 impl std::ops::Deref for AppState {
@@ -91,6 +94,7 @@ impl AppState {
                 public_url: parts.public_url,
                 pool: parts.pool,
                 hasher: parts.hasher,
+                draining: AtomicBool::new(false),
             }),
         }
     }
@@ -126,6 +130,15 @@ impl AppState {
         };
         self.audit.record(event.actor(actor::SYSTEM)).await;
         Ok(step)
+    }
+
+    /// From now on `/readyz` answers 503 and every response closes its connection.
+    pub fn begin_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
     }
 
     /// Forgets every cached directory lookup and verified token, and has the token

@@ -21,7 +21,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::{ConfigArgs, ConfigError, Settings, StorageArgs};
+use crate::config::{ConfigArgs, ConfigError, LogFormat, Settings, StorageArgs};
 
 #[derive(Parser)]
 #[command(
@@ -69,7 +69,6 @@ enum Command {
 /// Runs the command line; exits 2 when the settings are invalid, 1 when the command fails.
 pub fn main() -> ExitCode {
     let cli = Cli::parse_checked();
-    init_tracing();
     let settings = match cli.settings() {
         Ok(s) => s,
         Err(e) => {
@@ -77,6 +76,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    init_tracing(settings.log_format);
     let result = match cli.command {
         None | Some(Command::Serve(_)) => serve::run(settings),
         Some(Command::User(cmd)) => user::run(cmd, &settings),
@@ -139,14 +139,26 @@ impl Cli {
 
 /// `LOCALIDP_LOG`, else `RUST_LOG`, else `info`: the start, warnings and one line per
 /// request (`localidp::request=off` drops those); malformed requests only at debug.
-fn init_tracing() {
+/// In JSON, one object per line per event, its fields at the top level.
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LOCALIDP_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .finish()
-        .with(crate::logging::QuietClientErrors)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .finish()
+            .with(crate::logging::QuietClientErrors)
+            .try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .finish()
+            .with(crate::logging::QuietClientErrors)
+            .try_init(),
+    };
 }

@@ -14,7 +14,7 @@ pub(super) fn run(settings: Settings) -> Result<(), CliError> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings.clone()).await?;
         print_banner(&app, &settings);
-        Ok(app.run_until_stopped().await?)
+        Ok(app.run_until_signalled().await?)
     })
 }
 

@@ -96,6 +96,9 @@ impl ConfigArgs {
             } else {
                 file.audit_log
             },
+            log_format: self.log_format.or(file.log_format),
+            shutdown_grace: self.shutdown_grace.or(file.shutdown_grace),
+            env: self.env.or(file.env),
         }
     }
 }

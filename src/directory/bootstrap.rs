@@ -124,3 +124,15 @@ pub fn bootstrap(
         demo_confidential_client: Some((confidential, secret.unwrap_or_default())),
     }))
 }
+
+/// Whether the database still holds demo data a development start made: the demo
+/// public client (its id is fixed) or the demo user in the bootstrap tenant.
+pub fn demo_data_present(conn: &mut DbConnection) -> crate::db::DbResult<bool> {
+    if crate::db::clients::find(conn, DEMO_PUBLIC_CLIENT_ID)?.is_some() {
+        return Ok(true);
+    }
+    Ok(match tenants::find(conn, BOOTSTRAP_TENANT)? {
+        Some(t) => crate::db::users::find_by_email(conn, &t.id, DEMO_EMAIL)?.is_some(),
+        None => false,
+    })
+}

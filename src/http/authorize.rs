@@ -10,6 +10,7 @@ use super::cookies::sso_cookie;
 use super::login_page;
 use super::pages;
 use super::params;
+use super::request_id::{RequestIds, request_ids};
 use super::response_mode::{authorize_error, reply_code, reply_error};
 use super::tenant::{PolicyQuery, resolve};
 use crate::oauth::authority::Authority;
@@ -96,7 +97,7 @@ async fn authorize(
     }
     if request.prompt == Prompt::None {
         // OIDC Core §3.1.2.6: no page may be shown. Entra and B2C say so in their words.
-        let (error, description) = silent_sign_in_refused(b2c);
+        let (error, description) = silent_sign_in_refused(b2c, request_ids(req));
         return reply_error(&request.reply, error, &description);
     }
     let email = request.login_hint.clone().unwrap_or_default();
@@ -106,8 +107,8 @@ async fn authorize(
 /// The answer to `prompt=none` without a session, as Entra (`login_required`,
 /// AADSTS50058) and B2C (`interaction_required`, AADB2C90077) give it; MSAL.js turns
 /// both into an `InteractionRequiredAuthError`.
-fn silent_sign_in_refused(b2c: bool) -> (&'static str, String) {
-    let correlation_id = uuid::Uuid::new_v4();
+fn silent_sign_in_refused(b2c: bool, ids: RequestIds) -> (&'static str, String) {
+    let (trace_id, correlation_id) = (ids.request_id, ids.correlation_id);
     let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ");
     if b2c {
         (
@@ -117,7 +118,6 @@ fn silent_sign_in_refused(b2c: bool) -> (&'static str, String) {
             ),
         )
     } else {
-        let trace_id = uuid::Uuid::new_v4();
         (
             "login_required",
             format!(

@@ -6,6 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::json;
 
+use super::request_id::{RequestIds, request_ids};
 use crate::oauth::authority::{Authority, Flavour};
 use crate::oauth::verify::VerifyError;
 use crate::oauth::{ErrorCode, OAuthError, Reason};
@@ -40,9 +41,9 @@ impl ErrorFlavour {
 pub struct OAuthResponse {
     pub error: OAuthError,
     pub flavour: ErrorFlavour,
-    /// MSAL's `client-request-id`, echoed as the correlation id (else the request's own,
-    /// as in its audit events).
-    pub correlation_id: Option<String>,
+    /// The request's ids: Entra's `trace_id` is the request id, its `correlation_id`
+    /// MSAL's `client-request-id` (else the request id), as in the audit events.
+    pub ids: Option<RequestIds>,
     /// `/auth/login` answers bad credentials with 401 rather than 400.
     pub credentials_are_401: bool,
 }
@@ -52,7 +53,7 @@ impl OAuthResponse {
         OAuthResponse {
             error,
             flavour: ErrorFlavour::Plain,
-            correlation_id: None,
+            ids: None,
             credentials_are_401: false,
         }
     }
@@ -61,7 +62,7 @@ impl OAuthResponse {
         OAuthResponse {
             error,
             flavour,
-            correlation_id: Some(super::request_context::correlation_id(req)),
+            ids: Some(request_ids(req)),
             credentials_are_401: false,
         }
     }
@@ -111,10 +112,15 @@ impl ResponseError for OAuthResponse {
             _ => {}
         }
         let error = self.error.code.as_str();
-        let correlation_id = self
-            .correlation_id
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let ids = self.ids.clone().unwrap_or_else(|| {
+            let id = uuid::Uuid::new_v4().to_string();
+            RequestIds {
+                request_id: id.clone(),
+                correlation_id: id,
+                echo_client_request_id: false,
+            }
+        });
+        let (trace_id, correlation_id) = (ids.request_id, ids.correlation_id);
         let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
         let body = match self.flavour {
             ErrorFlavour::Plain => json!({
@@ -124,7 +130,6 @@ impl ResponseError for OAuthResponse {
             ErrorFlavour::Entra => {
                 let code = self.error.reason.entra_code();
                 let error = self.error.reason.entra_error().unwrap_or(error);
-                let trace_id = uuid::Uuid::new_v4().to_string();
                 json!({
                     "error": error,
                     "error_description": format!(

@@ -8,8 +8,12 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// The database answers.
+/// The database answers, and the server is not shutting down.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.is_draining() {
+        return HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "unavailable", "reason": "shutting down"}));
+    }
     let ping = state.db(crate::db::ping);
     match tokio::time::timeout(std::time::Duration::from_secs(3), ping).await {
         Ok(Ok(())) => HttpResponse::Ok().json(json!({"status": "ready"})),

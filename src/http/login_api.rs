@@ -71,6 +71,7 @@ pub async fn login(
         .await
         .map_err(OAuthError::from)?;
     let authority = Authority::short(tenant, base_url(&state, &req));
+    super::access_log::note_client(&req, Some(&authority.tenant.id), client_id.as_deref());
     let request = login::LoginRequest {
         email,
         password: SecretString::from(password),

@@ -24,6 +24,7 @@ mod params;
 mod password_change;
 mod rate_limit;
 mod request_context;
+mod request_id;
 mod response_mode;
 mod revocation;
 mod sign_in;

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::HttpRequest;
 
 use crate::audit::{RequestContext, bounded_text};
 use crate::state::AppState;
@@ -33,31 +33,10 @@ fn cross_origin(state: &AppState, req: &HttpRequest) -> Option<String> {
         .then_some(origin)
 }
 
-/// The request's id in its own id space, kept for the request's lifetime.
-#[derive(Clone)]
-struct CorrelationId(String);
-
-/// MSAL's `client-request-id` (header, else query parameter) when it is a GUID; else
-/// one made for this request. The same value for every caller within one request: the
-/// audit events and the error body of a request carry the same id.
+/// The request's correlation id (see [`super::request_id`]): the same for every caller
+/// within one request, so its audit events and its error body carry the same id.
 pub fn correlation_id(req: &HttpRequest) -> String {
-    if let Some(CorrelationId(id)) = req.extensions().get::<CorrelationId>() {
-        return id.clone();
-    }
-    let id = req
-        .headers()
-        .get("client-request-id")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| {
-            req.query_string()
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("client-request-id="))
-        })
-        .and_then(|v| uuid::Uuid::parse_str(v).ok())
-        .unwrap_or_else(uuid::Uuid::new_v4)
-        .to_string();
-    req.extensions_mut().insert(CorrelationId(id.clone()));
-    id
+    super::request_id::request_ids(req).correlation_id
 }
 
 /// The TCP peer; when that is a trusted proxy, the nearest address in

@@ -82,6 +82,7 @@ async fn answer(
     };
     let res = res.unwrap_or_else(|e| e.error_response());
     let tenant_id = tenant_id.as_deref();
+    super::access_log::note_client(req, tenant_id, client_id.as_deref());
     cors::token_response(state, req, tenant_id, client_id.as_deref(), res).await
 }
 

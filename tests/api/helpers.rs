@@ -4,6 +4,7 @@
 mod browser;
 pub mod clients;
 pub mod graph;
+pub mod process;
 
 pub use browser::*;
 

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use crate::http::request_context::correlation_id;
+use crate::http::request_id::request_ids;
 use crate::state::AppState;
 
 /// A refusal as Graph words it.
@@ -93,7 +93,8 @@ impl GraphError {
 
     /// The response, with the request's ids and the time in `innerError`.
     pub fn respond(&self, state: &AppState, req: &HttpRequest) -> HttpResponse {
-        let request_id = correlation_id(req);
+        let ids = request_ids(req);
+        let (request_id, client_request_id) = (ids.request_id, ids.correlation_id);
         let date = chrono::DateTime::from_timestamp(state.clock.now(), 0)
             .unwrap_or_default()
             .format("%Y-%m-%dT%H:%M:%S")
@@ -105,13 +106,13 @@ impl GraphError {
                 "innerError": {
                     "date": date,
                     "request-id": request_id,
-                    "client-request-id": request_id,
+                    "client-request-id": client_request_id,
                 }
             }
         });
         let mut res = HttpResponse::build(self.status);
         res.insert_header(("request-id", request_id.as_str()))
-            .insert_header(("client-request-id", request_id.as_str()));
+            .insert_header(("client-request-id", client_request_id.as_str()));
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((
                 "www-authenticate",

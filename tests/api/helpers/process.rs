@@ -1,0 +1,133 @@
+//! The real `localidp` binary as a child process, for what only a process shows:
+//! signals, exit status, its log on stderr.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use localidp::config::Settings;
+use localidp::db::DatabaseTarget;
+
+/// The storage flags of a test fixture's settings: its database and keys directory.
+pub fn storage_args(settings: &Settings) -> Vec<OsString> {
+    let database = match &settings.database {
+        DatabaseTarget::Postgres(url) => url.clone(),
+        DatabaseTarget::SqliteFile(path) => format!("sqlite://{path}"),
+        DatabaseTarget::SqliteMemory => unreachable!("the fixture uses a file"),
+    };
+    vec![
+        "--database-url".into(),
+        database.into(),
+        "--keys-dir".into(),
+        settings.keys_dir.clone().into(),
+    ]
+}
+
+/// A running `localidp`, killed when dropped; its stderr collected line by line.
+pub struct ServerProcess {
+    pub child: Child,
+    pub port: u16,
+    pub stdout: Vec<String>,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How a `localidp` run that was expected to refuse to start ended.
+pub struct Refused {
+    pub status: ExitStatus,
+    pub stderr: String,
+}
+
+/// `localidp ARGS` with these environment variables (LOCALIDP_* and RUST_LOG of the
+/// test's own environment removed), until it prints where it listens.
+pub fn start(args: &[OsString], env: &[(&str, &str)]) -> Result<ServerProcess, Refused> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_localidp"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LOCALIDP_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = cmd
+        .args(args)
+        .envs(env.iter().copied())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start localidp");
+    let stderr = Arc::new(Mutex::new(Vec::new()));
+    let pipe = child.stderr.take().unwrap();
+    let lines = stderr.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            lines.lock().unwrap().push(line);
+        }
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = Vec::new();
+    let first = out.next().and_then(Result::ok);
+    let Some(first) = first else {
+        let status = child.wait().unwrap();
+        // The stderr thread ends with the pipe; give it a moment to take the last lines.
+        std::thread::sleep(Duration::from_millis(200));
+        let stderr = stderr.lock().unwrap().join("\n");
+        return Err(Refused { status, stderr });
+    };
+    stdout.push(first.clone());
+    // Keep reading: a closed pipe would fail the banner's next line.
+    std::thread::spawn(move || out.map_while(Result::ok).for_each(drop));
+    let port = first
+        .split("listening on http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {first:?}"));
+    Ok(ServerProcess {
+        child,
+        port,
+        stdout,
+        stderr,
+    })
+}
+
+impl ServerProcess {
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The stderr lines so far.
+    pub fn log(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`) to the process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Its exit status, and how long after the call it came; `None` if it is still
+    /// running after `within`.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<(ExitStatus, Duration)> {
+        let start = Instant::now();
+        while start.elapsed() < within {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some((status, start.elapsed()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}

@@ -1,0 +1,261 @@
+//! SIGTERM under load: `/readyz` fails at once, every request the server took gets
+//! its whole answer, the process exits 0 within the grace period, and the audit
+//! events of the sign-ins it answered are written.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use localidp::db::audit_events::{self, AuditFilter};
+use serde_json::Value;
+
+use crate::helpers::process::{ServerProcess, start, storage_args};
+use crate::helpers::*;
+
+const GRACE: u64 = 10;
+const CLIENTS: usize = 4;
+
+on_every_backend!(
+    sigterm_lets_in_flight_sign_ins_finish_then_exits_zero,
+    once_draining_readyz_fails_and_every_answer_closes_its_connection,
+);
+
+async fn once_draining_readyz_fails_and_every_answer_closes_its_connection(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let res = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers().get("connection"), None);
+    // What SIGTERM does first, before the server stops taking connections.
+    app.state.begin_draining();
+    let res = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["connection"], "close");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "unavailable", "reason": "shutting down"})
+    );
+    // Other requests are still answered, each on a connection that then closes.
+    let res = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["connection"], "close");
+}
+
+/// The fixture's server as a process, with the given extra `serve` flags.
+fn serve(settings: &localidp::config::Settings, extra: &[&str]) -> ServerProcess {
+    let mut args = storage_args(settings);
+    args.extend(
+        [
+            "serve",
+            "--port",
+            "0",
+            "--default-tenant",
+            "contoso.onmicrosoft.com",
+        ]
+        .map(Into::into),
+    );
+    args.push("--seed".into());
+    args.push(settings.seed.clone().unwrap().into());
+    args.extend(extra.iter().map(Into::into));
+    start(&args, &[("LOCALIDP_LOG", "info")])
+        .unwrap_or_else(|r| panic!("did not start ({}):\n{}", r.status, r.stderr))
+}
+
+/// What the sign-in clients saw.
+#[derive(Default)]
+struct Seen {
+    /// client-request-ids of sign-ins answered 200 with a whole token response.
+    completed: Vec<String>,
+    /// Anything else: a wrong status, a cut body, a reset connection.
+    failures: Vec<String>,
+    /// Connections refused once the server stopped listening (a request never taken).
+    refused: usize,
+}
+
+/// Password grants in a loop until the server says it is closing the connection
+/// (`Connection: close`) or refuses new ones.
+async fn sign_in_loop(base: String, seen: Arc<Mutex<Seen>>) {
+    let http = reqwest::Client::new();
+    loop {
+        let id = uuid::Uuid::new_v4().to_string();
+        let res = http
+            .post(format!("{base}/auth/token"))
+            .header("client-request-id", &id)
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", WEB_APP),
+                ("client_secret", WEB_APP_SECRET),
+                ("username", ALICE),
+                ("password", ALICE_PASSWORD),
+                ("scope", "openid"),
+            ])
+            .send()
+            .await;
+        let res = match res {
+            Ok(res) => res,
+            Err(e) if e.is_connect() => {
+                seen.lock().unwrap().refused += 1;
+                return;
+            }
+            Err(e) => {
+                seen.lock().unwrap().failures.push(format!("{id}: {e:?}"));
+                return;
+            }
+        };
+        let status = res.status();
+        let closing = res
+            .headers()
+            .get("connection")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let echoed = res.headers().get("x-request-id").cloned();
+        match res.json::<Value>().await {
+            Ok(body) if status == 200 && body["access_token"].is_string() => {
+                assert_eq!(
+                    echoed.as_ref().map(|v| v.to_str().unwrap()),
+                    Some(id.as_str())
+                );
+                seen.lock().unwrap().completed.push(id);
+            }
+            other => seen
+                .lock()
+                .unwrap()
+                .failures
+                .push(format!("{id}: {status} {other:?}")),
+        }
+        if closing {
+            return;
+        }
+    }
+}
+
+/// One HTTP/1.1 request on an open keep-alive connection; the answer's head and body,
+/// or what little came before the connection closed.
+fn ask(tcp: &mut TcpStream, path: &str) -> String {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localidp\r\n\r\n");
+    if tcp.write_all(request.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Enough for a small JSON answer: read until the body's length has arrived.
+    while let Ok(n @ 1..) = tcp.read(&mut buf) {
+        answer.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&answer);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_owned)
+                })
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if length.is_some_and(|n| body.len() >= n) {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+async fn sigterm_lets_in_flight_sign_ins_finish_then_exits_zero(backend: Backend) {
+    let (settings, _fixture) = test_fixture(&backend);
+    let grace = GRACE.to_string();
+    let mut server = serve(&settings, &["--shutdown-grace", &grace]);
+    let base = server.base();
+
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| tokio::spawn(sign_in_loop(base.clone(), seen.clone())))
+        .collect();
+    // Load first: some sign-ins done, others waiting for their password check.
+    let started = Instant::now();
+    while seen.lock().unwrap().completed.len() < 2 * CLIENTS {
+        assert!(started.elapsed() < Duration::from_secs(120), "no sign-ins");
+        assert!(seen.lock().unwrap().failures.is_empty());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = seen.lock().unwrap().completed.len();
+
+    server.signal("TERM");
+    let signalled = Instant::now();
+    while !server.log().iter().any(|l| l.contains("shutting down")) {
+        assert!(
+            signalled.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The listener closes with the signal: a new connection is refused, or if it is
+    // still taken, /readyz fails.
+    let port = server.port;
+    let ready = tokio::task::spawn_blocking(move || {
+        TcpStream::connect(("127.0.0.1", port)).map(|mut tcp| {
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            ask(&mut tcp, "/readyz")
+        })
+    })
+    .await
+    .unwrap();
+    if let Ok(ready) = ready {
+        assert!(
+            ready.is_empty() || ready.starts_with("HTTP/1.1 503"),
+            "{ready}"
+        );
+    }
+
+    for client in clients {
+        client.await.unwrap();
+    }
+    let exit = tokio::task::spawn_blocking(move || {
+        let exit = server.wait_exit(Duration::from_secs(GRACE + 20));
+        (exit, server)
+    })
+    .await
+    .unwrap();
+    let (exit, server) = exit;
+    let (status, _) = exit.unwrap_or_else(|| panic!("still running:\n{}", server.log().join("\n")));
+    let took = signalled.elapsed();
+    let log = server.log().join("\n");
+    assert!(status.success(), "exit {status}:\n{log}");
+    assert!(
+        took < Duration::from_secs(GRACE),
+        "exit took {took:?}:\n{log}"
+    );
+    assert!(log.contains("stopped; audit log flushed"), "{log}");
+
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(seen.failures.is_empty(), "{:#?}\n{log}", seen.failures);
+    // Sign-ins in flight at the signal were answered, not cut.
+    assert!(
+        seen.completed.len() > before,
+        "none answered after the signal:\n{log}"
+    );
+
+    // Every answered sign-in left its audit event, written before the exit.
+    let pool = localidp::db::open(&settings.database, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let filter = AuditFilter {
+        kind: Some("sign_in.password".into()),
+        limit: 100_000,
+        ..Default::default()
+    };
+    let rows = audit_events::list(&mut conn, &filter).unwrap();
+    let written: std::collections::HashSet<_> = rows
+        .iter()
+        .filter_map(|r| r.correlation_id.clone())
+        .collect();
+    let missing: Vec<_> = seen
+        .completed
+        .iter()
+        .filter(|id| !written.contains(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} answered sign-ins have no audit event: {missing:?}",
+        missing.len(),
+        seen.completed.len()
+    );
+}
