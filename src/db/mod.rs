@@ -10,6 +10,7 @@ pub mod clients;
 pub mod directory_roles;
 pub mod graph_permissions;
 pub mod groups;
+pub mod import_keys;
 pub mod lockout;
 pub mod refresh_tokens;
 pub mod schema;

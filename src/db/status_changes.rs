@@ -138,12 +138,16 @@ pub fn users_recreated(conn: &mut DbConnection, ids: &[&str], now: i64) -> DbRes
     if ids.is_empty() {
         return Ok(());
     }
-    let deleted: std::collections::HashSet<String> = status_changes::table
-        .filter(status_changes::kind.eq(StatusKind::UserDeleted.as_str()))
-        .select(status_changes::subject)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
+    let mut deleted = std::collections::HashSet::new();
+    for part in ids.chunks(500) {
+        deleted.extend(
+            status_changes::table
+                .filter(status_changes::kind.eq(StatusKind::UserDeleted.as_str()))
+                .filter(status_changes::subject.eq_any(part))
+                .select(status_changes::subject)
+                .load::<String>(conn)?,
+        );
+    }
     for id in ids.iter().filter(|id| deleted.contains(**id)) {
         record(conn, StatusKind::UserEnabled, id, None, now)?;
     }

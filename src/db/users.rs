@@ -6,6 +6,9 @@ use super::{DbConnection, DbError, DbResult, decode_list};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
+// `None` is NULL (no column here has another default): diesel then writes a batch as
+// one multi-row INSERT on SQLite too, not one statement a row.
+#[diesel(treat_none_as_default_value = false)]
 pub struct User {
     pub id: String,
     pub tenant_id: String,
@@ -129,15 +132,21 @@ pub fn matching(
                 .load(conn)?,
         );
     }
+    // One query per unique index: with `email IN (…) OR username IN (…)` SQLite
+    // read the whole tenant through `users_tenant_id` (a scan per chunk, so an import
+    // slowed down as the table grew).
     for part in names.chunks(500) {
         found.extend(
             users::table
                 .filter(users::tenant_id.eq(tenant_id))
-                .filter(
-                    users::email_normalized
-                        .eq_any(part)
-                        .or(users::username_normalized.eq_any(part)),
-                )
+                .filter(users::email_normalized.eq_any(part))
+                .select(User::as_select())
+                .load(conn)?,
+        );
+        found.extend(
+            users::table
+                .filter(users::tenant_id.eq(tenant_id))
+                .filter(users::username_normalized.eq_any(part))
                 .select(User::as_select())
                 .load(conn)?,
         );

@@ -1,7 +1,8 @@
 //! `user import`: users from a JSON Lines or CSV file, streamed. Rows are read,
 //! checked and written a batch at a time (one transaction each), so memory stays flat
-//! however long the file; only a hash of each name and id seen is kept, to refuse a
-//! row that repeats an earlier one. Blocking: call from a blocking thread.
+//! however long the file; what is needed to refuse a row that repeats an earlier one
+//! is kept in TEMP tables of the import's connection ([`crate::db::import_keys`]).
+//! Blocking: call from a blocking thread.
 
 mod batch;
 mod candidate;
@@ -17,7 +18,7 @@ use crate::crypto::password::PasswordHasher;
 use crate::db::DbConnection;
 use crate::db::tenants::Tenant;
 use crate::directory::{DirectoryError, DirectoryResult};
-use candidate::{SeenKeys, Tenants, prepare};
+use candidate::{NewIds, SeenKeys, Tenants, prepare};
 
 /// Plain passwords per batch and thread: a batch of them takes a few seconds, so
 /// progress is told that often.
@@ -47,10 +48,10 @@ pub fn import_users(
         })?;
     let mut reader = rows::RowReader::open(path, format)?;
     let mut tenants = Tenants::new(tenant.clone());
-    let mut seen = SeenKeys::default();
+    let mut seen = SeenKeys::new(conn, options.dry_run)?;
+    let ids = NewIds::new(now);
     let mut run = batch::Run::new(hasher, options, now);
     let password_cap = options.threads.max(1) * PASSWORDS_PER_THREAD;
-    let mut first_batch = true;
     loop {
         let mut candidates = Vec::new();
         let mut refused = Vec::new();
@@ -60,7 +61,7 @@ pub fn import_users(
                 break;
             };
             rows += 1;
-            match prepare(conn, hasher, &mut tenants, &mut seen, source, now)? {
+            match prepare(conn, hasher, &mut tenants, &ids, source, now)? {
                 Ok(c) => {
                     passwords += usize::from(c.password.is_some());
                     candidates.push(c);
@@ -71,6 +72,7 @@ pub fn import_users(
         if rows == 0 {
             break;
         }
+        let candidates = seen.check(conn, candidates, &mut refused)?;
         let updates = run.batch(conn, candidates, &mut refused)?;
         for r in &refused {
             observer.refused(r, reader.header());
@@ -80,12 +82,6 @@ pub fn import_users(
             observer.updated(conn, &updates);
         }
         let (bytes_read, bytes_total) = reader.position();
-        if first_batch && bytes_read > 0 {
-            // The file's size over the first batch's bytes: about how many keys to hold.
-            let estimate = seen.len() as f64 * bytes_total as f64 / bytes_read as f64;
-            seen.reserve_total((estimate * 1.05) as usize);
-            first_batch = false;
-        }
         observer.progress(ImportProgress {
             rows: run.report.rows(),
             bytes_read,
@@ -95,5 +91,6 @@ pub fn import_users(
             break;
         }
     }
+    seen.finish(conn)?;
     Ok(run.report)
 }

@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 
+use crate::crypto::password::importable_hash;
 use crate::db::users::{self, NameChanges, User};
 use crate::db::{DbConnection, DbError};
 use crate::directory::users::{NewUser, create_user};
@@ -15,6 +16,9 @@ use crate::directory::{self, DirectoryError};
 #[serde(rename_all = "camelCase")]
 pub struct PasswordProfile {
     pub password: Option<String>,
+    /// localidp's extension: an existing hash in one of the formats `user import`
+    /// accepts, instead of `password`.
+    pub password_hash: Option<String>,
     /// The user must choose a new password at the next sign-in.
     pub force_change_password_next_sign_in: Option<bool>,
 }
@@ -139,17 +143,34 @@ pub fn validate_create(body: &CreateUser) -> Result<(), WriteError> {
         ));
     }
     sign_in_names(body)?;
-    if body
-        .password_profile
-        .as_ref()
-        .and_then(|p| p.password.as_deref())
-        .is_none_or(str::is_empty)
-    {
+    let profile = body.password_profile.as_ref();
+    let password = profile.and_then(|p| p.password.as_deref());
+    if given_hash(profile)?.is_none() && password.is_none_or(str::is_empty) {
         return Err(WriteError::Invalid(
             "Property 'passwordProfile' with a password is required to create a user.".into(),
         ));
     }
     Ok(())
+}
+
+/// The hash of `passwordProfile.passwordHash` (localidp's extension) as it is stored,
+/// `None` without one; refused when the format is none `user import` accepts or a
+/// password is given too.
+pub fn given_hash(profile: Option<&PasswordProfile>) -> Result<Option<String>, WriteError> {
+    let Some(profile) = profile else {
+        return Ok(None);
+    };
+    let Some(hash) = profile.password_hash.as_deref() else {
+        return Ok(None);
+    };
+    if profile.password.is_some() {
+        return Err(WriteError::Invalid(
+            "Give passwordProfile.password or passwordProfile.passwordHash, not both.".into(),
+        ));
+    }
+    importable_hash(hash)
+        .map(Some)
+        .map_err(|why| WriteError::Invalid(format!("passwordProfile.passwordHash: {why}")))
 }
 
 /// Creates the user with an already hashed password; a second user with the same

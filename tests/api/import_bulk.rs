@@ -432,3 +432,82 @@ async fn csv_and_json_lines_give_one_directory_and_update_changes_only_what_diff
             .contains_key("zed@one.test")
     );
 }
+
+on_every_backend!(a_repeat_after_the_first_batch_is_refused_and_bad_csv_rows_are_kept_as_read);
+async fn a_repeat_after_the_first_batch_is_refused_and_bad_csv_rows_are_kept_as_read(
+    backend: Backend,
+) {
+    let app = spawn_app(&backend).await;
+    let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    let errors = dir.path().join("refused.csv");
+    let header = "email,password_hash,name";
+    let short = format!("short@big.test,{hash}");
+    let long = format!(r#"long@big.test,{hash},"Long, Row",extra"#);
+    let mut bytes = format!("{header}\ndup@big.test,{hash},First\n{short}\n{long}\n").into_bytes();
+    // 6,000 rows: the repeat below is in the second batch of 5,000.
+    for i in 0..6_000 {
+        bytes.extend(format!("user{i}@big.test,{hash},User {i}\n").bytes());
+    }
+    let again = format!("DUP@big.test,{hash},Again");
+    bytes.extend(format!("{again}\n").bytes());
+    bytes.extend(b"bad\xff@big.test,x,Not UTF-8\n");
+    std::fs::write(&file, bytes).unwrap();
+    let path = file.to_str().unwrap();
+    let (again_line, bad_line) = (6_005, 6_006);
+
+    let check = |out: &std::process::Output, want: &str| {
+        let (stdout, stderr) = text(out);
+        assert!(!out.status.success());
+        assert!(stdout.starts_with(want), "{stdout}\n{stderr}");
+        for (line, why) in [
+            (3, "2 fields where the header has 3"),
+            (4, "4 fields where the header has 3"),
+            (again_line, "dup@big.test is already on line 2"),
+            (bad_line, "not UTF-8"),
+        ] {
+            let reported = stderr
+                .lines()
+                .find(|l| l.starts_with(&format!("line {line}: ")))
+                .unwrap_or_else(|| panic!("line {line} not reported: {stderr}"));
+            assert!(reported.contains(why), "{reported}");
+        }
+    };
+    // A dry run writes no user, yet finds the repeat a batch later.
+    let out = import(&app, path, CONTOSO_ID, &["--dry-run"]);
+    check(
+        &out,
+        "would import 6001 users (0 updated, 0 unchanged, 0 already there, 4 refused)",
+    );
+    let out = import(
+        &app,
+        path,
+        CONTOSO_ID,
+        &["--errors", errors.to_str().unwrap()],
+    );
+    check(
+        &out,
+        "imported 6001 users (0 updated, 0 unchanged, 0 already there, 4 refused)",
+    );
+    // The refused rows as they were read, under the header, ready to fix and re-run.
+    let kept = std::fs::read_to_string(&errors).unwrap();
+    let kept: Vec<&str> = kept.lines().collect();
+    assert_eq!(kept.len(), 5, "{kept:?}");
+    assert_eq!(&kept[..4], &[header, &short, &long, &again]);
+    assert!(kept[4].starts_with("bad") && kept[4].ends_with("@big.test,x,Not UTF-8"));
+
+    assert_eq!(
+        token_status(&app, PUBLIC_APP, "dup@big.test", PASSWORD).await,
+        200
+    );
+    assert_eq!(
+        token_status(&app, PUBLIC_APP, "user5999@big.test", PASSWORD).await,
+        200
+    );
+    let out = import(&app, path, CONTOSO_ID, &[]);
+    check(
+        &out,
+        "imported 0 users (0 updated, 0 unchanged, 6001 already there, 4 refused)",
+    );
+}

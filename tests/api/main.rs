@@ -24,6 +24,7 @@ mod graph_audit_logs;
 mod graph_groups;
 mod graph_lists;
 mod graph_me;
+mod graph_password_hash;
 mod helpers;
 mod import;
 mod import_bulk;

@@ -11,7 +11,7 @@ use super::report::{ImportOptions, ImportReport, OnConflict, RefusedRow, UserUpd
 use crate::crypto::password::{HashError, PasswordCheck, PasswordHasher};
 use crate::db::tenants::Tenant;
 use crate::db::users::{self, NameChanges, User};
-use crate::db::{DbConnection, DbError, decode_list, groups, status_changes};
+use crate::db::{DbConnection, DbError, decode_list, groups, import_keys, status_changes};
 use crate::directory::{DirectoryError, DirectoryResult, ensure_group};
 
 /// What a candidate becomes once its user is looked up.
@@ -61,6 +61,8 @@ pub struct Run<'a> {
     pub report: ImportReport,
     /// (tenant id, name or id as the row gave it) → group id.
     groups: HashMap<(String, String), String>,
+    /// The users this batch's rows reached (created, updated, found), with the lines.
+    reached: HashMap<String, i64>,
 }
 
 impl<'a> Run<'a> {
@@ -71,6 +73,7 @@ impl<'a> Run<'a> {
             now,
             report: ImportReport::default(),
             groups: HashMap::new(),
+            reached: HashMap::new(),
         }
     }
 
@@ -82,7 +85,8 @@ impl<'a> Run<'a> {
         batch: Vec<Candidate>,
         refused: &mut Vec<RefusedRow>,
     ) -> DirectoryResult<Vec<UserUpdate>> {
-        let found = existing(conn, &batch)?;
+        let found = existing(conn, &batch, !self.options.dry_run)?;
+        self.reached.clear();
         let (actions, stop) = self.decide(batch, &found, refused);
         if let Some(stop) = stop {
             // Rows from the conflict on are not part of this import.
@@ -112,7 +116,16 @@ impl<'a> Run<'a> {
         }
         self.report.created += creates.len();
         self.report.updated += updates.len();
-        if self.options.dry_run || (creates.is_empty() && updates.is_empty()) {
+        if self.options.dry_run {
+            return Ok(Vec::new());
+        }
+        let reached: Vec<(&str, i64)> = self
+            .reached
+            .iter()
+            .map(|(id, l)| (id.as_str(), *l))
+            .collect();
+        import_keys::add_users(conn, &reached)?;
+        if creates.is_empty() && updates.is_empty() {
             return Ok(Vec::new());
         }
         crate::db::write_tx(conn, |conn| self.write(conn, &creates, &updates)).map_err(
@@ -166,8 +179,24 @@ impl<'a> Run<'a> {
                     matched.push(u);
                 }
             }
+            // A user an earlier row reached: this row repeats it.
+            if let Some((user, line)) = matched.iter().find_map(|u| {
+                let line = found.reached.get(&u.id).or(self.reached.get(&u.id))?;
+                Some((*u, *line))
+            }) {
+                let reason = format!("{} is already on line {line}", shared_key(&c, user));
+                refused.push(refuse(c, reason));
+                continue;
+            }
+            let line = c.line as i64;
+            for user in &matched {
+                self.reached.insert(user.id.clone(), line);
+            }
             match (matched.as_slice(), self.options.on_conflict) {
-                ([], _) => actions.push(Action::Create(c)),
+                ([], _) => {
+                    self.reached.insert(c.row.id.clone(), line);
+                    actions.push(Action::Create(c));
+                }
                 (_, OnConflict::Skip) => self.report.existing += 1,
                 (_, OnConflict::Fail) => {
                     self.report.stopped = Some(format!(
@@ -413,9 +442,12 @@ struct Found {
     users: Vec<User>,
     by_id: HashMap<String, usize>,
     by_name: HashMap<(String, String), usize>,
+    /// Those of them an earlier batch's rows reached, with the lines.
+    reached: HashMap<String, i64>,
 }
 
-fn existing(conn: &mut DbConnection, batch: &[Candidate]) -> Result<Found, DbError> {
+/// With `written`, also which of the users earlier batches reached.
+fn existing(conn: &mut DbConnection, batch: &[Candidate], written: bool) -> Result<Found, DbError> {
     let mut per_tenant: HashMap<&str, (Vec<String>, Vec<String>)> = HashMap::new();
     for c in batch {
         let (ids, names) = per_tenant.entry(c.tenant.id.as_str()).or_default();
@@ -433,6 +465,7 @@ fn existing(conn: &mut DbConnection, batch: &[Candidate]) -> Result<Found, DbErr
         users: Vec::new(),
         by_id: HashMap::new(),
         by_name: HashMap::new(),
+        reached: HashMap::new(),
     };
     for (tenant_id, (ids, names)) in per_tenant {
         for user in users::matching(conn, tenant_id, &ids, &names)? {
@@ -452,5 +485,23 @@ fn existing(conn: &mut DbConnection, batch: &[Candidate]) -> Result<Found, DbErr
             found.users.push(user);
         }
     }
+    if written && !found.users.is_empty() {
+        let ids: Vec<&str> = found.users.iter().map(|u| u.id.as_str()).collect();
+        found.reached = import_keys::user_lines(conn, &ids)?.into_iter().collect();
+    }
     Ok(found)
+}
+
+/// The row's key (email, user name or oid) that names this user.
+fn shared_key(c: &Candidate, user: &User) -> String {
+    if c.oid_given && c.row.id == user.id {
+        return c.row.id.clone();
+    }
+    let names = [&user.email_normalized, &user.username_normalized];
+    [&c.row.email_normalized, &c.row.username_normalized]
+        .into_iter()
+        .flatten()
+        .find(|n| names.iter().any(|m| m.as_ref() == Some(*n)))
+        .unwrap_or(&user.id)
+        .clone()
 }

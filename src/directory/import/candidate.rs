@@ -2,7 +2,7 @@
 //! or looked up; and the names and ids seen so far in the file.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use secrecy::SecretString;
@@ -12,7 +12,7 @@ use super::rows::{ImportedUser, SourceRow};
 use crate::crypto::password::PasswordHasher;
 use crate::db::tenants::{self, Tenant};
 use crate::db::users::User;
-use crate::db::{DbConnection, DbResult};
+use crate::db::{DbConnection, DbResult, import_keys};
 use crate::directory::users::{NewUser, new_user_row};
 
 /// A row that parsed and checked out: the user it would create (`password_hash` the
@@ -59,24 +59,63 @@ impl Tenants {
     }
 }
 
-/// The sign-in names and ids seen so far in the file, each as a 64-bit hash with its
-/// first line: 16 bytes a key, not the key itself, so ten million rows fit. (Two
-/// different keys with one hash are as likely as 1 in 10^5 at ten million keys; the
-/// refusal would name both lines, so it can be checked.)
-#[derive(Default)]
+/// Object ids for rows that give none: time-ordered (UUID v7, from the import's
+/// clock and a counter), so that a large import adds to the end of the id indexes
+/// instead of touching a random page of each for every row (with random v4 ids the
+/// writes of each batch grew with the table).
+pub struct NewIds {
+    context: uuid::ContextV7,
+    now: u64,
+}
+
+impl NewIds {
+    pub fn new(now: i64) -> NewIds {
+        NewIds {
+            context: uuid::ContextV7::new(),
+            now: u64::try_from(now).unwrap_or(0),
+        }
+    }
+
+    fn next(&self) -> String {
+        let ts = uuid::Timestamp::from_unix(&self.context, self.now, 0);
+        uuid::Uuid::new_v7(ts).to_string()
+    }
+}
+
+/// Rows that repeat an email, user name or oid of an earlier row of the file.
+/// Within a batch, found here. Across batches, in a written import, by the user the
+/// earlier row reached (`import_users`, see [`import_keys`] and `batch.rs`): the
+/// process holds one batch's keys, not the file's. A dry run writes no user to find
+/// again, so it keeps a 64-bit hash of every key with its first line in `import_keys`
+/// (slower: the hashes fall all over that table). (Two different keys with one hash
+/// are as likely as 1 in 10^5 at ten million keys; the refusal names both lines, so
+/// it can be checked.)
 pub struct SeenKeys {
-    first_line: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
+    whole_file: bool,
 }
 
 impl SeenKeys {
-    fn hash(kind: &str, tenant_id: &str, key: &str) -> u64 {
+    /// Empty tables on this connection; `dry_run`: keys kept for the whole file.
+    pub fn new(conn: &mut DbConnection, dry_run: bool) -> DbResult<SeenKeys> {
+        import_keys::create(conn)?;
+        Ok(SeenKeys {
+            whole_file: dry_run,
+        })
+    }
+
+    /// Drops the tables.
+    pub fn finish(self, conn: &mut DbConnection) -> DbResult<()> {
+        import_keys::drop(conn)
+    }
+
+    fn hash(kind: &str, tenant_id: &str, key: &str) -> i64 {
         let mut h = std::hash::DefaultHasher::new();
         (kind, tenant_id, key).hash(&mut h);
-        h.finish()
+        h.finish() as i64
     }
 
     /// The candidate's keys: names within its tenant, the oid everywhere.
-    fn keys(c: &Candidate) -> impl Iterator<Item = (String, u64)> + '_ {
+    fn keys(c: &Candidate) -> Vec<(String, i64)> {
         let names = [&c.row.email_normalized, &c.row.username_normalized]
             .into_iter()
             .flatten()
@@ -84,51 +123,60 @@ impl SeenKeys {
         let oid = c
             .oid_given
             .then(|| (c.row.id.clone(), Self::hash("oid", "", &c.row.id)));
-        names.chain(oid)
+        names.chain(oid).collect()
     }
 
-    /// Keys held so far.
-    pub fn len(&self) -> usize {
-        self.first_line.len()
-    }
-
-    /// Makes room for `keys` in all, at once: growing the table step by step would
-    /// hold the old and the new one together at each step.
-    pub fn reserve_total(&mut self, keys: usize) {
-        self.first_line
-            .reserve(keys.saturating_sub(self.first_line.len()));
-    }
-
-    /// Records the candidate's keys, or says which one an earlier line has.
-    fn check(&mut self, c: &Candidate) -> Result<(), String> {
-        if let Some((key, first)) =
-            Self::keys(c).find_map(|(key, h)| self.first_line.get(&h).map(|first| (key, *first)))
-        {
-            return Err(format!("{key} is already on line {first}"));
+    /// The batch's candidates whose keys no earlier line of the batch (of the file,
+    /// in a dry run) has; the others refused, naming the earlier line.
+    pub fn check(
+        &mut self,
+        conn: &mut DbConnection,
+        batch: Vec<Candidate>,
+        refused: &mut Vec<RefusedRow>,
+    ) -> DbResult<Vec<Candidate>> {
+        let keyed: Vec<(Candidate, Vec<(String, i64)>)> = batch
+            .into_iter()
+            .map(|c| {
+                let keys = Self::keys(&c);
+                (c, keys)
+            })
+            .collect();
+        let all: Vec<i64> = keyed
+            .iter()
+            .flat_map(|(_, k)| k.iter().map(|k| k.1))
+            .collect();
+        let mut first: HashMap<i64, i64> = if self.whole_file {
+            import_keys::lines(conn, &all)?.into_iter().collect()
+        } else {
+            HashMap::new()
+        };
+        let mut new = Vec::new();
+        let mut kept = Vec::with_capacity(keyed.len());
+        for (c, keys) in keyed {
+            if let Some((key, line)) = keys
+                .iter()
+                .find_map(|(key, h)| first.get(h).map(|line| (key, *line)))
+            {
+                refused.push(RefusedRow {
+                    reason: format!("{key} is already on line {line}"),
+                    line: c.line,
+                    text: c.text,
+                });
+                continue;
+            }
+            let line = c.line as i64;
+            for (_, h) in keys {
+                // An email that is also the user name is one key.
+                if first.insert(h, line).is_none() {
+                    new.push((h, line));
+                }
+            }
+            kept.push(c);
         }
-        let line = u32::try_from(c.line).unwrap_or(u32::MAX);
-        for (_, h) in Self::keys(c) {
-            self.first_line.insert(h, line);
+        if self.whole_file {
+            import_keys::insert(conn, &new)?;
         }
-        Ok(())
-    }
-}
-
-/// A hasher for keys that are hashes already.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+        Ok(kept)
     }
 }
 
@@ -137,7 +185,7 @@ pub fn prepare(
     conn: &mut DbConnection,
     hasher: &PasswordHasher,
     tenants: &mut Tenants,
-    seen: &mut SeenKeys,
+    ids: &NewIds,
     source: SourceRow,
     now: i64,
 ) -> DbResult<Result<Candidate, RefusedRow>> {
@@ -159,21 +207,23 @@ pub fn prepare(
             return refuse(format!("no tenant {named}"), source.text);
         }
     };
-    let candidate = match candidate(hasher, &tenant, given, now) {
-        Ok((row, password, given)) => Candidate {
-            line: source.line,
-            oid_given: given.oid.is_some(),
-            text: source.text,
-            tenant,
-            row,
-            password,
-            given,
-        },
-        Err(reason) => return refuse(reason, source.text),
-    };
-    match seen.check(&candidate) {
-        Ok(()) => Ok(Ok(candidate)),
-        Err(reason) => refuse(reason, candidate.text),
+    match candidate(hasher, &tenant, given, now) {
+        Ok((mut row, password, given)) => {
+            let oid_given = given.oid.is_some();
+            if !oid_given {
+                row.id = ids.next();
+            }
+            Ok(Ok(Candidate {
+                line: source.line,
+                oid_given,
+                text: source.text,
+                tenant,
+                row,
+                password,
+                given,
+            }))
+        }
+        Err(reason) => refuse(reason, source.text),
     }
 }
 

@@ -98,7 +98,7 @@ enum Source {
     Csv {
         reader: Box<csv::Reader<Counted>>,
         columns: Vec<&'static str>,
-        record: csv::StringRecord,
+        record: csv::ByteRecord,
     },
 }
 
@@ -129,8 +129,11 @@ impl RowReader {
                 None,
             ),
             Format::Csv => {
+                // Flexible: a row with the wrong number of fields is read (and refused
+                // here, as it was), not an error without its text.
                 let mut reader = csv::ReaderBuilder::new()
                     .buffer_capacity(256 * 1024)
+                    .flexible(true)
                     .from_reader(counted);
                 let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
                 let columns = columns(&headers)?;
@@ -139,7 +142,7 @@ impl RowReader {
                     Source::Csv {
                         reader: Box::new(reader),
                         columns,
-                        record: csv::StringRecord::new(),
+                        record: csv::ByteRecord::new(),
                     },
                     Some(header),
                 )
@@ -204,36 +207,42 @@ impl RowReader {
                 record,
             } => loop {
                 let line = reader.position().line() as usize;
-                match reader.read_record(record) {
+                match reader.read_byte_record(record) {
                     Ok(false) => return Ok(None),
                     Ok(true) => {
                         let line = record.position().map_or(line, |p| p.line() as usize);
-                        if record.iter().all(|v| v.trim().is_empty()) {
+                        if record.iter().all(|v| v.trim_ascii().is_empty()) {
                             continue;
                         }
-                        return Ok(Some(SourceRow {
-                            line,
-                            text: record_text(record.iter()),
-                            user: csv_user(columns, record),
-                        }));
+                        return Ok(Some(csv_row(line, columns, record)));
                     }
                     Err(e) => {
                         let line = e.position().map_or(line, |p| p.line() as usize);
-                        match e.kind() {
-                            csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. } => {
-                                return Ok(Some(SourceRow {
-                                    line,
-                                    text: String::new(),
-                                    user: Err(csv_reason(&e)),
-                                }));
-                            }
-                            _ => return Err(read_error(line, &e)),
-                        }
+                        return Err(read_error(line, &e));
                     }
                 }
             },
         }
     }
+}
+
+/// A CSV record as a row: its text as read (for `--errors`), and its fields unless it
+/// has the wrong number of them or is not UTF-8.
+fn csv_row(line: usize, columns: &[&'static str], record: &csv::ByteRecord) -> SourceRow {
+    let text = record_text(record.iter().map(String::from_utf8_lossy));
+    let user = if record.len() != columns.len() {
+        Err(format!(
+            "{} fields where the header has {}",
+            record.len(),
+            columns.len()
+        ))
+    } else {
+        match csv::StringRecord::from_byte_record(record.clone()) {
+            Ok(fields) => csv_user(columns, &fields),
+            Err(_) => Err("the row is not UTF-8".to_owned()),
+        }
+    };
+    SourceRow { line, text, user }
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> DirectoryError {
@@ -242,10 +251,7 @@ fn csv_error(path: &Path, e: csv::Error) -> DirectoryError {
 
 fn csv_reason(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("{len} fields where the header has {expected_len}"),
-        csv::ErrorKind::Utf8 { .. } => "the row is not UTF-8".to_owned(),
+        csv::ErrorKind::Utf8 { .. } => "the header row is not UTF-8".to_owned(),
         _ => e.to_string(),
     }
 }
@@ -326,11 +332,12 @@ fn boolean(field: &str, value: &str) -> Result<bool, String> {
 }
 
 /// Fields written back as one CSV row (quoted as RFC 4180 asks).
-fn record_text<'a>(fields: impl Iterator<Item = &'a str>) -> String {
+fn record_text<S: AsRef<str>>(fields: impl Iterator<Item = S>) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
+        .flexible(true)
         .from_writer(Vec::new());
-    let fields: Vec<&str> = fields.collect();
+    let fields: Vec<String> = fields.map(|f| f.as_ref().to_owned()).collect();
     if w.write_record(&fields).is_err() {
         return fields.join(",");
     }

@@ -327,11 +327,14 @@ pub async fn create(
             .await?;
         let new: CreateUser = parse_body(&body)?;
         graph_dir::validate_create(&new).map_err(write_error)?;
-        let password = new
-            .password_profile
-            .as_ref()
-            .and_then(|p| p.password.as_deref());
-        let hash = hashed(&state, password).await?.unwrap_or_default();
+        let profile = new.password_profile.as_ref();
+        let hash = match graph_dir::given_hash(profile).map_err(write_error)? {
+            Some(hash) => hash,
+            None => {
+                let password = profile.and_then(|p| p.password.as_deref());
+                hashed(&state, password).await?.unwrap_or_default()
+            }
+        };
         let (hasher, tid, now) = (
             state.hasher.clone(),
             caller.tenant_id.clone(),
@@ -378,11 +381,11 @@ pub async fn update(
         let changes: UpdateUser = parse_body(&body)?;
         let target = find(&state, &caller, id.into_inner()).await?;
         may_manage(&state, &caller, &held, &target).await?;
-        let password = changes
-            .password_profile
-            .as_ref()
-            .and_then(|p| p.password.as_deref());
-        let hash = hashed(&state, password).await?;
+        let profile = changes.password_profile.as_ref();
+        let hash = match graph_dir::given_hash(profile).map_err(write_error)? {
+            Some(hash) => Some(hash),
+            None => hashed(&state, profile.and_then(|p| p.password.as_deref())).await?,
+        };
         let (row, now) = (target.clone(), state.clock.now());
         let done = state
             .db(move |c| Ok(graph_dir::update(c, &row, &changes, hash, now)))
