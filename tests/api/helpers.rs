@@ -574,7 +574,13 @@ pub async fn spawn_with_clock(settings: Settings, fixture: Arc<Fixture>, clock: 
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
-        http: reqwest::Client::new(),
+        // Idle connections are dropped before the server's 5 s keep-alive ends them:
+        // a request written to a connection the server is closing just then is lost
+        // (HTTP/1.1's keep-alive race), which tests that pause (CLI runs) would meet.
+        http: reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap(),
         settings,
         handle,
         state,

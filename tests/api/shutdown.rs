@@ -71,6 +71,10 @@ struct Seen {
     failures: Vec<String>,
     /// Connections refused once the server stopped listening (a request never taken).
     refused: usize,
+    /// Requests written to a kept-alive connection just as the stopping server closed
+    /// it idle: closed before an answer began (HTTP/1.1's keep-alive race, which a
+    /// client must retry). Each must be missing from the server's log — never taken.
+    closed_unanswered: Vec<String>,
 }
 
 /// Password grants in a loop until the server says it is closing the connection
@@ -96,6 +100,10 @@ async fn sign_in_loop(base: String, seen: Arc<Mutex<Seen>>) {
             Ok(res) => res,
             Err(e) if e.is_connect() => {
                 seen.lock().unwrap().refused += 1;
+                return;
+            }
+            Err(e) if format!("{e:?}").contains("IncompleteMessage") => {
+                seen.lock().unwrap().closed_unanswered.push(id);
                 return;
             }
             Err(e) => {
@@ -228,6 +236,12 @@ async fn sigterm_lets_in_flight_sign_ins_finish_then_exits_zero(backend: Backend
 
     let seen = std::mem::take(&mut *seen.lock().unwrap());
     assert!(seen.failures.is_empty(), "{:#?}\n{log}", seen.failures);
+    for id in &seen.closed_unanswered {
+        assert!(
+            !log.contains(id.as_str()),
+            "{id} was taken by the server but its connection closed without an answer:\n{log}"
+        );
+    }
     // Sign-ins in flight at the signal were answered, not cut.
     assert!(
         seen.completed.len() > before,
@@ -257,5 +271,15 @@ async fn sigterm_lets_in_flight_sign_ins_finish_then_exits_zero(backend: Backend
         "{} of {} answered sign-ins have no audit event: {missing:?}",
         missing.len(),
         seen.completed.len()
+    );
+    // A request closed unanswered was not taken: no sign-in of it was recorded either.
+    let taken: Vec<_> = seen
+        .closed_unanswered
+        .iter()
+        .filter(|id| written.contains(*id))
+        .collect();
+    assert!(
+        taken.is_empty(),
+        "signed in but closed without an answer: {taken:?}"
     );
 }
