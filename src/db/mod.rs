@@ -24,7 +24,6 @@ pub mod user_flows;
 pub mod users;
 
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -247,9 +246,6 @@ pub fn migrate(conn: &mut DbConnection) -> DbResult<()> {
 /// when another connection committed after its first read, and `busy_timeout` cannot
 /// help it. On PostgreSQL, and inside another transaction (a savepoint), it is an
 /// ordinary transaction.
-/// One SQLite write transaction at a time in this process (see [`write_tx`]).
-static SQLITE_WRITER: Mutex<()> = Mutex::new(());
-
 pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -266,11 +262,6 @@ where
     {
         return conn.transaction(f);
     }
-    // Writers of this process queue here, woken the moment the previous one commits;
-    // left to SQLite, a writer finding the lock taken sleeps in its busy handler
-    // (1, 2, 5, 10… ms), which under a stream of writes costs more than the writes.
-    // Other processes (the CLI, a second server on the file) still meet busy_timeout.
-    let _writer = SQLITE_WRITER.lock().unwrap_or_else(PoisonError::into_inner);
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     type Manager = <DbConnection as Connection>::TransactionManager;
     match f(conn) {

@@ -2,63 +2,24 @@
 //! refresh-token redemptions, is killed in the middle of them, and is started again on
 //! the same database; the last refresh token each chain received still redeems.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use localidp::db::DatabaseTarget;
 use serde_json::Value;
 
+use crate::helpers::process::{ServerProcess, start, storage_args};
 use crate::helpers::*;
 
 const CHAINS: usize = 8;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `localidp serve` on the fixture's database and keys; its base URL from the banner.
-fn serve(settings: &localidp::config::Settings) -> Server {
-    let database = match &settings.database {
-        DatabaseTarget::Postgres(url) => url.clone(),
-        DatabaseTarget::SqliteFile(path) => format!("sqlite://{path}"),
-        DatabaseTarget::SqliteMemory => unreachable!("the fixture uses a file"),
-    };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_localidp"))
-        .args(["--database-url", &database])
-        .arg("--keys-dir")
-        .arg(&settings.keys_dir)
-        .args(["serve", "--port", "0"])
-        .arg("--seed")
-        .arg(settings.seed.as_ref().unwrap())
-        .env("LOCALIDP_RATE_LIMIT_PER_MINUTE", "0")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start localidp");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = stdout.next().expect("a banner").unwrap();
-    std::thread::spawn(move || stdout.map_while(Result::ok).for_each(drop));
-    let port: u16 = first
-        .split("listening on http://127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {first:?}"));
-    Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    }
+/// `localidp serve` on the fixture's database and keys.
+fn serve(settings: &localidp::config::Settings) -> ServerProcess {
+    let mut args = storage_args(settings);
+    args.extend(["serve", "--port", "0"].map(Into::into));
+    args.push("--seed".into());
+    args.push(settings.seed.clone().unwrap().into());
+    start(&args, &[("LOCALIDP_RATE_LIMIT_PER_MINUTE", "0")])
+        .unwrap_or_else(|r| panic!("did not start ({}):\n{}", r.status, r.stderr))
 }
 
 async fn token_request(http: &reqwest::Client, base: &str, form: &[(&str, &str)]) -> Option<Value> {
@@ -103,7 +64,7 @@ async fn answered_rotations_survive_sigkill(backend: Backend) {
     for _ in 0..CHAINS {
         let tokens = token_request(
             &http,
-            &server.base,
+            &server.base(),
             &[
                 ("grant_type", "password"),
                 ("client_id", WEB_APP),
@@ -126,7 +87,7 @@ async fn answered_rotations_survive_sigkill(backend: Backend) {
         .collect();
     let mut tasks = Vec::new();
     for chain in &latest {
-        let (chain, http, base) = (chain.clone(), http.clone(), server.base.clone());
+        let (chain, http, base) = (chain.clone(), http.clone(), server.base());
         tasks.push(tokio::spawn(async move {
             loop {
                 let current = chain.lock().unwrap().0.clone();
@@ -161,7 +122,7 @@ async fn answered_rotations_survive_sigkill(backend: Backend) {
     let server = serve(&settings);
     for (i, chain) in latest.iter().enumerate() {
         let (token, n) = chain.lock().unwrap().clone();
-        let result = redeem(&http, &server.base, &token).await;
+        let result = redeem(&http, &server.base(), &token).await;
         assert!(
             result.is_ok(),
             "chain {i}: its last answered token (after {n} rotations) was lost: {result:?}"
