@@ -893,18 +893,29 @@ import_file() {
 # tenant's users, one connection, in id order and in display-name order; fills
 # R[NAME_graph_{id,name}_p50_SIZE]. The pages start from $skiptoken values made here in
 # the server's format (src/graph/odata.rs: "u1:<id>", "u2:<id>:<lower-cased name>"):
-# after id "8" (half of the random ids) and after the name "bench user 5".
+# after the middle user id (read from the database: imported ids are time-ordered, not
+# random) and after the name "bench user 5".
 graph_pages() {
-  local name=$1 port=$2 size=$3 token base kind url n
+  local name=$1 port=$2 size=$3 db=$4 token base kind url n middle
+  middle=$(python3 - "$db" <<'PY'
+import sqlite3, subprocess, sys
+db = sys.argv[1]
+query = "select id from users order by id limit 1 offset (select count(*) / 2 from users)"
+if db.startswith("sqlite://"):
+    print(sqlite3.connect(db[len("sqlite://"):]).execute(query).fetchone()[0])
+else:
+    print(subprocess.run(["psql", db, "-qAt", "-c", query], check=True, capture_output=True, text=True).stdout.strip())
+PY
+) || die "$name: cannot read the middle user id"
   base="http://127.0.0.1:$port"
   token=$(curl -sf -X POST --data "grant_type=client_credentials&client_id=$CLIENT_ID&client_secret=$CLIENT_SECRET&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default" \
     "$base/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
     die "$name: Graph token request failed"
   for kind in id name; do
-    url=$(python3 - "$base" "$kind" <<'PY'
+    url=$(python3 - "$base" "$kind" "$middle" <<'PY'
 import base64, sys
-base, kind = sys.argv[1], sys.argv[2]
-raw = "u1:8" if kind == "id" else "u2:0:bench user 5"
+base, kind, middle = sys.argv[1], sys.argv[2], sys.argv[3]
+raw = f"u1:{middle}" if kind == "id" else "u2:0:bench user 5"
 tok = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 order = "&$orderby=displayName" if kind == "name" else ""
 print(f"{base}/v1.0/users?$top=100{order}&$skiptoken={tok}")
@@ -932,7 +943,7 @@ scale() {
   port=$(free_port)
   start_localidp "$name" "$port" --database-url "$db" --keys-dir "$keys"
   wrk_run "$name-latency-small" login.lua "http://127.0.0.1:$port/auth/login" 1 "$LAT_SECONDS" 1
-  graph_pages "$name" "$port" small
+  graph_pages "$name" "$port" small "$db"
   stop_pid "$SERVER_PID"
 
   log "$name: importing $IMPORT_ROWS users (the import-rate row), then $REST_ROWS more"
@@ -943,7 +954,7 @@ scale() {
   start_localidp "$name" "$port" --database-url "$db" --keys-dir "$keys"
   settle
   wrk_run "$name-latency-large" login.lua "http://127.0.0.1:$port/auth/login" 1 "$LAT_SECONDS" 1
-  graph_pages "$name" "$port" large
+  graph_pages "$name" "$port" large "$db"
   stop_pid "$SERVER_PID"
 
   local s l
