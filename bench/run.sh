@@ -1281,8 +1281,6 @@ r=$(ratio "${R[graph_me]}" "${R[graph_healthz]}")
 add_row "9b. Directory API: GET /v1.0/me (delegated token, User.Read)" \
   "$(rps "${R[graph_me]}")" "$(rps "${R[graph_healthz]}") GET /healthz (runs alternated)" "${r:-$NA}" "≥ 0.3" "$(judge "$r" ">=" 0.3)"
 
-# 10. HTTPS against plain HTTP, same server build, same run, alternated
-r=$(ratio "${R[token_tls]:-}" "${R[token_plain]:-}")
 # 12. refresh grant vs client credentials (same client, same server, same run)
 for b in sqlite postgres; do
   label=$([[ $b == sqlite ]] && echo SQLite || echo PostgreSQL)
@@ -1300,6 +1298,8 @@ for b in sqlite postgres; do
   add_row "12$letter2. Refresh-token grant, $label: the same, scope offline_access {api}/.default (access token only)" \
     "$(rps "${R[refresh_api_$b]}")" "$cc" "${r:-$NA}" "≥ 0.4" "$(judge "$r" ">=" 0.4)"
 done
+# 10. HTTPS against plain HTTP, same server build, same run, alternated
+r=$(ratio "${R[token_tls]:-}" "${R[token_plain]:-}")
 add_row "10a. HTTPS: POST /auth/token client_credentials over --tls, keep-alive (row 1's request)" \
   "$(rps "${R[token_tls]:-}")" "$(rps "${R[token_plain]:-}") over plain HTTP (runs alternated)" "${r:-$NA}" "≥ 0.8" "$(judge "$r" ">=" 0.8)"
 r=$(ratio "${R[verify_tls]:-}" "${R[verify_plain]:-}")
