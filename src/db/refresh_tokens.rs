@@ -46,25 +46,12 @@ pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> DbResult<()> {
         token.expires_at = token.expires_at.min(fixed);
         token.family_expires_at = Some(fixed);
     }
-    insert_row(conn, &token)
+    insert_successor(conn, &token)
 }
 
-/// Stores the successor of `parent` (a rotation): the family's fixed expiry, if it has
-/// one, comes from the parent, with no look-up of the family.
-pub fn insert_successor(
-    conn: &mut DbConnection,
-    parent: &RefreshToken,
-    token: &RefreshToken,
-) -> DbResult<()> {
-    let mut token = token.clone();
-    if let Some(fixed) = parent.family_expires_at {
-        token.expires_at = token.expires_at.min(fixed);
-        token.family_expires_at = Some(fixed);
-    }
-    insert_row(conn, &token)
-}
-
-fn insert_row(conn: &mut DbConnection, token: &RefreshToken) -> DbResult<()> {
+/// Stores a rotation's successor, whose family fields its caller took from the parent:
+/// no look-up of the family.
+pub fn insert_successor(conn: &mut DbConnection, token: &RefreshToken) -> DbResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values(token)
         .execute(conn)?;

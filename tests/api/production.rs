@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use crate::helpers::process::{Refused, start, storage_args};
+use crate::helpers::process::{Refused, serve_fixture, start};
 use crate::helpers::*;
 
 /// A key-encryption key: 32 bytes, base64.
@@ -154,12 +154,9 @@ on_every_backend!(a_clean_production_start_serves_and_stops_on_sigterm);
 
 async fn a_clean_production_start_serves_and_stops_on_sigterm(backend: Backend) {
     let (settings, _fixture) = test_fixture(&backend);
-    let mut args = storage_args(&settings);
-    args.extend(
-        [
-            "serve",
-            "--port",
-            "0",
+    let mut server = serve_fixture(
+        &settings,
+        &[
             "--env",
             "production",
             "--trusted-proxies",
@@ -168,13 +165,9 @@ async fn a_clean_production_start_serves_and_stops_on_sigterm(backend: Backend) 
             "json",
             "--default-tenant",
             "contoso.onmicrosoft.com",
-        ]
-        .map(Into::into),
+        ],
+        &[("LOCALIDP_KEY_ENCRYPTION_KEY", KEK)],
     );
-    args.push("--seed".into());
-    args.push(settings.seed.clone().unwrap().into());
-    let mut server = start(&args, &[("LOCALIDP_KEY_ENCRYPTION_KEY", KEK)])
-        .unwrap_or_else(|r| panic!("refused ({}):\n{}", r.status, r.stderr));
     let http = reqwest::Client::new();
     let res = http
         .get(format!("{}/healthz", server.base()))

@@ -7,19 +7,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::process::{ServerProcess, start, storage_args};
+use crate::helpers::process::{ServerProcess, serve_fixture};
 use crate::helpers::*;
 
 const CHAINS: usize = 8;
 
 /// `localidp serve` on the fixture's database and keys.
 fn serve(settings: &localidp::config::Settings) -> ServerProcess {
-    let mut args = storage_args(settings);
-    args.extend(["serve", "--port", "0"].map(Into::into));
-    args.push("--seed".into());
-    args.push(settings.seed.clone().unwrap().into());
-    start(&args, &[("LOCALIDP_RATE_LIMIT_PER_MINUTE", "0")])
-        .unwrap_or_else(|r| panic!("did not start ({}):\n{}", r.status, r.stderr))
+    serve_fixture(settings, &[], &[("LOCALIDP_RATE_LIMIT_PER_MINUTE", "0")])
 }
 
 async fn token_request(http: &reqwest::Client, base: &str, form: &[(&str, &str)]) -> Option<Value> {
@@ -85,9 +80,13 @@ async fn answered_rotations_survive_sigkill(backend: Backend) {
         .into_iter()
         .map(|t| Arc::new(std::sync::Mutex::new((t, 0))))
         .collect();
+    // Woken at each answered rotation: the kill comes after enough of them, not after a
+    // guessed time.
+    let rotated = Arc::new(tokio::sync::Notify::new());
     let mut tasks = Vec::new();
     for chain in &latest {
         let (chain, http, base) = (chain.clone(), http.clone(), server.base());
+        let rotated = rotated.clone();
         tasks.push(tokio::spawn(async move {
             loop {
                 let current = chain.lock().unwrap().0.clone();
@@ -95,6 +94,7 @@ async fn answered_rotations_survive_sigkill(backend: Backend) {
                     Ok(next) => {
                         let mut c = chain.lock().unwrap();
                         *c = (next, c.1 + 1);
+                        rotated.notify_one();
                     }
                     // The server is gone (or refused: the check below tells).
                     Err(_) => break,
@@ -103,12 +103,13 @@ async fn answered_rotations_survive_sigkill(backend: Backend) {
         }));
     }
     // Let the chains rotate a while, then kill the server in the middle of them.
-    let started = std::time::Instant::now();
-    while latest.iter().map(|c| c.lock().unwrap().1).sum::<usize>() < CHAINS * 20
-        && started.elapsed() < Duration::from_secs(30)
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let enough = async {
+        while latest.iter().map(|c| c.lock().unwrap().1).sum::<usize>() < CHAINS * 20 {
+            rotated.notified().await;
+        }
+    };
+    // If the chains stall, the assertion below says how far they got.
+    let _ = tokio::time::timeout(Duration::from_secs(30), enough).await;
     server.child.kill().expect("SIGKILL");
     server.child.wait().unwrap();
     for task in tasks {

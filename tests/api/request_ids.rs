@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::process::{start, storage_args};
+use crate::helpers::process::serve_fixture;
 use crate::helpers::*;
 
 on_every_backend!(
@@ -137,23 +137,16 @@ on_every_backend!(json_logs_are_one_object_per_line_with_an_access_line_per_requ
 
 async fn json_logs_are_one_object_per_line_with_an_access_line_per_request(backend: Backend) {
     let (settings, _fixture) = test_fixture(&backend);
-    let mut args = storage_args(&settings);
-    args.extend(
-        [
-            "serve",
-            "--port",
-            "0",
+    let server = serve_fixture(
+        &settings,
+        &[
             "--log-format",
             "json",
             "--default-tenant",
             "contoso.onmicrosoft.com",
-        ]
-        .map(Into::into),
+        ],
+        &[("LOCALIDP_LOG", "info")],
     );
-    args.push("--seed".into());
-    args.push(settings.seed.clone().unwrap().into());
-    let server = start(&args, &[("LOCALIDP_LOG", "info")])
-        .unwrap_or_else(|r| panic!("refused ({}):\n{}", r.status, r.stderr));
     let http = reqwest::Client::new();
     let res = http
         .post(format!("{}/{CONTOSO_ID}/oauth2/v2.0/token", server.base()))

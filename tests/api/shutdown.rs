@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use localidp::db::audit_events::{self, AuditFilter};
 use serde_json::Value;
 
-use crate::helpers::process::{ServerProcess, start, storage_args};
+use crate::helpers::process::{ServerProcess, serve_fixture};
 use crate::helpers::*;
 
 const GRACE: u64 = 10;
@@ -44,22 +44,9 @@ async fn once_draining_readyz_fails_and_every_answer_closes_its_connection(backe
 
 /// The fixture's server as a process, with the given extra `serve` flags.
 fn serve(settings: &localidp::config::Settings, extra: &[&str]) -> ServerProcess {
-    let mut args = storage_args(settings);
-    args.extend(
-        [
-            "serve",
-            "--port",
-            "0",
-            "--default-tenant",
-            "contoso.onmicrosoft.com",
-        ]
-        .map(Into::into),
-    );
-    args.push("--seed".into());
-    args.push(settings.seed.clone().unwrap().into());
-    args.extend(extra.iter().map(Into::into));
-    start(&args, &[("LOCALIDP_LOG", "info")])
-        .unwrap_or_else(|r| panic!("did not start ({}):\n{}", r.status, r.stderr))
+    let mut flags = vec!["--default-tenant", "contoso.onmicrosoft.com"];
+    flags.extend_from_slice(extra);
+    serve_fixture(settings, &flags, &[("LOCALIDP_LOG", "info")])
 }
 
 /// What the sign-in clients saw.

@@ -177,15 +177,15 @@ pub(super) async fn grant(
         );
         row.access_token_jti = Some(jti.clone());
         row.access_token_expires_at = Some(now + state.settings.access_token_lifetime);
+        // A family that does not slide keeps its end (known from the parent).
+        if let Some(fixed) = token.family_expires_at {
+            row.expires_at = row.expires_at.min(fixed);
+            row.family_expires_at = Some(fixed);
+        }
         (plain, row)
     });
     let (plain, successor_row) = successor.unzip();
-    // The successor's expiry as stored: a family that does not slide keeps its end.
-    let plain = plain.zip(successor_row.as_ref().map(|row| {
-        token
-            .family_expires_at
-            .map_or(row.expires_at, |fixed| row.expires_at.min(fixed))
-    }));
+    let plain = plain.zip(successor_row.as_ref().map(|row| row.expires_at));
     let spent = token.clone();
     let outcome = state
         .db(move |c| {
@@ -206,7 +206,7 @@ pub(super) async fn grant(
                     ));
                 };
                 if let Some(row) = &successor_row {
-                    refresh_tokens::insert_successor(c, &token, row)?;
+                    refresh_tokens::insert_successor(c, row)?;
                 }
                 Ok(Outcome::Redeemed(Box::new(profile)))
             })

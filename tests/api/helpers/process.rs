@@ -25,6 +25,17 @@ pub fn storage_args(settings: &Settings) -> Vec<OsString> {
     ]
 }
 
+/// `localidp serve --port 0` on a fixture's storage and seed, with more `serve` flags
+/// and environment variables; panics if it refuses to start.
+pub fn serve_fixture(settings: &Settings, flags: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+    let mut args = storage_args(settings);
+    args.extend(["serve", "--port", "0"].map(Into::into));
+    args.extend(flags.iter().map(Into::into));
+    args.push("--seed".into());
+    args.push(settings.seed.clone().unwrap().into());
+    start(&args, env).unwrap_or_else(|r| panic!("refused ({}):\n{}", r.status, r.stderr))
+}
+
 /// A running `localidp`, killed when dropped; its stderr collected line by line.
 pub struct ServerProcess {
     pub child: Child,
@@ -66,7 +77,7 @@ pub fn start(args: &[OsString], env: &[(&str, &str)]) -> Result<ServerProcess, R
     let stderr = Arc::new(Mutex::new(Vec::new()));
     let pipe = child.stderr.take().unwrap();
     let lines = stderr.clone();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines().map_while(Result::ok) {
             lines.lock().unwrap().push(line);
         }
@@ -76,8 +87,8 @@ pub fn start(args: &[OsString], env: &[(&str, &str)]) -> Result<ServerProcess, R
     let first = out.next().and_then(Result::ok);
     let Some(first) = first else {
         let status = child.wait().unwrap();
-        // The stderr thread ends with the pipe; give it a moment to take the last lines.
-        std::thread::sleep(Duration::from_millis(200));
+        // The stderr thread ends when the exited process's pipe closes: all lines read.
+        let _ = reader.join();
         let stderr = stderr.lock().unwrap().join("\n");
         return Err(Refused { status, stderr });
     };
