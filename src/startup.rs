@@ -378,7 +378,7 @@ fn prepare(
     }
     // With a key-encryption key, keys still stored as PEM are encrypted now; keys
     // under another key-encryption key (or none given) stop the start here.
-    let sealed = store.seal_unencrypted(&mut conn)?;
+    let sealed = store.seal_unencrypted(&mut conn, now - state::key_retention(settings))?;
     if !sealed.is_empty() {
         tracing::info!(keys = sealed.len(), "signing keys encrypted at rest");
         let event = AuditEvent::key(audit::kind::KEY_ENCRYPTED).actor(audit::actor::SYSTEM);

@@ -60,8 +60,13 @@ impl KeyService {
         match ring.next_change() {
             Some(at) if now >= at => match ring.at(now) {
                 Ok(later) => {
+                    let mut current = self.ring.write().unwrap_or_else(PoisonError::into_inner);
+                    // A reload may have put a newer ring in since we read it: keep that.
+                    if !Arc::ptr_eq(&current, &ring) {
+                        return current.clone();
+                    }
                     let later = Arc::new(later);
-                    *self.ring.write().unwrap_or_else(PoisonError::into_inner) = later.clone();
+                    *current = later.clone();
                     later
                 }
                 Err(_) => ring,

@@ -143,11 +143,56 @@ impl KeyStore {
         Ok(key.kid)
     }
 
-    /// Generates a key, stores it, and makes it the active one.
+    /// Generates a key, stores it, and makes it the active one: under the rotation
+    /// lock (a replica's automatic rotation waits), and only when the stored keys are
+    /// sealed under this store's key-encryption key (a CLI run without the servers'
+    /// key, or with another, would add a key they cannot open, or one in the clear).
+    /// The key is generated before the transaction, which would otherwise hold the
+    /// lock (and SQLite's only writer) through RSA key generation.
     pub fn create_active(&self, conn: &mut DbConnection, now: i64) -> Result<String, KeyError> {
-        let kid = self.create(conn, now, None, None)?;
-        signing_keys::retire_others(conn, &kid, now)?;
-        Ok(kid)
+        let generated = SigningKey::generate(now)?;
+        db::write_tx(conn, |conn| {
+            signing_keys::lock_for_rotation(conn)?;
+            self.check_kek(conn)?;
+            let kid = self.create(conn, now, None, Some(generated))?;
+            signing_keys::retire_others(conn, &kid, now)?;
+            Ok(kid)
+        })
+    }
+
+    /// Refuses when a stored key is sealed under a key-encryption key other than
+    /// this store's, or sealed while this store has none.
+    fn check_kek(&self, conn: &mut DbConnection) -> Result<(), KeyError> {
+        for row in signing_keys::all(conn)? {
+            let stored = match self.read_stored(&row) {
+                Ok(text) => text,
+                Err(KeyError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let Some(sealed_under) = kek::sealed_under(&stored) else {
+                continue;
+            };
+            let reason = match self.kek() {
+                Some(ours) if ours.id() == sealed_under => continue,
+                Some(ours) => format!(
+                    "it is encrypted under key-encryption key {sealed_under}, not the one given ({}); give the servers' key",
+                    ours.id()
+                ),
+                None => format!(
+                    "it is encrypted under key-encryption key {sealed_under}, and none was given ({}); a new key would be stored unencrypted",
+                    kek::KEK_ENV
+                ),
+            };
+            return Err(KeyError::Invalid {
+                kid: row.kid,
+                reason,
+            });
+        }
+        Ok(())
     }
 
     /// Loads every key that may still verify a live token. Keys retired longer ago
@@ -186,6 +231,9 @@ impl KeyStore {
     /// atomically (written aside, synced, renamed over the old one).
     pub fn rewrap(&self, conn: &mut DbConnection, new: &Kek) -> Result<RewrapReport, KeyError> {
         db::write_tx(conn, |conn| {
+            // A rotation on a running replica waits: it would add a key under the old
+            // key-encryption key while the others are rewrapped.
+            signing_keys::lock_for_rotation(conn)?;
             let mut report = RewrapReport::default();
             for row in signing_keys::all(conn)? {
                 let stored = match self.read_stored(&row) {
@@ -202,33 +250,74 @@ impl KeyStore {
                     report.already += 1;
                     continue;
                 }
-                let invalid = |reason| KeyError::Invalid {
-                    kid: row.kid.clone(),
-                    reason,
-                };
-                let der = kek::open_stored(self.kek(), &row.kid, &stored).map_err(invalid)?;
-                let sealed = new.seal(&row.kid, &der).map_err(invalid)?;
-                match (&row.private_key_pem, &self.place) {
-                    (Some(was), _) => {
-                        signing_keys::replace_private_key(conn, &row.kid, was, &sealed)?;
-                    }
-                    (None, KeyPlace::Directory(dir)) => {
-                        replace_file(&Self::key_path(dir, &row.kid), &sealed)?;
-                    }
-                    (None, KeyPlace::Database) => unreachable!("read_stored refused it"),
-                }
+                self.reseal(conn, &row, &stored, new)?;
                 report.rewrapped.push(row.kid);
             }
             Ok(report)
         })
     }
 
-    /// With a key-encryption key: seals the keys still stored unencrypted (at start).
-    pub fn seal_unencrypted(&self, conn: &mut DbConnection) -> Result<Vec<String>, KeyError> {
-        match &self.kek {
-            Some(kek) => Ok(self.rewrap(conn, kek)?.rewrapped),
-            None => Ok(Vec::new()),
+    /// Seals one stored key under `new`, in its row or its file.
+    fn reseal(
+        &self,
+        conn: &mut DbConnection,
+        row: &SigningKeyRow,
+        stored: &str,
+        new: &Kek,
+    ) -> Result<(), KeyError> {
+        let invalid = |reason| KeyError::Invalid {
+            kid: row.kid.clone(),
+            reason,
+        };
+        let der = kek::open_stored(self.kek(), &row.kid, stored).map_err(invalid)?;
+        let sealed = new.seal(&row.kid, &der).map_err(invalid)?;
+        match (&row.private_key_pem, &self.place) {
+            (Some(was), _) => {
+                signing_keys::replace_private_key(conn, &row.kid, was, &sealed)?;
+            }
+            (None, KeyPlace::Directory(dir)) => {
+                replace_file(&Self::key_path(dir, &row.kid), &sealed)?;
+            }
+            (None, KeyPlace::Database) => unreachable!("read_stored refused it"),
         }
+        Ok(())
+    }
+
+    /// With a key-encryption key, at start: seals the keys still stored unencrypted.
+    /// Keys already sealed are left to [`Self::load_ring`] (which refuses a live key
+    /// under another key-encryption key). A key retired before `live_since` (it
+    /// verifies nothing any more) that cannot be read or sealed is logged and left as
+    /// it is rather than stopping the start.
+    pub fn seal_unencrypted(
+        &self,
+        conn: &mut DbConnection,
+        live_since: i64,
+    ) -> Result<Vec<String>, KeyError> {
+        let Some(kek) = self.kek.clone() else {
+            return Ok(Vec::new());
+        };
+        db::write_tx(conn, |conn| {
+            signing_keys::lock_for_rotation(conn)?;
+            let mut sealed = Vec::new();
+            for row in signing_keys::all(conn)? {
+                let live = row.retired_at.is_none_or(|at| at > live_since);
+                let result = self.read_stored(&row).and_then(|stored| {
+                    if kek::is_sealed(&stored) {
+                        return Ok(false);
+                    }
+                    self.reseal(conn, &row, &stored, &kek).map(|()| true)
+                });
+                match result {
+                    Ok(true) => sealed.push(row.kid),
+                    Ok(false) => {}
+                    Err(e) if !live => {
+                        tracing::warn!(kid = %row.kid, error = %e, "expired signing key left as it is");
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(sealed)
+        })
     }
 }
 

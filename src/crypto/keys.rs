@@ -298,10 +298,14 @@ impl KeyRing {
     /// (soonest first), then the others, the most recently retired first.
     pub fn new(mut keys: Vec<Arc<SigningKey>>, now: i64) -> Result<Self, KeyError> {
         use std::cmp::Reverse;
-        let active = keys
-            .iter()
-            .filter(|k| k.retired_at.is_none() && k.signs_from() <= now)
+        let unretired = || keys.iter().filter(|k| k.retired_at.is_none());
+        let active = unretired()
+            .filter(|k| k.signs_from() <= now)
             .max_by_key(|k| (k.signs_from(), k.created_at, k.kid.clone()))
+            // A replica whose clock runs behind the one that promoted the next key
+            // (and retired the last) sees no key signing yet: the earliest published
+            // one signs, as it does on the others.
+            .or_else(|| unretired().min_by_key(|k| (k.signs_from(), k.created_at, k.kid.clone())))
             .cloned()
             .ok_or(KeyError::NoActiveKey)?;
         let next_change = keys
@@ -399,5 +403,19 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_replica_behind_the_promotion_signs_with_the_published_key() {
+        // Another replica promoted `next` (signing from 2,000) and retired `old`; this
+        // replica's clock reads 1,990: it signs with `next` too, not with nothing.
+        let (mut old, _) = SigningKey::generate(1).unwrap();
+        old.retired_at = Some(1_995);
+        let (mut next, _) = SigningKey::generate(1_000).unwrap();
+        next.activates_at = Some(2_000);
+        let next_kid = next.kid.clone();
+        let ring = KeyRing::new(vec![Arc::new(old), Arc::new(next)], 1_990).unwrap();
+        assert_eq!(ring.active().kid, next_kid);
+        assert_eq!(ring.at(2_001).unwrap().active().kid, next_kid);
     }
 }

@@ -183,6 +183,16 @@ async fn rewrap_moves_every_key_to_the_new_key_encryption_key(backend: Backend) 
         std::fs::write(&new_file, format!("{KEK_2}\n")).unwrap();
         let new_file = new_file.to_str().unwrap();
 
+        // Without the servers' key-encryption key, or with another, no key is added: it
+        // would be stored in the clear, or under a key the servers cannot open (the two
+        // keys counted at the end are the first and the one rotated in below).
+        for env in [&[][..], &[("LOCALIDP_KEY_ENCRYPTION_KEY", KEK_2)][..]] {
+            let (ok, out) = cli(&settings, &["keys", "rotate"], env).await;
+            assert!(
+                !ok && out.contains("is encrypted under key-encryption key"),
+                "{env:?}: {out}"
+            );
+        }
         // A second key, then one of the two already moved by hand: an interrupted run.
         let (ok, out) = cli(
             &settings,
