@@ -18,7 +18,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
 /// Iteration counts above this are refused: one sign-in must not occupy a hashing
 /// thread for minutes.
-const MAX_ITERATIONS: u32 = 10_000_000;
+const MAX_ITERATIONS: u32 = 5_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prf {
@@ -392,8 +392,13 @@ fn parse_bcrypt_sha256(rest: &str) -> Result<ForeignHash, String> {
     let cost: u32 = cost
         .parse()
         .ok()
-        .filter(|c| (4..=31).contains(c))
-        .ok_or_else(|| format!("bcrypt cost {cost:?} is not 4 to 31"))?;
+        .filter(|c| (4..=super::password::MAX_BCRYPT_COST).contains(c))
+        .ok_or_else(|| {
+            format!(
+                "bcrypt cost {cost:?} is not 4 to {}",
+                super::password::MAX_BCRYPT_COST
+            )
+        })?;
     Ok(ForeignHash::BcryptSha256 {
         version,
         ident: ident.to_owned(),

@@ -472,13 +472,56 @@ pub fn is_bcrypt(hash: &str) -> bool {
         .any(|p| hash.starts_with(p))
 }
 
+/// The costliest bcrypt hash accepted for import (cost 14: about a second a check).
+/// A stored hash is checked at every sign-in on one of the few hashing threads, so
+/// an import (or a Graph write) of a cost-31 hash would hold one for days.
+pub const MAX_BCRYPT_COST: u32 = 14;
+/// The costliest argon2 hash accepted for import: memory (KiB), passes, lanes, and
+/// memory × passes (128 MiB × 4 passes, about as long as bcrypt 14).
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 131_072;
+pub const MAX_ARGON2_PASSES: u32 = 16;
+pub const MAX_ARGON2_LANES: u32 = 16;
+const MAX_ARGON2_WORK: u64 = 131_072 * 4;
+
 /// The form in which a hash given for import is stored, or why it cannot be: bcrypt
-/// and argon2 as they are, the other formats of [`super::hash_formats`] normalised.
+/// and argon2 as they are, the other formats of [`super::hash_formats`] normalised;
+/// each within the costs above.
 pub fn importable_hash(hash: &str) -> Result<String, String> {
     if is_importable_hash(hash) {
+        check_cost(hash)?;
         return Ok(hash.to_owned());
     }
     super::hash_formats::normalize(hash)
+}
+
+/// Refuses a bcrypt or argon2 hash costlier than the limits above.
+fn check_cost(hash: &str) -> Result<(), String> {
+    if is_bcrypt(hash) {
+        let cost = hash
+            .parse::<bcrypt::HashParts>()
+            .map_err(|e| e.to_string())?
+            .get_cost();
+        if cost > MAX_BCRYPT_COST {
+            return Err(format!(
+                "bcrypt cost {cost} is above {MAX_BCRYPT_COST}, the most this server checks at sign-in"
+            ));
+        }
+        return Ok(());
+    }
+    let parsed = PasswordHash::new(hash).map_err(|e| e.to_string())?;
+    let params = Params::try_from(&parsed).map_err(|e| format!("argon2 parameters: {e}"))?;
+    let (m, t, p) = (params.m_cost(), params.t_cost(), params.p_cost());
+    if m > MAX_ARGON2_MEMORY_KIB
+        || t > MAX_ARGON2_PASSES
+        || p > MAX_ARGON2_LANES
+        || u64::from(m) * u64::from(t) > MAX_ARGON2_WORK
+    {
+        return Err(format!(
+            "argon2 cost m={m},t={t},p={p} is above what this server checks at sign-in \
+             (m ≤ {MAX_ARGON2_MEMORY_KIB} KiB, t ≤ {MAX_ARGON2_PASSES}, p ≤ {MAX_ARGON2_LANES}, m×t ≤ {MAX_ARGON2_WORK})"
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a hash given for import is one this server can verify as it is.

@@ -113,8 +113,17 @@ async fn a_user_created_over_graph_with_an_existing_hash_signs_in_with_its_passw
         400
     );
 
-    // A hash in no accepted format, or with a password too: Graph's 400, no user.
+    // A hash in no accepted format, with a password too, or costlier than a sign-in
+    // may take (bcrypt 31 would hold a hashing thread for days; argon2 with 4 GiB):
+    // Graph's 400, no user.
+    let bcrypt_31 = bcrypt::hash("x", 4).unwrap().replacen("$04$", "$31$", 1);
+    let argon2_4g = format!(
+        "$argon2id$v=19$m=4194304,t=3,p=1$c29tZXNhbHRzYWx0${}",
+        "A".repeat(43)
+    );
     for (upn, profile) in [
+        ("bcrypt31@contoso.com", json!({"passwordHash": bcrypt_31})),
+        ("argon4g@contoso.com", json!({"passwordHash": argon2_4g})),
         ("md5@contoso.com", json!({"passwordHash": "$1$salt$hash"})),
         ("plain@contoso.com", json!({"passwordHash": "just text"})),
         (

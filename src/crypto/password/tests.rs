@@ -145,6 +145,38 @@ fn importable_hashes() {
 }
 
 #[test]
+fn imported_hashes_costlier_than_a_sign_in_may_take_are_refused() {
+    let cheap = bcrypt::hash("x", 4).unwrap();
+    assert_eq!(importable_hash(&cheap).unwrap(), cheap);
+    let at_limit = cheap.replacen("$04$", "$14$", 1);
+    assert!(importable_hash(&at_limit).is_ok());
+    let err = importable_hash(&cheap.replacen("$04$", "$15$", 1)).unwrap_err();
+    assert!(err.contains("bcrypt cost 15"), "{err}");
+    let argon = |params: &str| {
+        format!(
+            "$argon2id$v=19${params}$c29tZXNhbHRzYWx0${}",
+            "A".repeat(43)
+        )
+    };
+    assert!(importable_hash(&argon("m=65536,t=4,p=1")).is_ok());
+    assert!(importable_hash(&argon("m=131072,t=4,p=4")).is_ok());
+    for too_much in [
+        "m=4194304,t=1,p=1",
+        "m=131072,t=5,p=1",
+        "m=1024,t=100,p=1",
+        "m=65536,t=2,p=64",
+    ] {
+        let err = importable_hash(&argon(too_much)).unwrap_err();
+        assert!(err.contains("argon2 cost"), "{too_much}: {err}");
+    }
+    let err = importable_hash(
+        "$bcrypt-sha256$v=2,t=2b,r=20$n79VH.0Q2TMWmt3Oqt9uku$Kq4Noyk3094Y2QlB8NdRT8SvGiI4ft2",
+    )
+    .unwrap_err();
+    assert!(err.contains("bcrypt cost"), "{err}");
+}
+
+#[test]
 fn only_an_ephemeral_hasher_seeds_and_accepts_fixture_hashes() {
     let pw = SecretString::from("fixture pw");
     let ephemeral = PasswordHasher::new_ephemeral(1024, 1, 2, 8).unwrap();
