@@ -74,6 +74,7 @@ pub fn import_users(
         }
         let candidates = seen.check(conn, candidates, &mut refused)?;
         let updates = run.batch(conn, candidates, &mut refused)?;
+        seen.remember_refused(conn, &refused)?;
         for r in &refused {
             observer.refused(r, reader.header());
         }

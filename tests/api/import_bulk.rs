@@ -511,3 +511,44 @@ async fn a_repeat_after_the_first_batch_is_refused_and_bad_csv_rows_are_kept_as_
         "imported 0 users (0 updated, 0 unchanged, 6001 already there, 4 refused)",
     );
 }
+
+on_every_backend!(a_repeat_of_a_row_refused_a_batch_earlier_is_refused_as_in_a_dry_run);
+/// A row refused once its users were looked up (its oid is another tenant's user)
+/// reached no user; its email repeated a batch later is still a repeat, as it is
+/// within one batch and in a dry run, not a new user.
+async fn a_repeat_of_a_row_refused_a_batch_earlier_is_refused_as_in_a_dry_run(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    let mut text_in = format!("email,password_hash,oid\ntaken@fab.test,{hash},{ALICE_OID}\n");
+    for i in 0..5_500 {
+        text_in.push_str(&format!("user{i}@fab.test,{hash},\n"));
+    }
+    text_in.push_str(&format!("taken@fab.test,{hash},\n"));
+    std::fs::write(&file, text_in).unwrap();
+    let repeat_line = 5_503;
+    for (args, want) in [
+        (&["--dry-run"][..], "would import 5500 users"),
+        (&[][..], "imported 5500 users"),
+    ] {
+        let out = import(&app, file.to_str().unwrap(), FABRIKAM_ID, args);
+        let (stdout, stderr) = text(&out);
+        assert!(!out.status.success(), "{stdout}\n{stderr}");
+        assert!(stdout.starts_with(want), "{args:?}: {stdout}\n{stderr}");
+        assert!(stdout.contains("2 refused"), "{args:?}: {stdout}");
+        let first = stderr.lines().find(|l| l.starts_with("line 2: "));
+        assert!(
+            first.is_some_and(|l| l.contains("another tenant")),
+            "{args:?}: {stderr}"
+        );
+        let repeat = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("line {repeat_line}: ")));
+        assert!(
+            repeat.is_some_and(|l| l.contains("taken@fab.test is already on line 2")),
+            "{args:?}: {stderr}"
+        );
+    }
+    // "imported 5500 users": the fillers; taken@fab.test was not created.
+}

@@ -92,6 +92,12 @@ impl NewIds {
 /// it can be checked.)
 pub struct SeenKeys {
     whole_file: bool,
+    /// A written import: the keys the last batch's rows brought, by line, until the
+    /// batch's refusals are known ([`Self::remember_refused`]).
+    batch_keys: Vec<(i64, i64)>,
+    /// A written import put the keys of refused rows into `import_keys`: later
+    /// batches look there too.
+    refused_recorded: bool,
 }
 
 impl SeenKeys {
@@ -100,6 +106,8 @@ impl SeenKeys {
         import_keys::create(conn)?;
         Ok(SeenKeys {
             whole_file: dry_run,
+            batch_keys: Vec::new(),
+            refused_recorded: false,
         })
     }
 
@@ -145,7 +153,7 @@ impl SeenKeys {
             .iter()
             .flat_map(|(_, k)| k.iter().map(|k| k.1))
             .collect();
-        let mut first: HashMap<i64, i64> = if self.whole_file {
+        let mut first: HashMap<i64, i64> = if self.whole_file || self.refused_recorded {
             import_keys::lines(conn, &all)?.into_iter().collect()
         } else {
             HashMap::new()
@@ -175,8 +183,34 @@ impl SeenKeys {
         }
         if self.whole_file {
             import_keys::insert(conn, &new)?;
+        } else {
+            self.batch_keys = new;
         }
         Ok(kept)
+    }
+
+    /// A written import: keeps the keys of the batch's rows refused after [`Self::check`]
+    /// (they reached no user, so `import_users` cannot name them), so that a later
+    /// batch's repeat of one is refused as it is within a batch and in a dry run.
+    pub fn remember_refused(
+        &mut self,
+        conn: &mut DbConnection,
+        refused: &[RefusedRow],
+    ) -> DbResult<()> {
+        let batch_keys = std::mem::take(&mut self.batch_keys);
+        if self.whole_file || refused.is_empty() {
+            return Ok(());
+        }
+        let lines: std::collections::HashSet<i64> = refused.iter().map(|r| r.line as i64).collect();
+        let keys: Vec<(i64, i64)> = batch_keys
+            .into_iter()
+            .filter(|(_, line)| lines.contains(line))
+            .collect();
+        if !keys.is_empty() {
+            import_keys::insert(conn, &keys)?;
+            self.refused_recorded = true;
+        }
+        Ok(())
     }
 }
 
