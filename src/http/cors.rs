@@ -22,10 +22,11 @@ use crate::state::AppState;
 pub const ALLOWED_HEADERS: &str = "authorization, accept, content-type, client-request-id, \
 return-client-request-id, x-client-sku, x-client-ver, x-client-os, x-client-cpu, \
 x-client-current-telemetry, x-client-last-telemetry, x-ms-lib-capability, x-app-name, \
-x-app-ver, x-anchormailbox, x-ms-request-id, dpop";
+x-app-ver, x-anchormailbox, x-ms-request-id, x-request-id, dpop";
 
 /// Response headers a script may read.
-const EXPOSED_HEADERS: &str = "client-request-id, x-ms-request-id, x-ms-clitelem, www-authenticate";
+const EXPOSED_HEADERS: &str =
+    "client-request-id, x-ms-request-id, x-request-id, x-ms-clitelem, www-authenticate";
 
 /// How long a browser may reuse a preflight answer (seconds).
 const MAX_AGE: &str = "86400";

@@ -150,6 +150,11 @@ async fn discovery_keys_and_userinfo_are_readable_from_any_origin(backend: Backe
     let res = get("/userinfo".into()).await;
     assert_eq!(res.status(), 401);
     assert_eq!(header(&res, "access-control-allow-origin"), Some("*"));
+    // The script may read the request id (and why it was refused).
+    let exposed = header(&res, "access-control-expose-headers").unwrap_or_default();
+    for name in ["x-request-id", "client-request-id", "www-authenticate"] {
+        assert!(exposed.contains(name), "{name}: {exposed}");
+    }
     // Preflights: any origin, MSAL's headers and Authorization, no credentials.
     for path in [
         format!("/{CONTOSO_ID}/v2.0/.well-known/openid-configuration"),
@@ -162,7 +167,7 @@ async fn discovery_keys_and_userinfo_are_readable_from_any_origin(backend: Backe
             .header("access-control-request-method", "GET")
             .header(
                 "access-control-request-headers",
-                "authorization,client-request-id",
+                "authorization,client-request-id,x-request-id",
             )
             .send()
             .await
@@ -171,6 +176,7 @@ async fn discovery_keys_and_userinfo_are_readable_from_any_origin(backend: Backe
         assert_eq!(header(&res, "access-control-allow-origin"), Some("*"));
         let allowed = header(&res, "access-control-allow-headers").unwrap();
         assert!(allowed.contains("authorization") && allowed.contains("client-request-id"));
+        assert!(allowed.contains("x-request-id"), "{allowed}");
         assert_eq!(header(&res, "access-control-allow-credentials"), None);
     }
     // The sign-in pages are not for scripts.
