@@ -203,6 +203,10 @@ pub struct ConfigArgs {
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT (default 10).
     #[arg(long, env = "LOCALIDP_SHUTDOWN_GRACE")]
     pub shutdown_grace: Option<i64>,
+    /// Seconds between SIGTERM/SIGINT and closing the listener, while `/readyz` already
+    /// fails, so load balancers stop sending before connections are refused (default 0).
+    #[arg(long, env = "LOCALIDP_SHUTDOWN_DELAY")]
+    pub shutdown_delay: Option<i64>,
     /// `development` (default) or `production`: production refuses to start while any
     /// development convenience is on.
     #[arg(long = "env", env = "LOCALIDP_ENV", value_enum)]
@@ -322,6 +326,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Seconds in-flight requests get to finish when the server is told to stop.
     pub shutdown_grace: u64,
+    pub shutdown_delay: u64,
     pub env: RunEnv,
 }
 
@@ -506,6 +511,7 @@ impl Settings {
             audit_retention_days: args.audit_retention_days.unwrap_or(90),
             log_format: args.log_format.unwrap_or_default(),
             shutdown_grace: seconds::shutdown_grace(args.shutdown_grace)?,
+            shutdown_delay: seconds::shutdown_delay(args.shutdown_delay)?,
             env: args.env.unwrap_or_default(),
         })
     }
@@ -553,7 +559,7 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\nlockout_threshold = 5\nlog_format = \"json\"\nenv = \"production\"\nshutdown_grace = 3\n[rate_limit]\nper_minute = 0",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\nlockout_threshold = 5\nlog_format = \"json\"\nenv = \"production\"\nshutdown_grace = 3\nshutdown_delay = 2\n[rate_limit]\nper_minute = 0",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
@@ -567,6 +573,7 @@ mod tests {
         assert_eq!(s.rate_limit.per_minute, 0);
         assert_eq!(s.log_format, super::LogFormat::Json);
         assert_eq!((s.env, s.shutdown_grace), (super::RunEnv::Production, 3));
+        assert_eq!(s.shutdown_delay, 2);
         assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());
     }
 }

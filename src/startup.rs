@@ -249,8 +249,14 @@ impl Application {
     /// [`Application::run_until_stopped`], stopping gracefully on SIGTERM or SIGINT:
     /// `/readyz` fails at once, in-flight requests get `shutdown_grace` seconds to
     /// finish (a second signal cuts that short), then the audit log is flushed.
-    pub async fn run_until_signalled(self) -> std::io::Result<()> {
-        let stopper = tokio::spawn(stop_on_signal(self.state.clone(), self.server_handle()));
+    /// `signals` are listened for from before the caller announced the server (a
+    /// SIGTERM right after the banner must not find the default action, which kills).
+    pub async fn run_until_signalled(self, signals: StopSignals) -> std::io::Result<()> {
+        let stopper = tokio::spawn(stop_on_signal(
+            signals,
+            self.state.clone(),
+            self.server_handle(),
+        ));
         let result = self.run_until_stopped().await;
         stopper.abort();
         tracing::info!("stopped; audit log flushed");
@@ -258,29 +264,59 @@ impl Application {
     }
 }
 
-async fn stop_on_signal(state: AppState, handle: actix_web::dev::ServerHandle) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot listen for SIGTERM and SIGINT: stop the server with SIGKILL");
-        return;
-    };
+/// SIGTERM and SIGINT, listened for from the moment this is made.
+pub struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Must run inside the runtime.
+    pub fn listen() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+}
+
+async fn stop_on_signal(
+    signals: StopSignals,
+    state: AppState,
+    handle: actix_web::dev::ServerHandle,
+) {
+    let StopSignals { mut term, mut int } = signals;
     let name = tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "SIGINT",
     };
     state.begin_draining();
+    let delay = state.settings.shutdown_delay;
     tracing::info!(
         signal = name,
+        delay_seconds = delay,
         grace_seconds = state.settings.shutdown_grace,
         "shutting down: /readyz fails, in-flight requests finish"
     );
+    let mut again = async || tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} };
+    // The listener stays open for `shutdown_delay` (requests are still answered, each
+    // closing its connection) while load balancers see /readyz fail.
+    if delay > 0 {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(delay)) => {}
+            _ = again() => {
+                tracing::warn!("second signal: stopping without waiting for requests");
+                handle.stop(false).await;
+                return;
+            }
+        }
+        tracing::info!("closing the listener");
+    }
     let graceful = handle.stop(true);
     tokio::select! {
         _ = graceful => {}
-        _ = async { tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} } } => {
+        _ = again() => {
             tracing::warn!("second signal: stopping without waiting for requests");
             handle.stop(false).await;
         }

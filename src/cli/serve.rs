@@ -8,13 +8,14 @@ use crate::db::clients::Client;
 use crate::directory;
 use crate::oauth::authority::entra_issuer;
 use crate::oauth::grant_type::GrantType;
-use crate::startup::{Application, StartReport};
+use crate::startup::{Application, StartReport, StopSignals};
 
 pub(super) fn run(settings: Settings) -> Result<(), CliError> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings.clone()).await?;
+        let signals = StopSignals::listen()?;
         print_banner(&app, &settings);
-        Ok(app.run_until_signalled().await?)
+        Ok(app.run_until_signalled(signals).await?)
     })
 }
 

@@ -98,6 +98,7 @@ impl ConfigArgs {
             },
             log_format: self.log_format.or(file.log_format),
             shutdown_grace: self.shutdown_grace.or(file.shutdown_grace),
+            shutdown_delay: self.shutdown_delay.or(file.shutdown_delay),
             env: self.env.or(file.env),
         }
     }

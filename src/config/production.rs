@@ -40,15 +40,18 @@ impl Settings {
                     .to_owned(),
             );
         }
-        let plain_http = match &self.public_url {
-            Some(url) => url.starts_with("http://"),
-            None => !self.tls,
-        };
-        if plain_http && self.trusted_proxies.is_empty() {
-            refusals.push(
-                "the public URL is plain HTTP: set public_url (LOCALIDP_PUBLIC_URL) to https://..., or name the TLS-terminating proxy in trusted_proxies (LOCALIDP_TRUSTED_PROXIES)"
+        // Tokens name the public URL as their issuer: an explicit `http://` one is
+        // what clients would see even behind a TLS-terminating proxy.
+        match &self.public_url {
+            Some(url) if url.starts_with("http://") => refusals.push(
+                "the public URL is plain HTTP: set public_url (LOCALIDP_PUBLIC_URL) to https://... (a TLS-terminating proxy in front does not change the issuer tokens name)"
                     .to_owned(),
-            );
+            ),
+            None if !self.tls && self.trusted_proxies.is_empty() => refusals.push(
+                "the public URL would be plain HTTP: set public_url (LOCALIDP_PUBLIC_URL) to https://..., or name the TLS-terminating proxy in trusted_proxies (LOCALIDP_TRUSTED_PROXIES)"
+                    .to_owned(),
+            ),
+            _ => {}
         }
         if !private_keys_encrypted(self) {
             refusals.push(format!(

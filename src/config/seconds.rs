@@ -27,6 +27,11 @@ pub(super) fn shutdown_grace(given: Option<i64>) -> Result<u64, OutOfRange> {
     seconds_in("shutdown_grace", given, 10, 0..=3600).map(|s| s.unsigned_abs())
 }
 
+/// `shutdown_delay`: 0 to 300, default 0.
+pub(super) fn shutdown_delay(given: Option<i64>) -> Result<u64, OutOfRange> {
+    seconds_in("shutdown_delay", given, 0, 0..=300).map(|s| s.unsigned_abs())
+}
+
 /// A setting in seconds within `range`, or `default` when not given.
 fn seconds_in(
     name: &'static str,

@@ -102,6 +102,20 @@ fn each_development_convenience_is_refused_alone() {
         &kek,
     );
     assert_names(&r, &["plain HTTP"]);
+    // An explicit http:// public URL is the issuer tokens name, proxy or not.
+    let r = refused(
+        &[
+            "--env",
+            "production",
+            "--no-demo",
+            "--public-url",
+            "http://idp.example.com",
+            "--trusted-proxies",
+            "10.0.0.0/8",
+        ],
+        &kek,
+    );
+    assert_names(&r, &["plain HTTP", "does not change the issuer"]);
     // A bad value is a usage error, not development by default.
     let r = refused(&["--env", "staging"], &[]);
     assert!(

@@ -177,24 +177,15 @@ async fn json_logs_are_one_object_per_line_with_an_access_line_per_request(backe
         .unwrap();
     let authorize_status = res.status().as_u16();
 
+    let watch = server.log_watch();
     let line_of = |id: &str| -> Value {
-        let started = std::time::Instant::now();
-        loop {
-            let found = server
-                .log()
-                .iter()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .find(|v| v["target"] == "localidp::request" && v["request_id"] == id);
-            if let Some(v) = found {
-                return v;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{:#?}",
-                server.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        watch
+            .wait_for(Duration::from_secs(10), |l| {
+                serde_json::from_str::<Value>(l)
+                    .ok()
+                    .filter(|v| v["target"] == "localidp::request" && v["request_id"] == id)
+            })
+            .unwrap_or_else(|| panic!("no request line for {id}: {:#?}", server.log()))
     };
     let token = line_of("json-log-1");
     assert_eq!(token["level"], "INFO");

@@ -175,14 +175,9 @@ async fn sigterm_lets_in_flight_sign_ins_finish_then_exits_zero(backend: Backend
 
     server.signal("TERM");
     let signalled = Instant::now();
-    while !server.log().iter().any(|l| l.contains("shutting down")) {
-        assert!(
-            signalled.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    server
+        .until_logged("shutting down", Duration::from_secs(5))
+        .await;
     // The listener closes with the signal: a new connection is refused, or if it is
     // still taken, /readyz fails.
     let port = server.port;
@@ -269,4 +264,58 @@ async fn sigterm_lets_in_flight_sign_ins_finish_then_exits_zero(backend: Backend
         taken.is_empty(),
         "signed in but closed without an answer: {taken:?}"
     );
+}
+
+/// `--shutdown-delay`: after SIGTERM the listener stays open for the delay, new
+/// connections are answered (`/readyz` 503, everything else as usual, each answer
+/// closing its connection), then it closes and the process exits 0.
+#[tokio::test]
+async fn during_the_shutdown_delay_new_connections_are_still_answered() {
+    let (settings, _fixture) = test_fixture(&Backend::Sqlite);
+    let mut server = serve(&settings, &["--shutdown-delay", "5"]);
+    server.signal("TERM");
+    let signalled = Instant::now();
+    server
+        .until_logged("shutting down", Duration::from_secs(5))
+        .await;
+    // A new connection after the signal, within the delay: taken and answered.
+    let port = server.port;
+    let (ready, health) = tokio::task::spawn_blocking(move || {
+        let connect = || {
+            let tcp = TcpStream::connect(("127.0.0.1", port)).expect("listener still open");
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            tcp
+        };
+        (
+            ask(&mut connect(), "/readyz"),
+            ask(&mut connect(), "/healthz"),
+        )
+    })
+    .await
+    .unwrap();
+    let answered_within = signalled.elapsed();
+    assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
+    assert!(ready.contains("shutting down"), "{ready}");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(
+        health.to_ascii_lowercase().contains("connection: close"),
+        "{health}"
+    );
+    let (status, _) = tokio::task::spawn_blocking(move || {
+        let exit = server.wait_exit(Duration::from_secs(20));
+        (exit, server)
+    })
+    .await
+    .map(|(exit, server)| {
+        exit.unwrap_or_else(|| panic!("still running:\n{}", server.log().join("\n")))
+    })
+    .unwrap();
+    assert!(status.success(), "{status}");
+    let took = signalled.elapsed();
+    // It waited out the delay (the answers above came well before its end).
+    assert!(
+        answered_within < Duration::from_secs(5),
+        "{answered_within:?}"
+    );
+    assert!(took >= Duration::from_secs(5), "exited after {took:?}");
 }

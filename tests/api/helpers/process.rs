@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use localidp::config::Settings;
@@ -41,7 +41,40 @@ pub struct ServerProcess {
     pub child: Child,
     pub port: u16,
     pub stdout: Vec<String>,
-    stderr: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Log>,
+}
+
+/// Stderr lines as they come; waiters are woken by each new line.
+#[derive(Default)]
+pub struct Log {
+    lines: Mutex<Vec<String>>,
+    added: Condvar,
+}
+
+impl Log {
+    fn push(&self, line: String) {
+        self.lines.lock().unwrap().push(line);
+        self.added.notify_all();
+    }
+
+    /// The first line (so far, or to come within `within`) that `wanted` takes.
+    pub fn wait_for<T>(
+        &self,
+        within: Duration,
+        mut wanted: impl FnMut(&str) -> Option<T>,
+    ) -> Option<T> {
+        let deadline = Instant::now() + within;
+        let mut lines = self.lines.lock().unwrap();
+        let mut seen = 0;
+        loop {
+            if let Some(found) = lines[seen..].iter().find_map(|l| wanted(l)) {
+                return Some(found);
+            }
+            seen = lines.len();
+            let left = deadline.checked_duration_since(Instant::now())?;
+            lines = self.added.wait_timeout(lines, left).unwrap().0;
+        }
+    }
 }
 
 impl Drop for ServerProcess {
@@ -74,12 +107,12 @@ pub fn start(args: &[OsString], env: &[(&str, &str)]) -> Result<ServerProcess, R
         .stderr(Stdio::piped())
         .spawn()
         .expect("start localidp");
-    let stderr = Arc::new(Mutex::new(Vec::new()));
+    let stderr = Arc::new(Log::default());
     let pipe = child.stderr.take().unwrap();
     let lines = stderr.clone();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            lines.lock().unwrap().push(line);
+            lines.push(line);
         }
     });
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -89,7 +122,7 @@ pub fn start(args: &[OsString], env: &[(&str, &str)]) -> Result<ServerProcess, R
         let status = child.wait().unwrap();
         // The stderr thread ends when the exited process's pipe closes: all lines read.
         let _ = reader.join();
-        let stderr = stderr.lock().unwrap().join("\n");
+        let stderr = stderr.lines.lock().unwrap().join("\n");
         return Err(Refused { status, stderr });
     };
     stdout.push(first.clone());
@@ -116,7 +149,29 @@ impl ServerProcess {
 
     /// The stderr lines so far.
     pub fn log(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
+        self.stderr.lines.lock().unwrap().clone()
+    }
+
+    /// Waits (off the async test's thread) for a stderr line containing `needle`,
+    /// woken by each line the server writes; panics with the log after `within`.
+    pub async fn until_logged(&self, needle: &str, within: Duration) {
+        let (log, wanted) = (self.stderr.clone(), needle.to_owned());
+        let found = tokio::task::spawn_blocking(move || {
+            log.wait_for(within, |l| l.contains(&wanted).then_some(()))
+        })
+        .await
+        .unwrap();
+        if found.is_none() {
+            panic!(
+                "no line with {needle:?} within {within:?}:\n{}",
+                self.log().join("\n")
+            );
+        }
+    }
+
+    /// The log, to wait on from a blocking context ([`Log::wait_for`]).
+    pub fn log_watch(&self) -> Arc<Log> {
+        self.stderr.clone()
     }
 
     /// Sends a signal by name (`TERM`, `INT`) to the process.
