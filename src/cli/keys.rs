@@ -57,7 +57,8 @@ pub(super) fn run(cmd: KeysCommand, settings: &Settings) -> Result<(), CliError>
                 }
             }
             KeysCommand::Rotate => {
-                let kid = settings.key_store().create_active(conn, now)?;
+                let live_since = now - key_retention(settings);
+                let kid = settings.key_store().create_active(conn, now, live_since)?;
                 let event = AuditEvent::key(kind::KEY_ROTATED).detail("kid", kid.as_str());
                 record(conn, settings, event);
                 println!("new active key {kid}; running servers pick it up within a minute");

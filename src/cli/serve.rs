@@ -12,8 +12,10 @@ use crate::startup::{Application, StartReport, StopSignals};
 
 pub(super) fn run(settings: Settings) -> Result<(), CliError> {
     actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(settings.clone()).await?;
+        // Before the start's work (migrations, seed): a SIGTERM meanwhile must not find
+        // the default action, which kills; it stops the server once it runs.
         let signals = StopSignals::listen()?;
+        let app = Application::build(settings.clone()).await?;
         print_banner(&app, &settings);
         Ok(app.run_until_signalled(signals).await?)
     })

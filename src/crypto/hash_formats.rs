@@ -16,9 +16,11 @@ use aws_lc_rs::{digest, hmac, pbkdf2};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
-/// Iteration counts above this are refused: one sign-in must not occupy a hashing
-/// thread for minutes.
-const MAX_ITERATIONS: u32 = 5_000_000;
+/// Iteration counts above this are never read: one sign-in must not occupy a hashing
+/// thread for minutes. (Hashes stored before the import cap below keep verifying.)
+const MAX_ITERATIONS: u32 = 10_000_000;
+/// The import cap: a new hash's PBKDF2 iterations (about 1.5 s of SHA-256 at most).
+pub const MAX_IMPORTED_ITERATIONS: u32 = 5_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prf {
@@ -176,9 +178,25 @@ const UNKNOWN: &str = "the password hash is in no accepted format (argon2 PHC, b
      pbkdf2_sha256$, PHC $pbkdf2-sha256$i=..., ASP.NET Core Identity v2/v3, Keycloak \
      credential JSON)";
 
-/// The canonical stored form of a foreign hash, or why it cannot be accepted.
+/// The canonical stored form of a foreign hash given for import, or why it cannot be
+/// accepted (its format, or a cost above what a sign-in may take).
 pub fn normalize(input: &str) -> Result<String, String> {
-    ForeignHash::parse(input).map(|h| h.canonical())
+    let hash = ForeignHash::parse(input)?;
+    match &hash {
+        ForeignHash::Pbkdf2 { iterations, .. } if *iterations > MAX_IMPORTED_ITERATIONS => {
+            return Err(format!(
+                "PBKDF2 iteration count {iterations} is above {MAX_IMPORTED_ITERATIONS}, the most this server checks at sign-in"
+            ));
+        }
+        ForeignHash::BcryptSha256 { cost, .. } if *cost > super::password::MAX_BCRYPT_COST => {
+            return Err(format!(
+                "bcrypt cost {cost} is above {}, the most this server checks at sign-in",
+                super::password::MAX_BCRYPT_COST
+            ));
+        }
+        _ => {}
+    }
+    Ok(hash.canonical())
 }
 
 /// Checks a password against a stored hash of a foreign kind; `None` when `stored`
@@ -392,13 +410,8 @@ fn parse_bcrypt_sha256(rest: &str) -> Result<ForeignHash, String> {
     let cost: u32 = cost
         .parse()
         .ok()
-        .filter(|c| (4..=super::password::MAX_BCRYPT_COST).contains(c))
-        .ok_or_else(|| {
-            format!(
-                "bcrypt cost {cost:?} is not 4 to {}",
-                super::password::MAX_BCRYPT_COST
-            )
-        })?;
+        .filter(|c| (4..=31).contains(c))
+        .ok_or_else(|| format!("bcrypt cost {cost:?} is not 4 to 31"))?;
     Ok(ForeignHash::BcryptSha256 {
         version,
         ident: ident.to_owned(),

@@ -144,47 +144,62 @@ impl KeyStore {
     }
 
     /// Generates a key, stores it, and makes it the active one: under the rotation
-    /// lock (a replica's automatic rotation waits), and only when the stored keys are
-    /// sealed under this store's key-encryption key (a CLI run without the servers'
-    /// key, or with another, would add a key they cannot open, or one in the clear).
-    /// The key is generated before the transaction, which would otherwise hold the
-    /// lock (and SQLite's only writer) through RSA key generation.
-    pub fn create_active(&self, conn: &mut DbConnection, now: i64) -> Result<String, KeyError> {
+    /// lock (a replica's automatic rotation waits), and only when the live keys (those
+    /// retired after `live_since`, or not at all) are stored as this store would store
+    /// the new one ([`Self::check_kek`]). The key is generated before the transaction,
+    /// which would otherwise hold the lock (and SQLite's only writer) through RSA key
+    /// generation; a key file written for a transaction that then fails is removed.
+    pub fn create_active(
+        &self,
+        conn: &mut DbConnection,
+        now: i64,
+        live_since: i64,
+    ) -> Result<String, KeyError> {
         let generated = SigningKey::generate(now)?;
-        db::write_tx(conn, |conn| {
+        let file = match &self.place {
+            KeyPlace::Directory(dir) => Some(Self::key_path(dir, &generated.0.kid)),
+            KeyPlace::Database => None,
+        };
+        let result = db::write_tx(conn, |conn| {
             signing_keys::lock_for_rotation(conn)?;
-            self.check_kek(conn)?;
+            self.check_kek(conn, live_since)?;
             let kid = self.create(conn, now, None, Some(generated))?;
             signing_keys::retire_others(conn, &kid, now)?;
             Ok(kid)
-        })
+        });
+        if let (Err(_), Some(file)) = (&result, file) {
+            // A fresh key's thumbprint names no other file.
+            let _ = std::fs::remove_file(file);
+        }
+        result
     }
 
-    /// Refuses when a stored key is sealed under a key-encryption key other than
-    /// this store's, or sealed while this store has none.
-    fn check_kek(&self, conn: &mut DbConnection) -> Result<(), KeyError> {
-        for row in signing_keys::all(conn)? {
-            let stored = match self.read_stored(&row) {
-                Ok(text) => text,
-                Err(KeyError::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound =>
-                {
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let Some(sealed_under) = kek::sealed_under(&stored) else {
-                continue;
-            };
-            let reason = match self.kek() {
-                Some(ours) if ours.id() == sealed_under => continue,
-                Some(ours) => format!(
-                    "it is encrypted under key-encryption key {sealed_under}, not the one given ({}); give the servers' key",
+    /// Refuses, naming the first such key, when a live key is stored otherwise than
+    /// this store stores: sealed under another key-encryption key, sealed while this
+    /// store has none (a new key would be in the clear beside it), or in the clear
+    /// while this store has one (servers started without a key-encryption key could
+    /// not open the new key). Expired keys verify nothing and are not looked at.
+    pub(crate) fn check_kek(
+        &self,
+        conn: &mut DbConnection,
+        live_since: i64,
+    ) -> Result<(), KeyError> {
+        for row in signing_keys::live(conn, live_since)? {
+            let stored = self.read_stored(&row)?;
+            let reason = match (kek::sealed_under(&stored), self.kek()) {
+                (None, None) => continue,
+                (Some(under), Some(ours)) if under == ours.id() => continue,
+                (Some(under), Some(ours)) => format!(
+                    "it is encrypted under key-encryption key {under}, not the one given ({}); give the servers' key",
                     ours.id()
                 ),
-                None => format!(
-                    "it is encrypted under key-encryption key {sealed_under}, and none was given ({}); a new key would be stored unencrypted",
+                (Some(under), None) => format!(
+                    "it is encrypted under key-encryption key {under}, and none was given ({}); a new key would be stored unencrypted",
                     kek::KEK_ENV
+                ),
+                (None, Some(ours)) => format!(
+                    "it is not encrypted, and a key-encryption key was given ({}): start the servers with it first (they encrypt the keys), or run `localidp keys rewrap`",
+                    ours.id()
                 ),
             };
             return Err(KeyError::Invalid {
@@ -219,7 +234,7 @@ impl KeyStore {
     ) -> Result<Option<String>, KeyError> {
         let any_active = signing_keys::live(conn, i64::MAX)?;
         if any_active.is_empty() {
-            return Ok(Some(self.create_active(conn, now)?));
+            return Ok(Some(self.create_active(conn, now, i64::MAX)?));
         }
         Ok(None)
     }
@@ -298,6 +313,17 @@ impl KeyStore {
         };
         db::write_tx(conn, |conn| {
             signing_keys::lock_for_rotation(conn)?;
+            // A live key under another key-encryption key stops the start before
+            // anything is sealed under this one (the store would be left mixed).
+            for row in signing_keys::live(conn, live_since)? {
+                let stored = self.read_stored(&row)?;
+                kek::open_stored(Some(&*kek), &row.kid, &stored).map_err(|reason| {
+                    KeyError::Invalid {
+                        kid: row.kid.clone(),
+                        reason,
+                    }
+                })?;
+            }
             let mut sealed = Vec::new();
             for row in signing_keys::all(conn)? {
                 let live = row.retired_at.is_none_or(|at| at > live_since);

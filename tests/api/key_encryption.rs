@@ -278,3 +278,29 @@ fn move_one_key_by_hand(settings: &Settings) {
         1
     );
 }
+
+on_every_backend!(keys_rotate_adds_no_key_the_servers_could_not_open);
+/// Servers running without a key-encryption key keep plain keys: a `keys rotate`
+/// given one would seal the new key, which they could neither load nor restart with.
+async fn keys_rotate_adds_no_key_the_servers_could_not_open(backend: Backend) {
+    let (settings, fixture) = test_fixture(&backend);
+    let app = spawn_with(with_kek(&settings, None), fixture).await;
+    let (settings, fixture) = app.stop().await;
+    let (ok, out) = cli(
+        &settings,
+        &["keys", "rotate"],
+        &[("LOCALIDP_KEY_ENCRYPTION_KEY", KEK_1)],
+    )
+    .await;
+    assert!(!ok && out.contains("is not encrypted"), "{out}");
+    let (ok, out) = cli(&settings, &["keys", "rotate"], &[]).await;
+    assert!(ok, "{out}");
+    let app = spawn_with(with_kek(&settings, None), fixture).await;
+    let stored = stored(&app).await;
+    assert_eq!(stored.len(), 2, "the first key and the one rotated in");
+    assert!(
+        stored
+            .iter()
+            .all(|(_, text)| text.contains("BEGIN PRIVATE KEY"))
+    );
+}

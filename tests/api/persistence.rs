@@ -56,7 +56,7 @@ async fn key_rotation_keeps_old_tokens_valid(backend: Backend) {
     let mut conn = pool.get().unwrap();
     let new_kid = settings
         .key_store()
-        .create_active(&mut conn, localidp::clock::Clock::system().now())
+        .create_active(&mut conn, localidp::clock::Clock::system().now(), 0)
         .unwrap();
     drop(conn);
     assert_ne!(Value::from(new_kid.clone()), old_kid);
@@ -100,7 +100,7 @@ async fn running_server_picks_up_a_rotation_on_unknown_kid(backend: Backend) {
         .state
         .db(move |c| {
             store
-                .create_active(c, now)
+                .create_active(c, now, 0)
                 .map_err(|e| localidp::db::DbError::Unavailable(e.to_string()))
         })
         .await

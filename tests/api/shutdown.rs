@@ -272,7 +272,7 @@ async fn sigterm_lets_in_flight_sign_ins_finish_then_exits_zero(backend: Backend
 #[tokio::test]
 async fn during_the_shutdown_delay_new_connections_are_still_answered() {
     let (settings, _fixture) = test_fixture(&Backend::Sqlite);
-    let mut server = serve(&settings, &["--shutdown-delay", "5"]);
+    let mut server = serve(&settings, &["--shutdown-delay", "3"]);
     server.signal("TERM");
     let signalled = Instant::now();
     server
@@ -293,7 +293,6 @@ async fn during_the_shutdown_delay_new_connections_are_still_answered() {
     })
     .await
     .unwrap();
-    let answered_within = signalled.elapsed();
     assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
     assert!(ready.contains("shutting down"), "{ready}");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
@@ -312,10 +311,7 @@ async fn during_the_shutdown_delay_new_connections_are_still_answered() {
     .unwrap();
     assert!(status.success(), "{status}");
     let took = signalled.elapsed();
-    // It waited out the delay (the answers above came well before its end).
-    assert!(
-        answered_within < Duration::from_secs(5),
-        "{answered_within:?}"
-    );
-    assert!(took >= Duration::from_secs(5), "exited after {took:?}");
+    // It waited out the delay: the listener was open for the answers above (a
+    // connection refused would have failed them), and it exited no sooner.
+    assert!(took >= Duration::from_secs(3), "exited after {took:?}");
 }

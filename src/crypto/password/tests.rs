@@ -169,11 +169,26 @@ fn imported_hashes_costlier_than_a_sign_in_may_take_are_refused() {
         let err = importable_hash(&argon(too_much)).unwrap_err();
         assert!(err.contains("argon2 cost"), "{too_much}: {err}");
     }
-    let err = importable_hash(
-        "$bcrypt-sha256$v=2,t=2b,r=20$n79VH.0Q2TMWmt3Oqt9uku$Kq4Noyk3094Y2QlB8NdRT8SvGiI4ft2",
-    )
-    .unwrap_err();
-    assert!(err.contains("bcrypt cost"), "{err}");
+    let sha256_20 =
+        "$bcrypt-sha256$v=2,t=2b,r=20$n79VH.0Q2TMWmt3Oqt9uku$Kq4Noyk3094Y2QlB8NdRT8SvGiI4ft2";
+    let err = importable_hash(sha256_20).unwrap_err();
+    assert!(err.contains("bcrypt cost 20"), "{err}");
+    let pbkdf2 = |i: u32| {
+        format!(
+            "$pbkdf2-sha256$i={i},l=32$c2FsdHNhbHRzYWx0c2FsdA${}",
+            "A".repeat(43)
+        )
+    };
+    assert!(importable_hash(&pbkdf2(5_000_000)).is_ok());
+    let err = importable_hash(&pbkdf2(6_000_000)).unwrap_err();
+    assert!(err.contains("PBKDF2 iteration count 6000000"), "{err}");
+    // Hashes stored before the import caps still verify at sign-in (read, not refused).
+    for stored in [sha256_20.to_owned(), pbkdf2(6_000_000)] {
+        assert!(
+            crate::crypto::hash_formats::kind(&stored).is_some(),
+            "{stored}"
+        );
+    }
 }
 
 #[test]
