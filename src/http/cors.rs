@@ -31,9 +31,10 @@ const EXPOSED_HEADERS: &str =
 /// How long a browser may reuse a preflight answer (seconds).
 const MAX_AGE: &str = "86400";
 
-/// Documents any origin may read: discovery, JWKS, `/userinfo`.
+/// Documents any origin may read: discovery, JWKS, `/userinfo`, `/openapi.json`.
 fn is_public(path: &str) -> bool {
     path.ends_with("/.well-known/openid-configuration")
+        || path == "/openapi.json"
         || path.ends_with("/discovery/v2.0/keys")
         || path == "/.well-known/jwks.json"
         || path == "/userinfo"

@@ -8,29 +8,38 @@ use serde::Deserialize;
 use super::base_url::base_url;
 use super::error::OAuthResponse;
 use super::journal::{self, Journal};
+use super::route_table::{Endpoints, Routes};
 use crate::oauth::mint::{self, MintRequest};
 use crate::state::AppState;
 
 /// Every route ([`super::routes`]); with a journal (dev), inside a scope that records
 /// each request, with the `/_dev` routes. Without one the routes are not wrapped, so a
-/// server without `--dev` pays nothing for it.
+/// server without `--dev` pays nothing for it. The list of what was registered is
+/// app data ([`Endpoints`]), which `/openapi.json` is written from.
 pub fn app_routes(journal: Option<web::Data<Journal>>) -> impl FnOnce(&mut web::ServiceConfig) {
-    move |cfg| match journal {
-        None => super::routes(cfg),
-        Some(journal) => {
-            let recording = journal.clone();
-            cfg.service(
-                web::scope("")
-                    .app_data(journal)
-                    .wrap(from_fn(move |req, next| {
-                        journal::record(recording.clone(), req, next)
-                    }))
-                    .route("/_dev/token", web::post().to(token))
-                    .route(journal::REQUESTS_PATH, web::get().to(requests))
-                    .route(journal::REQUESTS_PATH, web::delete().to(clear_requests))
-                    .configure(super::routes),
-            );
+    move |cfg| {
+        let mut listed = Vec::new();
+        match journal {
+            None => super::routes(&mut Routes::new(cfg, &mut listed)),
+            Some(journal) => {
+                let recording = journal.clone();
+                cfg.service(
+                    web::scope("")
+                        .app_data(journal)
+                        .wrap(from_fn(move |req, next| {
+                            journal::record(recording.clone(), req, next)
+                        }))
+                        .configure(|cfg| {
+                            let mut r = Routes::new(cfg, &mut listed);
+                            r.post("/_dev/token", web::to(token))
+                                .get(journal::REQUESTS_PATH, web::to(requests))
+                                .delete(journal::REQUESTS_PATH, web::to(clear_requests));
+                            super::routes(&mut r);
+                        }),
+                );
+            }
         }
+        cfg.app_data(web::Data::new(Endpoints(listed)));
     }
 }
 

@@ -19,6 +19,7 @@ pub mod journal;
 mod login_api;
 mod login_page;
 mod logout;
+mod openapi;
 mod pages;
 mod params;
 mod password_change;
@@ -27,6 +28,7 @@ mod request_context;
 mod request_id;
 mod response_mode;
 mod revocation;
+mod route_table;
 mod sign_in;
 mod signup;
 mod tenant;
@@ -34,13 +36,12 @@ mod token;
 mod userinfo;
 mod verify;
 
-use actix_web::dev::HttpServiceFactory;
 use actix_web::http::Method;
-use actix_web::middleware::from_fn;
-use actix_web::{guard, web};
+use actix_web::web;
 
 use error::ErrorFlavour;
 use rate_limit::Refusal;
+use route_table::Routes;
 
 pub use access_log::access_log;
 pub use cors::public_documents as cors_public_documents;
@@ -51,71 +52,66 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every endpoint, by URL. `{tenant}` is a GUID or name (or `common`,
 /// `organizations`, `consumers`), `{policy}` a B2C user flow; both any case.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
+pub fn routes(r: &mut Routes<'_>) {
+    r.get("/healthz", web::to(health::healthz))
+        .get("/readyz", web::to(health::readyz))
+        .get(openapi::PATH, web::to(openapi::document))
         // The short, default-tenant endpoints.
-        .service(limited(
+        .limited(
             "/auth/token",
             Refusal::OAuth(ErrorFlavour::Plain),
-            web::post().to(token::default_tenant_token),
-        ))
-        .service(limited(
+            web::to(token::default_tenant_token),
+        )
+        .limited(
             "/auth/login",
             Refusal::OAuth(ErrorFlavour::Plain),
-            web::post().to(login_api::login),
-        ))
-        .route("/auth/verify", web::get().to(verify::verify))
-        .route(
+            web::to(login_api::login),
+        )
+        .get("/auth/verify", web::to(verify::verify))
+        .get(
             "/.well-known/openid-configuration",
-            web::get().to(discovery::default_tenant_configuration),
+            web::to(discovery::default_tenant_configuration),
         )
-        .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
-        .route(
-            "/common/userrealm/{user}",
-            web::get().to(discovery::user_realm),
-        )
+        .get("/.well-known/jwks.json", web::to(discovery::jwks))
+        .get("/common/userrealm/{user}", web::to(discovery::user_realm))
         // Entra ID v2 (and B2C with `?p={policy}`).
-        .route(
+        .get(
             "/{tenant}/v2.0/.well-known/openid-configuration",
-            web::get().to(discovery::tenant_configuration),
+            web::to(discovery::tenant_configuration),
         )
-        .service(limited(
+        .limited(
             "/{tenant}/oauth2/v2.0/token",
             Refusal::OAuthByPolicyQuery,
-            web::post().to(token::tenant_token),
-        ))
-        .route(
-            "/{tenant}/discovery/v2.0/keys",
-            web::get().to(discovery::jwks),
+            web::to(token::tenant_token),
         )
+        .get("/{tenant}/discovery/v2.0/keys", web::to(discovery::jwks))
         // Azure AD B2C, policy in the path.
-        .route(
+        .get(
             "/{tenant}/{policy}/v2.0/.well-known/openid-configuration",
-            web::get().to(discovery::policy_configuration),
+            web::to(discovery::policy_configuration),
         )
-        .service(limited(
+        .limited(
             "/{tenant}/{policy}/oauth2/v2.0/token",
             Refusal::OAuth(ErrorFlavour::B2c),
-            web::post().to(token::policy_token),
-        ))
-        .route(
+            web::to(token::policy_token),
+        )
+        .get(
             "/{tenant}/{policy}/discovery/v2.0/keys",
-            web::get().to(discovery::jwks),
+            web::to(discovery::jwks),
         )
         // Azure AD B2C, MSAL's legacy `/tfp/{tenant}/{policy}` authority.
-        .route(
+        .get(
             "/tfp/{tenant}/{policy}/v2.0/.well-known/openid-configuration",
-            web::get().to(discovery::tfp_configuration),
+            web::to(discovery::tfp_configuration),
         )
-        .service(limited(
+        .limited(
             "/tfp/{tenant}/{policy}/oauth2/v2.0/token",
             Refusal::OAuth(ErrorFlavour::B2c),
-            web::post().to(token::policy_token),
-        ))
-        .route(
+            web::to(token::policy_token),
+        )
+        .get(
             "/tfp/{tenant}/{policy}/discovery/v2.0/keys",
-            web::get().to(discovery::jwks),
+            web::to(discovery::jwks),
         );
     // CORS preflights of the token endpoints (single-page apps).
     for path in [
@@ -124,92 +120,73 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/{tenant}/{policy}/oauth2/v2.0/token",
         "/tfp/{tenant}/{policy}/oauth2/v2.0/token",
     ] {
-        cfg.route(path, web::method(Method::OPTIONS).to(cors::token_preflight));
+        r.at(Method::OPTIONS, path, web::to(cors::token_preflight));
     }
-    interactive_routes(cfg);
-    graph::routes(cfg);
+    interactive_routes(r);
+    graph::routes(r);
 }
 
 /// Browser sign-in and what follows it: authorize, login form, SSO logout,
 /// userinfo, revocation, introspection.
-fn interactive_routes(cfg: &mut web::ServiceConfig) {
-    let authorize = || web::route().to(authorize::default_tenant_authorize);
-    let tenant_authorize = || web::route().to(authorize::tenant_authorize);
-    let logout = || web::route().to(logout::default_tenant_logout);
-    let tenant_logout = || web::route().to(logout::tenant_logout);
-    cfg.route("/authorize", get_or_post(authorize()))
-        .service(limited(
+fn interactive_routes(r: &mut Routes<'_>) {
+    r.get_or_post("/authorize", web::to(authorize::default_tenant_authorize))
+        .limited(
             login_page::LOGIN_PATH,
             Refusal::Page,
-            web::post().to(login_page::login),
-        ))
-        .service(limited(
+            web::to(login_page::login),
+        )
+        .limited(
             password_change::CHANGE_PASSWORD_PATH,
             Refusal::Page,
-            web::post().to(password_change::submit),
-        ))
-        .route("/logout", get_or_post(logout()))
-        .route(
-            "/userinfo",
-            get_or_post(web::route().to(userinfo::userinfo)),
+            web::to(password_change::submit),
         )
-        .service(limited(
+        .get_or_post("/logout", web::to(logout::default_tenant_logout))
+        .get_or_post("/userinfo", web::to(userinfo::userinfo))
+        .limited(
             "/revoke",
             Refusal::OAuth(ErrorFlavour::Plain),
-            web::post().to(revocation::revoke),
-        ))
-        .service(limited(
+            web::to(revocation::revoke),
+        )
+        .limited(
             "/introspect",
             Refusal::OAuth(ErrorFlavour::Plain),
-            web::post().to(revocation::introspect),
-        ))
-        .route(signup::SIGN_UP_PATH, web::get().to(signup::sign_up_page))
-        .service(limited(
+            web::to(revocation::introspect),
+        )
+        .get(signup::SIGN_UP_PATH, web::to(signup::sign_up_page))
+        .limited(
             signup::SIGN_UP_PATH,
             Refusal::Page,
-            web::post().to(signup::sign_up),
-        ))
-        .route(
+            web::to(signup::sign_up),
+        )
+        .get(
             signup::FORGOT_PASSWORD_PATH,
-            web::get().to(signup::forgot_password),
+            web::to(signup::forgot_password),
         )
-        .route(signup::CANCEL_PATH, web::get().to(signup::cancel))
-        .route("/assets/localidp.css", web::get().to(pages::stylesheet))
-        .route(
+        .get(signup::CANCEL_PATH, web::to(signup::cancel))
+        .get("/assets/localidp.css", web::to(pages::stylesheet))
+        .get_or_post(
             "/{tenant}/oauth2/v2.0/authorize",
-            get_or_post(tenant_authorize()),
+            web::to(authorize::tenant_authorize),
         )
-        .route("/{tenant}/oauth2/v2.0/logout", get_or_post(tenant_logout()))
+        .get_or_post(
+            "/{tenant}/oauth2/v2.0/logout",
+            web::to(logout::tenant_logout),
+        )
         // Azure AD B2C user flows.
-        .route(
+        .get_or_post(
             "/{tenant}/{policy}/oauth2/v2.0/authorize",
-            get_or_post(web::route().to(authorize::policy_authorize)),
+            web::to(authorize::policy_authorize),
         )
-        .route(
+        .get_or_post(
             "/tfp/{tenant}/{policy}/oauth2/v2.0/authorize",
-            get_or_post(web::route().to(authorize::policy_authorize)),
+            web::to(authorize::policy_authorize),
         )
-        .route(
+        .get_or_post(
             "/{tenant}/{policy}/oauth2/v2.0/logout",
-            get_or_post(web::route().to(logout::policy_logout)),
+            web::to(logout::policy_logout),
         )
-        .route(
+        .get_or_post(
             "/tfp/{tenant}/{policy}/oauth2/v2.0/logout",
-            get_or_post(web::route().to(logout::policy_logout)),
+            web::to(logout::policy_logout),
         );
-}
-
-fn get_or_post(route: actix_web::Route) -> actix_web::Route {
-    route.guard(guard::Any(guard::Get()).or(guard::Post()))
-}
-
-/// A POST endpoint that takes credentials: each request counts against its client
-/// address's rate limit, checked before the body is read.
-fn limited(path: &str, refusal: Refusal, post: actix_web::Route) -> impl HttpServiceFactory {
-    web::resource(path)
-        .guard(guard::Post())
-        .wrap(from_fn(move |req, next| {
-            rate_limit::check(refusal, req, next)
-        }))
-        .route(post)
 }

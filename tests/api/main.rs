@@ -36,6 +36,7 @@ mod key_rotation;
 mod lockout;
 mod login_verify;
 mod multi_resource;
+mod openapi;
 mod overload;
 mod password_change;
 mod password_forms;

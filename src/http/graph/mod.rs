@@ -17,141 +17,108 @@ mod users;
 
 use actix_web::web;
 
-/// The Graph routes under `/v1.0` and `/beta`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+use super::route_table::Routes;
+
+/// The Graph routes under `/v1.0` and `/beta`; other paths there answer Graph's 400.
+pub fn routes(r: &mut Routes<'_>) {
     for version in ["/v1.0", "/beta"] {
-        let mut scope = web::scope(version);
-        // Graph names an application or service principal by object id or by appId.
-        for (apps, sps) in [
-            ("/applications/{id}", "/servicePrincipals/{id}"),
-            (
-                "/applications(appId='{app_id}')",
-                "/servicePrincipals(appId='{app_id}')",
-            ),
-        ] {
-            scope = scope
-                .route(apps, web::get().to(applications::get_application))
-                .route(apps, web::patch().to(applications::update))
-                .route(apps, web::delete().to(applications::delete))
-                .route(
-                    &format!("{apps}/addPassword"),
-                    web::post().to(applications::add_password),
-                )
-                .route(
-                    &format!("{apps}/removePassword"),
-                    web::post().to(applications::remove_password),
-                )
-                .route(
-                    &format!("{apps}/apiKeys"),
-                    web::get().to(api_keys::list_apps),
-                )
-                .route(
-                    &format!("{apps}/apiKeys"),
-                    web::post().to(api_keys::create_apps),
-                )
-                .route(
-                    &format!("{apps}/apiKeys/{{key_id}}"),
-                    web::delete().to(api_keys::delete_apps),
-                )
-                .route(sps, web::get().to(applications::get_service_principal))
-                .route(
-                    &format!("{sps}/appRoleAssignedTo"),
-                    web::get().to(app_roles::assigned_to),
-                );
-        }
-        cfg.service(
-            scope
-                .route(
-                    "/applications",
-                    web::get().to(applications::list_applications),
-                )
-                .route("/applications", web::post().to(applications::create))
-                .route(
-                    "/servicePrincipals",
-                    web::get().to(applications::list_service_principals),
-                )
-                .route("/me", web::get().to(users::me))
-                .route("/me", web::patch().to(me::update))
-                .route("/me/changePassword", web::post().to(me::change_password))
-                .route("/me/memberOf", web::get().to(relations::my_member_of))
-                .route("/me/apiKeys", web::get().to(api_keys::list_mine))
-                .route("/me/apiKeys", web::post().to(api_keys::create_mine))
-                .route(
-                    "/me/apiKeys/{key_id}",
-                    web::delete().to(api_keys::delete_mine),
-                )
-                .route("/users/{id}/apiKeys", web::get().to(api_keys::list_users))
-                .route(
-                    "/users/{id}/apiKeys",
-                    web::post().to(api_keys::create_users),
-                )
-                .route(
-                    "/users/{id}/apiKeys/{key_id}",
-                    web::delete().to(api_keys::delete_users),
-                )
-                .route(
-                    "/me/appRoleAssignments",
-                    web::get().to(app_roles::list_mine),
-                )
-                .route(
-                    "/users/{id}/appRoleAssignments",
-                    web::get().to(app_roles::list),
-                )
-                .route(
-                    "/users/{id}/appRoleAssignments",
-                    web::post().to(app_roles::create),
-                )
-                .route(
-                    "/users/{id}/appRoleAssignments/{assignment}",
-                    web::delete().to(app_roles::delete),
-                )
-                .route("/users/{id}/memberOf", web::get().to(relations::member_of))
-                .route(
-                    "/auditLogs/signIns",
-                    web::get().to(audit_logs::list_sign_ins),
-                )
-                .route(
-                    "/auditLogs/signIns/{id}",
-                    web::get().to(audit_logs::get_sign_in),
-                )
-                .route(
-                    "/auditLogs/directoryAudits",
-                    web::get().to(audit_logs::list_directory_audits),
-                )
-                .route(
-                    "/auditLogs/directoryAudits/{id}",
-                    web::get().to(audit_logs::get_directory_audit),
-                )
-                .route("/directoryRoles", web::get().to(directory_roles::list))
-                .route("/directoryRoles/{id}", web::get().to(directory_roles::get))
-                .route(
-                    "/directoryRoles/{id}/members",
-                    web::get().to(directory_roles::members),
-                )
-                .route("/groups", web::get().to(groups::list))
-                .route("/groups", web::post().to(groups::create))
-                .route("/groups/{id}", web::get().to(groups::get))
-                .route("/groups/{id}", web::patch().to(groups::update))
-                .route("/groups/{id}", web::delete().to(groups::delete))
-                .route("/groups/{id}/members", web::get().to(relations::members))
-                .route(
-                    "/groups/{id}/members/$ref",
-                    web::post().to(groups::add_member),
-                )
-                .route(
-                    "/groups/{id}/members/{member}/$ref",
-                    web::delete().to(groups::remove_member),
-                )
-                .route("/users", web::get().to(users::list))
-                .route("/users", web::post().to(users::create))
-                .route("/users/{id}", web::get().to(users::get))
-                .route("/users/{id}", web::patch().to(users::update))
-                .route("/users/{id}", web::delete().to(users::delete))
-                .route(
-                    "/users/{id}/revokeSignInSessions",
-                    web::post().to(users::revoke_sign_in_sessions),
-                )
-                .default_service(web::to(users::unknown)),
-        );
+        r.scope(version, web::to(users::unknown), version_routes);
     }
+}
+
+fn version_routes(r: &mut Routes<'_>) {
+    // Graph names an application or service principal by object id or by appId.
+    for (apps, sps) in [
+        ("/applications/{id}", "/servicePrincipals/{id}"),
+        (
+            "/applications(appId='{app_id}')",
+            "/servicePrincipals(appId='{app_id}')",
+        ),
+    ] {
+        r.get(apps, web::to(applications::get_application))
+            .patch(apps, web::to(applications::update))
+            .delete(apps, web::to(applications::delete))
+            .post(
+                &format!("{apps}/addPassword"),
+                web::to(applications::add_password),
+            )
+            .post(
+                &format!("{apps}/removePassword"),
+                web::to(applications::remove_password),
+            )
+            .get(&format!("{apps}/apiKeys"), web::to(api_keys::list_apps))
+            .post(&format!("{apps}/apiKeys"), web::to(api_keys::create_apps))
+            .delete(
+                &format!("{apps}/apiKeys/{{key_id}}"),
+                web::to(api_keys::delete_apps),
+            )
+            .get(sps, web::to(applications::get_service_principal))
+            .get(
+                &format!("{sps}/appRoleAssignedTo"),
+                web::to(app_roles::assigned_to),
+            );
+    }
+    r.get("/applications", web::to(applications::list_applications))
+        .post("/applications", web::to(applications::create))
+        .get(
+            "/servicePrincipals",
+            web::to(applications::list_service_principals),
+        )
+        .get("/me", web::to(users::me))
+        .patch("/me", web::to(me::update))
+        .post("/me/changePassword", web::to(me::change_password))
+        .get("/me/memberOf", web::to(relations::my_member_of))
+        .get("/me/apiKeys", web::to(api_keys::list_mine))
+        .post("/me/apiKeys", web::to(api_keys::create_mine))
+        .delete("/me/apiKeys/{key_id}", web::to(api_keys::delete_mine))
+        .get("/users/{id}/apiKeys", web::to(api_keys::list_users))
+        .post("/users/{id}/apiKeys", web::to(api_keys::create_users))
+        .delete(
+            "/users/{id}/apiKeys/{key_id}",
+            web::to(api_keys::delete_users),
+        )
+        .get("/me/appRoleAssignments", web::to(app_roles::list_mine))
+        .get("/users/{id}/appRoleAssignments", web::to(app_roles::list))
+        .post("/users/{id}/appRoleAssignments", web::to(app_roles::create))
+        .delete(
+            "/users/{id}/appRoleAssignments/{assignment}",
+            web::to(app_roles::delete),
+        )
+        .get("/users/{id}/memberOf", web::to(relations::member_of))
+        .get("/auditLogs/signIns", web::to(audit_logs::list_sign_ins))
+        .get("/auditLogs/signIns/{id}", web::to(audit_logs::get_sign_in))
+        .get(
+            "/auditLogs/directoryAudits",
+            web::to(audit_logs::list_directory_audits),
+        )
+        .get(
+            "/auditLogs/directoryAudits/{id}",
+            web::to(audit_logs::get_directory_audit),
+        )
+        .get("/directoryRoles", web::to(directory_roles::list))
+        .get("/directoryRoles/{id}", web::to(directory_roles::get))
+        .get(
+            "/directoryRoles/{id}/members",
+            web::to(directory_roles::members),
+        )
+        .get("/groups", web::to(groups::list))
+        .post("/groups", web::to(groups::create))
+        .get("/groups/{id}", web::to(groups::get))
+        .patch("/groups/{id}", web::to(groups::update))
+        .delete("/groups/{id}", web::to(groups::delete))
+        .get("/groups/{id}/members", web::to(relations::members))
+        .post("/groups/{id}/members/$ref", web::to(groups::add_member))
+        .delete(
+            "/groups/{id}/members/{member}/$ref",
+            web::to(groups::remove_member),
+        )
+        .get("/users", web::to(users::list))
+        .post("/users", web::to(users::create))
+        .get("/users/{id}", web::to(users::get))
+        .patch("/users/{id}", web::to(users::update))
+        .delete("/users/{id}", web::to(users::delete))
+        .post(
+            "/users/{id}/revokeSignInSessions",
+            web::to(users::revoke_sign_in_sessions),
+        );
 }

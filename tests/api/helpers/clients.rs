@@ -28,33 +28,35 @@ fn run(cmd: &mut Command) {
 /// (PyJWT, MSAL, FastAPI, httpx), made once and again when the pins change.
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-venv");
-        let python = venv.join("bin/python");
-        let requirements = interop_dir().join("requirements.txt");
-        let wanted = std::fs::read_to_string(&requirements).expect("requirements.txt");
-        // The pins the venv was made from, written after a successful install.
-        let stamp = venv.join("requirements.installed");
-        let ready =
-            python.exists() && std::fs::read_to_string(&stamp).is_ok_and(|had| had == wanted);
-        if !ready {
-            run(Command::new("python3")
-                .args(["-m", "venv", "--clear"])
-                .arg(&venv));
-            run(Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "-r",
-                ])
-                .arg(&requirements));
-            std::fs::write(&stamp, &wanted).expect("write the venv's stamp");
-        }
-        python
-    })
+    PYTHON.get_or_init(|| venv_python("interop-venv", &interop_dir().join("requirements.txt")))
+}
+
+/// A virtualenv `name` under the target directory with the packages pinned in
+/// `requirements`, made when missing and again when the pins change; its python.
+pub fn venv_python(name: &str, requirements: &Path) -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let python = venv.join("bin/python");
+    let wanted = std::fs::read_to_string(requirements).expect("requirements file");
+    // The pins the venv was made from, written after a successful install.
+    let stamp = venv.join("requirements.installed");
+    let ready = python.exists() && std::fs::read_to_string(&stamp).is_ok_and(|had| had == wanted);
+    if !ready {
+        run(Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv));
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(requirements));
+        std::fs::write(&stamp, &wanted).expect("write the venv's stamp");
+    }
+    python
 }
 
 /// node_modules with the pinned Node packages, installed once per test run.
