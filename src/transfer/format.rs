@@ -90,7 +90,9 @@ macro_rules! kinds {
                 }
             }
 
-            /// Adds a record of the same kind; gives it back if it is of another.
+            /// Adds a record of the same kind; gives it back if it is of another (by
+            /// value: it starts the next batch at once, no copy is made).
+            #[allow(clippy::result_large_err)]
             pub fn push(&mut self, record: Record) -> Result<(), Record> {
                 match (self, record) {
                     $((Batch::$variant(rows), Record::$variant(r)) => {
