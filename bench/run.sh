@@ -52,6 +52,7 @@ if ((QUICK)); then
   IMPORT_ROWS=${BENCH_IMPORT_ROWS:-5000}
   STREAM_ROWS=${BENCH_IMPORT_STREAM_ROWS:-50000}
   STREAM_RSS_ROWS=${BENCH_IMPORT_STREAM_RSS_ROWS:-0}
+  MIGRATE_ROWS=${BENCH_MIGRATE_ROWS:-20000}
   SPEED_SECONDS=1
   ARGON2_SECONDS=2
   DISTINCT_PASSES=1
@@ -69,6 +70,7 @@ else
   IMPORT_ROWS=${BENCH_IMPORT_ROWS:-100000}
   STREAM_ROWS=${BENCH_IMPORT_STREAM_ROWS:-1000000}
   STREAM_RSS_ROWS=${BENCH_IMPORT_STREAM_RSS_ROWS:-10000000}
+  MIGRATE_ROWS=${BENCH_MIGRATE_ROWS:-100000}
   SPEED_SECONDS=3
   ARGON2_SECONDS=10
   DISTINCT_PASSES=5
@@ -1072,6 +1074,34 @@ p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2
   done
 fi
 
+# 5c. `localidp migrate`: MIGRATE_ROWS users from SQLite to PostgreSQL (to SQLite without
+# a PostgreSQL URL), against `user import` of the same users into the same kind of
+# database (bench/migrate.sh; two PostgreSQL databases of their own).
+if "$BIN" migrate --help >/dev/null 2>&1; then
+  settle
+  log "migrate: $MIGRATE_ROWS users"
+  MIGRATE_PG_ARGS=()
+  if [[ -n "$PG_DB" ]]; then
+    for suffix in migrate migrate_ref; do
+      psql "$PG_ADMIN_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE ${PG_DB}_$suffix" >/dev/null
+      MIGRATE_PG_ARGS+=("$(python3 -c 'import sys, urllib.parse as u
+p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$PG_ADMIN_URL" "${PG_DB}_$suffix")")
+    done
+  fi
+  "$BENCH/migrate.sh" "$MIGRATE_ROWS" "${MIGRATE_PG_ARGS[@]}" >"$RUN_DIR/migrate.txt" 2>"$RUN_DIR/migrate.log" ||
+    log "warning: bench/migrate.sh failed (see $RUN_DIR/migrate.log)"
+  if [[ -n "$PG_DB" ]]; then
+    for suffix in migrate migrate_ref; do
+      psql "$PG_ADMIN_URL" -q -c "DROP DATABASE IF EXISTS ${PG_DB}_$suffix WITH (FORCE)" >/dev/null 2>&1 ||
+        log "warning: could not drop database ${PG_DB}_$suffix"
+    done
+  fi
+  line=$(grep "^MIGRATE " "$RUN_DIR/migrate.txt" 2>/dev/null || true)
+  R[migrate_target]=$(grep -o 'target=[a-z]*' <<<"$line" | cut -d= -f2)
+  R[migrate_rate]=$(grep -o 'migrate_rows_per_s=[0-9.]*' <<<"$line" | cut -d= -f2)
+  R[migrate_ref]=$(grep -o 'import_rows_per_s=[0-9.]*' <<<"$line" | cut -d= -f2)
+fi
+
 # ---------------------------------------------------------------------------------
 # 6. Failed sign-in timing: bench/signin_timing.sh, with a server and database of its
 # own (lockout as by default; no measured account reaches the threshold).
@@ -1272,6 +1302,14 @@ if ((STREAM_RSS_ROWS > 0)); then
   add_row "7. Import streamed, SQLite: $(fmt "$STREAM_RSS_ROWS") pre-hashed rows, memory (peak RSS = VmHWM; rate for information)" \
     "$measured" "—" "—" "≤ 80 MB" "$(judge "$rss" "<=" 80)"
 fi
+
+# 7c. migrate vs user import of the same users into the same kind of database
+label=$([[ ${R[migrate_target]:-} == postgres ]] && echo "SQLite → PostgreSQL" || echo "SQLite → SQLite (no PostgreSQL URL)")
+r=$(ratio "${R[migrate_rate]:-}" "${R[migrate_ref]:-}")
+add_row "7c. Migrate, $label: $(fmt "$MIGRATE_ROWS") users (localidp migrate, rows/s of every kind)" \
+  "$([[ -n "${R[migrate_rate]:-}" ]] && echo "$(fmt "${R[migrate_rate]}") rows/s" || echo "$NA")" \
+  "$([[ -n "${R[migrate_ref]:-}" ]] && echo "$(fmt "${R[migrate_ref]}") rows/s user import of the same users, same target kind" || echo "$NA")" \
+  "${r:-$NA}" "≥ 1.0" "$(judge "$r" ">=" 1.0)"
 
 # 9. the Directory API (Microsoft Graph) vs healthz, runs alternated
 r=$(ratio "${R[graph_users]}" "${R[graph_healthz]}")

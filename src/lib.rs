@@ -25,6 +25,7 @@ pub mod sys;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tls;
+pub mod transfer;
 
 pub use config::{ConfigArgs, Settings};
 pub use startup::{Application, StartError};

@@ -10,6 +10,7 @@ mod keys;
 mod serve;
 mod shared;
 mod token;
+mod transfer;
 mod user;
 mod user_import;
 
@@ -64,6 +65,14 @@ enum Command {
     /// Mint tokens for tests.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Write the whole directory (tenants, users with their hashes, groups, clients,
+    /// keys as stored, ...) to a JSON Lines file.
+    Export(transfer::ExportArgs),
+    /// Read an export file into the configured database (re-runs change nothing).
+    Import(transfer::ImportArgs),
+    /// Copy the whole directory from one database to another (an export streamed into an
+    /// import) and check the counts.
+    Migrate(transfer::MigrateArgs),
 }
 
 /// Runs the command line; exits 2 when the settings are invalid, 1 when the command fails.
@@ -86,6 +95,9 @@ pub fn main() -> ExitCode {
         Some(Command::ApiKey(cmd)) => api_key::run(cmd, &settings),
         Some(Command::Audit(args)) => audit::run(args, &settings),
         Some(Command::Token(cmd)) => token::run(cmd, &settings),
+        Some(Command::Export(args)) => transfer::export(args, &settings),
+        Some(Command::Import(args)) => transfer::import(args, &settings),
+        Some(Command::Migrate(args)) => transfer::migrate(args, &settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,6 +20,7 @@ pub mod signing_keys;
 mod start_lock;
 pub mod status_changes;
 pub mod tenants;
+pub mod transfer;
 pub mod user_flows;
 pub mod users;
 

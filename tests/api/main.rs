@@ -35,6 +35,7 @@ mod key_encryption;
 mod key_rotation;
 mod lockout;
 mod login_verify;
+mod migrate;
 mod multi_resource;
 mod openapi;
 mod overload;
