@@ -96,6 +96,7 @@ graph_permissions = ["User.ReadWrite.All"]
         assert_eq!(res.headers()["retry-after"], "1");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+        eprintln!("token request {attempt} into the outage: 503 after {took:?}");
         let limit = if attempt == 0 { 7 } else { 2 };
         assert!(
             took < Duration::from_secs(limit),
