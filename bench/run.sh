@@ -1038,6 +1038,56 @@ for b in "${REFRESH_BACKENDS[@]}"; do
   R[refresh_api_$b]=$(refresh_rps "$RUN_DIR/refresh-$b-api.txt")
 done
 
+# 13. Replicas: two `serve` processes on one PostgreSQL database (keys in the database)
+# against one of them alone, same database, same run: client credentials and
+# /auth/verify with wrk's threads spread over the replicas' ports (bench/wrk/replicas.lua).
+# The one-replica runs come before and after (the second replica stopped). Both
+# replicas and wrk share the machine's cores: a second replica adds no CPU here.
+replica_rows() { # database-url
+  local db=$1 dir="$TMP/replicas" pa pb a_pid b_pid bearer
+  mkdir -p "$dir"
+  settle
+  log "replicas: two on PostgreSQL vs one"
+  pa=$(free_port)
+  pb=$(free_port)
+  local args=(--database-url "$db" --keys-dir "$dir/keys" --keys-in-database --seed "$TMP/seed.toml")
+  start_localidp replica-a "$pa" "${args[@]}"
+  a_pid=$SERVER_PID
+  wait_idle "$a_pid"
+  bearer=$(token_at "http://127.0.0.1:$pa")
+  # replicas_runs NAME PORTS: both requests with wrk's threads over these ports. The
+  # URL names replica A for every connection: the Host header, and the token's `iss`.
+  replicas_runs() {
+    BENCH_BASE=client_credentials.lua BENCH_PORTS="$2" \
+      wrk_run "replicas-cc-$1" replicas.lua "http://127.0.0.1:$pa/auth/token" "$TOKEN_CONNS" "$WRK_SECONDS"
+    BENCH_BASE=get.lua BENCH_BEARER="$bearer" BENCH_PORTS="$2" \
+      wrk_run "replicas-verify-$1" replicas.lua "http://127.0.0.1:$pa/auth/verify" "$FAST_CONNS" "$WRK_SECONDS"
+  }
+  replicas_runs one-a "$pa"
+  start_localidp replica-b "$pb" "${args[@]}"
+  b_pid=$SERVER_PID
+  wait_idle "$b_pid"
+  # wrk_run's server CPU figure is replica A's.
+  SERVER_PID=$a_pid
+  replicas_runs two "$pa,$pb"
+  stop_pid "$b_pid"
+  replicas_runs one-b "$pa"
+  stop_pid "$a_pid"
+}
+if [[ -n "$PG_ADMIN_URL" ]] && command -v psql >/dev/null 2>&1 && psql "$PG_ADMIN_URL" -qAt -c 'select 1' >/dev/null 2>&1; then
+  REPLICA_PG_DB="localidp_bench_replicas_$(date +%s)_$$"
+  psql "$PG_ADMIN_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $REPLICA_PG_DB" >/dev/null
+  REPLICA_PG_URL=$(python3 -c 'import sys, urllib.parse as u
+p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$PG_ADMIN_URL" "$REPLICA_PG_DB")
+  replica_rows "$REPLICA_PG_URL"
+  psql "$PG_ADMIN_URL" -q -c "DROP DATABASE IF EXISTS $REPLICA_PG_DB WITH (FORCE)" >/dev/null 2>&1 ||
+    log "warning: could not drop database $REPLICA_PG_DB"
+  for kind in cc verify; do
+    R[replicas_${kind}_one]=$(mean2 "$(wrk_rps "replicas-$kind-one-a")" "$(wrk_rps "replicas-$kind-one-b")" "one replica $kind")
+    R[replicas_${kind}_two]=$(wrk_rps "replicas-$kind-two")
+  done
+fi
+
 # 5b. Streamed import: STREAM_ROWS pre-hashed rows into a fresh database, rows/s and the
 # import's peak RSS (bench/import_stream.sh; PostgreSQL in a database of its own).
 if ((HAVE_IMPORT)); then
@@ -1336,6 +1386,18 @@ for b in sqlite postgres; do
   add_row "12$letter2. Refresh-token grant, $label: the same, scope offline_access {api}/.default (access token only)" \
     "$(rps "${R[refresh_api_$b]}")" "$cc" "${r:-$NA}" "≥ 0.4" "$(judge "$r" ">=" 0.4)"
 done
+# 13. two replicas on one PostgreSQL database against one (same database, same run)
+if [[ -z "${R[replicas_cc_two]:-}${R[replicas_cc_one]:-}" ]]; then
+  add_row "13a. Replicas, PostgreSQL: client credentials, two replicas vs one" "$NA (no PostgreSQL URL)" "$NA" "$NA" "≥ 0.9" "$NA"
+  add_row "13b. Replicas, PostgreSQL: /auth/verify, two replicas vs one" "$NA (no PostgreSQL URL)" "$NA" "$NA" "≥ 0.9" "$NA"
+else
+  r=$(ratio "${R[replicas_cc_two]:-}" "${R[replicas_cc_one]:-}")
+  add_row "13a. Replicas, PostgreSQL: POST /auth/token client_credentials, two replicas (wrk threads split over both ports) vs one" \
+    "$(rps "${R[replicas_cc_two]:-}")" "$(rps "${R[replicas_cc_one]:-}") one replica, same database (before + after)" "${r:-$NA}" "≥ 0.9" "$(judge "$r" ">=" 0.9)"
+  r=$(ratio "${R[replicas_verify_two]:-}" "${R[replicas_verify_one]:-}")
+  add_row "13b. Replicas, PostgreSQL: GET /auth/verify, two replicas vs one" \
+    "$(rps "${R[replicas_verify_two]:-}")" "$(rps "${R[replicas_verify_one]:-}") one replica, same database (before + after)" "${r:-$NA}" "≥ 0.9" "$(judge "$r" ">=" 0.9)"
+fi
 # 10. HTTPS against plain HTTP, same server build, same run, alternated
 r=$(ratio "${R[token_tls]:-}" "${R[token_plain]:-}")
 add_row "10a. HTTPS: POST /auth/token client_credentials over --tls, keep-alive (row 1's request)" \
@@ -1397,7 +1459,7 @@ fi
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "Mode: $MODE (wrk ${WRK_SECONDS}s per run, $WRK_THREADS threads; $STARTS starts per start-up figure). Machine: $NPROC cores ($CPU_MODEL), ${MEM_GB} GiB RAM. Commit $COMMIT. Cores busy with other work: $BUSY_BEFORE at the start, at most $REST_MAX during a wrk run; load average before $LOAD_BEFORE, after $LOAD_AFTER. Wall time ${WALL}s."
-  echo "Ratios: rows 1–3 figure ÷ reference; row 4 localidp ÷ faster peer (start-up: the peer's time ÷ localidp's); rows 5–6 figure ÷ best peer, for information (the target applies to the figure); row 7 p50 with many users ÷ p50 with few; row 8 median ÷ the unknown email's median (a successful sign-in's median, not padded, is in signin-timing.txt); rows 10a–10d over HTTPS ÷ the reference; rows 12 the refresh grant ÷ client credentials (same client, same server); row 11a with ÷ before the connections (the target applies to the figure), 11b p99 with them ÷ without."
+  echo "Ratios: rows 1–3 figure ÷ reference; row 4 localidp ÷ faster peer (start-up: the peer's time ÷ localidp's); rows 5–6 figure ÷ best peer, for information (the target applies to the figure); row 7 p50 with many users ÷ p50 with few; row 8 median ÷ the unknown email's median (a successful sign-in's median, not padded, is in signin-timing.txt); rows 10a–10d over HTTPS ÷ the reference; rows 12 the refresh grant ÷ client credentials (same client, same server); rows 13 two replicas ÷ one (same PostgreSQL database; both replicas and wrk on the same cores); row 11a with ÷ before the connections (the target applies to the figure), 11b p99 with them ÷ without."
   for n in "${R_NOTES[@]+"${R_NOTES[@]}"}"; do echo "Note: $n."; done
 } | tee "$RUN_DIR/table.md"
 cp "$RUN_DIR/table.md" "$OUT/latest.md"

@@ -92,6 +92,18 @@ impl<V: Clone, K: Eq + Hash + Clone> TtlCache<V, K> {
         found
     }
 
+    /// An entry put less than `max_age` ago, expired or not: what is served while the
+    /// entry's source cannot be read. Not counted as a look-up.
+    pub fn get_stale<Q>(&self, key: &Q, max_age: Duration) -> Option<V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        self.entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < max_age)
+            .map(|(_, v)| v)
+    }
+
     pub fn put(&self, key: K, value: V) {
         self.entries.insert(key, (Instant::now(), value));
     }
@@ -141,6 +153,11 @@ mod tests {
         let expired = TtlCache::new(Duration::ZERO);
         expired.put([7u8; 32], 1);
         assert_eq!(expired.get(&[7u8; 32]), None);
+        assert_eq!(
+            expired.get_stale(&[7u8; 32], Duration::from_secs(60)),
+            Some(1)
+        );
+        assert_eq!(expired.get_stale(&[7u8; 32], Duration::ZERO), None);
         assert_eq!(expired.stats().misses, 1);
     }
 }

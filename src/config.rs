@@ -176,6 +176,10 @@ pub struct ConfigArgs {
     /// replica, the CLI) is honoured within this many seconds (1 to 3600; default 1).
     #[arg(long = "token-status-refresh", env = "LOCALIDP_TOKEN_STATUS_REFRESH")]
     pub token_status_refresh_seconds: Option<i64>,
+    /// With the database unreachable, token checks serve the last known token status
+    /// and directory for this many seconds, then answer 503 (0 to 3600; default 60).
+    #[arg(long = "db-outage-grace", env = "LOCALIDP_DB_OUTAGE_GRACE")]
+    pub db_outage_grace_seconds: Option<i64>,
     /// `[rate_limit]` in the file.
     #[command(flatten)]
     pub rate_limit: RateLimitArgs,
@@ -318,6 +322,7 @@ pub struct Settings {
     pub verify_tenants: VerifyTenants,
     pub clock_skew_seconds: i64,
     pub token_status_refresh_seconds: i64,
+    pub db_outage_grace_seconds: i64,
     pub rate_limit: RateLimit,
     pub lockout: LockoutPolicy,
     /// Whether audit events are written, and for how many days (0: forever).
@@ -492,6 +497,7 @@ impl Settings {
             token_status_refresh_seconds: seconds::status_refresh(
                 args.token_status_refresh_seconds,
             )?,
+            db_outage_grace_seconds: seconds::outage_grace(args.db_outage_grace_seconds)?,
             rate_limit: RateLimit::from_args(&args.rate_limit).map_err(|reason| {
                 ConfigError::Invalid {
                     name: "rate_limit",
@@ -559,15 +565,19 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\nlockout_threshold = 5\nlog_format = \"json\"\nenv = \"production\"\nshutdown_grace = 3\nshutdown_delay = 2\n[rate_limit]\nper_minute = 0",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\ndb_outage_grace_seconds = 7\nlockout_threshold = 5\nlog_format = \"json\"\nenv = \"production\"\nshutdown_grace = 3\nshutdown_delay = 2\n[rate_limit]\nper_minute = 0",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
         assert!(s.ephemeral && s.tls && !s.demo && s.keys_in_database && s.lockout.threshold == 5);
         assert_eq!(s.verify_tenants, super::VerifyTenants::Any);
         assert_eq!(
-            (s.clock_skew_seconds, s.token_status_refresh_seconds),
-            (10, 5)
+            (
+                s.clock_skew_seconds,
+                s.token_status_refresh_seconds,
+                s.db_outage_grace_seconds
+            ),
+            (10, 5, 7)
         );
         assert_eq!(s.trusted_proxies.len(), 1);
         assert_eq!(s.rate_limit.per_minute, 0);

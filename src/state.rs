@@ -82,7 +82,13 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 audit,
-                directory: DirectoryService::new(parts.pool.clone(), parts.default_tenant_id),
+                directory: DirectoryService::new(
+                    parts.pool.clone(),
+                    parts.default_tenant_id,
+                    std::time::Duration::from_secs(
+                        parts.settings.db_outage_grace_seconds.unsigned_abs(),
+                    ),
+                ),
                 tokens: TokenServices::new(parts.external_issuers, parts.status),
                 rate_limiter: RateLimiter::new(
                     parts.settings.rate_limit.per_minute,

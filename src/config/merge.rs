@@ -85,6 +85,9 @@ impl ConfigArgs {
             token_status_refresh_seconds: self
                 .token_status_refresh_seconds
                 .or(file.token_status_refresh_seconds),
+            db_outage_grace_seconds: self
+                .db_outage_grace_seconds
+                .or(file.db_outage_grace_seconds),
             lockout_threshold: self.lockout_threshold.or(file.lockout_threshold),
             lockout_duration: self.lockout_duration.or(file.lockout_duration),
             lockout_max_duration: self.lockout_max_duration.or(file.lockout_max_duration),

@@ -22,6 +22,11 @@ pub(super) fn status_refresh(given: Option<i64>) -> Result<i64, OutOfRange> {
     seconds_in("token_status_refresh_seconds", given, 1, 1..=3600)
 }
 
+/// `db_outage_grace_seconds`: 0 to 3600, default 60.
+pub(super) fn outage_grace(given: Option<i64>) -> Result<i64, OutOfRange> {
+    seconds_in("db_outage_grace_seconds", given, 60, 0..=3600)
+}
+
 /// `shutdown_grace`: 0 to 3600, default 10.
 pub(super) fn shutdown_grace(given: Option<i64>) -> Result<u64, OutOfRange> {
     seconds_in("shutdown_grace", given, 10, 0..=3600).map(|s| s.unsigned_abs())

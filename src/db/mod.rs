@@ -277,6 +277,20 @@ where
     }
 }
 
+/// How long a checkout waits while the pool holds no connection at all.
+const CHECKOUT_WHEN_DOWN: Duration = Duration::from_millis(250);
+
+/// A pooled connection. A healthy pool always holds one (`min_idle`); one that holds
+/// none has lost the database (its connections failed their check and new ones fail
+/// to connect), so a request waits `CHECKOUT_WHEN_DOWN` for the pool's background
+/// reconnection instead of the full `connection_timeout`: a prompt 503.
+pub fn checkout(pool: &DbPool) -> Result<PooledDb, r2d2::Error> {
+    if pool.state().connections == 0 {
+        return pool.get_timeout(CHECKOUT_WHEN_DOWN);
+    }
+    pool.get()
+}
+
 /// Runs a diesel closure on a blocking thread with a pooled connection, in the
 /// caller's tracing span: never on an actix worker.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> DbResult<T>
@@ -288,7 +302,7 @@ where
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let mut conn = pool.get()?;
+        let mut conn = checkout(&pool)?;
         f(&mut conn)
     })
     .await

@@ -5,6 +5,10 @@
 //! `DIRECTORY_TTL`; changes made through this process call `invalidate`. The same
 //! holds for the users that `GET /v1.0/me` shows (a user found; one not found is
 //! looked up again at every request).
+//!
+//! With the database unreachable, the tenants and audiences that token verification
+//! needs are served from the last lookup for `db_outage_grace_seconds` past
+//! `DIRECTORY_TTL`; after that the lookup fails (503).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -60,10 +64,13 @@ pub struct DirectoryService {
     spa_origins: TtlCache<Arc<HashSet<String>>>,
     /// Users by tenant and id, for `GET /me`.
     users: TtlCache<Arc<User>>,
+    /// How old a tenant or audience lookup may be when the database cannot be read.
+    outage_max_age: Duration,
 }
 
 impl DirectoryService {
-    pub fn new(pool: DbPool, default_tenant_id: String) -> Self {
+    /// `outage_grace`: `db_outage_grace_seconds`.
+    pub fn new(pool: DbPool, default_tenant_id: String, outage_grace: Duration) -> Self {
         DirectoryService {
             pool,
             default_tenant_id,
@@ -72,6 +79,7 @@ impl DirectoryService {
             clients: TtlCache::new(DIRECTORY_TTL),
             spa_origins: TtlCache::new(DIRECTORY_TTL),
             users: TtlCache::new(DIRECTORY_TTL),
+            outage_max_age: DIRECTORY_TTL + outage_grace,
         }
     }
 
@@ -97,9 +105,10 @@ impl DirectoryService {
             return Ok(hit);
         }
         let lookup = key.clone();
-        let found = db::run(&self.pool, move |c| db::tenants::find(c, &lookup))
-            .await?
-            .map(|t| Arc::new(TenantInfo::from(t)));
+        let found = match db::run(&self.pool, move |c| db::tenants::find(c, &lookup)).await {
+            Ok(found) => found.map(|t| Arc::new(TenantInfo::from(t))),
+            Err(e) => return self.stale(&self.tenants, &key, e),
+        };
         self.tenants.put(key, found.clone());
         Ok(found)
     }
@@ -117,10 +126,11 @@ impl DirectoryService {
             return Ok(hit);
         }
         let tid = tenant_id.to_owned();
-        let ids: HashSet<String> = db::run(&self.pool, move |c| db::clients::ids(c, &tid))
-            .await?
-            .into_iter()
-            .collect();
+        let ids: HashSet<String> =
+            match db::run(&self.pool, move |c| db::clients::ids(c, &tid)).await {
+                Ok(ids) => ids.into_iter().collect(),
+                Err(e) => return self.stale(&self.audiences, tenant_id, e),
+            };
         let ids = Arc::new(ids);
         self.audiences.put(tenant_id.to_owned(), ids.clone());
         Ok(ids)
@@ -193,6 +203,17 @@ impl DirectoryService {
             self.users.put(key, u.clone());
         }
         Ok(found)
+    }
+
+    /// The last lookup of `key` within the outage bound when the database could not
+    /// be reached; the error otherwise.
+    fn stale<V: Clone>(&self, cache: &TtlCache<V>, key: &str, error: DbError) -> DbResult<V> {
+        match error {
+            DbError::Unavailable(_) | DbError::Query(_) => {
+                cache.get_stale(key, self.outage_max_age).ok_or(error)
+            }
+            other => Err(other),
+        }
     }
 
     /// Forgets cached tenants, clients, audiences and users.

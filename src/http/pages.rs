@@ -132,7 +132,7 @@ pub fn error_page_titled(tenant_name: &str, title: &str, error: &OAuthError) -> 
         ErrorCode::TemporarilyUnavailable => "Try again shortly",
         _ => title,
     };
-    html(
+    let mut res = html(
         status,
         &ErrorPage {
             tenant_name: tenant_name.to_owned(),
@@ -140,5 +140,10 @@ pub fn error_page_titled(tenant_name: &str, title: &str, error: &OAuthError) -> 
             message: error.description.clone(),
             code: Some(error.code.as_str().to_owned()),
         },
-    )
+    );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    }
+    res
 }

@@ -13,6 +13,11 @@
 //! the next check reads the log. A read that fails or takes over a second keeps the old
 //! state, logs a warning (once a minute at most) and is tried again after the bound,
 //! or, when this process has a change of its own not yet read back, a second later.
+//! The old state is served for `db_outage_grace_seconds` past the bound at most: once
+//! the last successful read began longer ago than both, a check waits for a read
+//! without the one-second limit (a slow database is not a lost one; at most one such
+//! read a second), and if that fails too, checks fail closed with
+//! [`Refusal::StatusUnknown`] (503) until a read succeeds again.
 //!
 //! Rules: a token whose `jti` is on the deny list is refused; a token of a user who is
 //! disabled or deleted is refused; a token issued (`iat`) before the user's latest
@@ -58,6 +63,9 @@ pub enum Refusal {
     Revoked,
     UserInactive,
     ClientDeleted,
+    /// The log has not been read for longer than the bound and the outage grace: the
+    /// token may have been revoked meanwhile. Not the token's fault: a 503.
+    StatusUnknown,
 }
 
 impl Refusal {
@@ -67,6 +75,7 @@ impl Refusal {
             Refusal::Revoked => "The token has been revoked.",
             Refusal::UserInactive => "The user of the token is disabled or no longer exists.",
             Refusal::ClientDeleted => "The application the token was issued to no longer exists.",
+            Refusal::StatusUnknown => "The token's status cannot be checked right now.",
         }
     }
 }
@@ -80,6 +89,9 @@ pub struct StatusConfig {
     pub skew: i64,
     /// `access_token_lifetime`: how long a user row matters.
     pub lifetime: i64,
+    /// `db_outage_grace_seconds`: how long past the bound a state that could not be
+    /// refreshed is still served.
+    pub grace: i64,
 }
 
 impl StatusConfig {
@@ -88,6 +100,7 @@ impl StatusConfig {
             bound: s.token_status_refresh_seconds,
             skew: s.clock_skew_seconds,
             lifetime: s.access_token_lifetime,
+            grace: s.db_outage_grace_seconds,
         }
     }
 }
@@ -225,6 +238,8 @@ pub struct TokenStatus {
     reading: tokio::sync::Mutex<()>,
     /// When (injected clock, seconds) the last read began.
     read_at: AtomicI64,
+    /// When the last read that succeeded began.
+    read_ok_at: AtomicI64,
     /// Bumped by [`TokenStatus::mark_stale`]; `read_generation` is its value when the
     /// last read began, so a read that may have begun before a local change commits
     /// does not count as having seen it.
@@ -232,6 +247,8 @@ pub struct TokenStatus {
     read_generation: AtomicU64,
     /// After a failed read with a local change unread: no new read before this.
     retry_at: std::sync::Mutex<Option<Instant>>,
+    /// When the last read past the grace (without the time limit) began.
+    overdue_read_at: std::sync::Mutex<Option<Instant>>,
     warned_at: AtomicI64,
 }
 
@@ -246,9 +263,11 @@ impl TokenStatus {
             config,
             reading: tokio::sync::Mutex::new(()),
             read_at: AtomicI64::new(now),
+            read_ok_at: AtomicI64::new(now),
             generation: AtomicU64::new(0),
             read_generation: AtomicU64::new(0),
             retry_at: std::sync::Mutex::new(None),
+            overdue_read_at: std::sync::Mutex::new(None),
             warned_at: AtomicI64::new(i64::MIN),
         })
     }
@@ -278,6 +297,26 @@ impl TokenStatus {
         ids: TokenIds<'_>,
     ) -> Result<(), Refusal> {
         self.ensure_current(pool, now).await;
+        if self.overdue(now) {
+            let _one = self.reading.lock().await;
+            let due = {
+                let mut at = self
+                    .overdue_read_at
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let due = at.is_none_or(|at| at.elapsed() >= RETRY_LOCAL);
+                if due {
+                    *at = Some(Instant::now());
+                }
+                due
+            };
+            if self.overdue(now) && due {
+                self.read_log(pool, now, None).await;
+            }
+            if self.overdue(now) {
+                return Err(Refusal::StatusUnknown);
+            }
+        }
         let set = self.set.read().unwrap_or_else(PoisonError::into_inner);
         match set.refusal(ids.jti, ids.oid, ids.azp, ids.iat) {
             Some(refusal) => Err(refusal),
@@ -288,6 +327,12 @@ impl TokenStatus {
     /// After this process committed a change to the log: the next check reads it.
     pub fn mark_stale(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The last successful read is older than the bound and the outage grace.
+    fn overdue(&self, now: i64) -> bool {
+        let last_ok = self.read_ok_at.load(Ordering::SeqCst);
+        now.saturating_sub(last_ok) > self.config.bound + self.config.grace
     }
 
     fn stale(&self, now: i64) -> bool {
@@ -309,18 +354,23 @@ impl TokenStatus {
         }
         let _one = self.reading.lock().await;
         if self.stale(now) {
-            self.read_log(pool, now).await;
+            self.read_log(pool, now, Some(READ_TIMEOUT)).await;
         }
     }
 
-    async fn read_log(&self, pool: &DbPool, now: i64) {
+    /// One read of the rows not seen yet, given up after `limit` (none: as long as
+    /// the pool takes to give up).
+    async fn read_log(&self, pool: &DbPool, now: i64, limit: Option<Duration>) {
         let generation = self.generation.load(Ordering::SeqCst);
         let (after, missing) = {
             let set = self.set.read().unwrap_or_else(PoisonError::into_inner);
             (set.max_id, set.gaps.keys().copied().collect::<Vec<_>>())
         };
         let read = db::run(pool, move |c| status_changes::read(c, after, &missing));
-        let read = tokio::time::timeout(READ_TIMEOUT, read).await;
+        let read = match limit {
+            Some(limit) => tokio::time::timeout(limit, read).await,
+            None => Ok(read.await),
+        };
         // After a failure too: the next attempt waits for the bound, not every request.
         self.read_at.store(now, Ordering::SeqCst);
         let mut retry_at = self.retry_at.lock().unwrap_or_else(PoisonError::into_inner);
@@ -330,6 +380,7 @@ impl TokenStatus {
                 set.apply(rows);
                 set.prune(now, self.config);
                 self.read_generation.store(generation, Ordering::SeqCst);
+                self.read_ok_at.fetch_max(now, Ordering::SeqCst);
                 *retry_at = None;
             }
             failed => {
@@ -338,7 +389,7 @@ impl TokenStatus {
                 *retry_at = Some(Instant::now() + RETRY_LOCAL);
                 let error = match failed {
                     Ok(Err(e)) => e.to_string(),
-                    _ => format!("no answer within {READ_TIMEOUT:?}"),
+                    _ => format!("no answer within {limit:?}"),
                 };
                 let last = self.warned_at.load(Ordering::Relaxed);
                 if now.saturating_sub(last) >= WARN_EVERY {
@@ -405,6 +456,7 @@ mod tests {
             bound: 1,
             skew: 60,
             lifetime: 3600,
+            grace: 60,
         };
         let mut set = StatusSet::default();
         set.apply(vec![

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::authority::IssuerForm;
 use super::claims::AccessTokenClaims;
+use super::status::Refusal;
 use crate::state::AppState;
 
 use super::token_time::{TimeError, check_times};
@@ -82,7 +83,10 @@ pub async fn verify_access_token(
         .status
         .check(&state.pool, now, &verified.claims)
         .await
-        .map_err(|refusal| invalid(refusal.message()))?;
+        .map_err(|refusal| match refusal {
+            Refusal::StatusUnknown => VerifyError::Unavailable(refusal.message().to_owned()),
+            _ => invalid(refusal.message()),
+        })?;
     Ok(verified)
 }
 

@@ -5,6 +5,8 @@ mod browser;
 pub mod clients;
 pub mod graph;
 pub mod process;
+pub mod proxy;
+pub mod replica;
 
 pub use browser::*;
 

@@ -113,6 +113,9 @@ impl GraphError {
         let mut res = HttpResponse::build(self.status);
         res.insert_header(("request-id", request_id.as_str()))
             .insert_header(("client-request-id", client_request_id.as_str()));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, "1"));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((
                 "www-authenticate",

@@ -60,6 +60,9 @@ pub(super) async fn grant(
         )
         .await
         .map_err(|refusal| {
+            if refusal == crate::oauth::status::Refusal::StatusUnknown {
+                return OAuthError::unavailable(refusal.message());
+            }
             external::rejected(format!(
                 "The subject token is refused: {}",
                 refusal.message()
