@@ -35,6 +35,7 @@ mod key_encryption;
 mod key_rotation;
 mod lockout;
 mod login_verify;
+mod metrics;
 mod multi_resource;
 mod overload;
 mod password_change;
