@@ -1,6 +1,7 @@
 //! Prometheus metrics: what the request path counts ([`Metrics`], owned by the app
 //! state) and what is read at scrape time ([`scrape`]), served by a listener of its
-//! own ([`server`]). Off unless `metrics_listen` is set: then nothing is recorded.
+//! own ([`server`]). Off unless `metrics_listen` is set: until then requests, tokens and
+//! sign-ins are not counted (the pool and the hashing queue keep their cheap counts).
 //!
 //! Labels never carry what a client wrote in a path: requests are counted by the
 //! route's pattern (`/{tenant}/oauth2/v2.0/token`), methods outside a fixed list as

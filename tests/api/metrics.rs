@@ -379,3 +379,66 @@ async fn openmetrics_is_served_when_asked_for(backend: Backend) {
         Some(1.0)
     );
 }
+
+/// A port free just now (the process binds it a moment later).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn status_of(url: String) -> u16 {
+    reqwest::get(url).await.unwrap().status().as_u16()
+}
+
+on_every_backend!(the_setting_comes_from_the_environment_or_the_config_file);
+async fn the_setting_comes_from_the_environment_or_the_config_file(backend: Backend) {
+    use crate::helpers::process::{serve_fixture, start, storage_args};
+    let (settings, _fixture) = test_fixture(&backend);
+
+    // LOCALIDP_METRICS_LISTEN; the process stops on SIGTERM with its metrics listener.
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = serve_fixture(&settings, &[], &[("LOCALIDP_METRICS_LISTEN", &addr)]);
+    assert_eq!(status_of(format!("http://{addr}/metrics")).await, 200);
+    assert_eq!(status_of(format!("{}/metrics", server.base())).await, 404);
+    server.signal("TERM");
+    let (status, _) =
+        tokio::task::spawn_blocking(move || server.wait_exit(Duration::from_secs(15)))
+            .await
+            .unwrap()
+            .expect("exits");
+    assert!(status.success(), "{status}");
+
+    // metrics_listen in the config file.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("localidp.toml");
+    let port = free_port();
+    std::fs::write(&config, format!("metrics_listen = \"127.0.0.1:{port}\"\n")).unwrap();
+    let server = serve_fixture(&settings, &["--config", config.to_str().unwrap()], &[]);
+    let body = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("localidp_build_info{version="), "{body}");
+    drop(server);
+
+    // An address that cannot be bound stops the start, naming it.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let mut args = storage_args(&settings);
+    args.extend(["serve", "--port", "0", "--metrics-listen", addr.as_str()].map(Into::into));
+    let Err(refused) = start(&args, &[]) else {
+        panic!("started with its metrics address taken");
+    };
+    assert!(!refused.status.success());
+    assert!(
+        refused.stderr.contains(&format!("cannot listen on {addr}")),
+        "{}",
+        refused.stderr
+    );
+}
