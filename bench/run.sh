@@ -812,6 +812,47 @@ done
 R[close_plain]=$(wrk_rps close-plain-a)
 R[close_tls]=$(wrk_rps close-tls-a)
 
+# 14. Prometheus metrics: a server without and one with --metrics-listen (every request
+# recorded) on the main database, up together, each load alternated between them as in
+# row 10; then one scrape must show the token requests it counted.
+settle
+log "metrics: servers without and with --metrics-listen, ${TLS_HALF}s per wrk run, alternated"
+OFF_PORT=$(free_port)
+start_localidp localidp-metrics-off "$OFF_PORT" "${MAIN_ARGS[@]}"
+METRICS_OFF_PID=$SERVER_PID
+ON_PORT=$(free_port)
+METRICS_PORT=$(free_port)
+start_localidp localidp-metrics-on "$ON_PORT" "${MAIN_ARGS[@]}" --metrics-listen "127.0.0.1:$METRICS_PORT"
+METRICS_ON_PID=$SERVER_PID
+OFF_BEARER=$(token_at "http://127.0.0.1:$OFF_PORT") || die "client_credentials (metrics off) failed"
+ON_BEARER=$(token_at "http://127.0.0.1:$ON_PORT") || die "client_credentials (metrics on) failed"
+# metrics_pair KIND SCRIPT PATH CONNS HALF [BEARER_OFF BEARER_ON]: the half b runs "on" first.
+metrics_pair() {
+  local kind=$1 script=$2 path=$3 conns=$4 half=$5 order=(off on) side
+  [[ $half == b ]] && order=(on off)
+  for side in "${order[@]}"; do
+    if [[ $side == off ]]; then
+      SERVER_PID=$METRICS_OFF_PID BENCH_BEARER=${6:-} wrk_run "$kind-metrics-off-$half" "$script" "http://127.0.0.1:$OFF_PORT$path" "$conns" "$TLS_HALF"
+    else
+      SERVER_PID=$METRICS_ON_PID BENCH_BEARER=${7:-} wrk_run "$kind-metrics-on-$half" "$script" "http://127.0.0.1:$ON_PORT$path" "$conns" "$TLS_HALF"
+    fi
+  done
+}
+for half in a b; do
+  metrics_pair token client_credentials.lua /auth/token "$TOKEN_CONNS" "$half"
+  metrics_pair verify get.lua /auth/verify "$FAST_CONNS" "$half" "$OFF_BEARER" "$ON_BEARER"
+done
+curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >"$RUN_DIR/metrics.txt" || die "the metrics listener did not answer"
+metrics_tokens=$(awk '/^localidp_tokens_issued_total\{grant="client_credentials",flavour="plain"\}/ { print $2 }' "$RUN_DIR/metrics.txt")
+[[ -n "$metrics_tokens" ]] && awk -v n="$metrics_tokens" 'BEGIN { exit !(n > 0) }' ||
+  die "the scrape counted no client_credentials tokens (see $RUN_DIR/metrics.txt)"
+stop_pid "$METRICS_ON_PID"
+stop_pid "$METRICS_OFF_PID"
+for k in token verify; do
+  R[${k}_metrics_off]=$(mean2 "$(wrk_rps "$k-metrics-off-a")" "$(wrk_rps "$k-metrics-off-b")" "$k without metrics req/s")
+  R[${k}_metrics_on]=$(mean2 "$(wrk_rps "$k-metrics-on-a")" "$(wrk_rps "$k-metrics-on-b")" "$k with metrics req/s")
+done
+
 # 11. Many idle keep-alive connections held by bench/idle_connections.py against a
 # fresh plain server: its VmRSS with them, and /healthz p99 from one more client (wrk,
 # 1 thread, $IDLE_PROBE_CONNS connections) with them against without them (before + after).
@@ -1413,6 +1454,14 @@ add_row "10c. HTTPS: new TLS 1.3 connections, one at a time (openssl s_time -new
 r=$(ratio "${R[close_tls]:-}" "${R[close_plain]:-}")
 add_row "10d. HTTPS: GET /healthz with Connection: close over --tls, a handshake per request ($TOKEN_CONNS connections)" \
   "$(rps "${R[close_tls]:-}")" "$(rps "${R[close_plain]:-}") the same over plain HTTP" "${r:-$NA}" "— (reported)" "—"
+# 14. metrics on against off, same build, same run, alternated
+r=$(ratio "${R[token_metrics_on]:-}" "${R[token_metrics_off]:-}")
+add_row "14a. Metrics: POST /auth/token client_credentials with --metrics-listen (every request recorded)" \
+  "$(rps "${R[token_metrics_on]:-}")" "$(rps "${R[token_metrics_off]:-}") without it (runs alternated)" "${r:-$NA}" "≥ 0.95" "$(judge "$r" ">=" 0.95)"
+r=$(ratio "${R[verify_metrics_on]:-}" "${R[verify_metrics_off]:-}")
+add_row "14b. Metrics: GET /auth/verify with --metrics-listen (every request recorded)" \
+  "$(rps "${R[verify_metrics_on]:-}")" "$(rps "${R[verify_metrics_off]:-}") without it (runs alternated)" "${r:-$NA}" "≥ 0.95" "$(judge "$r" ">=" 0.95)"
+
 # 11. many idle connections
 add_row "11a. $(fmt "$IDLE_CONNS") idle keep-alive connections held open: server VmRSS" \
   "$(mb "${R[idle_rss]:-}")" "$(mb "${R[idle_rss_before]:-}") before them" \
@@ -1459,7 +1508,7 @@ fi
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "Mode: $MODE (wrk ${WRK_SECONDS}s per run, $WRK_THREADS threads; $STARTS starts per start-up figure). Machine: $NPROC cores ($CPU_MODEL), ${MEM_GB} GiB RAM. Commit $COMMIT. Cores busy with other work: $BUSY_BEFORE at the start, at most $REST_MAX during a wrk run; load average before $LOAD_BEFORE, after $LOAD_AFTER. Wall time ${WALL}s."
-  echo "Ratios: rows 1–3 figure ÷ reference; row 4 localidp ÷ faster peer (start-up: the peer's time ÷ localidp's); rows 5–6 figure ÷ best peer, for information (the target applies to the figure); row 7 p50 with many users ÷ p50 with few; row 8 median ÷ the unknown email's median (a successful sign-in's median, not padded, is in signin-timing.txt); rows 10a–10d over HTTPS ÷ the reference; rows 12 the refresh grant ÷ client credentials (same client, same server); rows 13 two replicas ÷ one (same PostgreSQL database; both replicas and wrk on the same cores); row 11a with ÷ before the connections (the target applies to the figure), 11b p99 with them ÷ without."
+  echo "Ratios: rows 1–3 figure ÷ reference; row 4 localidp ÷ faster peer (start-up: the peer's time ÷ localidp's); rows 5–6 figure ÷ best peer, for information (the target applies to the figure); row 7 p50 with many users ÷ p50 with few; row 8 median ÷ the unknown email's median (a successful sign-in's median, not padded, is in signin-timing.txt); rows 10a–10d over HTTPS ÷ the reference; rows 12 the refresh grant ÷ client credentials (same client, same server); rows 14a–14b with the metrics listener ÷ without; rows 13 two replicas ÷ one (same PostgreSQL database; both replicas and wrk on the same cores); row 11a with ÷ before the connections (the target applies to the figure), 11b p99 with them ÷ without."
   for n in "${R_NOTES[@]+"${R_NOTES[@]}"}"; do echo "Note: $n."; done
 } | tee "$RUN_DIR/table.md"
 cp "$RUN_DIR/table.md" "$OUT/latest.md"

@@ -140,6 +140,10 @@ pub struct ConfigArgs {
     /// A second address to serve on, e.g. 127.0.0.1:443 (MSAL Python's user-realm call).
     #[arg(long, env = "LOCALIDP_ALSO_LISTEN")]
     pub also_listen: Option<String>,
+    /// Serve Prometheus metrics (`GET /metrics`) on this address only, e.g.
+    /// 127.0.0.1:9464; off when unset.
+    #[arg(long, env = "LOCALIDP_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// Proxies (IPs or CIDRs, comma separated) whose X-Forwarded-Proto/Host are believed
     /// when no public URL is configured.
     #[arg(long, env = "LOCALIDP_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -313,6 +317,8 @@ pub struct Settings {
     pub tls_names: Vec<String>,
     pub tls_ca_out: Option<PathBuf>,
     pub also_listen: Option<String>,
+    /// Where `GET /metrics` is served (a listener of its own); `None`: no metrics.
+    pub metrics_listen: Option<String>,
     pub trusted_proxies: Vec<IpRange>,
     pub trusted_issuers: Vec<TrustedIssuer>,
     pub authorization_code_lifetime: i64,
@@ -476,6 +482,7 @@ impl Settings {
             tls_names: args.tls_names,
             tls_ca_out: args.tls_ca_out,
             also_listen: args.also_listen,
+            metrics_listen: args.metrics_listen,
             trusted_proxies,
             authorization_code_lifetime: code_lifetime(args.authorization_code_lifetime)?,
             session_idle_timeout: positive(

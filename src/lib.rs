@@ -16,6 +16,7 @@ pub mod directory;
 pub mod graph;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod oauth;
 pub mod rate_limit;
 pub mod seed;

@@ -58,6 +58,8 @@ pub struct Application {
     port: u16,
     state: AppState,
     server: Server,
+    /// The metrics listener's port and server, when `metrics_listen` is set.
+    metrics: Option<(u16, Server)>,
     pub report: StartReport,
     /// The development CA to trust, when serving HTTPS.
     pub tls_ca: Option<crate::tls::DevCa>,
@@ -125,6 +127,13 @@ impl Application {
             })?),
             None => None,
         };
+        let metrics_listener = match &settings.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).map_err(|source| StartError::Bind {
+                addr: addr.clone(),
+                source,
+            })?),
+            None => None,
+        };
         let tls = if settings.tls {
             let mut names = settings.tls_names.clone();
             if let Some(host) = host_of(&public_url) {
@@ -144,11 +153,13 @@ impl Application {
         let tls_ca = tls.as_ref().map(|t| t.ca.clone());
 
         let hasher = settings.password_hasher()?;
+        let pool_events = db::PoolEvents::default();
         let prepared = {
             let settings = settings.clone();
             let hasher = hasher.clone();
+            let events = pool_events.clone();
             let now = clock.now();
-            tokio::task::spawn_blocking(move || prepare(&settings, &hasher, now))
+            tokio::task::spawn_blocking(move || prepare(&settings, &hasher, events, now))
                 .await
                 .map_err(|e| StartError::Join(e.to_string()))??
         };
@@ -172,7 +183,22 @@ impl Application {
             ring: prepared.ring,
             external_issuers: external,
             status: prepared.status,
+            metrics: crate::metrics::Metrics::new(metrics_listener.is_some()),
+            pool_events,
         });
+        let metrics = match metrics_listener {
+            Some(l) => {
+                let addr = settings.metrics_listen.clone().unwrap_or_default();
+                let bind_error = |source| StartError::Bind {
+                    addr: addr.clone(),
+                    source,
+                };
+                let port = l.local_addr().map_err(bind_error)?.port();
+                let server = crate::metrics::server::serve(l, state.clone()).map_err(bind_error)?;
+                Some((port, server))
+            }
+            None => None,
+        };
         let data = web::Data::new(state.clone());
         let journal = settings
             .dev
@@ -215,6 +241,7 @@ impl Application {
             port,
             state,
             server,
+            metrics,
             report: prepared.report,
             tls_ca,
         })
@@ -226,6 +253,11 @@ impl Application {
 
     pub fn public_url(&self) -> &str {
         &self.state.public_url
+    }
+
+    /// The port `/metrics` is served on, when `metrics_listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -240,7 +272,15 @@ impl Application {
     /// the audit events still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let result = self.server.await;
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         housekeeping.abort();
         self.state.audit.shutdown().await;
         result
@@ -336,9 +376,10 @@ struct Prepared {
 fn prepare(
     settings: &Settings,
     hasher: &crate::crypto::password::PasswordHasher,
+    pool_events: db::PoolEvents,
     now: i64,
 ) -> Result<Prepared, StartError> {
-    let pool = db::open(&settings.database, settings.db_pool_size)?;
+    let pool = db::open_observed(&settings.database, settings.db_pool_size, pool_events)?;
     // Replicas starting together on one database take turns from here to the first
     // signing key: each finds what the first one made instead of making it again.
     let start = db::start_lock(&settings.database)?;

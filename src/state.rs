@@ -14,6 +14,7 @@ use crate::crypto::keys::{KeyError, KeyRing};
 use crate::crypto::password::PasswordHasher;
 use crate::db::{self, DbConnection, DbPool, DbResult};
 use crate::directory::service::DirectoryService;
+use crate::metrics::Metrics;
 use crate::oauth::external::ExternalIssuer;
 use crate::oauth::services::TokenServices;
 use crate::oauth::status::TokenStatus;
@@ -38,6 +39,10 @@ pub struct Inner {
     pub rate_limiter: RateLimiter,
     /// The audit log's queue (`crate::audit`).
     pub audit: AuditLog,
+    /// What `/metrics` reports (recorded only when it is served).
+    pub metrics: Metrics,
+    /// The pool's checkout waits (also given to the pool when it was opened).
+    pub pool_events: db::PoolEvents,
     /// Told to stop: `/readyz` fails and responses close their connections.
     draining: AtomicBool,
 }
@@ -61,6 +66,8 @@ pub struct StateParts {
     pub external_issuers: Vec<ExternalIssuer>,
     /// The token status as loaded at start.
     pub status: TokenStatus,
+    pub metrics: Metrics,
+    pub pool_events: db::PoolEvents,
 }
 
 impl AppState {
@@ -100,6 +107,8 @@ impl AppState {
                 public_url: parts.public_url,
                 pool: parts.pool,
                 hasher: parts.hasher,
+                metrics: parts.metrics,
+                pool_events: parts.pool_events,
                 draining: AtomicBool::new(false),
             }),
         }

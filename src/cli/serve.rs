@@ -49,6 +49,11 @@ fn print_banner(app: &Application, settings: &Settings) {
     if let Some(also) = &settings.also_listen {
         println!("  also on:   {scheme}://{also}");
     }
+    if let (Some(addr), Some(port)) = (&settings.metrics_listen, app.metrics_port()) {
+        // The address as given, with the port bound (it may have been 0).
+        let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
+        println!("  metrics:   http://{host}:{port}/metrics");
+    }
     println!(
         "  storage:   {storage}; signing keys {keys} (kid {})",
         state.keys.ring().active().kid

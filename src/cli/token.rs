@@ -162,6 +162,8 @@ pub(super) fn run(cmd: TokenCommand, settings: &Settings) -> Result<(), CliError
             ring,
             external_issuers: Vec::new(),
             status,
+            metrics: crate::metrics::Metrics::new(false),
+            pool_events: crate::db::PoolEvents::default(),
         });
         let minted = mint::mint(&state, public_url, request).await;
         state.audit.shutdown().await;

@@ -55,6 +55,7 @@ impl ConfigArgs {
                 self.tls_names
             },
             also_listen: self.also_listen.or(file.also_listen),
+            metrics_listen: self.metrics_listen.or(file.metrics_listen),
             trusted_proxies: if self.trusted_proxies.is_empty() {
                 file.trusted_proxies
             } else {

@@ -19,6 +19,9 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::fixture_hash::{self, is_fixture_hash};
 use super::timing::{SignInTimings, hash_kind};
+pub use queue::QueueStats;
+
+mod queue;
 
 /// OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 pub const DEFAULT_MEMORY_KIB: u32 = 19_456;
@@ -92,6 +95,7 @@ struct Inner {
     current_kind: String,
     /// An ephemeral server: seeds get [`fixture_hash`]es, and checks accept them.
     fixtures: bool,
+    queue: QueueStats,
 }
 
 /// Checks of each kind of hash measured at start and hourly; the first, which warms
@@ -157,6 +161,7 @@ impl PasswordHasher {
                 ),
                 params,
                 fixtures,
+                queue: QueueStats::default(),
             }),
             seeding: false,
         })
@@ -302,6 +307,11 @@ impl PasswordHasher {
         }
     }
 
+    /// The queue's depth, waits and refusals.
+    pub fn queue_stats(&self) -> &QueueStats {
+        &self.inner.queue
+    }
+
     /// The expected check time of each kind of hash, and the padding they give.
     pub fn timings(&self) -> &SignInTimings {
         &self.inner.timings
@@ -429,13 +439,19 @@ impl PasswordHasher {
     ) -> Result<T, HashError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let me = self.clone();
+        let queued_at = self.inner.queue.queued();
         let boxed: Job = Box::new(move || {
+            me.inner.queue.started(queued_at);
             let _ = tx.send(job(&me));
         });
         match self.job_queue().try_send(boxed) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(HashError::Busy),
+            Err(TrySendError::Full(_)) => {
+                self.inner.queue.dropped(true);
+                return Err(HashError::Busy);
+            }
             Err(TrySendError::Disconnected(_)) => {
+                self.inner.queue.dropped(false);
                 return Err(HashError::Internal("the hashing threads stopped".into()));
             }
         }

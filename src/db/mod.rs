@@ -12,6 +12,7 @@ pub mod graph_permissions;
 pub mod groups;
 pub mod import_keys;
 pub mod lockout;
+mod pool_events;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod server_secrets;
@@ -32,6 +33,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+pub use pool_events::PoolEvents;
 pub use start_lock::StartLock;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -149,6 +151,15 @@ pub fn start_lock(target: &DatabaseTarget) -> DbResult<StartLock> {
 
 /// Opens the pool; migrations are the caller's, under the [`StartLock`].
 pub fn open(target: &DatabaseTarget, max_size: u32) -> DbResult<DbPool> {
+    open_observed(target, max_size, PoolEvents::default())
+}
+
+/// [`open`], with every checkout's wait recorded in `events`.
+pub fn open_observed(
+    target: &DatabaseTarget,
+    max_size: u32,
+    events: PoolEvents,
+) -> DbResult<DbPool> {
     let (url, max_size) = match target {
         DatabaseTarget::Postgres(url) => (url.clone(), max_size),
         DatabaseTarget::SqliteFile(path) => {
@@ -170,7 +181,8 @@ pub fn open(target: &DatabaseTarget, max_size: u32) -> DbResult<DbPool> {
     let mut builder = Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(5))
-        .connection_customizer(Box::new(SqlitePragmas));
+        .connection_customizer(Box::new(SqlitePragmas))
+        .event_handler(Box::new(events));
     if matches!(target, DatabaseTarget::SqliteMemory) {
         builder = builder
             .idle_timeout(None)

@@ -216,6 +216,17 @@ impl DirectoryService {
         }
     }
 
+    /// Each cache's look-ups and entries, by name: for `/metrics`.
+    pub fn cache_stats(&self) -> [(&'static str, crate::cache::CacheStats); 5] {
+        [
+            ("tenants", self.tenants.stats()),
+            ("audiences", self.audiences.stats()),
+            ("clients", self.clients.stats()),
+            ("spa_origins", self.spa_origins.stats()),
+            ("users", self.users.stats()),
+        ]
+    }
+
     /// Forgets cached tenants, clients, audiences and users.
     pub fn invalidate(&self) {
         self.users.clear();

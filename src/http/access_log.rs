@@ -58,6 +58,7 @@ pub async fn access_log(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
     let started = Instant::now();
+    let method = crate::metrics::method_label(req.method().as_str());
     let ids = request_ids(req.request());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let json = state
@@ -76,7 +77,9 @@ pub async fn access_log(
     } else {
         next.call(req).await
     };
-    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let seconds = started.elapsed().as_secs_f64();
+    let millis = seconds * 1000.0;
+    let metrics = state.as_ref().map(|s| &s.metrics);
     match result {
         Ok(mut res) => {
             let draining = state.as_ref().is_some_and(|s| s.is_draining());
@@ -98,6 +101,10 @@ pub async fn access_log(
                 .cloned()
                 .unwrap_or_default();
             let route = request.match_pattern();
+            let status = res.status().as_u16();
+            if let Some(m) = metrics {
+                m.request(route.as_deref(), method, status, seconds);
+            }
             let tenant = ctx.tenant.or_else(|| {
                 request
                     .match_info()
@@ -106,7 +113,7 @@ pub async fn access_log(
             });
             let client_id = ctx.client_id.or(line.query_client.clone());
             let outcome = Outcome {
-                status: res.status().as_u16(),
+                status,
                 bytes,
                 millis,
                 route,
@@ -117,8 +124,12 @@ pub async fn access_log(
             Ok(res)
         }
         Err(e) => {
+            let status = e.as_response_error().status_code().as_u16();
+            if let Some(m) = metrics {
+                m.request(None, method, status, seconds);
+            }
             let outcome = Outcome {
-                status: e.as_response_error().status_code().as_u16(),
+                status,
                 bytes: "-".to_owned(),
                 millis,
                 route: None,

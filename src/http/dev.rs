@@ -70,7 +70,15 @@ async fn token(
     body: web::Json<MintRequest>,
 ) -> Result<HttpResponse, OAuthResponse> {
     let base = base_url(&state, &req);
-    let minted = mint::mint(&state, base, body.into_inner()).await?;
+    let request = body.into_inner();
+    // The flavour as `mint` reads it (entra by default); unknown names are refused there.
+    let flavour = match request.flavour.as_deref() {
+        Some("b2c") => "b2c",
+        Some("short") => "plain",
+        _ => "entra",
+    };
+    let minted = mint::mint(&state, base, request).await?;
+    state.metrics.token_issued("dev_mint", flavour);
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(minted))

@@ -14,6 +14,7 @@ use super::error::{ErrorFlavour, OAuthResponse};
 use super::request_context::request_context;
 use super::tenant::{PolicyQuery, resolve};
 use crate::oauth::authority::{Authority, Flavour};
+use crate::oauth::grant_type::GrantType;
 use crate::oauth::grants;
 use crate::oauth::token_request::{BasicCredentials, TokenForm, TokenRequest};
 use crate::oauth::{OAuthError, Reason};
@@ -93,11 +94,20 @@ async fn respond(
     form: TokenForm,
 ) -> Result<HttpResponse, OAuthResponse> {
     let flavour = ErrorFlavour::of(authority);
+    let mut grant = "unknown";
     let result = async {
         let request = TokenRequest::parse(form, basic_credentials(req)?, &authority.flavour)?;
+        grant = grant_label(request.grant.grant_type());
         grants::token(state, authority, request, &request_context(state, req)).await
     }
     .await;
+    let flavour_label = flavour_label(&authority.flavour);
+    match &result {
+        Ok(_) => state.metrics.token_issued(grant, flavour_label),
+        Err(e) => state
+            .metrics
+            .token_refused(grant, flavour_label, e.reason.audit_name()),
+    }
     let issued = result.map_err(|e| OAuthResponse::flavoured(e, flavour, req))?;
     let mut body = serde_json::to_value(&issued.response).unwrap_or(Value::Null);
     if let (Flavour::B2c { .. }, Value::Object(map)) = (&authority.flavour, &mut body) {
@@ -119,6 +129,24 @@ async fn respond(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(body))
+}
+
+/// The grant as a metrics label.
+fn grant_label(grant: GrantType) -> &'static str {
+    match grant {
+        GrantType::JwtBearer => "jwt_bearer",
+        GrantType::TokenExchange => "token_exchange",
+        other => other.as_str(),
+    }
+}
+
+/// The flavour as a metrics label: `plain` for `/auth/*`.
+pub(super) fn flavour_label(flavour: &Flavour) -> &'static str {
+    match flavour {
+        Flavour::Short => "plain",
+        Flavour::Entra => "entra",
+        Flavour::B2c { .. } => "b2c",
+    }
 }
 
 /// RFC 6749 §2.3.1: `Basic base64(urlencode(client_id) ":" urlencode(secret))`.

@@ -256,6 +256,7 @@ async fn check_credentials(
     let now = state.clock.now();
     let event = source.event(kind::SIGN_IN_PASSWORD, tenant_id, sign_in_name);
     let Some((user, lockout)) = found else {
+        state.metrics.sign_in_failed(reason::UNKNOWN_USER);
         state
             .audit
             .record(event.failure(reason::UNKNOWN_USER))
@@ -264,6 +265,7 @@ async fn check_credentials(
     };
     let event = event.user(&user.id);
     if lockout.is_locked(now) {
+        state.metrics.sign_in_failed(reason::LOCKED);
         state.audit.record(event.failure(reason::LOCKED)).await;
         return failed(deadline, lockout::locked()).await;
     }
@@ -280,6 +282,7 @@ async fn check_credentials(
             } else {
                 reason::INVALID_PASSWORD
             };
+            state.metrics.sign_in_failed(why);
             state.audit.record(event.clone().failure(why)).await;
             let error = match counted {
                 Ok(true) => {
@@ -287,6 +290,7 @@ async fn check_credentials(
                         .request(source.request)
                         .tenant(tenant_id)
                         .user(&user.id);
+                    state.metrics.account_locked();
                     state.audit.record(locked).await;
                     lockout::locked()
                 }
@@ -297,6 +301,7 @@ async fn check_credentials(
         }
     };
     if user.is_disabled() {
+        state.metrics.sign_in_failed(reason::DISABLED);
         state.audit.record(event.failure(reason::DISABLED)).await;
         let error =
             OAuthError::invalid_grant(Reason::UserDisabled, "The user account is disabled.");

@@ -274,6 +274,8 @@ pub struct TestApp {
     handle: actix_web::dev::ServerHandle,
     pub state: localidp::state::AppState,
     pub fixture: Arc<Fixture>,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when `metrics_listen` was set.
+    pub metrics_base: Option<String>,
 }
 
 impl TestApp {
@@ -571,6 +573,9 @@ pub async fn spawn_with_clock(settings: Settings, fixture: Arc<Fixture>, clock: 
         .await
         .expect("server starts");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let metrics_base = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let handle = app.server_handle();
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
@@ -587,6 +592,7 @@ pub async fn spawn_with_clock(settings: Settings, fixture: Arc<Fixture>, clock: 
         handle,
         state,
         fixture,
+        metrics_base,
     }
 }
 

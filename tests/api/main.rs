@@ -37,6 +37,7 @@ mod key_rotation;
 mod lockout;
 mod login_verify;
 mod migrate;
+mod metrics;
 mod multi_resource;
 mod openapi;
 mod overload;

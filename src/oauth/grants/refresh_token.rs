@@ -239,10 +239,11 @@ pub(super) async fn grant(
 async fn family_revoked(
     cx: &GrantContext<'_>,
     token: &RefreshToken,
-    reason: &str,
+    reason: &'static str,
     why: &'static str,
 ) -> OAuthError {
     cx.state.tokens.status.mark_stale();
+    cx.state.metrics.refresh_family_revoked(reason);
     let event = AuditEvent::revocation(audit::kind::REFRESH_FAMILY_REVOKED)
         .failure(reason)
         .actor(&token.client_id)
