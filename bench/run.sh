@@ -1091,7 +1091,10 @@ replica_rows() { # database-url
   log "replicas: two on PostgreSQL vs one"
   pa=$(free_port)
   pb=$(free_port)
-  local args=(--database-url "$db" --keys-dir "$dir/keys" --keys-in-database --seed "$TMP/seed.toml")
+  # One public URL for both, as behind a load balancer: without it each replica's own
+  # address is its issuer, and the other replica's tokens are another issuer's.
+  local args=(--database-url "$db" --keys-dir "$dir/keys" --keys-in-database --seed "$TMP/seed.toml"
+    --public-url "http://127.0.0.1:$pa")
   start_localidp replica-a "$pa" "${args[@]}"
   a_pid=$SERVER_PID
   wait_idle "$a_pid"
