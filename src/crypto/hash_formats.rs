@@ -21,6 +21,11 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 const MAX_ITERATIONS: u32 = 10_000_000;
 /// The import cap: a new hash's PBKDF2 iterations (about 1.5 s of SHA-256 at most).
 pub const MAX_IMPORTED_ITERATIONS: u32 = 5_000_000;
+/// The costliest bcrypt hash accepted for import (cost 14: about a second a check), plain
+/// or passlib's bcrypt_sha256. A stored hash is checked at every sign-in on one of the
+/// few hashing threads, so an import (or a Graph write) of a cost-31 hash would hold one
+/// for days.
+pub const MAX_BCRYPT_COST: u32 = 14;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prf {
@@ -188,10 +193,10 @@ pub fn normalize(input: &str) -> Result<String, String> {
                 "PBKDF2 iteration count {iterations} is above {MAX_IMPORTED_ITERATIONS}, the most this server checks at sign-in"
             ));
         }
-        ForeignHash::BcryptSha256 { cost, .. } if *cost > super::password::MAX_BCRYPT_COST => {
+        ForeignHash::BcryptSha256 { cost, .. } if *cost > MAX_BCRYPT_COST => {
             return Err(format!(
                 "bcrypt cost {cost} is above {}, the most this server checks at sign-in",
-                super::password::MAX_BCRYPT_COST
+                MAX_BCRYPT_COST
             ));
         }
         _ => {}

@@ -488,10 +488,7 @@ pub fn is_bcrypt(hash: &str) -> bool {
         .any(|p| hash.starts_with(p))
 }
 
-/// The costliest bcrypt hash accepted for import (cost 14: about a second a check).
-/// A stored hash is checked at every sign-in on one of the few hashing threads, so
-/// an import (or a Graph write) of a cost-31 hash would hold one for days.
-pub const MAX_BCRYPT_COST: u32 = 14;
+pub use super::hash_formats::MAX_BCRYPT_COST;
 /// The costliest argon2 hash accepted for import: memory (KiB), passes, lanes, and
 /// memory × passes (128 MiB × 4 passes, about as long as bcrypt 14).
 pub const MAX_ARGON2_MEMORY_KIB: u32 = 131_072;
