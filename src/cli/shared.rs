@@ -135,3 +135,54 @@ pub(super) fn fmt_time(unix: i64) -> String {
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|| unix.to_string())
 }
+
+/// The progress line of a long command on stderr: redrawn in place on a terminal
+/// (cleared before other output), printed as plain lines elsewhere.
+pub(super) struct StatusLine {
+    pub tty: bool,
+    pub started: std::time::Instant,
+    last: std::time::Instant,
+    on_screen: bool,
+}
+
+impl StatusLine {
+    pub fn new() -> Self {
+        use std::io::IsTerminal;
+        let now = std::time::Instant::now();
+        StatusLine {
+            tty: std::io::stderr().is_terminal(),
+            started: now,
+            last: now,
+            on_screen: false,
+        }
+    }
+
+    /// Whether `every` has passed since the last line shown (then counted as shown).
+    pub fn due(&mut self, every: std::time::Duration) -> bool {
+        if self.last.elapsed() < every {
+            return false;
+        }
+        self.last = std::time::Instant::now();
+        true
+    }
+
+    /// Shows `line`: in place on a terminal, else as a line of its own.
+    pub fn show(&mut self, line: &str) {
+        use std::io::Write;
+        if self.tty {
+            eprint!("\r\x1b[K{line}");
+            let _ = std::io::stderr().flush();
+            self.on_screen = true;
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    /// Clears a line shown in place, before other output.
+    pub fn clear(&mut self) {
+        if self.on_screen {
+            eprint!("\r\x1b[K");
+            self.on_screen = false;
+        }
+    }
+}

@@ -2,11 +2,11 @@
 //! file, or from one database to another; progress on a terminal, a summary line, and
 //! the count check at the end.
 
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufRead, BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::shared::CliError;
+use super::shared::{CliError, StatusLine};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, DatabaseTarget, DbError, DbPool};
@@ -128,7 +128,7 @@ pub(super) fn migrate(args: MigrateArgs, settings: &Settings) -> Result<(), CliE
 
 /// The summary line on stdout, and the exit: refused rows or counts that differ fail.
 fn conclude(verb: &str, report: &ImportReport, shown: &Progress) -> Result<(), CliError> {
-    let secs = shown.started.elapsed().as_secs_f64();
+    let secs = shown.0.started.elapsed().as_secs_f64();
     let rows = ImportReport::total(&report.expected);
     let inserted = ImportReport::total(&report.inserted);
     let unchanged = ImportReport::total(&report.unchanged);
@@ -211,29 +211,15 @@ fn private_file(path: &Path) -> Result<std::fs::File, CliError> {
 
 /// Refused rows as they come, and on a terminal a progress line redrawn a few times
 /// a second; nothing else when stderr is not a terminal.
-struct Progress {
-    tty: bool,
-    started: Instant,
-    last: Instant,
-    on_screen: bool,
-}
+struct Progress(StatusLine);
 
 impl Progress {
     fn new() -> Self {
-        let now = Instant::now();
-        Progress {
-            tty: std::io::stderr().is_terminal(),
-            started: now,
-            last: now,
-            on_screen: false,
-        }
+        Progress(StatusLine::new())
     }
 
     fn clear_line(&mut self) {
-        if self.on_screen {
-            eprint!("\r\x1b[K");
-            self.on_screen = false;
-        }
+        self.0.clear();
     }
 }
 
@@ -247,19 +233,18 @@ impl ImportObserver for Progress {
     }
 
     fn progress(&mut self, rows: u64, total: Option<u64>, kind: &str) {
-        if !self.tty || self.last.elapsed() < Duration::from_millis(250) {
+        if !self.0.tty || !self.0.due(Duration::from_millis(250)) {
             return;
         }
-        self.last = Instant::now();
-        let rate = rows as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        let rate = rows as f64 / self.0.started.elapsed().as_secs_f64().max(1e-9);
         let share = match total {
             Some(total) if total > 0 => {
                 format!(" of {total} ({:.0}%)", 100.0 * rows as f64 / total as f64)
             }
             _ => String::new(),
         };
-        eprint!("\r\x1b[K{rows} rows{share}, {rate:.0} rows/s, now: {kind}");
-        let _ = std::io::stderr().flush();
-        self.on_screen = true;
+        self.0.show(&format!(
+            "{rows} rows{share}, {rate:.0} rows/s, now: {kind}"
+        ));
     }
 }

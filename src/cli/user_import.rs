@@ -1,11 +1,11 @@
 //! `localidp user import`: the arguments, what is shown while it runs (refused rows,
 //! progress) and the summary, and the audit events of what it changed.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::shared::{CliError, TenantArg, record, record_all};
+use super::shared::{CliError, StatusLine, TenantArg, record, record_all};
 use crate::audit::{AuditEvent, kind};
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
@@ -87,7 +87,7 @@ pub(super) fn run(
     if let Some(e) = shown.failed.take() {
         return Err(e.into());
     }
-    let secs = shown.started.elapsed().as_secs_f64();
+    let secs = shown.status.started.elapsed().as_secs_f64();
     println!("{}", summary(&report, args.dry_run, secs));
     if !args.dry_run && report.created + report.updated > 0 {
         let event = AuditEvent::admin(kind::USER_IMPORTED).tenant(&tenant.id);
@@ -135,32 +135,22 @@ struct Shown<'a> {
     header_written: bool,
     /// The first failure to write the errors file (reported at the end).
     failed: Option<std::io::Error>,
-    tty: bool,
-    started: Instant,
-    last: Instant,
-    on_screen: bool,
+    status: StatusLine,
 }
 
 impl<'a> Shown<'a> {
     fn new(settings: &'a Settings, errors: Option<std::io::BufWriter<std::fs::File>>) -> Self {
-        let now = Instant::now();
         Shown {
             settings,
             errors,
             header_written: false,
             failed: None,
-            tty: std::io::stderr().is_terminal(),
-            started: now,
-            last: now,
-            on_screen: false,
+            status: StatusLine::new(),
         }
     }
 
     fn clear_line(&mut self) {
-        if self.on_screen {
-            eprint!("\r\x1b[K");
-            self.on_screen = false;
-        }
+        self.status.clear();
     }
 
     fn keep(&mut self, row: &RefusedRow, header: Option<&str>) -> std::io::Result<()> {
@@ -185,16 +175,15 @@ impl ImportObserver for Shown<'_> {
     }
 
     fn progress(&mut self, p: ImportProgress) {
-        let every = if self.tty {
+        let every = if self.status.tty {
             Duration::from_millis(250)
         } else {
             Duration::from_secs(5)
         };
-        if self.last.elapsed() < every {
+        if !self.status.due(every) {
             return;
         }
-        self.last = Instant::now();
-        let secs = self.started.elapsed().as_secs_f64();
+        let secs = self.status.started.elapsed().as_secs_f64();
         let rate = p.rows as f64 / secs.max(1e-9);
         let share = p.bytes_read as f64 / (p.bytes_total.max(1)) as f64;
         let left = if share > 0.0 {
@@ -208,12 +197,7 @@ impl ImportObserver for Shown<'_> {
             share * 100.0,
             duration(left)
         );
-        if self.tty {
-            eprint!("\r\x1b[K{line}");
-            self.on_screen = true;
-        } else {
-            eprintln!("{line}");
-        }
+        self.status.show(&line);
     }
 
     fn updated(&mut self, conn: &mut DbConnection, updates: &[UserUpdate]) {
