@@ -578,6 +578,41 @@ for half in a b; do
   BENCH_BEARER="$BEARER" wrk_run "verify-$half" get.lua "$URL/auth/verify" "$FAST_CONNS" "$HALF_SECONDS"
 done
 
+# 2c. Pass-through verification: a second localidp trusts this one as an upstream issuer
+# (`[[trusted_issuers]]` with discovery_url and verify = true) and verifies this one's
+# token (the same token repeated, as row 2) against its own token (also repeated),
+# alternated on the same server.
+FED="$TMP/fed"
+mkdir -p "$FED"
+read -r UP_ISS UP_AUD < <(python3 -c '
+import base64, json, sys
+p = sys.argv[1].split(".")[1]
+c = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+print(c["iss"], c["aud"])' "$BEARER")
+cat >"$FED/config.toml" <<EOF
+[[trusted_issuers]]
+issuer = "$UP_ISS"
+discovery_url = "$UP_ISS/.well-known/openid-configuration"
+audience = "$UP_AUD"
+verify = true
+EOF
+VPORT=$(free_port)
+VURL="http://127.0.0.1:$VPORT"
+start_localidp fed-verifier "$VPORT" --config "$FED/config.toml" --database-url "sqlite://$FED/db.sqlite" \
+  --keys-dir "$FED/keys" --seed "$TMP/seed.toml"
+FED_PID=$SERVER_PID
+V_BEARER=$(curl -sf -X POST --data "grant_type=client_credentials&client_id=$CLIENT_ID&client_secret=$CLIENT_SECRET" \
+  "$VURL/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
+  die "client_credentials token request to the pass-through verifier failed"
+curl -sf -o /dev/null -H "Authorization: Bearer $BEARER" "$VURL/auth/verify" ||
+  die "the pass-through verifier refused the upstream token (see $RUN_DIR/fed-verifier.log)"
+settle
+for half in a b; do
+  BENCH_BEARER="$V_BEARER" wrk_run "fed-own-$half" get.lua "$VURL/auth/verify" "$FAST_CONNS" "$HALF_SECONDS"
+  BENCH_BEARER="$BEARER" wrk_run "fed-upstream-$half" get.lua "$VURL/auth/verify" "$FAST_CONNS" "$HALF_SECONDS"
+done
+stop_pid "$FED_PID"
+
 # The Directory API (Microsoft Graph): GET /v1.0/users?$top=100 with an app token
 # (User.Read.All) and GET /v1.0/me with a user's (User.Read), alternated with /healthz
 # as above.
@@ -714,6 +749,8 @@ R[graph_healthz]=$(mean2 "$(wrk_rps graph-healthz-a)" "$(wrk_rps graph-healthz-b
 R[graph_users]=$(mean2 "$(wrk_rps graph-users-a)" "$(wrk_rps graph-users-b)" "GET /v1.0/users req/s")
 R[graph_me]=$(mean2 "$(wrk_rps graph-me-a)" "$(wrk_rps graph-me-b)" "GET /v1.0/me req/s")
 R[verify_alone]=$(wrk_rps verify-alone)
+R[verify_fed_own]=$(mean2 "$(wrk_rps fed-own-a)" "$(wrk_rps fed-own-b)" "row 2c own-token req/s")
+R[verify_fed_upstream]=$(mean2 "$(wrk_rps fed-upstream-a)" "$(wrk_rps fed-upstream-b)" "row 2c upstream-token req/s")
 R[storm_verify]=$(wrk_rps storm-verify)
 R[storm_password]=$(wrk_rps storm-password)
 
@@ -1245,6 +1282,10 @@ add_row "1. Token issuance: POST /auth/token client_credentials, client_secret_p
 r=$(ratio "${R[verify]}" "${R[healthz]}")
 add_row "2. Verification: GET /auth/verify with a valid Bearer token" "$(rps "${R[verify]}")" \
   "$(rps "${R[healthz]}") GET /healthz (runs alternated)" "${r:-$NA}" "≥ 0.6" "$(judge "$r" ">=" 0.6)"
+# 2c. upstream tokens (pass-through) vs the verifier's own tokens
+r=$(ratio "${R[verify_fed_upstream]}" "${R[verify_fed_own]}")
+add_row "2c. Pass-through verification: GET /auth/verify of a trusted upstream issuer's token (discovery_url, verify = true; the same token repeated)" \
+  "$(rps "${R[verify_fed_upstream]}")" "$(rps "${R[verify_fed_own]}") the verifier's own token, repeated (runs alternated)" "${r:-$NA}" "≥ 0.9" "$(judge "$r" ">=" 0.9)"
 # 2b. distinct tokens vs /healthz through the same client script (target); against row
 # 2's plain-wrk /healthz in the notes.
 r=$(ratio "${R[verify_distinct]}" "${R[verify_distinct_ref]}")

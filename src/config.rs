@@ -17,11 +17,13 @@ mod production;
 mod rate_limit;
 mod run_env;
 mod seconds;
+mod trusted_issuer;
 mod verify_tenants;
 pub use ip_range::IpRange;
 pub use lockout::LockoutPolicy;
 pub use rate_limit::{RateLimit, RateLimitArgs};
 pub use run_env::{KEY_ENCRYPTION_KEY_ENV, LogFormat, RunEnv};
+pub use trusted_issuer::TrustedIssuer;
 pub use verify_tenants::VerifyTenants;
 
 /// Every setting, as given on the command line / environment or in the config file.
@@ -339,24 +341,6 @@ pub struct Settings {
     pub shutdown_grace: u64,
     pub shutdown_delay: u64,
     pub env: RunEnv,
-}
-
-/// An external issuer (a real Entra or B2C tenant, any OIDC provider) whose tokens
-/// the token-exchange grant (RFC 8693) turns into tokens of ours for the same person.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrustedIssuer {
-    /// The `iss` its tokens carry, exactly.
-    pub issuer: String,
-    /// Its signing keys, as a JWKS document saved to a file.
-    pub jwks_file: PathBuf,
-    /// The `aud` its tokens must carry; unchecked when absent.
-    pub audience: Option<String>,
-    /// Create a user (without a password) when no one matches by oid or email.
-    #[serde(default)]
-    pub provision: bool,
-    /// Only this tenant (GUID or name) accepts its tokens; any tenant when absent.
-    pub tenant: Option<String>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/localidp.db";

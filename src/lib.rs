@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod directory;
+pub mod federation;
 pub mod graph;
 pub mod http;
 pub mod logging;

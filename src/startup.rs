@@ -167,7 +167,7 @@ impl Application {
         self_test(&prepared.ring)?;
 
         let external =
-            crate::oauth::external::load(&settings.trusted_issuers).map_err(|reason| {
+            crate::oauth::external::load(&settings.trusted_issuers, &clock).map_err(|reason| {
                 StartError::Config(crate::config::ConfigError::Invalid {
                     name: "trusted_issuers",
                     reason,

@@ -25,7 +25,7 @@ impl Settings {
 
 impl ConfigArgs {
     /// The relative paths of a config file in `dir` (keys, seed, SQLite file, CA
-    /// output, JWKS files), rebased so they no longer depend on the working directory.
+    /// output, JWKS and CA files), rebased so they no longer depend on the working directory.
     fn relative_to(mut self, dir: &Path) -> ConfigArgs {
         let rebase = |p: PathBuf| if p.is_relative() { dir.join(p) } else { p };
         self.keys_dir = self.keys_dir.map(rebase);
@@ -33,7 +33,8 @@ impl ConfigArgs {
         self.seed = self.seed.map(rebase);
         self.tls_ca_out = self.tls_ca_out.map(rebase);
         for issuer in &mut self.trusted_issuers {
-            issuer.jwks_file = rebase(std::mem::take(&mut issuer.jwks_file));
+            issuer.jwks_file = issuer.jwks_file.take().map(rebase);
+            issuer.ca_file = issuer.ca_file.take().map(rebase);
         }
         self.database_url = self
             .database_url

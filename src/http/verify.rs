@@ -40,6 +40,9 @@ struct VerifyResponse<'a> {
     api_key_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     api_key_name: Option<String>,
+    /// The trusted issuer of an upstream token (pass-through verification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer: Option<Cow<'a, str>>,
 }
 
 impl<'a> From<&'a Verified> for VerifyResponse<'a> {
@@ -49,7 +52,11 @@ impl<'a> From<&'a Verified> for VerifyResponse<'a> {
             email: c.email_address().map(Cow::Borrowed),
             user_id: Cow::Borrowed(&c.oid),
             name: c.name.as_deref().map(Cow::Borrowed),
-            tid: Cow::Borrowed(&v.tenant.id),
+            // An upstream token names its own tenant.
+            tid: Cow::Borrowed(match (&v.upstream, &c.tid) {
+                (Some(_), Some(tid)) => tid,
+                _ => &v.tenant.id,
+            }),
             policy: v.policy.as_deref().map(Cow::Borrowed),
             aud: Some(Cow::Borrowed(&c.aud)),
             azp: Some(Cow::Borrowed(&c.azp)),
@@ -61,6 +68,7 @@ impl<'a> From<&'a Verified> for VerifyResponse<'a> {
             auth_method: "bearer",
             api_key_id: None,
             api_key_name: None,
+            issuer: v.upstream.as_deref().map(Cow::Borrowed),
         }
     }
 }
@@ -94,6 +102,7 @@ impl From<ApiKeyPrincipal> for VerifyResponse<'static> {
             auth_method: "api_key",
             api_key_id: Some(p.key.id),
             api_key_name: Some(p.key.name),
+            issuer: None,
         }
     }
 }

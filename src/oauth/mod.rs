@@ -14,6 +14,7 @@ pub mod issue;
 pub mod lockout;
 pub mod logout;
 pub mod mint;
+pub mod passthrough;
 pub mod pkce;
 pub mod revocation;
 pub mod scope;

@@ -45,6 +45,9 @@ pub struct UserInfo {
 /// The signed-in user behind an access token, as stored now.
 pub async fn userinfo(state: &AppState, base: &str, token: &str) -> Result<UserInfo, VerifyError> {
     let verified = active_access_token(state, base, token).await?;
+    if verified.upstream.is_some() {
+        return Ok(upstream_userinfo(verified));
+    }
     let tid = verified.tenant.id.clone();
     let claims = verified.claims;
     if claims.idtyp.as_deref() == Some("app") {
@@ -70,6 +73,25 @@ pub async fn userinfo(state: &AppState, base: &str, token: &str) -> Result<UserI
         family_name: user.family_name,
         email: user.email,
     })
+}
+
+/// An upstream token's user, from its claims (the upstream holds the user).
+fn upstream_userinfo(verified: verify::Verified) -> UserInfo {
+    let c = verified.claims;
+    UserInfo {
+        preferred_username: c
+            .preferred_username
+            .clone()
+            .or_else(|| c.email.clone())
+            .unwrap_or_else(|| c.sub.clone()),
+        tid: c.tid.unwrap_or(verified.tenant.id.clone()),
+        name: c.name.unwrap_or_default(),
+        given_name: c.given_name,
+        family_name: c.family_name,
+        email: c.email,
+        sub: c.sub,
+        oid: c.oid,
+    }
 }
 
 fn looks_like_jwt(token: &str) -> bool {
@@ -190,8 +212,13 @@ pub(crate) async fn introspect(
         if verified.tenant.id != tenant.id {
             return Ok(inactive);
         }
+        let upstream = verified.upstream;
         let claims = verified.claims;
-        return Ok(json!({
+        let tid = match (&upstream, &claims.tid) {
+            (Some(_), Some(tid)) => tid.clone(),
+            _ => tenant.id.clone(),
+        };
+        let mut body = json!({
             "active": true,
             "token_type": "Bearer",
             "scope": claims.scp,
@@ -205,9 +232,13 @@ pub(crate) async fn introspect(
             "nbf": claims.nbf,
             "jti": claims.jti,
             "oid": claims.oid,
-            "tid": tenant.id,
+            "tid": tid,
             "roles": claims.roles,
-        }));
+        });
+        if let Some(issuer) = upstream {
+            body["issuer"] = json!(issuer);
+        }
+        return Ok(body);
     }
     if api_key::looks_like_key(token) {
         return match api_key::authenticate(state, token).await {

@@ -27,6 +27,19 @@ pub struct Verified {
     pub claims: AccessTokenClaims,
     pub tenant: Arc<TenantInfo>,
     pub policy: Option<String>,
+    /// The trusted issuer of an upstream token accepted as it is (`verify = true`);
+    /// `None` for our own tokens.
+    pub upstream: Option<String>,
+}
+
+/// Why a token was not verified.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The token is not acceptable; the message is safe to show the caller.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("verification is unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Per-process cache of the CSRF MAC key; the key itself lives in the database so
@@ -42,7 +55,8 @@ pub struct TokenServices {
     pub session_keys: SessionKeys,
     /// Revoked access tokens and inactive users, kept current from the database.
     pub status: TokenStatus,
-    /// Issuers whose tokens the token-exchange grant accepts.
+    /// Issuers whose tokens the token-exchange grant accepts (and, with `verify`,
+    /// `/auth/verify`, `/introspect` and `/userinfo`).
     pub external_issuers: Vec<ExternalIssuer>,
 }
 

@@ -15,15 +15,6 @@ use crate::state::AppState;
 use super::token_time::{TimeError, check_times};
 use crate::crypto::jwt::VerifyFailure;
 
-#[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
-    /// The token is not acceptable; the message is safe to show the caller.
-    #[error("{0}")]
-    Invalid(String),
-    #[error("verification is unavailable: {0}")]
-    Unavailable(String),
-}
-
 fn invalid(msg: impl Into<String>) -> VerifyError {
     VerifyError::Invalid(msg.into())
 }
@@ -47,7 +38,7 @@ fn access_token_claims(payload: &[u8]) -> Result<AccessTokenClaims, VerifyError>
     })
 }
 
-pub use super::services::Verified;
+pub use super::services::{Verified, VerifyError};
 
 /// `base` is the public base URL the request came in at: tokens carry it in `iss`.
 pub async fn verify_access_token(
@@ -96,6 +87,9 @@ async fn verify_uncached(
     token: &str,
     now: i64,
 ) -> Result<Verified, VerifyError> {
+    if let Some(issuer) = super::passthrough::issuer_for(state, token) {
+        return super::passthrough::verify(state, issuer, token, now).await;
+    }
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| invalid("The token is not a well-formed JWT."))?;
     if header.alg != Algorithm::RS256 {
@@ -183,6 +177,7 @@ async fn verify_uncached(
         claims,
         tenant,
         policy,
+        upstream: None,
     })
 }
 

@@ -835,7 +835,7 @@ async fn an_idle_session_ends_and_https_cookies_are_secure(backend: Backend) {
     // The jar keeps Secure cookies off plain HTTP, so send the form's cookie by hand.
     let cookie = csrf.split(';').next().unwrap().to_owned();
     let form = login_form(&html, ALICE, ALICE_PASSWORD);
-    let res = reqwest::Client::builder()
+    let res = crate::helpers::http_client_builder()
         .redirect(Policy::none())
         .build()
         .unwrap()

@@ -93,7 +93,7 @@ async fn ephemeral_first_start_prints_demo_data_that_works_as_the_readme_says() 
         "{}",
         server.banner
     );
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     // The README walk-through: password grant with the demo public client, then verify.
     let res = http
         .post(format!("{}/auth/token", server.base))
@@ -267,7 +267,7 @@ async fn admin_commands_then_serve() {
     let db = format!("sqlite://{}/db.sqlite", d.display());
     let keys = format!("{}/keys", d.display());
     let server = serve(&["--database-url", &db, "--keys-dir", &keys]);
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let token = |user: &'static str, pw: &'static str| {
         http.post(format!("{}/auth/token", server.base))
             .form(&[
@@ -855,7 +855,7 @@ fn each_request_is_logged_by_default_with_method_path_status_and_no_query_string
         .build()
         .unwrap();
     rt.block_on(async {
-        let http = reqwest::Client::new();
+        let http = crate::helpers::http_client();
         let res = http
             .get(format!(
                 "{base}/.well-known/openid-configuration?client_secret=hunter2"
@@ -910,7 +910,7 @@ redirect_uris = ["http://localhost:3000/cb"]
             .build()
             .unwrap();
         let status = rt.block_on(async {
-            reqwest::Client::builder()
+            crate::helpers::http_client_builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap()
@@ -1051,7 +1051,7 @@ async fn the_default_client_is_named_with_the_cli_and_in_the_banner() {
     assert_eq!(listed_defaults(d), [first.as_str()]);
     let db = format!("sqlite://{}/db.sqlite", d.display());
     let keys = format!("{}/keys", d.display());
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let form = [("username", "ann@example.com"), ("password", "ann-pw")];
     {
         let server = serve(&["--database-url", &db, "--keys-dir", &keys]);
@@ -1149,7 +1149,7 @@ async fn client_add_registers_redirect_uris_by_entra_platform_type() {
     let db = format!("sqlite://{}/db.sqlite", d.display());
     let keys = format!("{}/keys", d.display());
     let server = serve(&["--database-url", &db, "--keys-dir", &keys]);
-    let http = reqwest::Client::builder()
+    let http = crate::helpers::http_client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

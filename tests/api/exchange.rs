@@ -49,10 +49,11 @@ async fn external_tokens_become_ours_matched_by_oid_email_or_provisioned(backend
     std::fs::write(&jwks_file, jwks).unwrap();
     settings.trusted_issuers = vec![TrustedIssuer {
         issuer: format!("{EXTERNAL}/{CONTOSO_ID}/v2.0"),
-        jwks_file,
+        jwks_file: Some(jwks_file),
         audience: Some(WEB_APP.into()),
         provision: true,
         tenant: None,
+        ..Default::default()
     }];
     let app = spawn_with(settings, fixture).await;
 

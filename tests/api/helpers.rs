@@ -584,7 +584,7 @@ pub async fn spawn_with_clock(settings: Settings, fixture: Arc<Fixture>, clock: 
         // Idle connections are dropped before the server's 5 s keep-alive ends them:
         // a request written to a connection the server is closing just then is lost
         // (HTTP/1.1's keep-alive race), which tests that pause (CLI runs) would meet.
-        http: reqwest::Client::builder()
+        http: crate::helpers::http_client_builder()
             .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .unwrap(),
@@ -594,6 +594,18 @@ pub async fn spawn_with_clock(settings: Settings, fixture: Arc<Fixture>, clock: 
         fixture,
         metrics_base,
     }
+}
+
+/// An HTTP client builder for tests. reqwest's rustls comes without a crypto provider
+/// (localidp's outbound client brings aws-lc-rs itself): the process default is
+/// installed first, as `localidp` does at start.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    localidp::federation::fetch::install_crypto_provider();
+    reqwest::Client::builder()
+}
+
+pub fn http_client() -> reqwest::Client {
+    http_client_builder().build().expect("HTTP client")
 }
 
 /// Whether TEST_LOG asks for the server's logs.

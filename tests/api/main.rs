@@ -14,6 +14,7 @@ mod dev_journal;
 mod dev_tokens;
 mod discovery;
 mod exchange;
+mod federation;
 mod fixture_seed;
 mod foreign_hashes;
 mod graph;

@@ -390,7 +390,13 @@ fn free_port() -> u16 {
 }
 
 async fn status_of(url: String) -> u16 {
-    reqwest::get(url).await.unwrap().status().as_u16()
+    crate::helpers::http_client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 on_every_backend!(the_setting_comes_from_the_environment_or_the_config_file);
@@ -418,7 +424,9 @@ async fn the_setting_comes_from_the_environment_or_the_config_file(backend: Back
     let port = free_port();
     std::fs::write(&config, format!("metrics_listen = \"127.0.0.1:{port}\"\n")).unwrap();
     let server = serve_fixture(&settings, &["--config", config.to_str().unwrap()], &[]);
-    let body = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+    let body = crate::helpers::http_client()
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
         .await
         .unwrap()
         .text()

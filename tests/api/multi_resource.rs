@@ -353,10 +353,11 @@ async fn a_token_exchange_for_an_api_carries_no_oidc_scopes(backend: Backend) {
     std::fs::write(&jwks_file, jwks).unwrap();
     settings.trusted_issuers = vec![localidp::config::TrustedIssuer {
         issuer: format!("{external_url}/{CONTOSO_ID}/v2.0"),
-        jwks_file,
+        jwks_file: Some(jwks_file),
         audience: Some(WEB_APP.into()),
         provision: false,
         tenant: None,
+        ..Default::default()
     }];
     let app = spawn_with(settings, fixture).await;
     let subject = external.alice_tokens("openid").await["access_token"]

@@ -182,7 +182,7 @@ async fn a_clean_production_start_serves_and_stops_on_sigterm(backend: Backend) 
         ],
         &[("LOCALIDP_KEY_ENCRYPTION_KEY", KEK)],
     );
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let res = http
         .get(format!("{}/healthz", server.base()))
         .send()

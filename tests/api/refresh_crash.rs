@@ -53,7 +53,7 @@ async fn redeem(http: &reqwest::Client, base: &str, token: &str) -> Result<Strin
 on_every_backend!(answered_rotations_survive_sigkill);
 async fn answered_rotations_survive_sigkill(backend: Backend) {
     let (settings, _fixture) = test_fixture(&backend);
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let mut server = serve(&settings);
     let mut chains = Vec::new();
     for _ in 0..CHAINS {

@@ -147,7 +147,7 @@ async fn json_logs_are_one_object_per_line_with_an_access_line_per_request(backe
         ],
         &[("LOCALIDP_LOG", "info")],
     );
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let res = http
         .post(format!("{}/{CONTOSO_ID}/oauth2/v2.0/token", server.base()))
         .header("x-request-id", "json-log-1")

@@ -67,7 +67,7 @@ struct Seen {
 /// Password grants in a loop until the server says it is closing the connection
 /// (`Connection: close`) or refuses new ones.
 async fn sign_in_loop(base: String, seen: Arc<Mutex<Seen>>) {
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     loop {
         let id = uuid::Uuid::new_v4().to_string();
         let res = http

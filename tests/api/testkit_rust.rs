@@ -20,7 +20,9 @@ struct TasksApi {
 
 impl TasksApi {
     async fn new(idp: &TestIdp, audience: &str) -> TasksApi {
-        let keys = reqwest::get(idp.jwks_uri())
+        let keys = crate::helpers::http_client()
+            .get(idp.jwks_uri())
+            .send()
             .await
             .unwrap()
             .json::<JwkSet>()
@@ -159,7 +161,7 @@ async fn an_actix_api_accepts_the_fixtures_tokens_and_refuses_every_hostile_vari
 #[actix_web::test]
 async fn the_fixtures_users_sign_in_its_clock_moves_and_it_stops_when_dropped() {
     let idp = fixture();
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let res = http
         .post(idp.url("/auth/token"))
         .form(&[
@@ -189,7 +191,7 @@ async fn the_fixtures_users_sign_in_its_clock_moves_and_it_stops_when_dropped() 
     let url = idp.url("/healthz");
     assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
     drop(idp);
-    let fresh = reqwest::Client::new();
+    let fresh = crate::helpers::http_client();
     assert!(
         fresh.get(&url).send().await.is_err(),
         "the server still answers"
@@ -236,7 +238,7 @@ async fn users_and_clients_added_while_the_fixture_runs_sign_in_at_once() {
     .unwrap();
     idp.add_client(TestClient::confidential("daemon", "daemon-secret").app_roles(["Tasks.Sync"]))
         .unwrap();
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let token = |form: Vec<(&'static str, &'static str)>| {
         let http = http.clone();
         let url = idp.url("/auth/token");

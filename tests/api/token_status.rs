@@ -322,10 +322,11 @@ async fn token_exchange_refuses_a_revoked_token_of_ours_as_subject(backend: Back
     std::fs::write(&jwks_file, jwks.to_string()).unwrap();
     settings.trusted_issuers = vec![TrustedIssuer {
         issuer: format!("{PUBLIC_URL}/{CONTOSO_ID}/v2.0"),
-        jwks_file,
+        jwks_file: Some(jwks_file),
         audience: None,
         provision: false,
         tenant: None,
+        ..Default::default()
     }];
     let app = spawn_with(settings, fixture).await;
     let subject = text(&alice_for_web_app(&app).await, "access_token");

@@ -43,6 +43,11 @@ pub(super) async fn grant(
                 OAuthError::unavailable("The assertion cannot be checked right now; try again.")
             }
         })?;
+    if verified.upstream.is_some() {
+        return Err(invalid_assertion(
+            "The assertion was issued by a trusted upstream issuer, not by this server; exchange it first (token exchange).",
+        ));
+    }
     let incoming = verified.claims.clone();
     if verified.tenant.id != authority.tenant.id {
         return Err(invalid_assertion(

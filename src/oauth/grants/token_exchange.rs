@@ -37,7 +37,7 @@ pub(super) async fn grant(
     let now = state.clock.now();
     let skew = state.settings.clock_skew_seconds;
     let (claims, issuer) =
-        external::verify_subject(&state.tokens.external_issuers, &token, now, skew)?;
+        external::verify_subject(&state.tokens.external_issuers, &token, now, skew).await?;
     // When the trusted issuer is this server (or shares its users' ids), its revoked
     // tokens and the tokens of users disabled or deleted here are refused as anywhere.
     let text = |k: &str| claims[k].as_str().unwrap_or_default();

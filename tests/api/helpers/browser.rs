@@ -26,7 +26,7 @@ pub struct Browser {
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
         let jar = Arc::new(Jar::default());
-        let http = reqwest::Client::builder()
+        let http = crate::helpers::http_client_builder()
             .cookie_provider(jar.clone())
             .redirect(Policy::none())
             .build()

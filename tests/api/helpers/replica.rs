@@ -17,7 +17,7 @@ impl Replica {
     pub fn new(process: ServerProcess) -> Self {
         Replica {
             process,
-            http: reqwest::Client::new(),
+            http: crate::helpers::http_client(),
         }
     }
 
