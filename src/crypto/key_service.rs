@@ -82,8 +82,7 @@ impl KeyService {
         let (now, policy) = (self.clock.now(), self.rotation);
         let pool = self.pool.clone();
         let step = tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(DbError::from)?;
-            store.rotate_if_due(&mut conn, now, policy)
+            crate::db::with_conn(&pool, |conn| store.rotate_if_due(conn, now, policy))
         })
         .await
         .map_err(|e| KeyError::Db(DbError::Unavailable(e.to_string())))??;
@@ -118,8 +117,7 @@ impl KeyService {
         let (now, retention) = (self.clock.now(), self.retention);
         let pool = self.pool.clone();
         let ring = tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(DbError::from)?;
-            store.load_ring(&mut conn, now, retention)
+            crate::db::with_conn(&pool, |conn| store.load_ring(conn, now, retention))
         })
         .await
         .map_err(|e| KeyError::Db(DbError::Unavailable(e.to_string())))??;

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{app_role_assignments, clients, users};
+use super::schema::{app_role_assignments, users};
 use super::users::User;
 use super::{DbConnection, DbResult};
 
@@ -63,33 +63,6 @@ pub fn to_client(conn: &mut DbConnection, client_id: &str) -> DbResult<Vec<(Assi
         ))
         .select((Assignment::as_select(), User::as_select()))
         .load(conn)?)
-}
-
-/// The roles assigned to the user (not default access) as (client id, role value), in
-/// that order: only roles the client has enabled (`clients.app_roles`), so a disabled
-/// or removed role is in no token.
-pub fn role_values(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<(String, String)>> {
-    let rows: Vec<(String, String, String)> = app_role_assignments::table
-        .inner_join(clients::table.on(clients::client_id.eq(app_role_assignments::client_id)))
-        .filter(app_role_assignments::user_id.eq(user_id))
-        .filter(app_role_assignments::role_value.ne(""))
-        .order((
-            app_role_assignments::client_id.asc(),
-            app_role_assignments::role_value.asc(),
-        ))
-        .select((
-            app_role_assignments::client_id,
-            app_role_assignments::role_value,
-            clients::app_roles,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, role, enabled)| {
-            crate::db::decode_list(enabled).is_ok_and(|list| list.contains(role))
-        })
-        .map(|(client, role, _)| (client, role))
-        .collect())
 }
 
 /// Removes one of the user's assignments; the one removed, if it was there.

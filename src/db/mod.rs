@@ -13,6 +13,7 @@ pub mod groups;
 pub mod import_keys;
 pub mod lockout;
 mod pool_events;
+pub mod profile;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod server_secrets;
@@ -181,6 +182,8 @@ pub fn open_observed(
     let mut builder = Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(5))
+        // Checked in `checkout` only after idling: see CHECK_AFTER_IDLE.
+        .test_on_check_out(false)
         .connection_customizer(Box::new(SqlitePragmas))
         .event_handler(Box::new(events));
     if matches!(target, DatabaseTarget::SqliteMemory) {
@@ -292,15 +295,95 @@ where
 /// How long a checkout waits while the pool holds no connection at all.
 const CHECKOUT_WHEN_DOWN: Duration = Duration::from_millis(250);
 
+/// A connection used successfully within this long is handed out without a check; one
+/// idle for longer (or new) answers a `SELECT 1` first. The pool does not check every
+/// checkout (`test_on_check_out(false)`): under load that was one more round trip per
+/// request on PostgreSQL, two per refresh-token rotation.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// When a pooled connection last did its work without a connection-level error (kept in
+/// the pool's per-connection extensions, real monotonic time: a liveness matter, not a
+/// business time).
+struct LastGood(std::time::Instant);
+
 /// A pooled connection. A healthy pool always holds one (`min_idle`); one that holds
 /// none has lost the database (its connections failed their check and new ones fail
 /// to connect), so a request waits `CHECKOUT_WHEN_DOWN` for the pool's background
 /// reconnection instead of the full `connection_timeout`: a prompt 503.
-pub fn checkout(pool: &DbPool) -> Result<PooledDb, r2d2::Error> {
-    if pool.state().connections == 0 {
-        return pool.get_timeout(CHECKOUT_WHEN_DOWN);
+///
+/// A connection idle for more than [`CHECK_AFTER_IDLE`] is checked first; one that fails
+/// the check is dropped from the pool and the next one tried (every idle connection at
+/// most once), so after an outage dead connections are found here, not by a request.
+pub fn checkout(pool: &DbPool) -> DbResult<PooledDb> {
+    for _ in 0..=pool.max_size() {
+        let mut conn = if pool.state().connections == 0 {
+            pool.get_timeout(CHECKOUT_WHEN_DOWN)?
+        } else {
+            pool.get()?
+        };
+        let recent = PooledConnection::extensions(&conn)
+            .get::<LastGood>()
+            .is_some_and(|t| t.0.elapsed() < CHECK_AFTER_IDLE);
+        if recent || ping(&mut conn).is_ok() {
+            return Ok(conn);
+        }
+        discard(&mut conn);
     }
-    pool.get()
+    Err(DbError::Unavailable(
+        "no pooled database connection passed its check".into(),
+    ))
+}
+
+/// Runs `f` with a pooled connection on the calling (blocking) thread. After an error
+/// the connection is checked, and dropped from the pool when it no longer answers.
+pub fn with_conn<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
+where
+    E: From<DbError>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+{
+    let mut conn = checkout(pool)?;
+    let result = f(&mut conn);
+    settle(&mut conn, result.is_ok());
+    result
+}
+
+/// Records a connection's use: good, or (after an error that may mean a lost
+/// connection) checked with a `SELECT 1` and discarded when that fails too.
+fn settle(conn: &mut PooledDb, ok: bool) {
+    if ok || ping(conn).is_ok() {
+        PooledConnection::extensions_mut(conn).insert(LastGood(std::time::Instant::now()));
+    } else {
+        discard(conn);
+    }
+}
+
+/// Errors that say nothing about the connection (a missing row, a constraint, bad
+/// stored data): no check needed after them.
+fn leaves_connection_sound(error: &DbError) -> bool {
+    match error {
+        DbError::NotFound | DbError::Conflict(_) | DbError::Corrupt(_) => true,
+        DbError::Query(DieselError::DatabaseError(kind, _)) => !matches!(
+            kind,
+            DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::UnableToSendCommand
+                | DatabaseErrorKind::Unknown
+        ),
+        DbError::Query(_) | DbError::Unavailable(_) => false,
+    }
+}
+
+/// Makes the pool drop this connection when it comes back: r2d2 asks the connection
+/// whether it is broken, which diesel answers from its transaction manager.
+fn discard(conn: &mut DbConnection) {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        DbConnection::Postgresql(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error()
+        }
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error()
+        }
+    }
 }
 
 /// Runs a diesel closure on a blocking thread with a pooled connection, in the
@@ -315,7 +398,13 @@ where
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let mut conn = checkout(&pool)?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        let ok = match &result {
+            Ok(_) => true,
+            Err(e) => leaves_connection_sound(e),
+        };
+        settle(&mut conn, ok);
+        result
     })
     .await
     .map_err(|e| DbError::Unavailable(format!("blocking task failed: {e}")))?

@@ -92,6 +92,107 @@ pub fn claim(conn: &mut DbConnection, id: &str, now: i64) -> DbResult<bool> {
     Ok(n == 1)
 }
 
+/// PostgreSQL: spends the token and stores its successor in one statement (a
+/// data-modifying `WITH`), committed on its own: the successor is written only when
+/// this call spent the token, and both or neither are durable. `Ok(None)` on SQLite
+/// (no DML in a `WITH` there: the caller's transaction does it), `Ok(Some(false))` when
+/// the token was already spent or revoked (the caller then decides on a retry).
+/// Outside a transaction only: nothing else is written in this round trip.
+pub fn spend_and_store(
+    conn: &mut DbConnection,
+    spent_id: &str,
+    now: i64,
+    successor: &RefreshToken,
+) -> DbResult<Option<bool>> {
+    let DbConnection::Postgresql(pg) = conn else {
+        return Ok(None);
+    };
+    let n = SpendAndStore {
+        spent_id,
+        now,
+        successor,
+    }
+    .execute(pg)?;
+    Ok(Some(n == 1))
+}
+
+/// The statement of [`spend_and_store`], written as a diesel query of its own (not
+/// `sql_query`) so that diesel prepares it once per connection: its text never changes.
+struct SpendAndStore<'a> {
+    spent_id: &'a str,
+    now: i64,
+    successor: &'a RefreshToken,
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for SpendAndStore<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Nullable, Text};
+        let t = self.successor;
+        out.push_sql("WITH spent AS (UPDATE refresh_tokens SET used_at = ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(self.spent_id)?;
+        out.push_sql(
+            " AND used_at IS NULL AND revoked_at IS NULL RETURNING id) \
+             INSERT INTO refresh_tokens (id, token_hash, family_id, tenant_id, user_id, \
+             client_id, scope, created_at, expires_at, used_at, revoked_at, policy, auth_time, \
+             access_token_jti, access_token_expires_at, parent_id, family_expires_at) SELECT ",
+        );
+        for (i, text) in [
+            &t.id,
+            &t.token_hash,
+            &t.family_id,
+            &t.tenant_id,
+            &t.user_id,
+            &t.client_id,
+            &t.scope,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&t.created_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&t.expires_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&t.used_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&t.revoked_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&t.policy)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&t.auth_time)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&t.access_token_jti)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&t.access_token_expires_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&t.parent_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&t.family_expires_at)?;
+        out.push_sql(" FROM spent");
+        Ok(())
+    }
+}
+
+/// Its statement-cache key: one type, one statement text.
+struct SpendAndStoreId;
+
+impl diesel::query_builder::QueryId for SpendAndStore<'_> {
+    type QueryId = SpendAndStoreId;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::RunQueryDsl<diesel::PgConnection> for SpendAndStore<'_> {}
+
 /// A retry of a rotation (the refresh retry grace): true when the token was spent
 /// after `used_after`, is not revoked, and no successor of it has been used — then
 /// the client never received what the rotation issued, or is a second tab of the

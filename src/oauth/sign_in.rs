@@ -26,16 +26,14 @@ pub struct UserProfile {
 
 /// Adds the user's groups, roles, directory roles and assigned app roles.
 pub fn load_profile(conn: &mut DbConnection, user: User) -> DbResult<UserProfile> {
-    let groups = db::users::group_ids(conn, &user.id)?;
     let roles = user.role_list()?;
-    let directory_roles = db::directory_roles::of_user(conn, &user.id)?;
-    let assigned_roles = db::app_role_assignments::role_values(conn, &user.id)?;
+    let lists = db::profile::memberships(conn, &user.id)?;
     Ok(UserProfile {
         user,
-        groups,
+        groups: lists.groups,
         roles,
-        directory_roles,
-        assigned_roles,
+        directory_roles: lists.directory_roles,
+        assigned_roles: lists.assigned_roles,
     })
 }
 

@@ -25,19 +25,26 @@ use crate::oauth::{OAuthError, Reason};
 const REUSED: &str = "The refresh token was already used; its sessions are revoked.";
 
 enum Check {
-    Valid(Box<RefreshToken>),
+    /// A live token of this client, and its user's profile.
+    Valid(Box<(RefreshToken, UserProfile)>),
     Rejected(Reason, &'static str),
     /// A spent token came back: its family is revoked.
     Reused(Box<RefreshToken>),
+    /// The user no longer exists or is disabled: the family is revoked.
+    UserGone(Box<RefreshToken>),
 }
 
+const USER_GONE: &str = "The user no longer exists or is disabled.";
+
 enum Outcome {
-    Redeemed(Box<UserProfile>),
+    Redeemed,
     /// The family was revoked for this reason (an audit reason).
     FamilyRevoked(&'static str, &'static str),
 }
 
-/// Finds the presented token and refuses it unless it is live and this client's.
+/// Finds the presented token and refuses it unless it is live and this client's and
+/// its user is still active; reads the user's profile (their groups and roles) in the
+/// same checkout.
 fn check(
     c: &mut crate::db::DbConnection,
     hash: &str,
@@ -93,7 +100,13 @@ fn check(
     {
         return reused(c, &token, now);
     }
-    Ok(Check::Valid(Box::new(token)))
+    match sign_in::active_profile(c, &token.user_id)? {
+        Some(profile) => Ok(Check::Valid(Box::new((token, profile)))),
+        None => {
+            refresh_tokens::revoke_family(c, &token.family_id, now)?;
+            Ok(Check::UserGone(Box::new(token)))
+        }
+    }
 }
 
 fn reused(
@@ -132,11 +145,14 @@ pub(super) async fn grant(
             )
         })
         .await?;
-    let token = match checked {
-        Check::Valid(token) => *token,
+    let (token, profile) = match checked {
+        Check::Valid(valid) => *valid,
         Check::Rejected(reason, why) => return Err(OAuthError::invalid_grant(reason, why)),
         Check::Reused(token) => {
             return Err(family_revoked(cx, &token, audit::reason::REUSE, REUSED).await);
+        }
+        Check::UserGone(token) => {
+            return Err(family_revoked(cx, &token, audit::reason::USER_GONE, USER_GONE).await);
         }
     };
     // Everything that can refuse the request is decided before the token is spent.
@@ -189,6 +205,13 @@ pub(super) async fn grant(
     let spent = token.clone();
     let outcome = state
         .db(move |c| {
+            // PostgreSQL: the spend and the successor in one statement (one round trip,
+            // no BEGIN/COMMIT); it stores nothing unless this request spent the token.
+            if let Some(row) = &successor_row
+                && refresh_tokens::spend_and_store(c, &token.id, now, row)? == Some(true)
+            {
+                return Ok(Outcome::Redeemed);
+            }
             crate::db::write_tx(c, |c| {
                 // The spend is the transaction's first statement: a write, so SQLite
                 // takes its lock up front and concurrent redemptions queue.
@@ -198,26 +221,16 @@ pub(super) async fn grant(
                     refresh_tokens::revoke_family(c, &token.family_id, now)?;
                     return Ok(Outcome::FamilyRevoked(audit::reason::REUSE, REUSED));
                 }
-                let Some(profile) = sign_in::active_profile(c, &token.user_id)? else {
-                    refresh_tokens::revoke_family(c, &token.family_id, now)?;
-                    return Ok(Outcome::FamilyRevoked(
-                        audit::reason::USER_GONE,
-                        "The user no longer exists or is disabled.",
-                    ));
-                };
                 if let Some(row) = &successor_row {
                     refresh_tokens::insert_successor(c, row)?;
                 }
-                Ok(Outcome::Redeemed(Box::new(profile)))
+                Ok(Outcome::Redeemed)
             })
         })
         .await?;
-    let profile = match outcome {
-        Outcome::Redeemed(profile) => *profile,
-        Outcome::FamilyRevoked(reason, why) => {
-            return Err(family_revoked(cx, &spent, reason, why).await);
-        }
-    };
+    if let Outcome::FamilyRevoked(reason, why) = outcome {
+        return Err(family_revoked(cx, &spent, reason, why).await);
+    }
     let context = IdTokenContext {
         auth_time: Some(auth_time),
         ..Default::default()
