@@ -69,9 +69,9 @@ pub fn describe(method: &Method, path: &str) -> Option<Op> {
         ("GET", "/federation/start") => page(
             "Brokered sign-in: off to an upstream identity provider (the login page's \"Sign in with …\" button)",
         ),
-        ("GET", "/federation/callback") => page(
-            "Brokered sign-in: the redirect URI to register at upstream identity providers",
-        ),
+        ("GET", "/federation/callback") => {
+            page("Brokered sign-in: the redirect URI to register at upstream identity providers")
+        }
         ("GET", "/assets/localidp.css") => op("pages", "The pages' stylesheet").media(
             200,
             "The stylesheet",
