@@ -9,6 +9,7 @@ use localidp::clock::Clock;
 use localidp::config::UpstreamProvider;
 use serde_json::{Value, json};
 
+use crate::helpers::clients::{interop_dir, node_modules, run_json};
 use crate::helpers::*;
 
 const CALLBACK: &str = "http://localidp.test/federation/callback";
@@ -21,6 +22,11 @@ const BUTTON: &str = "Sign in with Upstream Entra";
 /// The upstream: a localidp on its own address, with the broker registered as a
 /// confidential client whose redirect URI is the broker's callback.
 async fn spawn_upstream(backend: &Backend, clock: &Clock) -> TestApp {
+    spawn_upstream_for(backend, clock, CALLBACK).await
+}
+
+/// The upstream, with `callback` as the broker's registered redirect URI.
+async fn spawn_upstream_for(backend: &Backend, clock: &Clock, callback: &str) -> TestApp {
     let (mut settings, fixture) = test_fixture(backend);
     settings.public_url = None;
     let seed = settings.seed.clone().unwrap();
@@ -31,7 +37,7 @@ async fn spawn_upstream(backend: &Backend, clock: &Clock) -> TestApp {
 client_id = "{BROKER_CLIENT}"
 name = "localidp broker"
 secret = "{BROKER_SECRET}"
-redirect_uris = ["{CALLBACK}"]
+redirect_uris = ["{callback}"]
 "#
     ));
     std::fs::write(&seed, text).unwrap();
@@ -131,7 +137,7 @@ async fn upstream_sign_in(
         res.status()
     );
     let to = location(&res);
-    assert!(to.starts_with(CALLBACK), "{to}");
+    assert!(to.contains("/federation/callback?"), "{to}");
     to
 }
 
@@ -553,4 +559,70 @@ async fn a_malformed_provider_stops_the_start(backend: Backend) {
             "{text}"
         );
     }
+}
+
+/// Runs tests/interop/broker_client.mjs with this configuration.
+async fn broker_client(cfg: Value) -> Value {
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(interop_dir().join("broker_client.mjs"))
+        .arg(cfg.to_string())
+        .current_dir(interop_dir());
+    run_json(cmd, "broker_client.mjs").await
+}
+
+on_every_backend!(openid_client_signs_in_through_the_broker);
+async fn openid_client_signs_in_through_the_broker(backend: Backend) {
+    node_modules();
+    let clock = Clock::adjustable();
+    // The broker's address is chosen first: the upstream registers its callback.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let upstream =
+        spawn_upstream_for(&backend, &clock, &format!("{base}/federation/callback")).await;
+    upstream.add_user(ZED, ZED_OID).await;
+    let (mut settings, fixture) = test_fixture(&backend);
+    settings.port = port;
+    settings.public_url = Some(base.clone());
+    settings.upstream_providers = vec![provider(discovery_of(&upstream))];
+    let app = spawn_with_clock(settings, fixture, clock.clone()).await;
+
+    let issuer = format!("{base}/{CONTOSO_ID}/v2.0");
+    let cfg = json!({
+        "issuer": issuer, "client_id": RP_WEB, "client_secret": RP_WEB_SECRET,
+        "redirect_uri": RP_WEB_CALLBACK,
+    });
+    let mut start_cfg = cfg.clone();
+    start_cfg["mode"] = json!("start");
+    let started = broker_client(start_cfg).await;
+    let url = started["url"].as_str().unwrap();
+    assert!(url.starts_with(&base), "{url}");
+
+    let broker = Browser::new(&app);
+    let page = broker.get(&path_of(url)).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let res = broker.get(&link(&html, BUTTON)).await;
+    assert_eq!(res.status(), 302);
+    let up = Browser::new(&upstream);
+    let callback = upstream_sign_in(&up, &location(&res), ZED, OWN_PASSWORD).await;
+    let res = broker.get(&path_of(&callback)).await;
+    assert_eq!(res.status(), 303);
+    let back = location(&res);
+    assert!(back.starts_with(RP_WEB_CALLBACK), "{back}");
+
+    let mut finish = cfg;
+    finish["mode"] = json!("finish");
+    finish["callback"] = json!(back);
+    for k in ["verifier", "state", "nonce"] {
+        finish[k] = started[k].clone();
+    }
+    let done = broker_client(finish).await;
+    assert_eq!(done["ok"], true, "{done}");
+    assert_eq!(done["issuer"], issuer.as_str());
+    assert_eq!(done["email"], ZED, "{done}");
+    assert_ne!(done["oid"], ZED_OID, "a local user of the broker: {done}");
 }
