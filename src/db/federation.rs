@@ -31,6 +31,17 @@ pub fn linked_user(
         .optional()?)
 }
 
+/// Forgets a link whose user is gone.
+pub fn unlink(conn: &mut DbConnection, provider: &str, subject: &str) -> DbResult<()> {
+    diesel::delete(
+        federation_links::table
+            .filter(federation_links::provider.eq(provider))
+            .filter(federation_links::subject.eq(subject)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
 pub fn insert_link(conn: &mut DbConnection, link: &Link) -> DbResult<()> {
     diesel::insert_into(federation_links::table)
         .values(link)
@@ -71,13 +82,17 @@ pub enum Taken {
     Unknown,
     Expired,
     Used,
+    /// Not this browser's: left untouched for the browser that started it.
+    OtherBrowser,
 }
 
-/// Takes the pending request with this state hash, once: later calls find it used.
+/// Takes the pending request with this state hash, once, if `ours` accepts it: later
+/// calls find it used.
 pub fn take_request(
     conn: &mut DbConnection,
     state_hash: &str,
     now: i64,
+    ours: impl FnOnce(&PendingRequest) -> bool,
 ) -> DbResult<Result<PendingRequest, Taken>> {
     let Some(row) = federation_requests::table
         .find(state_hash)
@@ -92,6 +107,9 @@ pub fn take_request(
     }
     if row.expires_at <= now {
         return Ok(Err(Taken::Expired));
+    }
+    if !ours(&row) {
+        return Ok(Err(Taken::OtherBrowser));
     }
     let n = diesel::update(
         federation_requests::table

@@ -150,18 +150,22 @@ pub async fn take(
     };
     let hash = secrets::sha256_hex(upstream_state);
     let now = state.clock.now();
+    let browser = browser.unwrap_or_default().to_owned();
     let taken = state
-        .db(move |c| federation::take_request(c, &hash, now))
+        .db(move |c| {
+            federation::take_request(c, &hash, now, |row| {
+                !browser.is_empty() && secrets::matches_hash(&browser, &row.browser_hash)
+            })
+        })
         .await
         .map_err(|_| "The sign-in cannot continue just now; try again.")?;
-    let row = taken.map_err(|t: Taken| {
+    taken.map_err(|t: Taken| {
         tracing::info!(reason = ?t, "brokered sign-in callback without a live request");
-        STALE
-    })?;
-    match browser {
-        Some(b) if secrets::matches_hash(b, &row.browser_hash) => Ok(row),
-        _ => Err(OTHER_BROWSER),
-    }
+        match t {
+            Taken::OtherBrowser => OTHER_BROWSER,
+            _ => STALE,
+        }
+    })
 }
 
 /// What the provider sent back to the callback.

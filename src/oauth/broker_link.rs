@@ -131,11 +131,14 @@ fn find_or_create(
     hasher: &crate::crypto::password::PasswordHasher,
     now: i64,
 ) -> DbResult<Outcome> {
-    if let Some(user_id) = federation::linked_user(c, &up.provider, &up.subject)?
-        && let Some(user) = users::find(c, &user_id)?
-        && user.tenant_id == tenant_id
-    {
-        return signed_in(c, config, up, user, Matched::Link, now);
+    if let Some(user_id) = federation::linked_user(c, &up.provider, &up.subject)? {
+        match users::find(c, &user_id)? {
+            Some(user) if user.tenant_id == tenant_id => {
+                return signed_in(c, config, up, user, Matched::Link, now);
+            }
+            // The user was deleted (or the provider now serves another tenant).
+            _ => federation::unlink(c, &up.provider, &up.subject)?,
+        }
     }
     if config.link_by_email
         && up.email_verified

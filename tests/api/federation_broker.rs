@@ -336,9 +336,12 @@ async fn upstream_errors_and_bad_states_never_end_in_a_500(backend: Backend) {
     let res = stranger.get(&path_of(&callback)).await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("another browser"));
+    // ...which the browser that started it still can.
+    let res = broker.get(&path_of(&callback)).await;
+    assert_eq!(app_id_token(&app, &res).await["oid"], ALICE_OID);
 
     // Ten minutes on, a pending sign-in has expired.
-    let authorize = to_upstream(&broker, &[]).await;
+    let authorize = to_upstream(&broker, &[("prompt", "login")]).await;
     let callback = upstream_sign_in(&up, &authorize, ALICE, ALICE_PASSWORD).await;
     clock.advance(std::time::Duration::from_secs(601));
     let res = broker.get(&path_of(&callback)).await;
