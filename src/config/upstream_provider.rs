@@ -156,3 +156,51 @@ impl UpstreamProvider {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<UpstreamProvider, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_and_checks() {
+        let p = parse(
+            r#"
+name = "entra"
+discovery_url = "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration"
+client_id = "abc"
+"#,
+        )
+        .unwrap();
+        assert!(p.link_by_email && !p.create_users && !p.trust_email && !p.hide_local_sign_in);
+        assert_eq!(p.copy_claims, ["name", "email"]);
+        assert_eq!(p.scope(), "openid profile email");
+        assert_eq!(p.label(), "entra");
+        assert!(p.check().is_ok());
+        assert!(!format!("{p:?}").contains("secret\": Some"));
+
+        let scoped = UpstreamProvider {
+            scopes: vec!["offline_access".into(), "openid".into()],
+            client_secret: Some("s3cret".into()),
+            ..p.clone()
+        };
+        assert_eq!(scoped.scope(), "openid offline_access");
+        assert!(!format!("{scoped:?}").contains("s3cret"));
+
+        assert!(parse("name = \"x\"\nunknown = 1").is_err());
+        let bad = |f: fn(&mut UpstreamProvider)| {
+            let mut q = p.clone();
+            f(&mut q);
+            q.check().unwrap_err()
+        };
+        assert!(bad(|q| q.name = "Has Space".into()).contains("name must be"));
+        assert!(bad(|q| q.client_id = " ".into()).contains("client_id"));
+        assert!(bad(|q| q.client_secret = Some(String::new())).contains("client_secret"));
+        assert!(bad(|q| q.copy_claims = vec!["groups".into()]).contains("copy_claims"));
+        let twice = UpstreamProvider::check_all(&[p.clone(), p.clone()]).unwrap_err();
+        assert!(twice.contains("two providers"), "{twice}");
+    }
+}

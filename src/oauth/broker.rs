@@ -129,6 +129,10 @@ pub async fn begin(
         if let Some(hint) = params.login_hint.as_deref().filter(|h| !h.is_empty()) {
             q.append_pair("login_hint", hint);
         }
+        // The app asked for a fresh sign-in: so does the upstream.
+        if params.prompt.as_deref() == Some("login") {
+            q.append_pair("prompt", "login");
+        }
     }
     tracing::debug!(provider = %provider.config.name, "brokered sign-in sent upstream");
     Ok(url.to_string())

@@ -629,3 +629,29 @@ async fn openid_client_signs_in_through_the_broker(backend: Backend) {
     assert_eq!(done["email"], ZED, "{done}");
     assert_ne!(done["oid"], ZED_OID, "a local user of the broker: {done}");
 }
+
+on_every_backend!(a_b2c_user_flow_upstream_signs_in_with_its_emails_claim);
+async fn a_b2c_user_flow_upstream_signs_in_with_its_emails_claim(backend: Backend) {
+    let clock = Clock::adjustable();
+    let upstream = spawn_upstream(&backend, &clock).await;
+    upstream.add_user(ZED, ZED_OID).await;
+    // B2C's discovery URL: tenant name and user flow in the path.
+    let b2c = format!(
+        "{}/contoso.onmicrosoft.com/B2C_1_signupsignin/v2.0/.well-known/openid-configuration",
+        upstream.state.public_url
+    );
+    let app = spawn_broker(&backend, &clock, vec![provider(b2c)]).await;
+    let broker = Browser::new(&app);
+    let authorize = to_upstream(&broker, &[("prompt", "login")]).await;
+    assert!(
+        authorize.to_lowercase().contains("/b2c_1_signupsignin/"),
+        "{authorize}"
+    );
+    assert_eq!(query_of(&authorize)["prompt"], "login");
+    let up = Browser::new(&upstream);
+    let callback = upstream_sign_in(&up, &authorize, ZED, OWN_PASSWORD).await;
+    let res = broker.get(&path_of(&callback)).await;
+    let claims = app_id_token(&app, &res).await;
+    assert_eq!(claims["email"], ZED, "{claims}");
+    assert_ne!(claims["oid"], ZED_OID);
+}
