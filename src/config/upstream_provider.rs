@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 /// The upstream claims that may be copied to the local user.
-pub const COPYABLE_CLAIMS: &[&str] = &["name", "email", "roles"];
+pub const COPYABLE_CLAIMS: &[&str] = &["name", "email", "roles", "groups"];
 
 /// An OpenID provider of a local tenant, found by its discovery document.
 #[derive(Clone, Default, Deserialize)]
@@ -44,7 +44,7 @@ pub struct UpstreamProvider {
     #[serde(default)]
     pub trust_email: bool,
     /// Upstream claims copied to the local user at each sign-in: `name`, `email`
-    /// (at creation only), `roles` (default: `name` and `email`).
+    /// (at creation only), `roles`, `groups` (default: `name` and `email`).
     #[serde(default = "default_claims")]
     pub copy_claims: Vec<String>,
     /// The tenant's login page shows no password form (its users sign in only
@@ -199,7 +199,7 @@ client_id = "abc"
         assert!(bad(|q| q.name = "Has Space".into()).contains("name must be"));
         assert!(bad(|q| q.client_id = " ".into()).contains("client_id"));
         assert!(bad(|q| q.client_secret = Some(String::new())).contains("client_secret"));
-        assert!(bad(|q| q.copy_claims = vec!["groups".into()]).contains("copy_claims"));
+        assert!(bad(|q| q.copy_claims = vec!["phone".into()]).contains("copy_claims"));
         let twice = UpstreamProvider::check_all(&[p.clone(), p.clone()]).unwrap_err();
         assert!(twice.contains("two providers"), "{twice}");
     }

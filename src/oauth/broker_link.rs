@@ -3,6 +3,7 @@
 //! same email, when the provider vouches for it (`email_verified: true`, or
 //! `trust_email`) and `link_by_email` is on; a new user when `create_users` is on.
 //! A match by email or a new user is linked, so later sign-ins find the link.
+//! The claims of `copy_claims` are copied at each sign-in.
 
 use serde_json::Value;
 
@@ -10,6 +11,7 @@ use super::broker::AppError;
 use super::external;
 use super::sign_in::{self, UserProfile};
 use crate::db::federation::{self, Link};
+use crate::db::groups;
 use crate::db::users::{self, User};
 use crate::db::{DbConnection, DbResult};
 use crate::directory::{self, DirectoryError, users::NewUser};
@@ -52,6 +54,7 @@ struct Upstream {
     given_name: Option<String>,
     family_name: Option<String>,
     roles: Option<Vec<String>>,
+    groups: Vec<String>,
 }
 
 fn upstream_of(provider: &Provider, claims: &Value) -> Upstream {
@@ -70,11 +73,15 @@ fn upstream_of(provider: &Provider, claims: &Value) -> Upstream {
     } else {
         text("email").filter(|e| directory::validate_email(e).is_ok())
     };
-    let roles = claims["roles"].as_array().map(|a| {
-        a.iter()
-            .filter_map(|r| r.as_str().map(str::to_owned))
-            .collect()
-    });
+    let strings = |k: &str| {
+        claims[k].as_array().map(|a| {
+            a.iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+    };
+    let roles = strings("roles");
+    let groups = strings("groups").unwrap_or_default();
     Upstream {
         provider: provider.config.name.clone(),
         subject,
@@ -85,6 +92,7 @@ fn upstream_of(provider: &Provider, claims: &Value) -> Upstream {
         given_name: person.given_name,
         family_name: person.family_name,
         roles,
+        groups,
     }
 }
 
@@ -181,6 +189,9 @@ fn find_or_create(
             Err(e) => return Ok(Err(e.to_string())),
         };
         link(c, up, &user.id, now)?;
+        if config.copies("groups") {
+            join_groups(c, tenant_id, &user.id, &up.groups)?;
+        }
         Ok(Ok(user))
     })?;
     match created {
@@ -249,9 +260,32 @@ fn signed_in(
     {
         users::set_roles(c, &user.id, roles, now)?;
     }
+    if config.copies("groups") {
+        join_groups(c, &user.tenant_id, &user.id, &up.groups)?;
+    }
     let user = users::find(c, &user.id)?.unwrap_or(user);
     Ok(Outcome::Found(
         Box::new(sign_in::load_profile(c, user)?),
         how,
     ))
+}
+
+/// Adds the user to the tenant's existing groups whose object id or name the upstream
+/// names in `groups` (memberships are added, never removed; no group is created).
+fn join_groups(
+    c: &mut DbConnection,
+    tenant_id: &str,
+    user_id: &str,
+    named: &[String],
+) -> DbResult<()> {
+    for name in named.iter().take(200) {
+        let group = match groups::find(c, tenant_id, name)? {
+            Some(g) => Some(g),
+            None => groups::find_by_name(c, tenant_id, name)?,
+        };
+        if let Some(group) = group {
+            groups::add_new_member(c, &group.id, user_id)?;
+        }
+    }
+    Ok(())
 }

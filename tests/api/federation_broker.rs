@@ -414,10 +414,12 @@ async fn a_tampered_or_replayed_id_token_is_refused(backend: Backend) {
     let app = spawn_broker(
         &backend,
         &clock,
-        vec![provider(format!(
-            "{}/.well-known/openid-configuration",
-            mock.base
-        ))],
+        vec![UpstreamProvider {
+            copy_claims: ["name", "email", "roles", "groups"]
+                .map(String::from)
+                .to_vec(),
+            ..provider(format!("{}/.well-known/openid-configuration", mock.base))
+        }],
     )
     .await;
     let issuer = format!("{}/{CONTOSO_ID}/v2.0", upstream.state.public_url);
@@ -465,6 +467,34 @@ async fn a_tampered_or_replayed_id_token_is_refused(backend: Backend) {
     // The right nonce, audience and signature: signed in (the mock path itself works).
     let good = attempt(&broker, &mock, |nonce| id_token(nonce, BROKER_CLIENT)).await;
     assert_eq!(app_id_token(&app, &good).await["oid"], ALICE_OID);
+
+    // A new person with roles and groups: copied (existing local groups only).
+    let nina = attempt(&Browser::new(&app), &mock, |nonce| {
+        let now = upstream.now();
+        upstream.sign(&json!({
+            "iss": issuer, "aud": BROKER_CLIENT, "iat": now, "exp": now + 600,
+            "sub": "nina-sub", "email": "nina@upstream.test", "name": "Nina Upstream",
+            "roles": ["Tasks.Write"], "groups": ["everyone", "no-such-group"], "nonce": nonce,
+        }))
+    })
+    .await;
+    let oid = app_id_token(&app, &nina).await["oid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (user, groups) = app
+        .state
+        .db(move |c| {
+            let user = localidp::db::users::find(c, &oid)?.unwrap();
+            let groups = localidp::db::groups::of_member(c, &oid)?;
+            Ok((user, groups))
+        })
+        .await
+        .unwrap();
+    assert_eq!(user.display_name, "Nina Upstream");
+    assert_eq!(user.role_list().unwrap(), ["Tasks.Write"]);
+    let names: Vec<_> = groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["everyone"]);
 }
 
 /// One brokered sign-in whose upstream token endpoint answers the ID token `make`
