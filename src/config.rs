@@ -18,12 +18,14 @@ mod rate_limit;
 mod run_env;
 mod seconds;
 mod trusted_issuer;
+mod upstream_provider;
 mod verify_tenants;
 pub use ip_range::IpRange;
 pub use lockout::LockoutPolicy;
 pub use rate_limit::{RateLimit, RateLimitArgs};
 pub use run_env::{KEY_ENCRYPTION_KEY_ENV, LogFormat, RunEnv};
 pub use trusted_issuer::TrustedIssuer;
+pub use upstream_provider::UpstreamProvider;
 pub use verify_tenants::VerifyTenants;
 
 /// Every setting, as given on the command line / environment or in the config file.
@@ -155,6 +157,10 @@ pub struct ConfigArgs {
     #[arg(skip)]
     #[serde(default)]
     pub trusted_issuers: Vec<TrustedIssuer>,
+    /// Identity providers users sign in through (brokered sign-in; config file only).
+    #[arg(skip)]
+    #[serde(default)]
+    pub upstream_providers: Vec<UpstreamProvider>,
     /// Authorization code lifetime, seconds (60 to 600).
     #[arg(long, env = "LOCALIDP_AUTHORIZATION_CODE_LIFETIME")]
     pub authorization_code_lifetime: Option<i64>,
@@ -323,6 +329,7 @@ pub struct Settings {
     pub metrics_listen: Option<String>,
     pub trusted_proxies: Vec<IpRange>,
     pub trusted_issuers: Vec<TrustedIssuer>,
+    pub upstream_providers: Vec<UpstreamProvider>,
     pub authorization_code_lifetime: i64,
     pub session_idle_timeout: i64,
     pub session_lifetime: i64,
@@ -462,6 +469,7 @@ impl Settings {
             workers: args.workers.unwrap_or_else(cpus).max(1),
             db_pool_size: args.db_pool_size.unwrap_or(pool_default).max(1),
             trusted_issuers: args.trusted_issuers,
+            upstream_providers: args.upstream_providers,
             tls,
             tls_names: args.tls_names,
             tls_ca_out: args.tls_ca_out,

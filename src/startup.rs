@@ -173,6 +173,18 @@ impl Application {
                     reason,
                 })
             })?;
+        let providers = crate::oauth::broker::load(
+            &settings.upstream_providers,
+            &prepared.pool,
+            &prepared.default_tenant_id,
+        )
+        .await
+        .map_err(|reason| {
+            StartError::Config(crate::config::ConfigError::Invalid {
+                name: "upstream_providers",
+                reason,
+            })
+        })?;
         let state = AppState::new(StateParts {
             settings: settings.clone(),
             clock,
@@ -182,6 +194,7 @@ impl Application {
             default_tenant_id: prepared.default_tenant_id,
             ring: prepared.ring,
             external_issuers: external,
+            providers,
             status: prepared.status,
             metrics: crate::metrics::Metrics::new(metrics_listener.is_some()),
             pool_events,

@@ -14,6 +14,7 @@ use crate::crypto::keys::{KeyError, KeyRing};
 use crate::crypto::password::PasswordHasher;
 use crate::db::{self, DbConnection, DbPool, DbResult};
 use crate::directory::service::DirectoryService;
+use crate::federation::provider::Providers;
 use crate::metrics::Metrics;
 use crate::oauth::external::ExternalIssuer;
 use crate::oauth::services::TokenServices;
@@ -35,6 +36,8 @@ pub struct Inner {
     pub keys: KeyService,
     pub directory: DirectoryService,
     pub tokens: TokenServices,
+    /// Upstream identity providers of brokered sign-in.
+    pub providers: Providers,
     /// Credential requests per client address (this replica's count only).
     pub rate_limiter: RateLimiter,
     /// The audit log's queue (`crate::audit`).
@@ -64,6 +67,7 @@ pub struct StateParts {
     pub default_tenant_id: String,
     pub ring: KeyRing,
     pub external_issuers: Vec<ExternalIssuer>,
+    pub providers: Providers,
     /// The token status as loaded at start.
     pub status: TokenStatus,
     pub metrics: Metrics,
@@ -102,6 +106,7 @@ impl AppState {
                     parts.settings.rate_limit.burst,
                 ),
                 keys,
+                providers: parts.providers,
                 settings: parts.settings,
                 clock: parts.clock,
                 public_url: parts.public_url,

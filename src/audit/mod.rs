@@ -54,6 +54,8 @@ use crate::db::{DbConnection, DbResult};
 pub mod kind {
     pub const SIGN_IN_PASSWORD: &str = "sign_in.password";
     pub const SIGN_IN_SIGN_UP: &str = "sign_in.sign_up";
+    /// A sign-in through an upstream identity provider (brokered sign-in).
+    pub const SIGN_IN_FEDERATED: &str = "sign_in.federated";
     pub const TOKEN_ISSUED: &str = "token.issued";
     pub const TOKEN_REFUSED: &str = "token.refused";
     pub const TOKEN_REVOKED: &str = "token.revoked";

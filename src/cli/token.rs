@@ -161,6 +161,7 @@ pub(super) fn run(cmd: TokenCommand, settings: &Settings) -> Result<(), CliError
             default_tenant_id,
             ring,
             external_issuers: Vec::new(),
+            providers: Default::default(),
             status,
             metrics: crate::metrics::Metrics::new(false),
             pool_events: crate::db::PoolEvents::default(),

@@ -36,6 +36,9 @@ impl ConfigArgs {
             issuer.jwks_file = issuer.jwks_file.take().map(rebase);
             issuer.ca_file = issuer.ca_file.take().map(rebase);
         }
+        for provider in &mut self.upstream_providers {
+            provider.ca_file = provider.ca_file.take().map(rebase);
+        }
         self.database_url = self
             .database_url
             .map(|url| match DatabaseTarget::parse(&url) {

@@ -66,6 +66,11 @@ impl ConfigArgs {
             } else {
                 self.trusted_issuers
             },
+            upstream_providers: if self.upstream_providers.is_empty() {
+                file.upstream_providers
+            } else {
+                self.upstream_providers
+            },
             authorization_code_lifetime: self
                 .authorization_code_lifetime
                 .or(file.authorization_code_lifetime),

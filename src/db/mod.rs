@@ -8,6 +8,7 @@ pub mod auth_codes;
 pub mod client_secrets;
 pub mod clients;
 pub mod directory_roles;
+pub mod federation;
 pub mod graph_permissions;
 pub mod groups;
 pub mod import_keys;

@@ -287,3 +287,32 @@ diesel::table! {
 diesel::joinable!(app_role_assignments -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(app_role_assignments, users);
 diesel::allow_tables_to_appear_in_same_query!(app_role_assignments, clients);
+
+// Brokered sign-in: upstream identities linked to local users, and pending upstream
+// requests (migration 2026-12-02-000026_federation_links).
+
+diesel::table! {
+    federation_links (provider, subject) {
+        provider -> Text,
+        subject -> Text,
+        issuer -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    federation_requests (state_hash) {
+        state_hash -> Text,
+        provider -> Text,
+        tenant_id -> Text,
+        browser_hash -> Text,
+        params -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(federation_links -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(federation_links, users);

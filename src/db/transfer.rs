@@ -266,6 +266,14 @@ pair_key_rows!(DirectoryRoleRow, directory_role_members, "directory_role_member"
     assigned_at: i64,
 });
 
+pair_key_rows!(FederationLinkRow, federation_links, "federation_link", (provider, subject), {
+    provider: String,
+    subject: String,
+    issuer: String,
+    user_id: String,
+    created_at: i64,
+});
+
 pair_key_rows!(GraphPermissionRow, graph_permissions, "graph_permission", (client_id, permission), {
     client_id: String,
     permission: String,

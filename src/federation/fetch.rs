@@ -122,12 +122,42 @@ pub struct Document {
 /// GETs a JSON document of at most [`MAX_DOCUMENT_BYTES`].
 pub async fn get_json(client: &reqwest::Client, url: &Url) -> Result<Document, FetchError> {
     tracing::debug!(%url, "fetching from an upstream issuer");
-    let mut res = client
+    let res = client
         .get(url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
         .map_err(|e| failed(url, describe(&e)))?;
+    read_json(url, res, false).await
+}
+
+/// POSTs a form (a token request) and reads the JSON answer, of at most
+/// [`MAX_DOCUMENT_BYTES`]; an error status with a JSON body is returned as
+/// `Ok((status, json))` for the caller to read the OAuth error. The form is never
+/// logged (it holds the code and the client secret).
+pub async fn post_form(
+    client: &reqwest::Client,
+    url: &Url,
+    form: &[(&str, &str)],
+) -> Result<(reqwest::StatusCode, Value), FetchError> {
+    tracing::debug!(%url, "posting to an upstream provider");
+    let res = client
+        .post(url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(form)
+        .send()
+        .await
+        .map_err(|e| failed(url, describe(&e)))?;
+    let status = res.status();
+    let doc = read_json(url, res, true).await?;
+    Ok((status, doc.json))
+}
+
+async fn read_json(
+    url: &Url,
+    mut res: reqwest::Response,
+    error_bodies: bool,
+) -> Result<Document, FetchError> {
     let status = res.status();
     if status.is_redirection() {
         let to = res
@@ -140,7 +170,8 @@ pub async fn get_json(client: &reqwest::Client, url: &Url) -> Result<Document, F
             format!("redirected ({status}) to {to}: a redirect to another host is not followed"),
         ));
     }
-    if !status.is_success() {
+    let readable = status.is_success() || (error_bodies && status.is_client_error());
+    if !readable {
         return Err(failed(url, format!("answered {status}")));
     }
     if res
@@ -168,7 +199,7 @@ pub async fn get_json(client: &reqwest::Client, url: &Url) -> Result<Document, F
         body.extend_from_slice(&chunk);
     }
     let json = serde_json::from_slice(&body).map_err(|e| failed(url, format!("not JSON: {e}")))?;
-    tracing::debug!(%url, bytes = body.len(), ?max_age, "fetched from an upstream issuer");
+    tracing::debug!(%url, %status, bytes = body.len(), ?max_age, "fetched from an upstream");
     Ok(Document { json, max_age })
 }
 

@@ -5,6 +5,7 @@
 //! served from the last good copy while the upstream cannot be reached.
 
 pub mod fetch;
+pub mod provider;
 
 use std::sync::{Arc, PoisonError, RwLock};
 

@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::base_url::base_url;
+use super::broker;
 use super::cookies::sso_cookie;
 use super::login_page;
 use super::pages;
@@ -99,6 +100,19 @@ async fn authorize(
         // OIDC Core §3.1.2.6: no page may be shown. Entra and B2C say so in their words.
         let (error, description) = silent_sign_in_refused(b2c, request_ids(req));
         return reply_error(&request.reply, error, &description);
+    }
+    // A hint naming an upstream provider, or a tenant that signs in only through its
+    // one provider: straight there, no chooser.
+    let hinted = [&request.params.domain_hint, &request.params.idp]
+        .into_iter()
+        .flatten()
+        .find_map(|hint| state.providers.hinted(&tenant.id, hint));
+    let only = || {
+        let all = state.providers.of_tenant(&tenant.id);
+        (all.len() == 1 && state.providers.hides_local_sign_in(&tenant.id)).then(|| all[0].clone())
+    };
+    if let Some(provider) = hinted.or_else(only) {
+        return broker::send_upstream(state, req, &tenant, &request, &provider).await;
     }
     let email = request.login_hint.clone().unwrap_or_default();
     login_page::show(state, req, &tenant, &request, StatusCode::OK, email, None).await

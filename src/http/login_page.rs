@@ -39,7 +39,21 @@ pub async fn show(
         Ok(f) => f,
         Err(e) => return pages::error_page(&tenant.display_name, &e),
     };
+    let providers = state
+        .providers
+        .of_tenant(&tenant.id)
+        .iter()
+        .map(|p| {
+            (
+                p.config.label().to_owned(),
+                super::broker::start_link(p, tenant, request),
+            )
+        })
+        .collect::<Vec<_>>();
+    let local_form = providers.is_empty() || !state.providers.hides_local_sign_in(&tenant.id);
     let page = LoginPage {
+        providers,
+        local_form,
         tenant_name: tenant.display_name.clone(),
         tenant_id: tenant.id.clone(),
         client_name: request.client.name.clone(),
@@ -91,6 +105,13 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
             Some(message.to_owned()),
         )
     };
+    if state.providers.hides_local_sign_in(&tenant.id) {
+        let e = crate::oauth::OAuthError::invalid_request(
+            Reason::MalformedRequest,
+            "This tenant signs in only through its identity providers.",
+        );
+        return pages::error_page(&tenant.display_name, &e);
+    }
     match csrf::checked(&state, &req, form.csrf_token.as_deref()).await {
         Ok(true) => {}
         Ok(false) => return again(StatusCode::FORBIDDEN, csrf::FAILED).await,

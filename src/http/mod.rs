@@ -5,6 +5,7 @@ mod access_log;
 mod authorize;
 mod base_url;
 mod bearer;
+mod broker;
 mod client_ip;
 mod cookies;
 mod cors;
@@ -163,6 +164,8 @@ fn interactive_routes(r: &mut Routes<'_>) {
             web::to(signup::forgot_password),
         )
         .get(signup::CANCEL_PATH, web::to(signup::cancel))
+        .get(broker::START_PATH, web::to(broker::start))
+        .get(broker::CALLBACK_PATH, web::to(broker::callback))
         .get("/assets/localidp.css", web::to(pages::stylesheet))
         .get_or_post(
             "/{tenant}/oauth2/v2.0/authorize",

@@ -21,6 +21,10 @@ pub struct LoginPage {
     pub error: Option<String>,
     pub sign_up: Option<String>,
     pub forgot_password: Option<String>,
+    /// "Sign in with …" buttons: (display name, link).
+    pub providers: Vec<(String, String)>,
+    /// The email and password form (off when the tenant signs in only upstream).
+    pub local_form: bool,
 }
 
 /// "Update your password": a sign-in with a temporary password.

@@ -31,6 +31,10 @@ pub struct AuthorizationParams {
     pub prompt: Option<String>,
     pub login_hint: Option<String>,
     pub max_age: Option<String>,
+    /// Entra's `domain_hint`: a domain of an upstream provider goes straight to it.
+    pub domain_hint: Option<String>,
+    /// B2C-style `idp` hint: an upstream provider's name goes straight to it.
+    pub idp: Option<String>,
 }
 
 impl AuthorizationParams {
@@ -49,6 +53,8 @@ impl AuthorizationParams {
             ("prompt", &self.prompt),
             ("login_hint", &self.login_hint),
             ("max_age", &self.max_age),
+            ("domain_hint", &self.domain_hint),
+            ("idp", &self.idp),
         ];
         fields
             .into_iter()

@@ -4,6 +4,8 @@
 pub mod api_key;
 pub mod authority;
 pub mod authorization_code;
+pub mod broker;
+pub mod broker_link;
 pub mod claims;
 pub mod client_auth;
 pub mod error;

@@ -11,10 +11,15 @@ pub fn valid_value(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
+/// RFC 7636 §4.2: the S256 challenge of a verifier.
+pub fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes()))
+}
+
 /// RFC 7636 §4.6: the verifier, transformed by the method, equals the challenge.
 pub fn matches(method: &str, challenge: &str, verifier: &str) -> bool {
     let computed = match method {
-        "S256" => URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes())),
+        "S256" => s256(verifier),
         _ => verifier.to_owned(),
     };
     aws_lc_rs::constant_time::verify_slices_are_equal(computed.as_bytes(), challenge.as_bytes())

@@ -122,6 +122,14 @@ pub async fn csrf_token(state: &AppState, cookie: &str) -> Result<String, OAuthE
     Ok(URL_SAFE_NO_PAD.encode(tag.as_ref()))
 }
 
+/// A value derived from `input` under the server key, for `label` (the PKCE verifier
+/// and nonce of a brokered sign-in, from its random `state`): nothing to store.
+pub async fn derived(state: &AppState, label: &str, input: &str) -> Result<String, OAuthError> {
+    let key = csrf_key(state).await?;
+    let tag = hmac::sign(key, format!("localidp-{label}:{input}").as_bytes());
+    Ok(URL_SAFE_NO_PAD.encode(tag.as_ref()))
+}
+
 /// True when the form field is the MAC of the cookie value (both must be present).
 pub async fn csrf_valid(
     state: &AppState,

@@ -69,6 +69,7 @@ pub fn export(
         run.kind::<rows::ClientSecretRow>(|_, _| ())?;
         run.kind::<rows::AppRoleAssignmentRow>(|_, _| ())?;
         run.kind::<rows::DirectoryRoleRow>(|_, _| ())?;
+        run.kind::<rows::FederationLinkRow>(|_, _| ())?;
         run.kind::<rows::GraphPermissionRow>(|_, _| ())?;
         run.kind::<rows::ApiKeyRow>(|_, _| ())?;
         run.kind::<rows::SigningKeyRow>(|key, warnings| carry_key(key, keys_dir, warnings))?;

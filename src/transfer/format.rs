@@ -140,6 +140,7 @@ kinds!(
     ClientSecret(ClientSecretRow),
     AppRoleAssignment(AppRoleAssignmentRow),
     DirectoryRoleMember(DirectoryRoleRow),
+    FederationLink(FederationLinkRow),
     GraphPermission(GraphPermissionRow),
     ApiKey(ApiKeyRow),
     SigningKey(SigningKeyRow),

@@ -15,6 +15,7 @@ mod dev_tokens;
 mod discovery;
 mod exchange;
 mod federation;
+mod federation_broker;
 mod fixture_seed;
 mod foreign_hashes;
 mod graph;

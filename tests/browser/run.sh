@@ -2,7 +2,8 @@
 # Browser tests: headless Chromium (Debian's package) signs in through the real login
 # page into an openid-client relying party (signin.test.mjs), and into MSAL.js and
 # oidc-client-ts single-page apps served from their own origin against localidp over
-# HTTPS (spa.test.mjs). Installs what it needs; screenshots go to target/browser-test/
+# HTTPS (spa.test.mjs), and through an upstream provider's "Sign in with …" button
+# (broker.test.mjs). Installs what it needs; screenshots go to target/browser-test/
 # (or $OUTPUT_DIR).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,4 +25,4 @@ export LOCALIDP_BIN
 export OUTPUT_DIR="${OUTPUT_DIR:-${CARGO_TARGET_DIR:-$root/target}/browser-test}"
 
 cd "$here"
-node --test --test-concurrency=1 signin.test.mjs spa.test.mjs
+node --test --test-concurrency=1 signin.test.mjs spa.test.mjs broker.test.mjs

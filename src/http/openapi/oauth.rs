@@ -66,6 +66,12 @@ pub fn describe(method: &Method, path: &str) -> Option<Op> {
         ("POST", "/signup") => page_post("The sign-up form's submission"),
         ("GET", "/forgot-password") => page("The password reset link of the sign-in page"),
         ("GET", "/cancel") => page("Cancel a sign-in: back to the application with an error"),
+        ("GET", "/federation/start") => page(
+            "Brokered sign-in: off to an upstream identity provider (the login page's \"Sign in with …\" button)",
+        ),
+        ("GET", "/federation/callback") => {
+            page("Brokered sign-in: the redirect URI to register at upstream identity providers")
+        }
         ("GET", "/assets/localidp.css") => op("pages", "The pages' stylesheet").media(
             200,
             "The stylesheet",

@@ -1,0 +1,2 @@
+DROP TABLE federation_requests;
+DROP TABLE federation_links;
