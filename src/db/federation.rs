@@ -31,6 +31,16 @@ pub fn linked_user(
         .optional()?)
 }
 
+/// Whether the local user is linked to some identity at this provider already.
+pub fn user_has_link(conn: &mut DbConnection, provider: &str, user_id: &str) -> DbResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        federation_links::table
+            .filter(federation_links::provider.eq(provider))
+            .filter(federation_links::user_id.eq(user_id)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Forgets a link whose user is gone.
 pub fn unlink(conn: &mut DbConnection, provider: &str, subject: &str) -> DbResult<()> {
     diesel::delete(

@@ -90,12 +90,10 @@ pub async fn send_upstream(
     request: &AuthorizationRequest,
     provider: &Provider,
 ) -> HttpResponse {
-    let existing = req
+    let browser = req
         .cookie(BROWSER_COOKIE)
         .map(|c| c.value().to_owned())
-        .filter(|v| v.len() >= 32);
-    let browser = existing
-        .clone()
+        .filter(|v| v.len() >= 32)
         .unwrap_or_else(crate::crypto::secrets::generate);
     let callback = callback_url(state, req);
     match broker::begin(
@@ -109,16 +107,15 @@ pub async fn send_upstream(
     .await
     {
         Ok(location) => {
+            // Set again on every start: the cookie must outlive this request's row.
             let mut res = HttpResponse::Found();
-            if existing.is_none() {
-                let secure = cookies::is_secure(state, req);
-                res.cookie(cookies::cookie(
-                    BROWSER_COOKIE.into(),
-                    browser,
-                    secure,
-                    Some(PENDING_LIFETIME),
-                ));
-            }
+            let secure = cookies::is_secure(state, req);
+            res.cookie(cookies::cookie(
+                BROWSER_COOKIE.into(),
+                browser,
+                secure,
+                Some(PENDING_LIFETIME),
+            ));
             res.insert_header((header::LOCATION, location))
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish()

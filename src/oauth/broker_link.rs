@@ -153,6 +153,22 @@ fn find_or_create(
         && let Some(email) = &up.email
         && let Some(user) = users::find_by_email(c, tenant_id, email)?
     {
+        // A local address is proven only where nobody can register one themselves:
+        // with self-service sign-up on, whoever signed up first with the victim's
+        // address would otherwise share the victim's account from their first
+        // brokered sign-in. Nor is a user linked to a second identity at the provider.
+        let self_service =
+            crate::db::user_flows::find(c, tenant_id)?.is_some_and(|f| f.sign_up != 0);
+        if self_service || federation::user_has_link(c, &up.provider, &user.id)? {
+            return Ok(Outcome::Refused(format!(
+                "An account with the email address {email} already exists here and was not linked to this sign-in{}; sign in with that account's password, or ask an administrator.",
+                if self_service {
+                    " (anyone can sign up here, so the address was never proven)"
+                } else {
+                    " (it is linked to another identity at this provider)"
+                }
+            )));
+        }
         link(c, up, &user.id, now)?;
         return signed_in(c, config, up, user, Matched::Email, now);
     }

@@ -229,6 +229,33 @@ async fn a_local_user_is_linked_by_verified_email_and_unknown_ones_refused(backe
         "{params:?}"
     );
 
+    // With self-service sign-up on, a local address proves nothing (anyone could have
+    // registered it first): Carol (at the upstream, and here with the same email) is
+    // not linked.
+    app.state
+        .db(|c| {
+            localidp::db::user_flows::set(
+                c,
+                &localidp::db::user_flows::TenantUserFlows {
+                    tenant_id: CONTOSO_ID.into(),
+                    sign_up: 1,
+                    ..Default::default()
+                },
+            )
+        })
+        .await
+        .unwrap();
+    let res = brokered(&app, &upstream, "carol@contoso.com", CAROL_PASSWORD).await;
+    let params = redirect_params(&res, RP_WEB_CALLBACK);
+    assert_eq!(params["error"], "access_denied", "{params:?}");
+    assert!(
+        params["error_description"].contains("anyone can sign up here"),
+        "{params:?}"
+    );
+    // Alice's link, made before, still signs her in.
+    let res = brokered(&app, &upstream, ALICE, ALICE_PASSWORD).await;
+    assert_eq!(app_id_token(&app, &res).await["oid"], ALICE_OID);
+
     // Without trust_email (localidp sends no email_verified) nobody is linked by email.
     let untrusted = UpstreamProvider {
         create_users: false,
