@@ -61,6 +61,13 @@ impl Provider {
         &self.client
     }
 
+    /// Whether the cached key settings are for this document's issuer and jwks_uri.
+    fn same_keys(&self, metadata: &Metadata) -> bool {
+        self.read().keys.as_ref().is_some_and(|(t, _)| {
+            t.issuer == metadata.issuer && t.jwks_uri.as_deref() == Some(metadata.jwks_uri.as_str())
+        })
+    }
+
     /// The discovery document at `now`: the cached copy while fresh, else fetched
     /// (when the rate limit allows), else the last good copy.
     pub async fn metadata(&self, now: i64) -> Result<Metadata, String> {
@@ -80,14 +87,43 @@ impl Provider {
         }
         let _flight = self.fetching.lock().await;
         {
+            // Whoever waited for the fetch just made takes its outcome: a failed
+            // attempt without a copy is not retried by every waiter in turn.
             let c = self.read();
-            if let Some(m) = &c.metadata
-                && (c.expires_at > now || !may_fetch(&c, now))
-            {
-                return Ok(m.clone());
+            match &c.metadata {
+                Some(m) if c.expires_at > now || !may_fetch(&c, now) => return Ok(m.clone()),
+                None if !may_fetch(&c, now) => {
+                    return Err(format!(
+                        "{}: its discovery document could not be fetched (see the server log)",
+                        self.discovery_url
+                    ));
+                }
+                _ => {}
             }
         }
         let result = self.fetch().await;
+        // New key settings (another issuer or jwks_uri) are built before the lock is
+        // taken: building reads the ca_file.
+        let new_keys = match &result {
+            Ok((metadata, _)) if !self.same_keys(metadata) => {
+                let trusted = TrustedIssuer {
+                    issuer: metadata.issuer.clone(),
+                    jwks_uri: Some(metadata.jwks_uri.clone()),
+                    ca_file: self.config.ca_file.clone(),
+                    audience: Some(self.config.client_id.clone()),
+                    ..Default::default()
+                };
+                let keys = tokio::task::spawn_blocking(move || {
+                    UpstreamKeys::from_config(&trusted).map(|keys| (trusted, Arc::new(keys)))
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|built| built.map_err(|e| e.to_string()))
+                .map_err(|e| format!("{}: {e}", self.config.name));
+                Some(keys)
+            }
+            _ => None,
+        };
         let mut c = self.cached.write().unwrap_or_else(PoisonError::into_inner);
         c.attempted_at = Some(now);
         match result {
@@ -95,21 +131,8 @@ impl Provider {
                 let age = max_age
                     .unwrap_or(DEFAULT_MAX_AGE)
                     .clamp(MIN_MAX_AGE, MAX_MAX_AGE);
-                let same = c.keys.as_ref().is_some_and(|(t, _)| {
-                    t.issuer == metadata.issuer
-                        && t.jwks_uri.as_deref() == Some(metadata.jwks_uri.as_str())
-                });
-                if !same {
-                    let trusted = TrustedIssuer {
-                        issuer: metadata.issuer.clone(),
-                        jwks_uri: Some(metadata.jwks_uri.clone()),
-                        ca_file: self.config.ca_file.clone(),
-                        audience: Some(self.config.client_id.clone()),
-                        ..Default::default()
-                    };
-                    let keys = UpstreamKeys::from_config(&trusted)
-                        .map_err(|e| format!("{}: {e}", self.config.name))?;
-                    c.keys = Some((trusted, Arc::new(keys)));
+                if let Some(keys) = new_keys {
+                    c.keys = Some(keys?);
                 }
                 tracing::debug!(provider = %self.config.name, issuer = %metadata.issuer, max_age = age, "upstream provider's metadata fetched");
                 c.metadata = Some(metadata.clone());

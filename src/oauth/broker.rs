@@ -129,9 +129,18 @@ pub async fn begin(
         if let Some(hint) = params.login_hint.as_deref().filter(|h| !h.is_empty()) {
             q.append_pair("login_hint", hint);
         }
-        // The app asked for a fresh sign-in: so does the upstream.
+        // The app asked for a fresh sign-in: so does the upstream. A `max_age` goes
+        // along too: the local session starts now, so the upstream must not answer
+        // from a sign-in older than the app allows.
         if params.prompt.as_deref() == Some("login") {
             q.append_pair("prompt", "login");
+        }
+        if let Some(max_age) = params
+            .max_age
+            .as_deref()
+            .filter(|m| m.parse::<u64>().is_ok())
+        {
+            q.append_pair("max_age", max_age);
         }
     }
     tracing::debug!(provider = %provider.config.name, "brokered sign-in sent upstream");

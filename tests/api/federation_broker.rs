@@ -699,12 +699,13 @@ async fn a_b2c_user_flow_upstream_signs_in_with_its_emails_claim(backend: Backen
     );
     let app = spawn_broker(&backend, &clock, vec![provider(b2c)]).await;
     let broker = Browser::new(&app);
-    let authorize = to_upstream(&broker, &[("prompt", "login")]).await;
+    let authorize = to_upstream(&broker, &[("prompt", "login"), ("max_age", "300")]).await;
     assert!(
         authorize.to_lowercase().contains("/b2c_1_signupsignin/"),
         "{authorize}"
     );
     assert_eq!(query_of(&authorize)["prompt"], "login");
+    assert_eq!(query_of(&authorize)["max_age"], "300");
     let up = Browser::new(&upstream);
     let callback = upstream_sign_in(&up, &authorize, ZED, OWN_PASSWORD).await;
     let res = broker.get(&path_of(&callback)).await;
