@@ -411,3 +411,39 @@ async fn a_malformed_trusted_issuer_stops_the_start() {
         assert!(err.contains(expected), "{err}");
     }
 }
+
+on_every_backend!(an_upstream_token_never_manages_the_directory);
+async fn an_upstream_token_never_manages_the_directory(backend: Backend) {
+    let clock = Clock::adjustable();
+    let upstream = spawn_upstream(&backend, &clock, false).await;
+    let issuer = issuer_of(&upstream);
+    // Even an entry naming Graph's audience: the upstream's Graph token is another
+    // tenant's, with that tenant's scopes and roles.
+    const GRAPH: &str = "00000003-0000-0000-c000-000000000000";
+    let app = spawn_verifier(
+        &backend,
+        &clock,
+        vec![TrustedIssuer {
+            discovery_url: Some(format!("{issuer}/.well-known/openid-configuration")),
+            audience: Some(GRAPH.into()),
+            ..trusted(&issuer)
+        }],
+    )
+    .await;
+    let now = upstream.now();
+    let token = upstream.sign(&json!({
+        "iss": issuer, "aud": GRAPH, "iat": now, "nbf": now, "exp": now + 600,
+        "sub": "upstream-sub", "oid": ALICE_OID, "tid": CONTOSO_ID, "ver": "2.0",
+        "scp": "User.Read User.ReadWrite.All", "roles": ["User.ReadWrite.All"],
+        "jti": "upstream-graph-1",
+    }));
+    // (/auth/verify refuses a Graph token of any issuer: it is not for an app here.)
+    for path in ["/v1.0/me", "/v1.0/users"] {
+        let (status, body) = crate::helpers::graph::get(&app, path, &token).await;
+        assert_eq!(status, 401, "{path}: {body}");
+        assert!(
+            body.to_string().contains("trusted external issuer"),
+            "{path}: {body}"
+        );
+    }
+}

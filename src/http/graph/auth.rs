@@ -124,6 +124,14 @@ pub(crate) async fn authenticate(
                 GraphError::unavailable()
             }
         })?;
+    // A trusted issuer's token (pass-through verification) never manages this
+    // directory, whatever audience its entry names: its roles and scopes are another
+    // tenant's.
+    if verified.upstream.is_some() {
+        return Err(GraphError::unauthenticated(
+            "Access token validation failure. Tokens of a trusted external issuer are not accepted here.",
+        ));
+    }
     if !is_graph(&verified.claims.aud) {
         return Err(GraphError::unauthenticated(
             "Access token validation failure. Invalid audience.",
