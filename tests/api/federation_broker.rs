@@ -27,8 +27,22 @@ async fn spawn_upstream(backend: &Backend, clock: &Clock) -> TestApp {
 
 /// The upstream, with `callback` as the broker's registered redirect URI.
 async fn spawn_upstream_for(backend: &Backend, clock: &Clock, callback: &str) -> TestApp {
+    spawn_upstream_with(backend, clock, callback, false).await
+}
+
+/// The upstream; with `tls`, over HTTPS with a development CA written to `tls_ca_out`.
+async fn spawn_upstream_with(
+    backend: &Backend,
+    clock: &Clock,
+    callback: &str,
+    tls: bool,
+) -> TestApp {
     let (mut settings, fixture) = test_fixture(backend);
     settings.public_url = None;
+    if tls {
+        settings.tls = true;
+        settings.tls_ca_out = Some(settings.keys_dir.with_file_name("upstream-ca.pem"));
+    }
     let seed = settings.seed.clone().unwrap();
     let mut text = std::fs::read_to_string(&seed).unwrap();
     text.push_str(&format!(
@@ -149,8 +163,25 @@ async fn brokered(
     email: &str,
     password: &str,
 ) -> reqwest::Response {
+    brokered_through(
+        broker_app,
+        upstream,
+        &Browser::new(upstream),
+        email,
+        password,
+    )
+    .await
+}
+
+/// [`brokered`] with the browser that visits the upstream.
+async fn brokered_through(
+    broker_app: &TestApp,
+    upstream: &TestApp,
+    up: &Browser,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
     let broker = Browser::new(broker_app);
-    let up = Browser::new(upstream);
     let authorize = to_upstream(&broker, &[]).await;
     assert!(
         authorize.starts_with(&upstream.state.public_url),
@@ -162,7 +193,7 @@ async fn brokered(
     assert_eq!(q["code_challenge_method"], "S256");
     assert!(q["scope"].contains("openid"), "{q:?}");
     assert!(!q["nonce"].is_empty() && !q["state"].is_empty());
-    let callback = upstream_sign_in(&up, &authorize, email, password).await;
+    let callback = upstream_sign_in(up, &authorize, email, password).await;
     broker.get(&path_of(&callback)).await
 }
 
@@ -712,4 +743,33 @@ async fn a_b2c_user_flow_upstream_signs_in_with_its_emails_claim(backend: Backen
     let claims = app_id_token(&app, &res).await;
     assert_eq!(claims["email"], ZED, "{claims}");
     assert_ne!(claims["oid"], ZED_OID);
+}
+
+on_every_backend!(an_https_upstream_is_reached_through_its_ca_file);
+async fn an_https_upstream_is_reached_through_its_ca_file(backend: Backend) {
+    let clock = Clock::adjustable();
+    let upstream = spawn_upstream_with(&backend, &clock, CALLBACK, true).await;
+    assert!(
+        upstream.state.public_url.starts_with("https://"),
+        "{}",
+        upstream.state.public_url
+    );
+    let ca_file = upstream.settings.tls_ca_out.clone().unwrap();
+    let up = Browser::trusting(&upstream, &ca_file);
+    // Without the CA the provider cannot be reached: an OAuth error to the app.
+    let app = spawn_broker(&backend, &clock, vec![provider(discovery_of(&upstream))]).await;
+    let broker = Browser::new(&app);
+    let page = broker.get(&authorize_query(&web_request(&[]))).await;
+    let res = broker.get(&link(&page.text().await.unwrap(), BUTTON)).await;
+    let to = location(&res);
+    assert!(to.starts_with(RP_WEB_CALLBACK), "{to}");
+    assert_eq!(query_of(&to)["error"], "temporarily_unavailable", "{to}");
+    // With it, the whole flow over HTTPS: discovery, keys, code redemption.
+    let trusted = UpstreamProvider {
+        ca_file: Some(ca_file.clone()),
+        ..provider(discovery_of(&upstream))
+    };
+    let app = spawn_broker(&backend, &clock, vec![trusted]).await;
+    let res = brokered_through(&app, &upstream, &up, ALICE, ALICE_PASSWORD).await;
+    assert_eq!(app_id_token(&app, &res).await["oid"], ALICE_OID);
 }

@@ -38,6 +38,25 @@ impl Browser {
         }
     }
 
+    /// A browser that also trusts the certificates of `ca_pem` (a test server's
+    /// development CA, from `tls_ca_out`), visiting the server at its public URL (its
+    /// `https://localhost:PORT`, which the certificate names).
+    pub fn trusting(app: &TestApp, ca_pem: &std::path::Path) -> Self {
+        let jar = Arc::new(Jar::default());
+        let pem = std::fs::read(ca_pem).unwrap();
+        let http = crate::helpers::http_client_builder()
+            .cookie_provider(jar.clone())
+            .redirect(Policy::none())
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap();
+        Browser {
+            http,
+            jar,
+            base: app.state.public_url.clone(),
+        }
+    }
+
     /// The Cookie header this browser would send to the server.
     pub fn cookies(&self) -> String {
         let url = self.base.parse().unwrap();
