@@ -164,7 +164,7 @@ fn interactive_routes(r: &mut Routes<'_>) {
             web::to(signup::forgot_password),
         )
         .get(signup::CANCEL_PATH, web::to(signup::cancel))
-        .get(broker::START_PATH, web::to(broker::start))
+        .limited_get(broker::START_PATH, Refusal::Page, web::to(broker::start))
         .get(broker::CALLBACK_PATH, web::to(broker::callback))
         .get("/assets/localidp.css", web::to(pages::stylesheet))
         .get_or_post(

@@ -79,10 +79,26 @@ impl<'a> Routes<'a> {
     /// A POST endpoint that takes credentials: each request counts against its client
     /// address's rate limit, checked before the body is read.
     pub fn limited(&mut self, path: &str, refusal: Refusal, route: Route) -> &mut Self {
-        self.record(Method::POST, path);
+        self.limited_at(Method::POST, path, refusal, route)
+    }
+
+    /// A GET endpoint that writes for whoever calls it (a brokered sign-in's start):
+    /// counted against the same rate limit as the credential endpoints.
+    pub fn limited_get(&mut self, path: &str, refusal: Refusal, route: Route) -> &mut Self {
+        self.limited_at(Method::GET, path, refusal, route)
+    }
+
+    fn limited_at(
+        &mut self,
+        method: Method,
+        path: &str,
+        refusal: Refusal,
+        route: Route,
+    ) -> &mut Self {
+        self.record(method.clone(), path);
         self.cfg.service(
             web::resource(path)
-                .guard(guard::Post())
+                .guard(guard::Method(method))
                 .wrap(from_fn(move |req, next| {
                     rate_limit::check(refusal, req, next)
                 }))

@@ -773,3 +773,28 @@ async fn an_https_upstream_is_reached_through_its_ca_file(backend: Backend) {
     let res = brokered_through(&app, &upstream, &up, ALICE, ALICE_PASSWORD).await;
     assert_eq!(app_id_token(&app, &res).await["oid"], ALICE_OID);
 }
+
+on_every_backend!(starting_brokered_sign_ins_counts_against_the_rate_limit);
+async fn starting_brokered_sign_ins_counts_against_the_rate_limit(backend: Backend) {
+    let clock = Clock::adjustable();
+    let upstream = spawn_upstream(&backend, &clock).await;
+    let (mut settings, fixture) = test_fixture(&backend);
+    settings.upstream_providers = vec![provider(discovery_of(&upstream))];
+    // Two at once, then one every 10 s per address: each start writes a pending row.
+    settings.rate_limit = localidp::config::RateLimit {
+        per_minute: 6,
+        burst: 2,
+    };
+    let app = spawn_with_clock(settings, fixture, clock.clone()).await;
+    let broker = Browser::new(&app);
+    let page = broker.get(&authorize_query(&web_request(&[]))).await;
+    let start = link(&page.text().await.unwrap(), BUTTON);
+    for _ in 0..2 {
+        assert_eq!(broker.get(&start).await.status(), 302);
+    }
+    let refused = broker.get(&start).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    clock.advance(std::time::Duration::from_secs(10));
+    assert_eq!(broker.get(&start).await.status(), 302);
+}
