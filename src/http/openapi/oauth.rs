@@ -66,9 +66,13 @@ pub fn describe(method: &Method, path: &str) -> Option<Op> {
         ("POST", "/signup") => page_post("The sign-up form's submission"),
         ("GET", "/forgot-password") => page("The password reset link of the sign-in page"),
         ("GET", "/cancel") => page("Cancel a sign-in: back to the application with an error"),
-        ("GET", "/federation/start") => page(
+        ("GET", "/federation/start") => op(
+            "pages",
             "Brokered sign-in: off to an upstream identity provider (the login page's \"Sign in with …\" button)",
-        ),
+        )
+        .media(200, "The page", HTML)
+        .empty(302, "To the provider, or back to the application with an error")
+        .page_errors(&[400, 404, 429, 503]),
         ("GET", "/federation/callback") => {
             page("Brokered sign-in: the redirect URI to register at upstream identity providers")
         }
