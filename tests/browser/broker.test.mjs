@@ -12,45 +12,19 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as client from 'openid-client';
 import { chromium } from 'playwright-core';
 
-const BIN = process.env.LOCALIDP_BIN;
-const OUTPUT_DIR = path.resolve(process.env.OUTPUT_DIR ?? 'output');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const TENANT_ID = '11111111-1111-4111-8111-111111111111';
+import { BIN, CHROMIUM, OUTPUT_DIR, TENANT_ID, freePort, waitFor } from './support.mjs';
+
 const RP_ID = 'eeeeeeee-0000-4000-8000-000000000001';
 const RP_SECRET = 'browser-rp-secret-0123456789abcdefghijklm';
 const BROKER_ID = 'eeeeeeee-0000-4000-8000-000000000002';
 const BROKER_SECRET = 'browser-broker-secret-0123456789abcdefghi';
 const EMAIL = 'zed@upstream.test';
 const PASSWORD = 'correct horse battery staple';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(url, ms = 20000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {}
-    if (Date.now() > until) throw new Error(`${url} did not answer in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function serve(args, t) {
   const p = spawn(BIN, ['serve', '--ephemeral', ...args], {

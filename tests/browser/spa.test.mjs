@@ -15,34 +15,20 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, writeFile, rm } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
+import { BIN, CHROMIUM, OUTPUT_DIR, TENANT_ID, freePort } from './support.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.LOCALIDP_BIN;
-const OUTPUT_DIR = path.resolve(process.env.OUTPUT_DIR ?? 'output');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const TENANT_ID = '11111111-1111-4111-8111-111111111111';
 const TENANT = 'contoso.onmicrosoft.com';
 const POLICY = 'B2C_1_signupsignin';
 const SPA_ID = 'eeeeeeee-0000-4000-8000-00000000005a';
 const API_ID = 'eeeeeeee-0000-4000-8000-0000000000a1';
 const EMAIL = 'alice@contoso.com';
 const PASSWORD = 'correct horse battery staple';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The MSAL.js app: one page; the authority comes from `?authority=entra|b2c`. */
 const MSAL_PAGE = (idpBase, spaBase) => `<!doctype html>
