@@ -145,6 +145,9 @@ async fn revoke_token(
     let client_id = client.client.client_id.clone();
     if looks_like_jwt(token) {
         let claims = match verify::verify_access_token(state, base, token).await {
+            // A trusted external issuer's token (pass-through) is that issuer's to
+            // revoke, not ours: answered as unknown (its `jti` may even be empty).
+            Ok(v) if v.upstream.is_some() => return Ok(None),
             Ok(v) => v.claims.clone(),
             Err(VerifyError::Invalid(_)) => return Ok(None),
             Err(VerifyError::Unavailable(msg)) => return Err(OAuthError::unavailable(msg)),

@@ -447,3 +447,41 @@ async fn an_upstream_token_never_manages_the_directory(backend: Backend) {
         );
     }
 }
+
+on_every_backend!(revoking_an_upstream_token_here_changes_nothing);
+async fn revoking_an_upstream_token_here_changes_nothing(backend: Backend) {
+    let clock = Clock::adjustable();
+    let upstream = spawn_upstream(&backend, &clock, false).await;
+    let issuer = issuer_of(&upstream);
+    let app = spawn_verifier(
+        &backend,
+        &clock,
+        vec![TrustedIssuer {
+            discovery_url: Some(format!("{issuer}/.well-known/openid-configuration")),
+            ..trusted(&issuer)
+        }],
+    )
+    .await;
+    // The token names the revoking client as its azp; it is the upstream's all the same.
+    let token = upstream_token(&upstream, &issuer, WEB_APP, 600, 7);
+    assert_eq!(verify_status(&app, &token).await.0, 200);
+    let res = app
+        .http
+        .post(app.url("/revoke"))
+        .basic_auth(WEB_APP, Some(WEB_APP_SECRET))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        200,
+        "RFC 7009: unknown tokens are answered 200"
+    );
+    // Past the cache of verified tokens: still accepted, nothing was deny-listed.
+    clock.advance(Duration::from_secs(10));
+    let (status, body) = verify_status(&app, &token).await;
+    assert_eq!(status, 200, "{body}");
+    let events = app.audit_events("token.revoked").await;
+    assert_eq!(events[0].outcome, "failure", "{:?}", events[0]);
+}
