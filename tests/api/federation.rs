@@ -47,6 +47,14 @@ fn trusted(issuer: &str) -> TrustedIssuer {
     }
 }
 
+/// [`trusted`], its keys found through its discovery document.
+fn discovered(issuer: &str) -> TrustedIssuer {
+    TrustedIssuer {
+        discovery_url: Some(format!("{issuer}/.well-known/openid-configuration")),
+        ..trusted(issuer)
+    }
+}
+
 async fn spawn_verifier(backend: &Backend, clock: &Clock, issuers: Vec<TrustedIssuer>) -> TestApp {
     let (mut settings, fixture) = test_fixture(backend);
     settings.trusted_issuers = issuers;
@@ -91,15 +99,7 @@ async fn an_upstreams_tokens_are_verified_with_its_live_keys(backend: Backend) {
     let clock = Clock::adjustable();
     let upstream = spawn_upstream(&backend, &clock, false).await;
     let issuer = issuer_of(&upstream);
-    let app = spawn_verifier(
-        &backend,
-        &clock,
-        vec![TrustedIssuer {
-            discovery_url: Some(format!("{issuer}/.well-known/openid-configuration")),
-            ..trusted(&issuer)
-        }],
-    )
-    .await;
+    let app = spawn_verifier(&backend, &clock, vec![discovered(&issuer)]).await;
 
     // A real token of the upstream (password grant): the same answer as for our own.
     let token = upstream
@@ -351,9 +351,8 @@ async fn an_https_upstream_is_trusted_through_its_ca_file_only(backend: Backend)
         &clock,
         vec![
             TrustedIssuer {
-                discovery_url: Some(format!("{issuer}/.well-known/openid-configuration")),
                 ca_file: Some(ca_file),
-                ..trusted(&issuer)
+                ..discovered(&issuer)
             },
             TrustedIssuer {
                 jwks_uri: Some(format!(
@@ -424,9 +423,8 @@ async fn an_upstream_token_never_manages_the_directory(backend: Backend) {
         &backend,
         &clock,
         vec![TrustedIssuer {
-            discovery_url: Some(format!("{issuer}/.well-known/openid-configuration")),
             audience: Some(GRAPH.into()),
-            ..trusted(&issuer)
+            ..discovered(&issuer)
         }],
     )
     .await;
@@ -453,15 +451,7 @@ async fn revoking_an_upstream_token_here_changes_nothing(backend: Backend) {
     let clock = Clock::adjustable();
     let upstream = spawn_upstream(&backend, &clock, false).await;
     let issuer = issuer_of(&upstream);
-    let app = spawn_verifier(
-        &backend,
-        &clock,
-        vec![TrustedIssuer {
-            discovery_url: Some(format!("{issuer}/.well-known/openid-configuration")),
-            ..trusted(&issuer)
-        }],
-    )
-    .await;
+    let app = spawn_verifier(&backend, &clock, vec![discovered(&issuer)]).await;
     // The token names the revoking client as its azp; it is the upstream's all the same.
     let token = upstream_token(&upstream, &issuer, WEB_APP, 600, 7);
     assert_eq!(verify_status(&app, &token).await.0, 200);
