@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Hold many keep-alive HTTP/1.1 connections open against a server (row 11 of bench/run.sh).
 
-    python3 bench/idle_connections.py --port PORT [--count 10000] [--refresh 2.5]
+    python3 bench/idle_connections.py --port PORT [--count 10000] [--refresh 0]
 
 Opens --count connections to 127.0.0.1:PORT (at most --opening at a time), sends
 GET /healthz on each and reads the 200; when all are open it prints
     IDLE_READY open=N failed=F seconds=S
-and holds them. localidp (actix-web's default) closes a keep-alive connection that
-stays silent for 5 s (by its coarse clock: on a busy machine some closed 3.7 s after
-this client saw their last answer), so each connection sends one more GET /healthz
---refresh seconds after its previous one, from the moment it opens (count / refresh requests a
-second in all); between those requests a connection is idle. On SIGTERM or SIGINT it
-prints
+and holds them. With --refresh 0 (the default) a connection sends nothing more: the
+server must keep idle connections longer than the run (`localidp serve --keep-alive`;
+its default, 5 s, closes them). With --refresh SECONDS each connection sends one more
+GET /healthz that long after its previous one, from the moment it opens (count / refresh
+requests a second in all), for a server whose keep-alive timeout cannot be raised (by
+actix-web's coarse clock a 5 s timeout closed some connections 3.7 s after this client
+saw their last answer on a busy machine). On SIGTERM or SIGINT it prints
     IDLE_RESULT open=N closed_by_server=C refreshes=R bad=B late=L
 (open: still open at the end; bad: answers other than 200; late: a refresh due while
 the previous answer was still awaited) and exits 0, or 1 when any connection was lost.
@@ -110,7 +111,7 @@ async def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--count", type=int, default=10000)
-    p.add_argument("--refresh", type=float, default=2.5)
+    p.add_argument("--refresh", type=float, default=0.0)
     p.add_argument("--opening", type=int, default=256)
     args = p.parse_args()
 
@@ -133,7 +134,7 @@ async def main():
 
     async def refresher():
         nonlocal refreshes, late
-        while True:
+        while args.refresh > 0:
             await asyncio.sleep(0.02)
             now = time.monotonic()
             while due and due[0][0] + args.refresh <= now:

@@ -219,6 +219,10 @@ pub struct ConfigArgs {
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT (default 10).
     #[arg(long, env = "LOCALIDP_SHUTDOWN_GRACE")]
     pub shutdown_grace: Option<i64>,
+    /// Seconds an idle keep-alive connection stays open (default 5; 0 closes each
+    /// connection after its response). Behind a load balancer, longer than its idle timeout.
+    #[arg(long, env = "LOCALIDP_KEEP_ALIVE")]
+    pub keep_alive: Option<i64>,
     /// Seconds between SIGTERM/SIGINT and closing the listener, while `/readyz` already
     /// fails, so load balancers stop sending before connections are refused (default 0).
     #[arg(long, env = "LOCALIDP_SHUTDOWN_DELAY")]
@@ -347,6 +351,8 @@ pub struct Settings {
     /// Seconds in-flight requests get to finish when the server is told to stop.
     pub shutdown_grace: u64,
     pub shutdown_delay: u64,
+    /// Seconds an idle keep-alive connection is held (0: no keep-alive).
+    pub keep_alive: u64,
     pub env: RunEnv,
 }
 
@@ -517,6 +523,7 @@ impl Settings {
             log_format: args.log_format.unwrap_or_default(),
             shutdown_grace: seconds::shutdown_grace(args.shutdown_grace)?,
             shutdown_delay: seconds::shutdown_delay(args.shutdown_delay)?,
+            keep_alive: seconds::keep_alive(args.keep_alive)?,
             env: args.env.unwrap_or_default(),
         })
     }
@@ -564,7 +571,7 @@ mod tests {
     #[test]
     fn every_setting_is_a_file_key() {
         let file: super::ConfigArgs = toml::from_str(
-            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\ndb_outage_grace_seconds = 7\nlockout_threshold = 5\nlog_format = \"json\"\nenv = \"production\"\nshutdown_grace = 3\nshutdown_delay = 2\n[rate_limit]\nper_minute = 0",
+            "ephemeral = true\nport = 0\ntls = true\ntrusted_proxies = [\"10.0.0.0/8\"]\ndemo = false\nkeys_in_database = true\nverify_tenants = [\"*\"]\nclock_skew_seconds = 10\ntoken_status_refresh_seconds = 5\ndb_outage_grace_seconds = 7\nlockout_threshold = 5\nlog_format = \"json\"\nenv = \"production\"\nshutdown_grace = 3\nshutdown_delay = 2\nkeep_alive = 75\n[rate_limit]\nper_minute = 0",
         )
         .unwrap();
         let s = super::Settings::from_args(super::ConfigArgs::default().over(file)).unwrap();
@@ -582,7 +589,27 @@ mod tests {
         assert_eq!(s.rate_limit.per_minute, 0);
         assert_eq!(s.log_format, super::LogFormat::Json);
         assert_eq!((s.env, s.shutdown_grace), (super::RunEnv::Production, 3));
-        assert_eq!(s.shutdown_delay, 2);
+        assert_eq!((s.shutdown_delay, s.keep_alive), (2, 75));
         assert!(toml::from_str::<super::ConfigArgs>("nonsense = 1").is_err());
+    }
+
+    #[test]
+    fn keep_alive_defaults_to_five_seconds_and_is_bounded() {
+        let with = |keep_alive| super::ConfigArgs {
+            keep_alive,
+            ..Default::default()
+        };
+        let s = super::Settings::from_args(with(None)).unwrap();
+        assert_eq!(s.keep_alive, 5);
+        assert_eq!(
+            super::Settings::from_args(with(Some(0)))
+                .unwrap()
+                .keep_alive,
+            0
+        );
+        for bad in [-1, 3601] {
+            let e = super::Settings::from_args(with(Some(bad))).err().unwrap();
+            assert!(e.to_string().contains("keep_alive"), "{e}");
+        }
     }
 }

@@ -235,7 +235,11 @@ impl Application {
         .workers(settings.workers)
         // Signals are ours (`run_until_signalled`): /readyz must fail before the stop.
         .disable_signals()
-        .shutdown_timeout(settings.shutdown_grace);
+        .shutdown_timeout(settings.shutdown_grace)
+        .keep_alive(match settings.keep_alive {
+            0 => actix_web::http::KeepAlive::Disabled,
+            s => actix_web::http::KeepAlive::Timeout(std::time::Duration::from_secs(s)),
+        });
         let bind_error = |source| StartError::Bind {
             addr: format!("port {port}"),
             source,

@@ -108,6 +108,7 @@ impl ConfigArgs {
             log_format: self.log_format.or(file.log_format),
             shutdown_grace: self.shutdown_grace.or(file.shutdown_grace),
             shutdown_delay: self.shutdown_delay.or(file.shutdown_delay),
+            keep_alive: self.keep_alive.or(file.keep_alive),
             env: self.env.or(file.env),
         }
     }

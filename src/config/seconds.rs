@@ -37,6 +37,11 @@ pub(super) fn shutdown_delay(given: Option<i64>) -> Result<u64, OutOfRange> {
     seconds_in("shutdown_delay", given, 0, 0..=300).map(|s| s.unsigned_abs())
 }
 
+/// `keep_alive`: 0 to 3600, default 5 (actix-web's own default).
+pub(super) fn keep_alive(given: Option<i64>) -> Result<u64, OutOfRange> {
+    seconds_in("keep_alive", given, 5, 0..=3600).map(|s| s.unsigned_abs())
+}
+
 /// A setting in seconds within `range`, or `default` when not given.
 fn seconds_in(
     name: &'static str,

@@ -34,6 +34,7 @@ mod import_bulk;
 mod interop;
 mod interop_azure;
 mod interop_graph;
+mod keep_alive;
 mod key_encryption;
 mod key_rotation;
 mod lockout;

@@ -2,7 +2,6 @@
 //! its whole answer, the process exits 0 within the grace period, and the audit
 //! events of the sign-ins it answered are written.
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant};
 use localidp::db::audit_events::{self, AuditFilter};
 use serde_json::Value;
 
-use crate::helpers::process::{ServerProcess, serve_fixture};
+use crate::helpers::process::{ServerProcess, ask, serve_fixture};
 use crate::helpers::*;
 
 const GRACE: u64 = 10;
@@ -122,36 +121,6 @@ async fn sign_in_loop(base: String, seen: Arc<Mutex<Seen>>) {
             return;
         }
     }
-}
-
-/// One HTTP/1.1 request on an open keep-alive connection; the answer's head and body,
-/// or what little came before the connection closed.
-fn ask(tcp: &mut TcpStream, path: &str) -> String {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localidp\r\n\r\n");
-    if tcp.write_all(request.as_bytes()).is_err() {
-        return String::new();
-    }
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    // Enough for a small JSON answer: read until the body's length has arrived.
-    while let Ok(n @ 1..) = tcp.read(&mut buf) {
-        answer.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&answer);
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length: ")
-                        .map(str::to_owned)
-                })
-                .and_then(|v| v.trim().parse::<usize>().ok());
-            if length.is_some_and(|n| body.len() >= n) {
-                break;
-            }
-        }
-    }
-    String::from_utf8_lossy(&answer).into_owned()
 }
 
 async fn sigterm_lets_in_flight_sign_ins_finish_then_exits_zero(backend: Backend) {

@@ -1,8 +1,9 @@
 //! The real `localidp` binary as a child process, for what only a process shows:
-//! signals, exit status, its log on stderr.
+//! signals, exit status, its log on stderr; and raw HTTP/1.1 on one connection.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -196,4 +197,34 @@ impl ServerProcess {
         }
         None
     }
+}
+
+/// One HTTP/1.1 request on an open keep-alive connection; the answer's head and body,
+/// or what little came before the connection closed.
+pub fn ask(tcp: &mut TcpStream, path: &str) -> String {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localidp\r\n\r\n");
+    if tcp.write_all(request.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Enough for a small JSON answer: read until the body's length has arrived.
+    while let Ok(n @ 1..) = tcp.read(&mut buf) {
+        answer.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&answer);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_owned)
+                })
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if length.is_some_and(|n| body.len() >= n) {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
 }
