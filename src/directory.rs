@@ -196,7 +196,7 @@ pub fn ensure_tenant(
     }
     let id = match id {
         Some(id) => validate_uuid("tenant id", id)?,
-        None => uuid::Uuid::new_v4().to_string(),
+        None => crate::crypto::secrets::uuid_v4().to_string(),
     };
     if let Some(existing) = tenants::find(conn, &id)? {
         return Ok(existing);
@@ -230,7 +230,7 @@ pub fn ensure_group(
     let group = Group {
         id: match id {
             Some(id) => validate_uuid("group id", id)?,
-            None => uuid::Uuid::new_v4().to_string(),
+            None => crate::crypto::secrets::uuid_v4().to_string(),
         },
         tenant_id: tenant.id.clone(),
         name: name.to_owned(),
@@ -308,7 +308,7 @@ pub fn create_client(
     let client_id = match &new.client_id {
         Some(id) if id.trim().is_empty() => return invalid("client_id is empty"),
         Some(id) => id.trim().to_owned(),
-        None => uuid::Uuid::new_v4().to_string(),
+        None => crate::crypto::secrets::uuid_v4().to_string(),
     };
     if new.public && new.secret.is_some() {
         return invalid("a public client has no secret");

@@ -174,7 +174,7 @@ pub fn open_observed(
         DatabaseTarget::SqliteMemory => (
             format!(
                 "file:localidp-{}?mode=memory&cache=shared",
-                uuid::Uuid::new_v4()
+                crate::crypto::secrets::uuid_v4()
             ),
             1,
         ),

@@ -196,7 +196,7 @@ pub fn create_for(
             held.join(", ")
         ));
     }
-    let id = uuid::Uuid::new_v4().simple().to_string()[..ID_LEN].to_owned();
+    let id = crate::crypto::secrets::uuid_v4().simple().to_string()[..ID_LEN].to_owned();
     let key = format!("{KEY_PREFIX}{id}_{}", secrets::generate());
     let row = ApiKey {
         id,

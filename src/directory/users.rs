@@ -75,7 +75,7 @@ pub fn new_user_row(
     };
     let id = match &new.oid {
         Some(oid) => validate_uuid("oid", oid)?,
-        None => uuid::Uuid::new_v4().to_string(),
+        None => crate::crypto::secrets::uuid_v4().to_string(),
     };
     let sign_in_name = username.or(email).unwrap_or_default();
     let display_name =

@@ -113,7 +113,7 @@ impl ResponseError for OAuthResponse {
         }
         let error = self.error.code.as_str();
         let ids = self.ids.clone().unwrap_or_else(|| {
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = crate::crypto::secrets::uuid_v4().to_string();
             RequestIds {
                 request_id: id.clone(),
                 correlation_id: id,

@@ -48,7 +48,10 @@ impl RequestIds {
         let request_id = header("x-request-id")
             .filter(|id| valid(id))
             .or(client_request_id)
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+            .map_or_else(
+                || crate::crypto::secrets::uuid_v4().to_string(),
+                str::to_owned,
+            );
         let echo = header("return-client-request-id")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         RequestIds {

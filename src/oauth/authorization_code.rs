@@ -325,7 +325,7 @@ pub async fn issue_code(
     let now = state.clock.now();
     let (code_challenge, code_challenge_method) = request.code_challenge.clone().unzip();
     let row = AuthorizationCode {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::crypto::secrets::uuid_v4().to_string(),
         code_hash: secrets::sha256_hex(&plain),
         client_id: request.client.client_id.clone(),
         user_id: session.user_id.clone(),
@@ -339,7 +339,7 @@ pub async fn issue_code(
         created_at: now,
         expires_at: now + state.settings.authorization_code_lifetime,
         used_at: None,
-        refresh_family_id: uuid::Uuid::new_v4().to_string(),
+        refresh_family_id: crate::crypto::secrets::uuid_v4().to_string(),
         access_token_jti: None,
     };
     state.db(move |c| auth_codes::insert(c, &row)).await?;

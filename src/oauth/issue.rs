@@ -307,7 +307,7 @@ pub async fn user_tokens(state: &AppState, t: UserTokens<'_>) -> Result<Issued, 
             let (family_id, fixed) = match plan {
                 RefreshPlan::Family(f) => (f, None),
                 RefreshPlan::SpaFamily(f) => (f, Some(at.now + SPA_REFRESH_LIFETIME)),
-                _ => (uuid::Uuid::new_v4().to_string(), None),
+                _ => (crate::crypto::secrets::uuid_v4().to_string(), None),
             };
             let (plain, mut row) = new_refresh_token(
                 state,
@@ -411,7 +411,7 @@ pub fn new_refresh_token(
     let now = state.clock.now();
     let plain = secrets::generate();
     let row = RefreshToken {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::crypto::secrets::uuid_v4().to_string(),
         token_hash: secrets::sha256_hex(&plain),
         family_id: new.family_id,
         tenant_id: authority.tenant.id.clone(),

@@ -29,7 +29,7 @@ pub async fn start(
     let secret = secrets::generate();
     let now = state.clock.now();
     let session = SsoSession {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::crypto::secrets::uuid_v4().to_string(),
         token_hash: secrets::sha256_hex(&secret),
         tenant_id: tenant_id.to_owned(),
         user_id: profile.user.id.clone(),

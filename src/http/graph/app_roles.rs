@@ -238,8 +238,8 @@ async fn resolve(
 
 /// A new assignment id: 32 random bytes, base64url, as Graph's ids look.
 fn new_id() -> String {
-    let mut bytes = uuid::Uuid::new_v4().as_bytes().to_vec();
-    bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let mut bytes = crate::crypto::secrets::uuid_v4().as_bytes().to_vec();
+    bytes.extend_from_slice(crate::crypto::secrets::uuid_v4().as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 

@@ -336,7 +336,7 @@ pub async fn add_password(
     let result = async {
         let (caller, asked, client): (_, AddPassword, _) = writer(&state, &req, &body).await?;
         let (target, now) = (client.clone(), state.clock.now());
-        let key_id = uuid::Uuid::new_v4().to_string();
+        let key_id = crate::crypto::secrets::uuid_v4().to_string();
         let (stored, plain) = write(&state, move |c| {
             writes::add_password(c, &target, &asked, key_id, now)
         })

@@ -184,7 +184,7 @@ pub async fn create(
         let new: GroupBody = parse_body(&body)?;
         let g = new
             .new_group(
-                uuid::Uuid::new_v4().to_string(),
+                crate::crypto::secrets::uuid_v4().to_string(),
                 &caller.tenant_id,
                 state.clock.now(),
             )
