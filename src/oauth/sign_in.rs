@@ -39,7 +39,16 @@ pub fn load_profile(conn: &mut DbConnection, user: User) -> DbResult<UserProfile
 
 /// The user with this id, if they exist and are enabled, with groups and roles.
 pub fn active_profile(conn: &mut DbConnection, user_id: &str) -> DbResult<Option<UserProfile>> {
-    match db::users::find(conn, user_id)? {
+    let user = db::users::find(conn, user_id)?;
+    profile_if_active(conn, user)
+}
+
+/// [`active_profile`] of a user already read (`None`: the user no longer exists).
+pub fn profile_if_active(
+    conn: &mut DbConnection,
+    user: Option<User>,
+) -> DbResult<Option<UserProfile>> {
+    match user {
         Some(user) if !user.is_disabled() => Ok(Some(load_profile(conn, user)?)),
         _ => Ok(None),
     }

@@ -42,9 +42,9 @@ enum Outcome {
     FamilyRevoked(&'static str, &'static str),
 }
 
-/// Finds the presented token and refuses it unless it is live and this client's and
-/// its user is still active; reads the user's profile (their groups and roles) in the
-/// same checkout.
+/// Finds the presented token (with its user, in one statement) and refuses it unless
+/// it is live and this client's and its user is still active; reads the user's profile
+/// (their groups and roles) in the same checkout.
 fn check(
     c: &mut crate::db::DbConnection,
     hash: &str,
@@ -54,7 +54,7 @@ fn check(
     now: i64,
     grace: i64,
 ) -> crate::db::DbResult<Check> {
-    let Some(token) = refresh_tokens::find_by_hash(c, hash)? else {
+    let Some((token, user)) = refresh_tokens::find_with_user(c, hash)? else {
         return Ok(Check::Rejected(
             Reason::InvalidGrant,
             "The refresh token is invalid.",
@@ -100,7 +100,7 @@ fn check(
     {
         return reused(c, &token, now);
     }
-    match sign_in::active_profile(c, &token.user_id)? {
+    match sign_in::profile_if_active(c, user)? {
         Some(profile) => Ok(Check::Valid(Box::new((token, profile)))),
         None => {
             refresh_tokens::revoke_family(c, &token.family_id, now)?;
