@@ -907,7 +907,10 @@ settle
 log "many connections: $IDLE_CONNS idle keep-alive connections (open files limit $NOFILE)"
 IPORT=$(free_port)
 IURL="http://127.0.0.1:$IPORT"
-start_localidp localidp-idle "$IPORT" "${MAIN_ARGS[@]}" --keep-alive "$IDLE_KEEP_ALIVE"
+IDLE_ARGS=("${MAIN_ARGS[@]}")
+# BENCH_SERVER_ARGS may set its own (the flag may be given once).
+[[ " ${EXTRA_ARGS[*]} " == *" --keep-alive "* ]] || IDLE_ARGS+=(--keep-alive "$IDLE_KEEP_ALIVE")
+start_localidp localidp-idle "$IPORT" "${IDLE_ARGS[@]}"
 IDLE_SERVER_PID=$SERVER_PID
 sleep 1
 R[idle_rss_before]=$(kib "$IDLE_SERVER_PID" VmRSS)

@@ -26,31 +26,15 @@ pub fn sha256_hex(secret: &str) -> String {
     out
 }
 
-/// Random bytes handed out per thread from a buffer refilled 4 KiB at a time from
-/// aws-lc's generator: request ids and token ids are taken on every request, and
-/// `uuid::Uuid::new_v4` makes a `getrandom` system call for each.
-const RANDOM_BUFFER: usize = 4096;
-
-thread_local! {
-    static RANDOM: std::cell::RefCell<([u8; RANDOM_BUFFER], usize)> =
-        const { std::cell::RefCell::new(([0; RANDOM_BUFFER], RANDOM_BUFFER)) };
-}
-
-/// A random (version 4) UUID: 122 bits from aws-lc's generator.
+/// A random (version 4) UUID: 122 bits from aws-lc's generator, which keeps a generator
+/// per thread and reseeds it after a fork or a VM snapshot restore; request ids and row
+/// ids are taken on every request, and `uuid::Uuid::new_v4` makes a `getrandom` system
+/// call for each.
 pub fn uuid_v4() -> uuid::Uuid {
     let mut bytes = [0u8; 16];
-    RANDOM.with_borrow_mut(|(buffer, used)| {
-        if *used + bytes.len() > RANDOM_BUFFER {
-            SystemRandom::new()
-                .fill(buffer)
-                .expect("the system random generator is available");
-            *used = 0;
-        }
-        bytes.copy_from_slice(&buffer[*used..*used + 16]);
-        // Handed out once: not kept where a later reader of the buffer would find it.
-        buffer[*used..*used + 16].fill(0);
-        *used += 16;
-    });
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system random generator is available");
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
@@ -66,7 +50,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uuids_are_version_4_and_distinct_across_refills() {
+    fn uuids_are_version_4_and_distinct() {
         let ids: std::collections::HashSet<uuid::Uuid> = (0..1000).map(|_| uuid_v4()).collect();
         assert_eq!(ids.len(), 1000);
         assert!(ids.iter().all(|id| id.get_version_num() == 4));
