@@ -1,5 +1,7 @@
-//! `keep_alive`: how long an idle keep-alive connection stays open (actix-web's own
-//! timer, not the injected clock: this test waits, a few seconds in all).
+//! `keep_alive`: how long an idle keep-alive connection stays open. It is actix-web's
+//! own timer on the server's worker threads, not the injected clock, so the first test
+//! waits for the server to close the short-lived connection (about 1-2 s) instead of
+//! moving a clock.
 
 use std::net::TcpStream;
 use std::time::Duration;
@@ -17,6 +19,17 @@ async fn ask_on(mut tcp: TcpStream, path: &'static str) -> (TcpStream, String) {
     tokio::task::spawn_blocking(move || {
         let answer = ask(&mut tcp, path);
         (tcp, answer)
+    })
+    .await
+    .unwrap()
+}
+
+/// Waits (off the runtime, at most the read timeout) until the server closes an idle
+/// connection: the read that returns no bytes.
+async fn closed_by_server(mut tcp: TcpStream) -> TcpStream {
+    tokio::task::spawn_blocking(move || {
+        let _ = std::io::Read::read(&mut tcp, &mut [0u8; 64]);
+        tcp
     })
     .await
     .unwrap()
@@ -47,9 +60,15 @@ async fn an_idle_connection_lives_as_long_as_keep_alive_says(backend: Backend) {
         open.push(tcp);
     }
     let (b, a) = (open.pop().unwrap(), open.pop().unwrap());
-    // Idle past the short timeout (actix-web's timer is coarse: up to a second late)
-    // and well within the long one.
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // Until the server closes the short one (its timer is coarse: up to a second
+    // late), well within the long one's 60 s.
+    let idle = std::time::Instant::now();
+    let a = closed_by_server(a).await;
+    assert!(
+        idle.elapsed() <= Duration::from_millis(3500),
+        "keep_alive = 1 closed an idle connection only after {:?}",
+        idle.elapsed()
+    );
     let (_, closed) = ask_on(a, "/healthz").await;
     assert_eq!(
         closed, "",
